@@ -1,0 +1,540 @@
+"""The CA catalog: the one place that spells RDS CA identifiers, with their dates, status and restrictions.
+
+Every fact here names its source. Dates are the validity of the regional root certificates in the public
+RDS global bundle (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem, copy of mid-2024 in
+``tests/fixtures``); ``tests/test_catalog.py`` checks every one of them against that bundle.
+
+``evaluate`` answers "is this CA acceptable for this engine, version, region and date, and what should it be
+instead". It never raises for a database's CA: a typo is a verdict. Only the tool's own target arguments go
+through ``require_target``, which raises ``CatalogError`` (a usage error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rdsca import clock
+
+# -- CA identifiers ------------------------------------------------------------------------------------------------
+
+RSA2048_G1 = "rds-ca-rsa2048-g1"
+RSA4096_G1 = "rds-ca-rsa4096-g1"
+ECC384_G1 = "rds-ca-ecc384-g1"
+CA_2019 = "rds-ca-2019"
+CA_2015 = "rds-ca-2015"
+
+#: AWS's default for new instances since 2024-01-25, and this tool's default target.
+DEFAULT_TARGET = RSA2048_G1
+
+#: Current CAs in order of preference when a replacement must be suggested.
+CURRENT_CAS: tuple[str, ...] = (RSA2048_G1, RSA4096_G1, ECC384_G1)
+
+USER_GUIDE = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html"
+ROTATION_GUIDE = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL-certificate-rotation.html"
+DOCDB_GUIDE = "https://docs.aws.amazon.com/documentdb/latest/developerguide/ca_cert_rotation.html"
+
+
+def _utc(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+
+
+# Validity of each G1 family's root per region, read from the real bundle (CN "Amazon RDS <region> Root CA
+# <family> G1"). The bundle's Beta (us-east-1) and Preview (us-east-2) roots serve AWS pre-release endpoints, not
+# customer databases, and are left out.
+_G1_VALID_UNTIL: dict[str, dict[str, str]] = {
+    "rds-ca-rsa2048-g1": {
+        "af-south-1": "2061-05-19T20:24:16Z",
+        "ap-east-1": "2061-05-25T22:30:33Z",
+        "ap-northeast-1": "2061-05-25T22:54:58Z",
+        "ap-northeast-2": "2061-05-20T17:28:41Z",
+        "ap-northeast-3": "2061-05-24T21:23:16Z",
+        "ap-south-1": "2061-05-19T18:40:34Z",
+        "ap-south-2": "2062-06-06T22:42:22Z",
+        "ap-southeast-1": "2061-05-21T22:39:39Z",
+        "ap-southeast-2": "2061-05-24T21:42:33Z",
+        "ap-southeast-3": "2061-06-10T19:19:07Z",
+        "ap-southeast-4": "2062-05-25T17:49:16Z",
+        "ca-central-1": "2061-05-21T23:02:35Z",
+        "ca-west-1": "2063-09-13T21:21:33Z",
+        "eu-central-1": "2061-05-21T23:23:47Z",
+        "eu-central-2": "2062-06-06T22:17:05Z",
+        "eu-north-1": "2061-05-24T21:59:21Z",
+        "eu-south-1": "2061-05-19T19:27:18Z",
+        "eu-south-2": "2062-05-23T19:16:32Z",
+        "eu-west-1": "2061-05-20T17:49:12Z",
+        "eu-west-2": "2061-05-21T23:46:24Z",
+        "eu-west-3": "2061-05-25T23:18:33Z",
+        "il-central-1": "2062-12-02T21:14:08Z",
+        "me-central-1": "2062-05-07T00:20:09Z",
+        "me-south-1": "2061-05-20T18:09:16Z",
+        "sa-east-1": "2061-05-19T19:06:26Z",
+        "us-east-1": "2061-05-25T23:34:57Z",
+        "us-east-2": "2061-05-22T00:04:44Z",
+        "us-west-1": "2061-05-19T20:04:06Z",
+        "us-west-2": "2061-05-24T22:59:00Z",
+    },
+    "rds-ca-rsa4096-g1": {
+        "af-south-1": "2121-05-19T20:28:43Z",
+        "ap-east-1": "2121-05-25T22:34:51Z",
+        "ap-northeast-1": "2121-05-25T22:59:10Z",
+        "ap-northeast-2": "2121-05-20T17:33:23Z",
+        "ap-northeast-3": "2121-05-24T21:28:03Z",
+        "ap-south-1": "2121-05-19T18:45:20Z",
+        "ap-south-2": "2122-06-06T22:48:18Z",
+        "ap-southeast-1": "2121-05-21T22:45:05Z",
+        "ap-southeast-2": "2121-05-24T21:46:18Z",
+        "ap-southeast-3": "2121-06-11T01:08:36Z",
+        "ap-southeast-4": "2122-05-25T17:54:59Z",
+        "ca-central-1": "2121-05-21T23:08:53Z",
+        "ca-west-1": "2123-09-19T23:01:39Z",
+        "eu-central-1": "2121-05-21T23:28:26Z",
+        "eu-central-2": "2122-06-06T22:25:23Z",
+        "eu-north-1": "2121-05-24T22:03:20Z",
+        "eu-south-1": "2121-05-19T19:33:21Z",
+        "eu-south-2": "2122-05-23T19:34:22Z",
+        "eu-west-1": "2121-05-20T17:53:54Z",
+        "eu-west-2": "2121-05-21T23:51:22Z",
+        "eu-west-3": "2121-05-25T23:22:33Z",
+        "il-central-1": "2122-12-02T21:26:08Z",
+        "me-central-1": "2122-05-07T01:40:23Z",
+        "me-south-1": "2121-05-20T18:15:33Z",
+        "sa-east-1": "2121-05-19T19:11:20Z",
+        "us-east-1": "2121-05-25T23:38:35Z",
+        "us-east-2": "2121-05-22T00:11:06Z",
+        "us-west-1": "2121-05-19T20:08:58Z",
+        "us-west-2": "2121-05-24T23:03:20Z",
+    },
+    "rds-ca-ecc384-g1": {
+        "af-south-1": "2121-05-19T20:35:16Z",
+        "ap-east-1": "2121-05-25T22:45:11Z",
+        "ap-northeast-1": "2121-05-25T23:03:16Z",
+        "ap-northeast-2": "2121-05-20T17:38:26Z",
+        "ap-northeast-3": "2121-05-24T21:32:17Z",
+        "ap-south-1": "2121-05-19T18:50:59Z",
+        "ap-south-2": "2122-06-06T22:54:42Z",
+        "ap-southeast-1": "2121-05-21T22:50:01Z",
+        "ap-southeast-2": "2121-05-24T21:50:15Z",
+        "ap-southeast-3": "2121-06-11T01:12:43Z",
+        "ap-southeast-4": "2122-05-25T17:58:33Z",
+        "ca-central-1": "2121-05-21T23:13:09Z",
+        "ca-west-1": "2123-09-19T23:11:43Z",
+        "eu-central-1": "2121-05-21T23:33:24Z",
+        "eu-central-2": "2122-06-06T22:29:17Z",
+        "eu-north-1": "2121-05-24T22:06:38Z",
+        "eu-south-1": "2121-05-19T19:38:11Z",
+        "eu-south-2": "2122-05-23T19:41:27Z",
+        "eu-west-1": "2121-05-20T17:58:07Z",
+        "eu-west-2": "2121-05-21T23:55:21Z",
+        "eu-west-3": "2121-05-25T23:26:12Z",
+        "il-central-1": "2122-12-02T21:32:20Z",
+        "me-central-1": "2122-05-07T01:44:37Z",
+        "me-south-1": "2121-05-20T18:19:55Z",
+        "sa-east-1": "2121-05-19T19:16:01Z",
+        "us-east-1": "2121-05-25T23:41:55Z",
+        "us-east-2": "2121-05-22T00:15:56Z",
+        "us-west-1": "2121-05-19T20:13:24Z",
+        "us-west-2": "2121-05-24T23:06:59Z",
+    },
+}
+
+
+@dataclass(frozen=True)
+class CertificateAuthority:
+    """One RDS CA identifier and what is known about it."""
+
+    id: str
+    family: str
+    key_algorithm: str
+    signature: str
+    #: True when AWS no longer accepts the id: DescribeCertificates answers CertificateNotFound and a deployment
+    #: naming it fails ("Certificate not found: rds-ca-2019").
+    retired: bool
+    #: Validity of the CA when the region is unknown: the earliest date over the regions we know (conservative).
+    valid_until: dt.datetime | None
+    valid_until_by_region: Mapping[str, dt.datetime] = field(default_factory=dict)
+    #: G1 CAs let RDS rotate server certificates itself at half life.
+    server_cert_auto_rotation: bool = False
+    #: The id is documented by AWS (False: seen only in public code).
+    confirmed: bool = True
+    #: For the regional 2019 ids: the one region they belong to.
+    region: str | None = None
+    source: str = USER_GUIDE
+
+    def valid_until_in(self, region: str | None) -> dt.datetime | None:
+        """Validity in ``region``, falling back to the conservative family-wide date."""
+        if region and region in self.valid_until_by_region:
+            return self.valid_until_by_region[region]
+        return self.valid_until
+
+
+def _g1(ca_id: str, key: str, signature: str) -> CertificateAuthority:
+    by_region = {region: _utc(text) for region, text in _G1_VALID_UNTIL[ca_id].items()}
+    return CertificateAuthority(
+        id=ca_id,
+        family="g1",
+        key_algorithm=key,
+        signature=signature,
+        retired=False,
+        valid_until=min(by_region.values()),
+        valid_until_by_region=by_region,
+        server_cert_auto_rotation=True,
+    )
+
+
+def _retired_2019_regional(region: str, until: str | None, confirmed: bool) -> CertificateAuthority:
+    return CertificateAuthority(
+        id=f"{CA_2019}-{region}",
+        family="2019",
+        key_algorithm="RSA2048",
+        signature="SHA256",
+        retired=True,
+        valid_until=_utc(until) if until else None,
+        valid_until_by_region={region: _utc(until)} if until else {},
+        confirmed=confirmed,
+        region=region,
+        source="regional 2019 root in the RDS global bundle; the id itself is not in AWS docs",
+    )
+
+
+CATALOG: Mapping[str, CertificateAuthority] = {
+    ca.id: ca
+    for ca in (
+        _g1(RSA2048_G1, "RSA2048", "SHA256 (SHA384 in GovCloud)"),
+        _g1(RSA4096_G1, "RSA4096", "SHA384"),
+        _g1(ECC384_G1, "EC P-384", "SHA384"),
+        CertificateAuthority(
+            id=CA_2019,
+            family="2019",
+            key_algorithm="RSA2048",
+            signature="SHA256",
+            retired=True,
+            # Root "Amazon RDS Root 2019 CA"; its regional intermediates end at the same second.
+            valid_until=_utc("2024-08-22T17:08:50Z"),
+        ),
+        CertificateAuthority(
+            id=CA_2015,
+            family="2015",
+            key_algorithm="RSA2048",
+            signature="SHA1",
+            retired=True,
+            valid_until=_utc("2020-03-05T00:00:00Z"),
+        ),
+        # Regional 2019 roots ("Amazon RDS <region> Root CA"), dates from the bundle; ids seen in public code only.
+        _retired_2019_regional("af-south-1", "2024-10-26T18:05:58Z", confirmed=False),
+        _retired_2019_regional("eu-south-1", "2024-10-28T20:20:36Z", confirmed=False),
+        _retired_2019_regional("me-south-1", "2024-05-08T21:48:27Z", confirmed=False),
+        # GovCloud 2019 CAs expired in 2022/2023; exact dates are not in the bundle.
+        _retired_2019_regional("us-gov-west-1", None, confirmed=False),
+        _retired_2019_regional("us-gov-east-1", None, confirmed=False),
+    )
+}
+
+VALID_IDS: tuple[str, ...] = CURRENT_CAS
+
+
+# -- Engine and region facts ---------------------------------------------------------------------------------------
+
+
+class Restart(str, enum.Enum):
+    """Whether changing the CA restarts the database."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class EngineFact:
+    """What is known about one engine (``fnmatch`` pattern) and version range, without calling AWS."""
+
+    engine: str
+    #: ``fnmatch`` patterns on the engine version; empty means every version.
+    versions: tuple[str, ...] = ()
+    #: The value of ``SupportsCertificateRotationWithoutRestart`` where known (None: not known offline).
+    rotates_without_restart: bool | None = None
+    #: Whether a CA change restarts the database, where that differs from the flag (Oracle, SQL Server).
+    restart: Restart | None = None
+    refuses: frozenset[str] = frozenset()
+    #: An advisory note shown for these CAs (accepted, with a caveat).
+    caveats: Mapping[str, str] = field(default_factory=dict)
+    not_applicable: str | None = None
+    confirmed: bool = True
+    source: str = ""
+
+    def matches(self, engine: str, version: str | None) -> bool:
+        if not fnmatch.fnmatchcase(engine, self.engine):
+            return False
+        if not self.versions:
+            return True
+        return version is not None and any(fnmatch.fnmatchcase(version, p) for p in self.versions)
+
+
+ENGINE_FACTS: tuple[EngineFact, ...] = (
+    EngineFact(
+        engine="sqlserver-*",
+        restart=Restart.YES,
+        refuses=frozenset({ECC384_G1}),
+        source="RDS rotation guide (a reboot is implied; Multi-AZ fails over); API error 'Version ... for DB engine "
+        "sqlserver-se doesn't support certificate rds-ca-ecc384-g1' (terraform-provider-aws #39371)",
+    ),
+    EngineFact(
+        engine="oracle-*",
+        rotates_without_restart=False,
+        restart=Restart.YES,
+        caveats={ECC384_G1: "Oracle needs ECDHE-ECDSA cipher suites in its SSL option to serve an ECC384 certificate"},
+        source="RDS rotation guide: the flag is false and only the listener restarts, but AWS recommends a restart; "
+        "Oracle SSL option page",
+    ),
+    EngineFact(
+        engine="docdb",
+        versions=("3.6", "3.6.*"),
+        refuses=frozenset({ECC384_G1}),
+        source=DOCDB_GUIDE + " (rds-ca-ecc384-g1 only on DocumentDB 4.0 and 5.0)",
+    ),
+    EngineFact(
+        engine="docdb",
+        # Restart-free rotation depends on the patch level (3.6 >= 1.0.208662, 4.0 >= 2.0.10179, 5.0 >= 3.0.4780),
+        # which only the database's getEngineVersion command reports, not the API's EngineVersion: unknown here.
+        source=DOCDB_GUIDE,
+    ),
+    EngineFact(
+        engine="custom-*",
+        not_applicable="RDS Custom ignores the CA setting (ModifyDBInstance API reference)",
+        source="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html",
+    ),
+    EngineFact(
+        engine="aurora-mysql",
+        versions=("5.6*", "5.7.12", "5.7.mysql_aurora.1.*", "5.7.mysql_aurora.2.0[0-4].*"),
+        rotates_without_restart=False,
+        refuses=frozenset({ECC384_G1}),
+        source="recorded describe-db-engine-versions output (2024) for Aurora MySQL 5.7 / 2.04.x and older",
+    ),
+    EngineFact(
+        engine="mysql",
+        versions=("5.7.33", "5.7.34"),
+        rotates_without_restart=False,
+        source="AWS SDK examples' recorded describe-db-engine-versions response",
+    ),
+    EngineFact(
+        engine="postgres",
+        versions=("13.4",),
+        rotates_without_restart=True,
+        source=USER_GUIDE + " (example output)",
+    ),
+    EngineFact(
+        engine="mariadb",
+        versions=("10.6.16",),
+        rotates_without_restart=True,
+        source="recorded describe-db-engine-versions output (2024)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class RegionRestriction:
+    """A documented statement that some CAs are not available in some regions."""
+
+    regions: frozenset[str]
+    cas: frozenset[str]
+    note: str
+    confirmed: bool = False
+
+
+REGION_RESTRICTIONS: tuple[RegionRestriction, ...] = (
+    RegionRestriction(
+        regions=frozenset({"ap-south-1", "ap-southeast-4", "ca-west-1", "eu-central-2", "eu-south-2", "il-central-1"}),
+        cas=frozenset({RSA4096_G1, ECC384_G1}),
+        # Doubtful: the bundle holds RSA4096 and ECC384 roots for all six regions, so never refuse on this.
+        note="the RDS SSL page says this CA is not available in this region (unconfirmed: the RDS bundle has its "
+        "root for the region)",
+    ),
+    RegionRestriction(
+        regions=frozenset({"cn-north-1", "cn-northwest-1"}),
+        cas=frozenset({RSA4096_G1, ECC384_G1}),
+        note="only rds-ca-rsa2048-g1 is documented for the China regions (unconfirmed)",
+    ),
+)
+
+
+def engine_facts(engine: str | None, version: str | None) -> list[EngineFact]:
+    """Every fact that applies to ``engine`` at ``version``."""
+    if not engine:
+        return []
+    return [f for f in ENGINE_FACTS if f.matches(engine, version)]
+
+
+def rotation_flag(engine: str | None, version: str | None) -> bool | None:
+    """The ``SupportsCertificateRotationWithoutRestart`` value known offline, or None when only AWS knows."""
+    for fact in engine_facts(engine, version):
+        if fact.rotates_without_restart is not None:
+            return fact.rotates_without_restart
+    return None
+
+
+def restart_on_rotation(engine: str | None, version: str | None, flag: bool | None = None) -> Restart:
+    """Whether changing the CA restarts the database.
+
+    ``flag`` is ``SupportsCertificateRotationWithoutRestart`` from a live ``DescribeDBEngineVersions`` (or the
+    ``aws.rds.get_engine_version`` data source); without it, only the catalog's facts decide.
+    """
+    facts = engine_facts(engine, version)
+    for fact in facts:
+        if fact.restart is not None:
+            return fact.restart
+        if fact.not_applicable:
+            return Restart.NO
+    if flag is None:
+        flag = rotation_flag(engine, version)
+    if flag is None:
+        return Restart.UNKNOWN
+    return Restart.NO if flag else Restart.YES
+
+
+# -- Evaluation ------------------------------------------------------------------------------------------------------
+
+
+class Status(str, enum.Enum):
+    OK = "ok"
+    UNSET = "unset"
+    RETIRED = "retired"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+    REFUSED = "refused"
+    NOT_APPLICABLE = "not-applicable"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer of ``evaluate``."""
+
+    ca_id: str | None
+    status: Status
+    acceptable: bool
+    reason: str
+    #: The CA to use instead (None when the CA is fine or nothing applies).
+    replacement: str | None = None
+    valid_until: dt.datetime | None = None
+    days_left: int | None = None
+    #: Advisory notes: unconfirmed region restrictions, engine caveats.
+    warnings: tuple[str, ...] = ()
+
+
+class CatalogError(ValueError):
+    """A target CA given to the tool itself (``ca_identifier``, ``--ca``) is unknown, retired or expired."""
+
+
+def _replacement(
+    engine: str | None, version: str | None, region: str | None, today: dt.date, avoid: str | None = None
+) -> str | None:
+    refused = set().union(*(f.refuses for f in engine_facts(engine, version)))
+    for ca_id in CURRENT_CAS:
+        if ca_id == avoid or ca_id in refused:
+            continue
+        until = CATALOG[ca_id].valid_until_in(region)
+        if until is not None and until.date() > today:
+            return ca_id
+    return None
+
+
+def evaluate(
+    ca_id: str | None,
+    engine: str | None = None,
+    engine_version: str | None = None,
+    region: str | None = None,
+    today: dt.date | None = None,
+) -> Verdict:
+    """Judge a database's CA. Never raises: unknown ids, bad types and retired CAs are verdicts."""
+    today = today or clock.today()
+    for fact in engine_facts(engine, engine_version):
+        if fact.not_applicable:
+            return Verdict(ca_id, Status.NOT_APPLICABLE, True, fact.not_applicable)
+    if ca_id is None:
+        return Verdict(
+            None,
+            Status.UNSET,
+            True,
+            "no CA set: the account's default CA for new launches decides "
+            f"({DEFAULT_TARGET} unless the account overrides it)",
+        )
+    if not isinstance(ca_id, str) or not ca_id.strip():
+        return Verdict(
+            None,
+            Status.UNKNOWN,
+            False,
+            f"invalid CA identifier {ca_id!r}: expected one of {', '.join(VALID_IDS)}",
+            replacement=_replacement(engine, engine_version, region, today),
+        )
+    ca = CATALOG.get(ca_id)
+    if ca is None:
+        return Verdict(
+            ca_id,
+            Status.UNKNOWN,
+            False,
+            f"unknown CA {ca_id!r}: valid CAs are {', '.join(VALID_IDS)}",
+            replacement=_replacement(engine, engine_version, region, today),
+        )
+    until = ca.valid_until_in(region)
+    days_left = (until.date() - today).days if until else None
+    if ca.retired:
+        ended = f"expired on {until.date().isoformat()}" if until else "expired"
+        return Verdict(
+            ca_id,
+            Status.RETIRED,
+            False,
+            f"{ca_id} is retired ({ended}); AWS answers CertificateNotFound and deployments naming it fail",
+            replacement=_replacement(engine, engine_version, region, today),
+            valid_until=until,
+            days_left=days_left,
+        )
+    if until is not None and until.date() <= today:
+        return Verdict(
+            ca_id,
+            Status.EXPIRED,
+            False,
+            f"{ca_id} expired on {until.date().isoformat()}" + (f" in {region}" if region else ""),
+            replacement=_replacement(engine, engine_version, region, today, avoid=ca_id),
+            valid_until=until,
+            days_left=days_left,
+        )
+    for fact in engine_facts(engine, engine_version):
+        if ca_id in fact.refuses:
+            version_text = f" {engine_version}" if engine_version else ""
+            return Verdict(
+                ca_id,
+                Status.REFUSED,
+                False,
+                f"{engine}{version_text} does not support {ca_id} ({fact.source})",
+                replacement=_replacement(engine, engine_version, region, today, avoid=ca_id),
+                valid_until=until,
+                days_left=days_left,
+            )
+    warnings: list[str] = []
+    for restriction in REGION_RESTRICTIONS:
+        if region in restriction.regions and ca_id in restriction.cas:
+            warnings.append(f"{ca_id} in {region}: {restriction.note}")
+    for fact in engine_facts(engine, engine_version):
+        if ca_id in fact.caveats:
+            warnings.append(fact.caveats[ca_id])
+    return Verdict(
+        ca_id,
+        Status.OK,
+        True,
+        f"{ca_id} is current",
+        valid_until=until,
+        days_left=days_left,
+        warnings=tuple(warnings),
+    )
+
+
+def require_target(ca_id: object, today: dt.date | None = None) -> str:
+    """Check a target CA given to the tool itself; raise ``CatalogError`` unless it is current."""
+    if not isinstance(ca_id, str):
+        raise CatalogError(f"the target CA must be a string, one of {', '.join(VALID_IDS)}; got {ca_id!r}")
+    verdict = evaluate(ca_id, today=today)
+    if verdict.status is not Status.OK:
+        raise CatalogError(f"cannot use {ca_id!r} as the target CA: {verdict.reason}")
+    return ca_id

@@ -1,0 +1,236 @@
+"""A resource monitor that behaves like the Pulumi engine during a preview, offline.
+
+The SDK's ``MockMonitor`` records new-style transforms but does not run them, invents outputs by echoing
+inputs, and builds URNs the engine does not. This monitor fixes those three things for ``rdsca check``:
+
+* transforms run in the engine's order: the resource's own, then each ancestor's walking up, then stack
+  transforms (pulumi/pulumi ``pkg/resource/deploy/source_eval.go``, ``RegisterResource``). Each transform is
+  invoked through the SDK's own callback servicer with a serialized ``TransformRequest``, exactly the bytes the
+  engine would send; only the loopback gRPC hop is skipped;
+* as in a real preview, a new resource's ID and every output that is not an input are unknown (the engine
+  returns the checked inputs as the planned state);
+* URNs follow the engine: children of the root stack carry no ``pulumi:pulumi:Stack$`` type prefix.
+
+Every registration is recorded with its final (post-transform) inputs in wire form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime._callbacks import _CallbackServicer
+from pulumi.runtime.proto import resource_pb2
+
+from rdsca import catalog
+from rdsca.resources import ENGINE_VERSION_INVOKE, REGION_INVOKE
+
+#: How an unknown value (computed during preview) and a secret appear in recorded inputs.
+UNKNOWN_TEXT = "[unknown]"
+SECRET_TEXT = "[secret]"
+_SECRET_SIG = rpc._special_secret_sig
+_SIG_KEY = rpc._special_sig_key
+
+
+def wire_to_json(value: Any) -> Any:
+    """Turn a wire property value (from ``MessageToDict``) into plain JSON: unknowns and secrets masked."""
+    if isinstance(value, str):
+        return UNKNOWN_TEXT if value == rpc.UNKNOWN else value
+    if isinstance(value, list):
+        return [wire_to_json(v) for v in value]
+    if isinstance(value, dict):
+        sig = value.get(_SIG_KEY)
+        if sig == _SECRET_SIG:
+            return SECRET_TEXT
+        if sig == rpc._special_resource_sig:
+            return {"urn": value.get("urn"), "id": wire_to_json(value.get("id", ""))}
+        if sig == rpc._special_output_value_sig:
+            if value.get("secret"):
+                return SECRET_TEXT
+            return wire_to_json(value["value"]) if "value" in value else UNKNOWN_TEXT
+        if sig is not None:
+            return {"asset-or-archive": True}
+        return {k: wire_to_json(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    provider: str = ""
+    read: bool = False
+
+
+@dataclass
+class LogEntry:
+    severity: str
+    message: str
+    urn: str = ""
+
+
+class OfflineMocks(pulumi_mocks.Mocks):
+    """Answers data-source calls from the catalog's facts; what it does not know comes back unknown."""
+
+    def __init__(self, region: str | None) -> None:
+        self.region = region
+        self.calls: list[str] = []
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict:  # type: ignore[override]
+        self.calls.append(args.token)
+        if args.token == ENGINE_VERSION_INVOKE:
+            engine = args.args.get("engine")
+            version = args.args.get("version")
+            flag = catalog.rotation_flag(engine, version) if isinstance(engine, str) else None
+            return {
+                "engine": engine,
+                "version": version,
+                "versionActual": version,
+                # Only AWS knows this flag for most versions: say "unknown" rather than invent it.
+                "supportsCertificateRotationWithoutRestart": rpc.UNKNOWN if flag is None else flag,
+            }
+        if args.token == REGION_INVOKE:
+            region = args.args.get("region") or self.region
+            return {"name": region or rpc.UNKNOWN, "region": region or rpc.UNKNOWN, "id": region or rpc.UNKNOWN}
+        # Any other data source: nothing is known offline.
+        return {"__unknown": rpc.UNKNOWN}
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        # Reads (``Resource.get``) return no state offline: every output stays unknown.
+        return "", {}
+
+
+@dataclass
+class _Chain:
+    transforms: list[Any] = field(default_factory=list)
+    parent: str = ""
+
+
+class EngineMonitor(pulumi_mocks.MockMonitor):
+    """See the module docstring."""
+
+    def __init__(self, mocks: OfflineMocks, project: str, stack: str) -> None:
+        super().__init__(mocks)
+        self.project = project
+        self.stack = stack
+        self.root_urn = ""
+        self.registrations: list[Registration] = []
+        self.stack_callbacks: list[Any] = []
+        self._chains: dict[str, _Chain] = {}
+        self._lock = threading.Lock()
+
+    # -- URNs --------------------------------------------------------------------------------------------------
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        if parent and parent != self.root_urn:
+            type_ = parent.split("::")[2] + "$" + type_
+        return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
+
+    # -- transforms --------------------------------------------------------------------------------------------
+    def RegisterStackTransform(self, request: Any) -> Any:
+        with self._lock:
+            self.stack_callbacks.append(request)
+        return super().RegisterStackTransform(request)
+
+    @staticmethod
+    def _options(request: Any) -> Any:
+        opts = resource_pb2.TransformResourceOptions(
+            depends_on=list(request.dependencies),
+            protect=request.protect,
+            ignore_changes=list(request.ignoreChanges),
+            replace_on_changes=list(request.replaceOnChanges),
+            version=request.version,
+            aliases=list(request.aliases),
+            provider=request.provider,
+            plugin_download_url=request.pluginDownloadURL,
+            retain_on_delete=request.retainOnDelete,
+            deleted_with=request.deletedWith,
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+        )
+        for key, ref in request.providers.items():
+            opts.providers[key] = ref
+        if request.deleteBeforeReplaceDefined:
+            opts.delete_before_replace = request.deleteBeforeReplace
+        if request.HasField("customTimeouts"):
+            opts.custom_timeouts.CopyFrom(request.customTimeouts)
+        return opts
+
+    @staticmethod
+    def _run_transform(callback: Any, request: Any, props: Any, opts: Any) -> tuple[Any, Any]:
+        servicer = next((s for s in _CallbackServicer._servicers if s._target == callback.target), None)
+        if servicer is None or callback.token not in servicer._callbacks:
+            raise RuntimeError(f"transform callback {callback.token} is not registered")
+        transform_request = resource_pb2.TransformRequest(
+            type=request.type,
+            name=request.name,
+            custom=request.custom,
+            parent=request.parent,
+            properties=props,
+            options=opts,
+        )
+        # The engine calls the program back over gRPC; the servicer's handler runs on the program's event loop.
+        future = asyncio.run_coroutine_threadsafe(
+            servicer._callbacks[callback.token](transform_request.SerializeToString()), servicer._loop
+        )
+        response = future.result()
+        if response.HasField("properties"):
+            props = response.properties
+        if response.HasField("options"):
+            opts = response.options
+        return props, opts
+
+    def _chain_for(self, request: Any) -> list[Any]:
+        with self._lock:
+            chain = list(request.transforms)
+            parent = request.parent
+            while parent and parent in self._chains:
+                chain.extend(self._chains[parent].transforms)
+                parent = self._chains[parent].parent
+            chain.extend(self.stack_callbacks)
+        return chain
+
+    # -- registrations -----------------------------------------------------------------------------------------
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            self.root_urn = urn
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+
+        props = struct_pb2.Struct()
+        props.CopyFrom(request.object)
+        opts = self._options(request)
+        for callback in self._chain_for(request):
+            props, opts = self._run_transform(callback, request, props, opts)
+
+        registration = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=request.custom,
+            inputs=wire_to_json(json_format.MessageToDict(props)),
+            provider=opts.provider,
+        )
+        with self._lock:
+            self._chains[urn] = _Chain(list(request.transforms), request.parent)
+            self.registrations.append(registration)
+            self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, "", {})
+        # Preview: the planned state is the checked inputs; the ID and computed outputs are unknown.
+        state = props if request.custom else struct_pb2.Struct()
+        return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=state)
+
+    def ReadResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        with self._lock:
+            self.registrations.append(
+                Registration(urn, request.type, request.name, request.parent, True, {}, request.provider, read=True)
+            )
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=struct_pb2.Struct())
