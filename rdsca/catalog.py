@@ -538,3 +538,15 @@ def require_target(ca_id: object, today: dt.date | None = None) -> str:
     if verdict.status is not Status.OK:
         raise CatalogError(f"cannot use {ca_id!r} as the target CA: {verdict.reason}")
     return ca_id
+
+
+def refusing_versions(engine: str | None, ca_id: str) -> list[str]:
+    """Version patterns of ``engine`` known to refuse ``ca_id`` (to warn when the version is not known)."""
+    if not engine:
+        return []
+    return [
+        pattern
+        for fact in ENGINE_FACTS
+        if fact.versions and ca_id in fact.refuses and fnmatch.fnmatchcase(engine, fact.engine)
+        for pattern in fact.versions
+    ]

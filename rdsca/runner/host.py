@@ -212,6 +212,7 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
         "warnings": warnings,
         "root_urn": monitor.root_urn,
         "invokes": mocks.calls,
+        "unanswered_invokes": sorted(set(mocks.unanswered)),
         "error": error,
     }
 

@@ -84,6 +84,7 @@ class OfflineMocks(pulumi_mocks.Mocks):
     def __init__(self, region: str | None) -> None:
         self.region = region
         self.calls: list[str] = []
+        self.unanswered: list[str] = []
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict:  # type: ignore[override]
         self.calls.append(args.token)
@@ -91,18 +92,18 @@ class OfflineMocks(pulumi_mocks.Mocks):
             engine = args.args.get("engine")
             version = args.args.get("version")
             flag = catalog.rotation_flag(engine, version) if isinstance(engine, str) else None
-            return {
-                "engine": engine,
-                "version": version,
-                "versionActual": version,
-                # Only AWS knows this flag for most versions: say "unknown" rather than invent it.
-                "supportsCertificateRotationWithoutRestart": rpc.UNKNOWN if flag is None else flag,
-            }
+            answer = {"engine": engine, "version": version, "versionActual": version}
+            # Only AWS knows this flag for most versions: leave it out (null) rather than invent it. (An UNKNOWN
+            # sentinel would make the typed result raise in the SDK, and a sync call cannot be "unknown".)
+            if flag is not None:
+                answer["supportsCertificateRotationWithoutRestart"] = flag
+            return answer
         if args.token == REGION_INVOKE:
             region = args.args.get("region") or self.region
-            return {"name": region or rpc.UNKNOWN, "region": region or rpc.UNKNOWN, "id": region or rpc.UNKNOWN}
-        # Any other data source: nothing is known offline.
-        return {"__unknown": rpc.UNKNOWN}
+            return {"name": region, "region": region, "id": region} if region else {}
+        # Any other data source: nothing is known offline; every field of the answer is null.
+        self.unanswered.append(args.token)
+        return {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         # Reads (``Resource.get``) return no state offline: every output stays unknown.

@@ -80,9 +80,7 @@ def load_project(directory: Path, stack: str | None = None) -> Project:
     stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
     if stack is None:
         if len(stacks) > 1:
-            raise ProjectError(
-                f"{directory}: several stacks ({', '.join(stacks)}); choose one with --stack NAME"
-            )
+            raise ProjectError(f"{directory}: several stacks ({', '.join(stacks)}); choose one with --stack NAME")
         stack = stacks[0] if stacks else "dev"
     elif stack not in stacks:
         known = ", ".join(stacks) if stacks else "none"

@@ -1,0 +1,180 @@
+"""``rdsca check``: run a Pulumi Python program offline and describe the databases it would create.
+
+The program runs in a fresh interpreter (``python -m rdsca.runner.host``), as the language host runs it: one
+root stack per process, nothing shared with the caller, and the program's own prints kept off our stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdsca import catalog
+from rdsca.resources import AWS_PROVIDER_TOKEN, DATABASE_TYPES, RDS_CLUSTER
+from rdsca.runner.monitor import UNKNOWN_TEXT
+from rdsca.runner.project import Project, ProjectError, load_project
+
+__all__ = ["CheckReport", "ProgramError", "ProjectError", "check_program", "load_project", "run_program"]
+
+
+class ProgramError(Exception):
+    """The program raised, or its process died: the check could not run (exit 2)."""
+
+
+@dataclass
+class DatabaseRow:
+    urn: str
+    name: str
+    kind: str
+    engine: str | None
+    engine_version: str | None
+    region: str | None
+    ca: Any
+    apply_immediately: Any
+    restart: str
+    verdict: catalog.Verdict | None
+
+
+@dataclass
+class CheckReport:
+    program: str
+    stack: str
+    resources: list[dict[str, Any]]
+    databases: list[DatabaseRow]
+    log: list[dict[str, Any]]
+    warnings: list[str]
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    remediations: list[dict[str, Any]] = field(default_factory=list)
+    blocked: bool = False
+
+    @property
+    def findings(self) -> list[DatabaseRow]:
+        """Databases whose CA is known and not acceptable (retired, unknown, expired, refused)."""
+        return [d for d in self.databases if d.verdict is not None and not d.verdict.acceptable]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "program": self.program,
+            "stack": self.stack,
+            "resources": self.resources,
+            "diagnostics": self.diagnostics,
+            "remediations": self.remediations,
+            "warnings": self.warnings,
+            "blocked": self.blocked,
+            "log": self.log,
+        }
+
+
+def run_program(project: Project, timeout: float | None = None) -> dict[str, Any]:
+    """Run the program in a fresh interpreter; return the host's raw result. Raises ``ProgramError``."""
+    region = project.config.get("aws:region")
+    spec = {
+        "directory": str(project.directory),
+        "main": str(project.main),
+        "project": project.name,
+        "stack": project.stack,
+        "config": project.config,
+        "secure_keys": sorted(project.secure_keys),
+        "region": region,
+    }
+    with tempfile.TemporaryDirectory(prefix="rdsca-check-") as tmp:
+        spec_path, result_path = Path(tmp, "spec.json"), Path(tmp, "result.json")
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        env = dict(os.environ)
+        # Offline: no engine, and no cloud credentials are needed or used.
+        env.pop("PULUMI_CONFIG", None)
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "rdsca.runner.host", str(spec_path), str(result_path)],
+                cwd=project.directory,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise ProgramError(f"the program did not finish within {timeout:.0f} s") from None
+        if not result_path.exists():
+            raise ProgramError(f"the program's process exited with code {proc.returncode} before reporting")
+        result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
+    if result.get("error"):
+        raise ProgramError(result["error"])
+    return result
+
+
+def _provider_regions(registrations: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        r["urn"]: r["inputs"]["region"]
+        for r in registrations
+        if r["type"] == AWS_PROVIDER_TOKEN and isinstance(r["inputs"].get("region"), str)
+    }
+
+
+def _known(value: Any) -> str | None:
+    return value if isinstance(value, str) and value and value != UNKNOWN_TEXT else None
+
+
+def analyse(project: Project, result: dict[str, Any]) -> CheckReport:
+    """Turn the host's registrations into the report: restart and CA verdict per database."""
+    registrations = result["registrations"]
+    providers = _provider_regions(registrations)
+    default_region = project.config.get("aws:region")
+    resources: list[dict[str, Any]] = []
+    databases: list[DatabaseRow] = []
+    for reg in registrations:
+        db_type = DATABASE_TYPES.get(reg["type"])
+        inputs = reg["inputs"]
+        entry = {k: reg[k] for k in ("urn", "type", "name", "parent", "inputs")}
+        entry["restart"] = None
+        resources.append(entry)
+        if db_type is None:
+            continue
+        engine = _known(inputs.get(db_type.engine_property)) if db_type.engine_property else None
+        engine = engine or (db_type.default_engine if db_type.engine_property not in inputs else None)
+        if db_type is RDS_CLUSTER and (engine is None or engine.startswith("aurora")):
+            continue  # Aurora clusters carry no CA (and an unknown engine cannot be judged)
+        version = _known(inputs.get(db_type.version_property)) if db_type.version_property else None
+        provider_urn = reg.get("provider", "").rsplit("::", 1)[0]
+        region = _known(inputs.get(db_type.region_property or "")) or providers.get(provider_urn) or default_region
+        restart = catalog.restart_on_rotation(engine, version).value
+        entry["restart"] = restart
+        ca = inputs.get(db_type.ca_property)
+        verdict = None if ca == UNKNOWN_TEXT else catalog.evaluate(ca, engine, version, region)
+        databases.append(
+            DatabaseRow(
+                reg["urn"],
+                reg["name"],
+                db_type.kind,
+                engine,
+                version,
+                region,
+                ca,
+                inputs.get(db_type.apply_immediately) if db_type.apply_immediately else None,
+                restart,
+                verdict,
+            )
+        )
+    warnings = list(result.get("warnings", []))
+    warnings += [f"{e['message']}" for e in result.get("log", []) if e["severity"] in ("warning", "error")]
+    for token in result.get("unanswered_invokes", []):
+        warnings.append(f"data source {token} cannot be answered offline: its result fields were null")
+    return CheckReport(
+        program=str(project.directory),
+        stack=project.stack,
+        resources=resources,
+        databases=databases,
+        log=result.get("log", []),
+        warnings=warnings,
+    )
+
+
+def check_program(program_dir: Path, stack: str | None = None, timeout: float | None = None) -> CheckReport:
+    """Load the project, run its program offline and analyse what it registered."""
+    project = load_project(program_dir, stack)
+    return analyse(project, run_program(project, timeout))
