@@ -34,7 +34,7 @@ class RotationArgs(TypedDict, total=False):
     """Arguments of ``CertificateRotation`` and ``rotate_all``."""
 
     ca_identifier: str
-    """The CA every database gets (default ``rds-ca-rsa2048-g1``). Unknown or retired ids are refused."""
+    """The CA every database gets (default ``catalog.DEFAULT_TARGET``). Unknown or retired ids are refused."""
     apply_immediately: bool
     """Apply the CA change now rather than in the maintenance window (default True). It also applies every other
     pending modification of that database at once (ModifyDBInstance ApplyImmediately)."""
@@ -42,8 +42,8 @@ class RotationArgs(TypedDict, total=False):
     """``"allow"`` (default), or ``"avoid"``: databases whose engine version may restart to rotate (including
     "unknown") get ``apply_immediately=False`` and rotate in their maintenance window."""
     fallback_ca: str | None
-    """The CA for databases whose engine refuses ``ca_identifier`` (SQL Server and DocumentDB 3.6 refuse
-    ``rds-ca-ecc384-g1``). Without it, such a database is an error at program run time."""
+    """The CA for databases whose engine refuses ``ca_identifier`` (SQL Server and DocumentDB 3.6 refuse the
+    ECC384 CA). Without it, such a database is an error at program run time."""
     set_account_default: bool
     """Also manage ``aws.rds.Certificate``: the account's default CA for new launches in the region (default False)."""
     keep_current: bool
@@ -320,7 +320,7 @@ def _account_default(name: str, settings: RotationSettings, parent: pulumi.Resou
 class CertificateRotation(pulumi.ComponentResource):
     """Every database created below this component (any depth) gets the CA and the apply mode.
 
-    >>> rotation = CertificateRotation("ca", ca_identifier="rds-ca-rsa2048-g1", restart="avoid")
+    >>> rotation = CertificateRotation("ca", restart="avoid")
     >>> aws.rds.Instance("db", ..., opts=pulumi.ResourceOptions(parent=rotation))
     """
 

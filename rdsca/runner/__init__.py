@@ -20,7 +20,7 @@ from rdsca.resources import AWS_PROVIDER_TOKEN, DATABASE_TYPES, RDS_CLUSTER
 from rdsca.runner.monitor import UNKNOWN_TEXT
 from rdsca.runner.project import Project, ProjectError, load_project
 
-__all__ = ["CheckReport", "ProgramError", "ProjectError", "check_program", "load_project", "run_program"]
+__all__ = ["CheckReport", "ProgramError", "ProjectError", "analyse", "check_program", "load_project", "run_program"]
 
 
 class ProgramError(Exception):

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Set up the project's virtualenv and run its jobs, with nothing but Python 3.10+ on the machine.
+
+    python3 tasks.py demo   # set up, then run the main job on the embedded default (offline)
+    python3 tasks.py test   # set up (reusing .venv if present), then run the whole test suite
+
+Only the standard library is used here: this file runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if sys.platform == "win32" else "bin")
+PY = BIN / "python"
+STAMP = VENV / ".rdsca-installed"
+
+
+def run(*cmd: str | Path, check: bool = True) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=check).returncode
+
+
+def setup() -> None:
+    if sys.version_info < (3, 10):
+        sys.exit(f"rdsca needs Python 3.10 or newer; this is {sys.version.split()[0]}")
+    if not PY.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    # Reinstall only when the dependency declaration changed (the install is editable: code changes are live).
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != digest:
+        run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(PY, "-m", "pip", "install", "--quiet", "-e", ".[test]")
+        STAMP.write_text(digest)
+
+
+def demo() -> int:
+    rdsca = BIN / "rdsca"
+    # The reference stack through the offline runner: every database on the configured CA.
+    return run(rdsca, "check", ".", check=False)
+
+
+def test() -> int:
+    code = run(PY, "-m", "ruff", "check", ".", check=False)
+    code = run(PY, "-m", "pytest", "-q", *sys.argv[2:], check=False) or code
+    return code
+
+
+def main() -> int:
+    jobs = {"demo": demo, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in jobs:
+        print(__doc__)
+        return 2
+    setup()
+    return jobs[sys.argv[1]]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

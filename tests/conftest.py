@@ -1,0 +1,90 @@
+"""Shared fixtures: small real Pulumi programs written to a temp dir and run through the offline engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rdsca import clock
+from rdsca.runner import analyse, load_project
+from rdsca.runner.host import execute
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+PINNED_TODAY = dt.date(2026, 11, 27)
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
+    """Every test judges dates as of one fixed day."""
+    monkeypatch.setenv(clock.AS_OF_ENV, PINNED_TODAY.isoformat())
+    return PINNED_TODAY
+
+
+def write_program(
+    directory: Path, code: str, config: dict[str, Any] | None = None, stacks: dict[str, str] | None = None
+) -> Path:
+    """Write a Pulumi.yaml project with ``code`` as __main__.py; ``stacks`` maps stack name to file text."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = ["name: testprog", "runtime: python", "config:", "  aws:region: us-west-2"]
+    for key, value in (config or {}).items():
+        lines.append(f"  {key}: {value!r}" if not isinstance(value, str) else f"  {key}: {value}")
+    (directory / "Pulumi.yaml").write_text("\n".join(lines) + "\n")
+    (directory / "__main__.py").write_text(textwrap.dedent(code))
+    for name, text in (stacks or {}).items():
+        (directory / f"Pulumi.{name}.yaml").write_text(textwrap.dedent(text))
+    return directory
+
+
+class Run:
+    """The result of one offline run, with lookups by resource name."""
+
+    def __init__(self, raw: dict[str, Any], project: Any) -> None:
+        self.raw = raw
+        self.error = raw["error"]
+        self.registrations = raw["registrations"]
+        self.log = raw["log"]
+        self.report = analyse(project, raw) if not raw["error"] else None
+
+    def inputs(self, name: str) -> dict[str, Any]:
+        matches = [r for r in self.registrations if r["name"] == name]
+        assert len(matches) == 1, f"{name}: {len(matches)} registrations"
+        return matches[0]["inputs"]
+
+    def registration(self, name: str) -> dict[str, Any]:
+        return next(r for r in self.registrations if r["name"] == name)
+
+    def messages(self, severity: str) -> list[str]:
+        return [e["message"] for e in self.log if e["severity"] == severity]
+
+
+def run_offline(directory: Path, stack: str | None = None) -> Run:
+    """Run a program in this process, exactly as the ``rdsca check`` host does in its subprocess."""
+    project = load_project(directory, stack)
+    raw = execute(
+        {
+            "directory": str(project.directory),
+            "main": str(project.main),
+            "project": project.name,
+            "stack": project.stack,
+            "config": project.config,
+            "secure_keys": sorted(project.secure_keys),
+            "region": project.config.get("aws:region"),
+        }
+    )
+    return Run(raw, project)
+
+
+@pytest.fixture
+def program(tmp_path: Path):
+    """``program(code, **kw)`` writes a program and runs it offline."""
+
+    def make(code: str, **kwargs: Any) -> Run:
+        stack = kwargs.pop("stack", None)
+        return run_offline(write_program(tmp_path / "prog", code, **kwargs), stack)
+
+    return make
