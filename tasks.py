@@ -28,7 +28,7 @@ def run(*cmd: str | Path, check: bool = True) -> int:
 
 
 def setup() -> None:
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - this file must run, and explain, on older Pythons
         sys.exit(f"rdsca needs Python 3.10 or newer; this is {sys.version.split()[0]}")
     if not PY.exists():
         print(f"creating {VENV}", flush=True)

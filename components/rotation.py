@@ -171,7 +171,7 @@ class _Rotator:
         if provider is not None:
             try:
                 urn = await provider.urn.future()
-            except Exception:  # noqa: BLE001 - an unresolvable provider reference only costs the region
+            except Exception:
                 urn = None
             if isinstance(urn, str) and "::pulumi:providers:aws::" in urn:
                 name = urn.rsplit("::", 1)[-1]
@@ -192,7 +192,7 @@ class _Rotator:
                 result = await aws.rds.get_engine_version_output(engine=engine, version=version, region=region).future()
                 flag = getattr(result, "supports_certificate_rotation_without_restart", None) if result else None
                 future.set_result(flag if isinstance(flag, bool) else None)
-            except Exception as exc:  # noqa: BLE001 - e.g. a version AWS does not list: restart stays unknown
+            except Exception as exc:
                 pulumi.log.debug(f"rdsca: no engine version facts for {engine} {version}: {exc}")
                 future.set_result(None)
         return await self._flags[key]

@@ -14,7 +14,9 @@ from rdsca.catalog import ECC384_G1, RSA2048_G1, RSA4096_G1, Restart, Status, ev
 from .conftest import FIXTURES
 
 TODAY = dt.date(2026, 11, 27)
-G1_ROOT = re.compile(r"Amazon RDS (?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d) Root CA (?P<family>RSA2048|RSA4096|ECC384) G1")
+G1_ROOT = re.compile(
+    r"Amazon RDS (?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d) Root CA (?P<family>RSA2048|RSA4096|ECC384) G1"
+)
 FAMILY_IDS = {"RSA2048": RSA2048_G1, "RSA4096": RSA4096_G1, "ECC384": ECC384_G1}
 
 
@@ -199,7 +201,9 @@ def test_no_other_module_spells_a_ca_identifier() -> None:
     for path in [*REPO.joinpath("rdsca").rglob("*.py"), *REPO.joinpath("components").rglob("*.py")]:
         if path.name == "catalog.py":
             continue
-        code = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith(("#", '"', "'")))
+        code = "\n".join(
+            line for line in path.read_text().splitlines() if not line.lstrip().startswith(("#", '"', "'"))
+        )
         if pattern.search(code):
             offenders.append(str(path.relative_to(REPO)))
     assert offenders == []

@@ -33,7 +33,15 @@ def reference_json() -> dict:
 
 
 def test_reference_stack_json_shape(reference_json: dict) -> None:
-    assert set(reference_json) >= {"program", "stack", "resources", "diagnostics", "remediations", "warnings", "blocked"}
+    assert set(reference_json) >= {
+        "program",
+        "stack",
+        "resources",
+        "diagnostics",
+        "remediations",
+        "warnings",
+        "blocked",
+    }
     assert reference_json["stack"] == "dev"
     assert reference_json["program"] == str(REPO)
     assert (reference_json["diagnostics"], reference_json["remediations"], reference_json["blocked"]) == ([], [], False)
@@ -47,7 +55,7 @@ def test_reference_stack_puts_every_database_on_the_configured_ca(reference_json
     databases = {
         name: (r["inputs"].get(DB_TYPES[r["type"]]), r["inputs"].get("applyImmediately"), r["restart"])
         for name, r in by_name.items()
-        if r["type"] in DB_TYPES and not str(r["inputs"].get("engine", "")).startswith("aurora-postgresql")
+        if (r["type"] in DB_TYPES and not str(r["inputs"].get("engine", "")).startswith("aurora-postgresql"))
         or r["type"] == "aws:rds/clusterInstance:ClusterInstance"
     }
     assert databases == {

@@ -233,11 +233,15 @@ aws.rds.Instance("copy", engine="mysql", instance_class="db.t3.micro", ca_cert_i
     )
     assert run.error is None
     assert run.inputs("copy")["caCertIdentifier"] == UNKNOWN_TEXT
-    assert any(w.startswith("rdsca: copy: its CA comes from another resource's output") for w in run.messages("warning"))
+    assert any(
+        w.startswith("rdsca: copy: its CA comes from another resource's output") for w in run.messages("warning")
+    )
 
 
 def test_set_account_default(program) -> None:
-    run = program(HEADER + 'rot = CertificateRotation("rot", ca_identifier="rds-ca-rsa4096-g1", set_account_default=True)')
+    run = program(
+        HEADER + 'rot = CertificateRotation("rot", ca_identifier="rds-ca-rsa4096-g1", set_account_default=True)'
+    )
     assert run.error is None
     cert = run.registration("rot-account-default")
     assert cert["type"] == "aws:rds/certificate:Certificate"

@@ -17,6 +17,7 @@ Every registration is recorded with its final (post-transform) inputs in wire fo
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,8 +179,9 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
             options=opts,
         )
         # The engine calls the program back over gRPC; the servicer's handler runs on the program's event loop.
-        future = asyncio.run_coroutine_threadsafe(
-            servicer._callbacks[callback.token](transform_request.SerializeToString()), servicer._loop
+        handler: Any = servicer._callbacks[callback.token]
+        future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(
+            handler(transform_request.SerializeToString()), servicer._loop
         )
         response = future.result()
         if response.HasField("properties"):
