@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from rdsca import clock
-from rdsca.runner import analyse, load_project
+from rdsca.runner import analyse, host_spec, load_project
 from rdsca.runner.host import execute
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -65,17 +65,7 @@ class Run:
 def run_offline(directory: Path, stack: str | None = None) -> Run:
     """Run a program in this process, exactly as the ``rdsca check`` host does in its subprocess."""
     project = load_project(directory, stack)
-    raw = execute(
-        {
-            "directory": str(project.directory),
-            "main": str(project.main),
-            "project": project.name,
-            "stack": project.stack,
-            "config": project.config,
-            "secure_keys": sorted(project.secure_keys),
-            "region": project.config.get("aws:region"),
-        }
-    )
+    raw = execute(host_spec(project))
     return Run(raw, project)
 
 

@@ -20,7 +20,16 @@ from rdsca.resources import AWS_PROVIDER_TOKEN, DATABASE_TYPES, RDS_CLUSTER
 from rdsca.runner.monitor import UNKNOWN_TEXT
 from rdsca.runner.project import Project, ProjectError, load_project
 
-__all__ = ["CheckReport", "ProgramError", "ProjectError", "analyse", "check_program", "load_project", "run_program"]
+__all__ = [
+    "CheckReport",
+    "ProgramError",
+    "ProjectError",
+    "analyse",
+    "check_program",
+    "host_spec",
+    "load_project",
+    "run_program",
+]
 
 
 class ProgramError(Exception):
@@ -71,18 +80,22 @@ class CheckReport:
         }
 
 
-def run_program(project: Project, timeout: float | None = None) -> dict[str, Any]:
-    """Run the program in a fresh interpreter; return the host's raw result. Raises ``ProgramError``."""
-    region = project.config.get("aws:region")
-    spec = {
+def host_spec(project: Project) -> dict[str, Any]:
+    """What the host needs to run the program (JSON-serialisable)."""
+    return {
         "directory": str(project.directory),
         "main": str(project.main),
         "project": project.name,
         "stack": project.stack,
         "config": project.config,
         "secure_keys": sorted(project.secure_keys),
-        "region": region,
+        "region": project.config.get("aws:region"),
     }
+
+
+def run_program(project: Project, timeout: float | None = None) -> dict[str, Any]:
+    """Run the program in a fresh interpreter; return the host's raw result. Raises ``ProgramError``."""
+    spec = host_spec(project)
     with tempfile.TemporaryDirectory(prefix="rdsca-check-") as tmp:
         spec_path, result_path = Path(tmp, "spec.json"), Path(tmp, "result.json")
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
