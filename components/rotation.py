@@ -71,10 +71,7 @@ def _settings(**kwargs: Any) -> RotationSettings:
     if unknown:
         raise RotationConfigError(f"unknown argument(s): {', '.join(sorted(unknown))}")
     values = {k: v for k, v in kwargs.items() if v is not None or k == "fallback_ca"}
-    try:
-        s = RotationSettings(**values)
-    except TypeError as exc:  # pragma: no cover - guarded by the check above
-        raise RotationConfigError(str(exc)) from None
+    s = RotationSettings(**values)
     for name in ("apply_immediately", "set_account_default", "keep_current"):
         if not isinstance(getattr(s, name), bool):
             raise RotationConfigError(f"{name} must be True or False, not {getattr(s, name)!r}")

@@ -16,6 +16,7 @@ import logging
 import os
 import runpy
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -160,7 +161,7 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
             parallel=spec.get("parallel", DEFAULT_PARALLEL),
             callbacks=None,
             outputs=set(),
-            lock=__import__("threading").Lock(),
+            lock=threading.Lock(),
             package_refs={},
             base_providers_by_ref={},
         )
