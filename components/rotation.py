@@ -27,6 +27,11 @@ from rdsca.resources import (
 )
 
 TYPE_TOKEN = "rdsca:index:CertificateRotation"
+
+#: Seconds to wait for the engine-version lookup before treating restart as unknown. The SDK runs invokes on the
+#: default executor (4 x --parallel threads); with a small --parallel every thread can be held by a database
+#: registration waiting for this very transform, so an unbounded wait would hang the deployment.
+LOOKUP_TIMEOUT_S = 10.0
 RestartPolicy = Literal["allow", "avoid"]
 
 
@@ -186,7 +191,8 @@ class _Rotator:
             self._flags[key] = future
             try:
                 # The output form: a synchronous data-source call would block the running event loop.
-                result = await aws.rds.get_engine_version_output(engine=engine, version=version, region=region).future()
+                lookup = aws.rds.get_engine_version_output(engine=engine, version=version, region=region).future()
+                result = await asyncio.wait_for(asyncio.shield(lookup), LOOKUP_TIMEOUT_S)
                 flag = getattr(result, "supports_certificate_rotation_without_restart", None) if result else None
                 future.set_result(flag if isinstance(flag, bool) else None)
             except Exception as exc:

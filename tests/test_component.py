@@ -269,3 +269,26 @@ def test_bad_arguments_fail_clearly_and_register_nothing(program, args: str, mes
     assert run.error.startswith("__main__.py:")
     assert "RotationConfigError: " + message in run.error
     assert run.registrations == []
+
+
+def test_small_parallel_does_not_hang(tmp_path, monkeypatch) -> None:
+    # With --parallel 1 the SDK has 4 executor threads; 12 registrations can hold them all while their transforms
+    # wait for an engine-version lookup that needs a thread too. The lookup times out instead of hanging.
+    from rdsca.components import rotation
+
+    from rdsca.runner import host_spec, load_project
+    from rdsca.runner.host import execute
+
+    from .conftest import write_program
+
+    monkeypatch.setattr(rotation, "LOOKUP_TIMEOUT_S", 0.5)
+    code = HEADER + 'rotate_all(restart="avoid")\n'
+    code += "for i in range(12):\n"
+    code += '    aws.rds.Instance(f"db{i}", engine="mysql", engine_version=f"8.0.{i}", instance_class="db.t3.micro")\n'
+    spec = host_spec(load_project(write_program(tmp_path / "p", code)))
+    spec["parallel"] = 1
+    raw = execute(spec)
+    assert raw["error"] is None
+    dbs = [r["inputs"] for r in raw["registrations"] if r["type"] == "aws:rds/instance:Instance"]
+    assert len(dbs) == 12
+    assert all(d["caCertIdentifier"] == "rds-ca-rsa2048-g1" and d["applyImmediately"] is False for d in dbs)
