@@ -85,22 +85,32 @@ def main() -> None:
     peaks: dict[str, float] = dict.fromkeys(PROGRAMS, 0.0)
     for _ in range(args.repeat):
         for variant in PROGRAMS:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", variant, "--instances", str(args.instances)],
-                capture_output=True, text=True, check=True,
-            ).stdout.strip().splitlines()[-1]
+            out = (
+                subprocess.run(
+                    [sys.executable, __file__, "--child", variant, "--instances", str(args.instances)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             sample = json.loads(out)
             times[variant].append(sample["seconds"])
             peaks[variant] = max(peaks[variant], sample["peak_mib"])
     base = statistics.median(times["direct"])
-    print(f"{args.instances} RDS instances, {args.repeat} runs each, Python {platform.python_version()}, "
-          f"{platform.machine()}")
+    print(
+        f"{args.instances} RDS instances, {args.repeat} runs each, Python {platform.python_version()}, "
+        f"{platform.machine()}"
+    )
     print("| variant | median s | min s | max s | ratio to direct | peak RSS MiB |")
     print("|---|---|---|---|---|---|")
     for variant, samples in times.items():
         med = statistics.median(samples)
-        print(f"| {variant} | {med:.2f} | {min(samples):.2f} | {max(samples):.2f} | {med / base:.2f}x | "
-              f"{peaks[variant]:.0f} |")
+        print(
+            f"| {variant} | {med:.2f} | {min(samples):.2f} | {max(samples):.2f} | {med / base:.2f}x | "
+            f"{peaks[variant]:.0f} |"
+        )
 
 
 if __name__ == "__main__":

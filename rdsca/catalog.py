@@ -233,8 +233,6 @@ CATALOG: Mapping[str, CertificateAuthority] = {
     )
 }
 
-VALID_IDS: tuple[str, ...] = CURRENT_CAS
-
 
 # -- Engine and region facts ---------------------------------------------------------------------------------------
 
@@ -465,7 +463,7 @@ def evaluate(
             None,
             Status.UNKNOWN,
             False,
-            f"invalid CA identifier {ca_id!r}: expected one of {', '.join(VALID_IDS)}",
+            f"invalid CA identifier {ca_id!r}: expected one of {', '.join(CURRENT_CAS)}",
             replacement=_replacement(engine, engine_version, region, today),
         )
     ca = CATALOG.get(ca_id)
@@ -474,7 +472,7 @@ def evaluate(
             ca_id,
             Status.UNKNOWN,
             False,
-            f"unknown CA {ca_id!r}: valid CAs are {', '.join(VALID_IDS)}",
+            f"unknown CA {ca_id!r}: valid CAs are {', '.join(CURRENT_CAS)}",
             replacement=_replacement(engine, engine_version, region, today),
         )
     until = ca.valid_until_in(region)
@@ -533,7 +531,7 @@ def evaluate(
 def require_target(ca_id: object, today: dt.date | None = None) -> str:
     """Check a target CA given to the tool itself; raise ``CatalogError`` unless it is current."""
     if not isinstance(ca_id, str):
-        raise CatalogError(f"the target CA must be a string, one of {', '.join(VALID_IDS)}; got {ca_id!r}")
+        raise CatalogError(f"the target CA must be a string, one of {', '.join(CURRENT_CAS)}; got {ca_id!r}")
     verdict = evaluate(ca_id, today=today)
     if verdict.status is not Status.OK:
         raise CatalogError(f"cannot use {ca_id!r} as the target CA: {verdict.reason}")

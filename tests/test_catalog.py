@@ -105,7 +105,7 @@ def test_unset_means_account_default() -> None:
     assert "account" in verdict.reason
 
 
-def test_2019_was_acceptable_before_it_expired_only_by_date_not_by_status() -> None:
+def test_retired_status_does_not_depend_on_the_date() -> None:
     # rds-ca-2019 is retired: AWS refuses the id today whatever date is asked about.
     assert evaluate("rds-ca-2019", today=dt.date(2024, 1, 1)).status is Status.RETIRED
 
