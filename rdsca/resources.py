@@ -29,11 +29,27 @@ class DatabaseType:
     region_property: str | None = "region"
     #: Multi-AZ DB clusters carry a CA, Aurora clusters (engine ``aurora*``) do not: their CA is per instance.
     skip_engine_prefix: str | None = None
+    #: The Python class as users write it, and the AWS CLI call that changes the CA of a database outside Pulumi.
+    python_class: str = ""
+    cli_modify: str = "aws rds modify-db-instance --db-instance-identifier NAME"
+
+    def cli_command(self, ca_id: str) -> str:
+        return f"{self.cli_modify} --ca-certificate-identifier {ca_id} --apply-immediately"
 
 
-RDS_INSTANCE = DatabaseType("aws:rds/instance:Instance", "RDS instance", "caCertIdentifier", "ca_cert_identifier")
+RDS_INSTANCE = DatabaseType(
+    "aws:rds/instance:Instance",
+    "RDS instance",
+    "caCertIdentifier",
+    "ca_cert_identifier",
+    python_class="aws.rds.Instance",
+)
 RDS_CLUSTER_INSTANCE = DatabaseType(
-    "aws:rds/clusterInstance:ClusterInstance", "Aurora instance", "caCertIdentifier", "ca_cert_identifier"
+    "aws:rds/clusterInstance:ClusterInstance",
+    "Aurora instance",
+    "caCertIdentifier",
+    "ca_cert_identifier",
+    python_class="aws.rds.ClusterInstance",
 )
 RDS_CLUSTER = DatabaseType(
     "aws:rds/cluster:Cluster",
@@ -41,6 +57,8 @@ RDS_CLUSTER = DatabaseType(
     "caCertificateIdentifier",
     "ca_certificate_identifier",
     skip_engine_prefix="aurora",
+    python_class="aws.rds.Cluster",
+    cli_modify="aws rds modify-db-cluster --db-cluster-identifier NAME",
 )
 DOCDB_CLUSTER_INSTANCE = DatabaseType(
     "aws:docdb/clusterInstance:ClusterInstance",
@@ -53,6 +71,8 @@ DOCDB_CLUSTER_INSTANCE = DatabaseType(
     # Typed as a string ("true"/"false") in pulumi-aws 7.51.
     rotation_restart_property="certificateRotationRestart",
     rotation_restart_is_string=True,
+    python_class="aws.docdb.ClusterInstance",
+    cli_modify="aws docdb modify-db-instance --db-instance-identifier NAME",
 )
 NATIVE_DB_INSTANCE = DatabaseType(
     "aws-native:rds:DbInstance",
@@ -60,6 +80,7 @@ NATIVE_DB_INSTANCE = DatabaseType(
     "caCertificateIdentifier",
     "ca_certificate_identifier",
     rotation_restart_property="certificateRotationRestart",
+    python_class="aws_native.rds.DbInstance",
 )
 
 DATABASE_TYPES: Mapping[str, DatabaseType] = {
@@ -69,6 +90,10 @@ DATABASE_TYPES: Mapping[str, DatabaseType] = {
 #: The account's default CA for new launches (ModifyCertificates), one per region.
 ACCOUNT_DEFAULT_TOKEN = "aws:rds/certificate:Certificate"
 ACCOUNT_DEFAULT_PROPERTY = "certificateIdentifier"
+ACCOUNT_DEFAULT_ARGUMENT = "certificate_identifier"
+ACCOUNT_DEFAULT_CLASS = "aws.rds.Certificate"
+#: ModifyCertificates: the override of the default CA for new launches in one region.
+ACCOUNT_DEFAULT_CLI = "aws rds modify-certificates --certificate-identifier {ca} --region REGION"
 
 AWS_PROVIDER_TOKEN = "pulumi:providers:aws"
 ENGINE_VERSION_INVOKE = "aws:rds/getEngineVersion:getEngineVersion"

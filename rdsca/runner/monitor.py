@@ -70,6 +70,14 @@ class Registration:
     inputs: dict[str, Any]
     provider: str = ""
     read: bool = False
+    #: The final inputs exactly as the engine holds them (wire form: unknown sentinels, secret and output-value
+    #: signatures kept), for the policy analyzer; ``inputs`` is the same with unknowns and secrets masked.
+    wire: dict[str, Any] = field(default_factory=dict)
+    #: Resource options a policy can see (``AnalyzerResourceOptions``).
+    options: dict[str, Any] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    #: Where the program registered the resource (the SDK sends ``sourcePosition``): ``{"uri", "line"}``.
+    source: dict[str, Any] | None = None
 
 
 @dataclass
@@ -213,14 +221,30 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
         for callback in self._chain_for(request):
             props, opts = self._run_transform(callback, request, props, opts)
 
+        wire = json_format.MessageToDict(props)
         registration = Registration(
             urn=urn,
             type=request.type,
             name=request.name,
             parent=request.parent,
             custom=request.custom,
-            inputs=wire_to_json(json_format.MessageToDict(props)),
+            inputs=wire_to_json(wire),
             provider=opts.provider,
+            wire=wire,
+            options={
+                "protect": opts.protect,
+                "ignoreChanges": list(opts.ignore_changes),
+                "additionalSecretOutputs": list(opts.additional_secret_outputs),
+                "deleteBeforeReplace": opts.delete_before_replace if opts.HasField("delete_before_replace") else None,
+                "customTimeouts": json_format.MessageToDict(opts.custom_timeouts)
+                if opts.HasField("custom_timeouts")
+                else None,
+                "parent": request.parent,
+            },
+            dependencies=list(request.dependencies),
+            source={"uri": request.sourcePosition.uri, "line": request.sourcePosition.line}
+            if request.HasField("sourcePosition")
+            else None,
         )
         with self._lock:
             self._chains[urn] = _Chain(list(request.transforms), request.parent)
