@@ -124,6 +124,8 @@ class Subject:
     apply_immediately: Any
     #: Unknown values among the engine, version and region: a judgement that needs them is provisional.
     unknowns: tuple[Unknown, ...] = ()
+    #: The database's identifier in AWS when the program names it.
+    identifier: str | None = None
 
     @property
     def ca_property(self) -> str:
@@ -151,7 +153,11 @@ class Subject:
         """How to fix: the Pulumi argument and, for a database outside Pulumi, the AWS CLI command."""
         if ca_id is None:
             return "No current CA is known to work for this engine: choose one that its engine version supports."
-        cli = ACCOUNT_DEFAULT_CLI.format(ca=ca_id) if self.db_type is None else self.db_type.cli_command(ca_id)
+        cli = (
+            ACCOUNT_DEFAULT_CLI.format(ca=ca_id)
+            if self.db_type is None
+            else self.db_type.cli_command(ca_id, self.identifier)
+        )
         apply = ", apply_immediately=True" if self.db_type and self.db_type.apply_immediately else ""
         return f'Set {self.ca_argument}="{ca_id}"{apply} on {self.python_class} {self.name} (outside Pulumi: {cli}).'
 
@@ -223,6 +229,7 @@ def subject(args: Any, props: Mapping[str, Any] | None = None) -> Subject | None
         region,
         apply,
         tuple(unknowns),
+        _text(read(props, db_type.identifier_property)),
     )
 
 

@@ -77,24 +77,80 @@ def cli() -> None:
 @click.argument("program_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--stack", "-s", metavar="NAME", help="Stack whose Pulumi.<NAME>.yaml config to use.")
 @click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds before the program is stopped.")
-@common_options()
-def check(program_dir: Path, stack: str | None, timeout: float, fmt: str) -> None:
+@click.option(
+    "--policy-pack",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run this CrossGuard policy pack (e.g. policies) over the program, as pulumi preview --policy-pack does.",
+)
+@click.option(
+    "--policy-pack-config",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy config JSON, as pulumi preview --policy-pack-config (levels and settings per policy).",
+)
+@click.option(
+    "--remediate",
+    is_flag=True,
+    help="Raise every enabled policy that has a remediation to level remediate, and show what it changes.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A `pulumi stack export` file: the stack policy sees the deployed outputs of existing resources.",
+)
+@common_options(("table", "json", "sarif"))
+def check(
+    program_dir: Path,
+    stack: str | None,
+    timeout: float,
+    policy_pack: Path | None,
+    policy_pack_config: Path | None,
+    remediate: bool,
+    state_file: Path | None,
+    fmt: str,
+) -> None:
     """Run a Pulumi Python program offline and show the databases it would create.
 
     No Pulumi CLI and no cloud credentials are used: the program runs against an offline engine that applies
-    transforms in the engine's order and leaves computed outputs unknown, as a preview does.
+    transforms in the engine's order and leaves computed outputs unknown, as a preview does. With --policy-pack,
+    the pack runs as the CLI runs it (its own process, over gRPC, in the engine's order) and a mandatory
+    violation exits 1.
     """
     from rdsca.report import print_check
-    from rdsca.runner import ProgramError, ProjectError, check_program
+    from rdsca.runner import PolicyOptions, ProgramError, ProjectError, check_program
+    from rdsca.runner.analyzer import PolicyError
 
+    if policy_pack is None:
+        given = [
+            name
+            for name, value in (
+                ("--policy-pack-config", policy_pack_config),
+                ("--remediate", remediate),
+                ("--state", state_file),
+            )
+            if value
+        ]
+        if given or fmt == "sarif":
+            what = ", ".join(given) or "--format sarif"
+            raise click.UsageError(f"{what} needs --policy-pack")
+    options = PolicyOptions(policy_pack, policy_pack_config, remediate, state_file) if policy_pack else None
     try:
-        report = check_program(program_dir, stack, timeout)
+        report = check_program(program_dir, stack, timeout, options)
     except ProjectError as exc:
         raise Failure(str(exc)) from None
     except ProgramError as exc:
         raise Failure(f"the program failed: {exc}") from None
+    except PolicyError as exc:
+        raise Failure(str(exc)) from None
+    except KeyboardInterrupt:
+        raise Failure("interrupted; the program and the policy pack were stopped") from None
     print_check(report, fmt)
-    sys.exit(EXIT_FINDINGS if report.findings or report.blocked else EXIT_OK)
+    if report.policy is not None:
+        sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if report.findings else EXIT_OK)
 
 
 def main() -> None:

@@ -1,11 +1,22 @@
-"""Rendering of ``rdsca check`` results."""
+"""Rendering of ``rdsca check`` results: a table for people, JSON, and SARIF for code scanning."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
 import click
 
+from rdsca import __version__
 from rdsca.output import emit_json, render_table
 from rdsca.runner import CheckReport
+
+#: GitHub code scanning ranks results by ``security-severity`` (0-10): critical >= 9, high >= 7, medium >= 4.
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+SARIF_LEVEL = {"mandatory": "error", "advisory": "warning", "remediate": "error", "disabled": "none"}
 
 
 def _apply_mode(value: object) -> str:
@@ -16,9 +27,114 @@ def _apply_mode(value: object) -> str:
     return str(value)
 
 
+def _resource_label(report: CheckReport, urn: str) -> str:
+    if not urn:
+        return "stack"
+    parts = urn.split("::")
+    return f"{parts[2].rsplit('$', 1)[-1]}: {parts[3]}" if len(parts) >= 4 else urn
+
+
+def _shown(value: Any) -> str:
+    return "(unset)" if value is None else json.dumps(value)
+
+
+def _print_policies(report: CheckReport) -> None:
+    policy = report.policy
+    assert policy is not None
+    status = "blocked" if policy.blocked else "passed"
+    click.echo("")
+    click.echo("Policies:")
+    click.echo(f"    {policy.pack}@v{policy.version}: {status}")
+    for d in sorted(report.diagnostics, key=lambda d: (d["level"] != "mandatory", d["policy"], d["urn"])):
+        click.echo(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(report, d['urn'])})")
+        for line in d["message"].splitlines():
+            click.echo(f"          {line}")
+    if report.remediations:
+        click.echo("    Remediations:")
+        for r in report.remediations:
+            click.echo(f"        - [remediate]  {r['policy']}  ({_resource_label(report, r['urn'])})")
+            for change in r["changes"]:
+                before, after = (_shown(change[k]) for k in ("before", "after"))
+                click.echo(f"          {change['property']}: {before} => {after}")
+
+
+def _location(report: CheckReport, urn: str) -> dict[str, Any]:
+    source = report.sources.get(urn)
+    program = Path(report.program)
+    if source:
+        path = Path(unquote(urlparse(source["uri"]).path))
+        line = max(int(source.get("line") or 1), 1)
+    else:
+        path, line = program / "Pulumi.yaml", 1
+    try:
+        uri = Path(os.path.relpath(path, Path.cwd())).as_posix()
+    except ValueError:  # another drive on Windows
+        uri = path.as_uri()
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}},
+    }
+    if urn:
+        location["logicalLocations"] = [{"fullyQualifiedName": urn, "kind": "resource"}]
+    return location
+
+
+def sarif(report: CheckReport) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule per policy, one result per diagnostic, located where the program registered the
+    resource (the SDK sends the source position with every registration)."""
+    policy = report.policy
+    assert policy is not None
+    rules = []
+    for p in policy.policies:
+        rule: dict[str, Any] = {
+            "id": p["name"],
+            "shortDescription": {"text": p["description"]},
+            "defaultConfiguration": {"level": SARIF_LEVEL.get(p["level"], "warning")},
+            "properties": {"tags": ["security", "rds", "tls"]},
+        }
+        if p.get("remediation_steps"):
+            rule["help"] = {"text": p["remediation_steps"]}
+        if p.get("url"):
+            rule["helpUri"] = p["url"]
+        if p.get("severity") in SECURITY_SEVERITY:
+            rule["properties"]["security-severity"] = SECURITY_SEVERITY[p["severity"]]
+        rules.append(rule)
+    results = [
+        {
+            "ruleId": d["policy"],
+            "level": SARIF_LEVEL.get(d["level"], "warning"),
+            "message": {"text": d["message"]},
+            "locations": [_location(report, d["urn"])],
+        }
+        for d in report.diagnostics
+    ]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "rdsca",
+                        "version": __version__,
+                        "informationUri": "https://github.com/rdsca/rdsca",
+                        "rules": rules,
+                    }
+                },
+                "automationDetails": {"id": f"rdsca-check/{policy.pack}/{report.stack}"},
+                "results": results,
+            }
+        ],
+    }
+
+
 def print_check(report: CheckReport, fmt: str) -> None:
     if fmt == "json":
         emit_json(report.to_json())
+        return
+    if fmt == "sarif":
+        emit_json(sarif(report))
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
         return
     rows = []
     for db in report.databases:
@@ -39,10 +155,13 @@ def print_check(report: CheckReport, fmt: str) -> None:
     click.echo(f"Program {report.program} (stack {report.stack}): {len(report.databases)} database(s)")
     if rows:
         click.echo(render_table(["DATABASE", "KIND", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"], rows))
-    for db in report.findings:
-        assert db.verdict is not None
-        instead = f" Use {db.verdict.replacement}." if db.verdict.replacement else ""
-        click.echo(f"finding: {db.name}: {db.verdict.reason}.{instead}")
+    if report.policy is not None:
+        _print_policies(report)
+    else:
+        for db in report.findings:
+            assert db.verdict is not None
+            instead = f" Use {db.verdict.replacement}." if db.verdict.replacement else ""
+            click.echo(f"finding: {db.name}: {db.verdict.reason}.{instead}")
     for entry in report.log:
         if entry["severity"] == "info":
             click.echo(f"info: {entry['message']}", err=True)

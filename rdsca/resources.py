@@ -31,10 +31,13 @@ class DatabaseType:
     skip_engine_prefix: str | None = None
     #: The Python class as users write it, and the AWS CLI call that changes the CA of a database outside Pulumi.
     python_class: str = ""
-    cli_modify: str = "aws rds modify-db-instance --db-instance-identifier NAME"
+    cli_modify: str = "aws rds modify-db-instance --db-instance-identifier {id}"
+    #: The database's identifier in AWS, when the program names it (autonamed otherwise).
+    identifier_property: str = "identifier"
 
-    def cli_command(self, ca_id: str) -> str:
-        return f"{self.cli_modify} --ca-certificate-identifier {ca_id} --apply-immediately"
+    def cli_command(self, ca_id: str, identifier: str | None = None) -> str:
+        modify = self.cli_modify.format(id=identifier or "NAME")
+        return f"{modify} --ca-certificate-identifier {ca_id} --apply-immediately"
 
 
 RDS_INSTANCE = DatabaseType(
@@ -58,7 +61,8 @@ RDS_CLUSTER = DatabaseType(
     "ca_certificate_identifier",
     skip_engine_prefix="aurora",
     python_class="aws.rds.Cluster",
-    cli_modify="aws rds modify-db-cluster --db-cluster-identifier NAME",
+    cli_modify="aws rds modify-db-cluster --db-cluster-identifier {id}",
+    identifier_property="clusterIdentifier",
 )
 DOCDB_CLUSTER_INSTANCE = DatabaseType(
     "aws:docdb/clusterInstance:ClusterInstance",
@@ -72,7 +76,7 @@ DOCDB_CLUSTER_INSTANCE = DatabaseType(
     rotation_restart_property="certificateRotationRestart",
     rotation_restart_is_string=True,
     python_class="aws.docdb.ClusterInstance",
-    cli_modify="aws docdb modify-db-instance --db-instance-identifier NAME",
+    cli_modify="aws docdb modify-db-instance --db-instance-identifier {id}",
 )
 NATIVE_DB_INSTANCE = DatabaseType(
     "aws-native:rds:DbInstance",
@@ -81,6 +85,7 @@ NATIVE_DB_INSTANCE = DatabaseType(
     "ca_certificate_identifier",
     rotation_restart_property="certificateRotationRestart",
     python_class="aws_native.rds.DbInstance",
+    identifier_property="dbInstanceIdentifier",
 )
 
 DATABASE_TYPES: Mapping[str, DatabaseType] = {

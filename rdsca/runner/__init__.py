@@ -13,15 +13,19 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdsca import catalog
 from rdsca.resources import AWS_PROVIDER_TOKEN, DATABASE_TYPES, RDS_CLUSTER
 from rdsca.runner.monitor import UNKNOWN_TEXT
 from rdsca.runner.project import Project, ProjectError, load_project
 
+if TYPE_CHECKING:
+    from rdsca.runner.analyzer import PolicyResult
+
 __all__ = [
     "CheckReport",
+    "PolicyOptions",
     "ProgramError",
     "ProjectError",
     "analyse",
@@ -58,9 +62,22 @@ class CheckReport:
     databases: list[DatabaseRow]
     log: list[dict[str, Any]]
     warnings: list[str]
-    diagnostics: list[dict[str, Any]] = field(default_factory=list)
-    remediations: list[dict[str, Any]] = field(default_factory=list)
-    blocked: bool = False
+    #: Where each resource was registered in the program (``{"uri", "line"}``), by URN.
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    policy: PolicyResult | None = None
+
+    @property
+    def diagnostics(self) -> list[dict[str, Any]]:
+        return self.policy.diagnostics if self.policy else []
+
+    @property
+    def remediations(self) -> list[dict[str, Any]]:
+        return self.policy.remediations if self.policy else []
+
+    @property
+    def blocked(self) -> bool:
+        """A mandatory policy violation remains (only with a policy pack)."""
+        return bool(self.policy and self.policy.blocked)
 
     @property
     def findings(self) -> list[DatabaseRow]:
@@ -76,6 +93,7 @@ class CheckReport:
             "remediations": self.remediations,
             "warnings": self.warnings,
             "blocked": self.blocked,
+            "policy_pack": {"name": self.policy.pack, "version": self.policy.version} if self.policy else None,
             "log": self.log,
         }
 
@@ -184,10 +202,44 @@ def analyse(project: Project, result: dict[str, Any]) -> CheckReport:
         databases=databases,
         log=result.get("log", []),
         warnings=warnings,
+        sources={r["urn"]: r["source"] for r in registrations if r.get("source")},
     )
 
 
-def check_program(program_dir: Path, stack: str | None = None, timeout: float | None = None) -> CheckReport:
-    """Load the project, run its program offline and analyse what it registered."""
+@dataclass(frozen=True)
+class PolicyOptions:
+    """``rdsca check --policy-pack DIR [--policy-pack-config FILE] [--remediate] [--state FILE]``."""
+
+    pack: Path
+    config_file: Path | None = None
+    remediate: bool = False
+    state_file: Path | None = None
+
+
+def check_program(
+    program_dir: Path,
+    stack: str | None = None,
+    timeout: float | None = None,
+    policies: PolicyOptions | None = None,
+) -> CheckReport:
+    """Load the project, run its program offline, run the policy pack (if any) and analyse what it registered.
+
+    Raises ``ProjectError``, ``ProgramError`` or ``analyzer.PolicyError``; every input file is read before the
+    program runs, so a mistake in one stops the check at once.
+    """
+    from rdsca.runner import analyzer
+
     project = load_project(program_dir, stack)
-    return analyse(project, run_program(project, timeout))
+    if policies is not None:
+        pack = analyzer.load_pack(policies.pack)
+        given = analyzer.parse_config_file(policies.config_file) if policies.config_file else {}
+        state = analyzer.load_state(policies.state_file) if policies.state_file else None
+    result = run_program(project, timeout)
+    policy = None
+    if policies is not None:
+        policy = analyzer.run_policies(pack, project, result, given, policies.remediate, state)
+    report = analyse(project, result)
+    if policy is not None:
+        report.policy = policy
+        report.warnings += policy.warnings
+    return report

@@ -60,6 +60,24 @@ def wire_to_json(value: Any) -> Any:
     return value
 
 
+def hide_secret_values(value: Any) -> Any:
+    """Wire form with every secret's plaintext replaced by the unknown sentinel (still marked secret).
+
+    The registrations cross a process boundary through a file; a secret's plaintext is never written, so a
+    policy sees a secret value as unknown, which the policy SDK reports as "can't be known during preview".
+    """
+    if isinstance(value, list):
+        return [hide_secret_values(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    sig = value.get(_SIG_KEY)
+    if sig == _SECRET_SIG:
+        return {_SIG_KEY: _SECRET_SIG, "value": rpc.UNKNOWN}
+    if sig == rpc._special_output_value_sig and value.get("secret"):
+        return {k: v for k, v in value.items() if k != "value"}
+    return {k: hide_secret_values(v) for k, v in value.items()}
+
+
 @dataclass
 class Registration:
     urn: str
@@ -70,8 +88,8 @@ class Registration:
     inputs: dict[str, Any]
     provider: str = ""
     read: bool = False
-    #: The final inputs exactly as the engine holds them (wire form: unknown sentinels, secret and output-value
-    #: signatures kept), for the policy analyzer; ``inputs`` is the same with unknowns and secrets masked.
+    #: The final inputs as the engine holds them (wire form: unknown sentinels, secret and output-value signatures
+    #: kept, secret values hidden), for the policy analyzer; ``inputs`` is the same with unknowns masked too.
     wire: dict[str, Any] = field(default_factory=dict)
     #: Resource options a policy can see (``AnalyzerResourceOptions``).
     options: dict[str, Any] = field(default_factory=dict)
@@ -230,7 +248,7 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
             custom=request.custom,
             inputs=wire_to_json(wire),
             provider=opts.provider,
-            wire=wire,
+            wire=hide_secret_values(wire),
             options={
                 "protect": opts.protect,
                 "ignoreChanges": list(opts.ignore_changes),
