@@ -43,8 +43,25 @@ def setup() -> None:
 
 def demo() -> int:
     rdsca = BIN / "rdsca"
-    # The reference stack through the offline runner: every database on the configured CA.
-    return run(rdsca, "check", ".", check=False)
+    # (command, the exit code it must give): the reference stack passes the policy pack; the legacy stack, which
+    # names rds-ca-2019 and a typo directly, is blocked (1) and passes once the pack remediates it.
+    steps = [
+        (("check", ".", "--policy-pack", "policies"), 0),
+        (("check", "examples/legacy-stack", "--policy-pack", "policies"), 1),
+        (("check", "examples/legacy-stack", "--policy-pack", "policies", "--remediate"), 0),
+    ]
+    failed = []
+    for args, expected in steps:
+        print(flush=True)
+        code = run(rdsca, *args, check=False)
+        if code != expected:
+            failed.append(f"rdsca {' '.join(args)}: exit {code}, expected {expected}")
+    print()
+    for line in failed:
+        print(f"demo: FAILED {line}")
+    if not failed:
+        print("demo: all steps gave the expected result (blocked exits 1 by design)")
+    return 1 if failed else 0
 
 
 def test() -> int:
