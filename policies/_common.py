@@ -266,6 +266,11 @@ def settings(args: Any, properties: Mapping[str, Mapping[str, Any]]) -> dict[str
     result = {key: spec.get("default") for key, spec in properties.items()}
     config = args.get_config() or {}
     result.update({k: v for k, v in config.items() if k in properties})
+    for key, spec in properties.items():
+        # Config arrives as a protobuf Struct, where every number is a float.
+        value = result.get(key)
+        if spec.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+            result[key] = int(value)
     return result
 
 

@@ -30,7 +30,7 @@ CONFIG = {
 
 
 def fix(sub: Subject, config: Mapping[str, Any]) -> str | None:
-    return choose_ca(sub, config, allowed=lambda ca_id: ca_id != sub.ca)
+    return choose_ca(sub, config, allowed=lambda ca_id: ca_id != sub.ca, also=catalog.CURRENT_CAS)
 
 
 def judge(sub: Subject, config: Mapping[str, Any]) -> str | None:

@@ -1,0 +1,39 @@
+"""rds-ca-stack-state: resolved outputs after the update, including CAs the program leaves unset."""
+
+from __future__ import annotations
+
+from .harness import CERTIFICATE, CLUSTER, DOCDB_INSTANCE, INSTANCE, UNKNOWN, Diag, Pack
+
+NAME = "rds-ca-stack-state"
+
+
+def test_exact_sets(pack: Pack) -> None:
+    resources = [
+        (INSTANCE, "old-mysql", {"engine": "mysql", "caCertIdentifier": "rds-ca-2019"}),
+        (INSTANCE, "new-pg", {"engine": "postgres", "caCertIdentifier": "rds-ca-rsa2048-g1"}),
+        (INSTANCE, "planned", {"engine": "postgres", "caCertIdentifier": UNKNOWN}),
+        (INSTANCE, "no-ca", {"engine": "postgres"}),
+        (CLUSTER, "aurora", {"engine": "aurora-postgresql"}),
+        (CLUSTER, "multi-az", {"engine": "postgres", "caCertificateIdentifier": "rds-ca-2015"}),
+        (DOCDB_INSTANCE, "docs", {"caCertIdentifier": "rds-ca-2019"}),
+        (CERTIFICATE, "default", {"certificateIdentifier": "rds-ca-2019"}),
+        ("aws:s3/bucket:Bucket", "bucket", {"caCertIdentifier": "rds-ca-2019"}),
+    ]
+    diags = pack.analyze_stack(resources)
+    assert {d.urn.rsplit("::", 1)[1] for d in diags} == {"old-mysql", "multi-az", "docs", "default"}
+    assert {d.level for d in diags} == {"mandatory"}
+
+
+def test_message(pack: Pack) -> None:
+    (diag,) = pack.analyze_stack([(INSTANCE, "old", {"engine": "mysql", "caCertIdentifier": "rds-ca-2019"})])
+    assert diag == Diag(
+        NAME,
+        "mandatory",
+        "After the update, no database or account default in the stack may be on a retired CA.\n"
+        "aws.rds.Instance old: its state after this update is caCertIdentifier='rds-ca-2019': rds-ca-2019 is "
+        "retired (expired on 2024-08-22); AWS answers CertificateNotFound and deployments naming it fail. "
+        'Set ca_cert_identifier="rds-ca-rsa2048-g1", apply_immediately=True on aws.rds.Instance old (outside '
+        "Pulumi: aws rds modify-db-instance --db-instance-identifier NAME --ca-certificate-identifier "
+        "rds-ca-rsa2048-g1 --apply-immediately).",
+        "urn:pulumi:dev::test::aws:rds/instance:Instance::old",
+    )
