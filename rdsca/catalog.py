@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import fnmatch
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -358,11 +359,19 @@ REGION_RESTRICTIONS: tuple[RegionRestriction, ...] = (
 )
 
 
-def engine_facts(engine: str | None, version: str | None) -> list[EngineFact]:
+def engine_facts(engine: str | None, version: str | None) -> tuple[EngineFact, ...]:
     """Every fact that applies to ``engine`` at ``version``."""
-    if not engine:
-        return []
-    return [f for f in ENGINE_FACTS if f.matches(engine, version)]
+    if not isinstance(engine, str) or not engine:
+        return ()
+    if version is not None and not isinstance(version, str):
+        version = None
+    return _engine_facts(engine, version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _engine_facts(engine: str, version: str | None) -> tuple[EngineFact, ...]:
+    # Cached: a policy pack asks this for every policy on every resource, and fnmatch is the cost.
+    return tuple(f for f in ENGINE_FACTS if f.matches(engine, version))
 
 
 def rotation_flag(engine: str | None, version: str | None) -> bool | None:
@@ -447,6 +456,27 @@ def evaluate(
 ) -> Verdict:
     """Judge a database's CA. Never raises: unknown ids, bad types and retired CAs are verdicts."""
     today = today or clock.today()
+    args = (ca_id, engine, engine_version, region, today)
+    if all(type(a) in _CACHEABLE for a in args):
+        # Verdicts are immutable and depend only on the arguments: a policy pack judges the same few
+        # combinations thousands of times.
+        return _evaluate_cached(*args)
+    return _evaluate(*args)
+
+
+_CACHEABLE = frozenset({str, type(None), int, float, bool, dt.date})
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: 5 and 5.0 are different malformed values
+def _evaluate_cached(
+    ca_id: str | None, engine: str | None, engine_version: str | None, region: str | None, today: dt.date
+) -> Verdict:
+    return _evaluate(ca_id, engine, engine_version, region, today)
+
+
+def _evaluate(
+    ca_id: str | None, engine: str | None, engine_version: str | None, region: str | None, today: dt.date
+) -> Verdict:
     for fact in engine_facts(engine, engine_version):
         if fact.not_applicable:
             return Verdict(ca_id, Status.NOT_APPLICABLE, True, fact.not_applicable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 
 #: Environment variable that pins "today" (``YYYY-MM-DD``) for this process and every subprocess it starts
@@ -22,5 +23,10 @@ def today() -> dt.date:
     """Today in UTC, unless ``RDSCA_AS_OF`` pins it."""
     pinned = os.environ.get(AS_OF_ENV)
     if pinned:
-        return parse_date(pinned)
+        return _parse_cached(pinned)
     return dt.datetime.now(dt.timezone.utc).date()
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_cached(text: str) -> dt.date:
+    return parse_date(text)
