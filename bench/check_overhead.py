@@ -3,7 +3,9 @@
 
 The floor is the same program run under the SDK's plain mocks (``pulumi.runtime.set_mocks`` and
 ``@pulumi.runtime.test``, the way Pulumi documents unit-testing a program): no transforms run, no engine
-semantics, nothing analysed. ``rdsca check`` runs the program in its own host process through the engine monitor
+semantics, nothing analysed. A second reference runs the SDK's stock ``MockMonitor`` the way the language host
+runs a program (a root ``Stack``, ``run_in_stack``, the host's executor: what ``rdsca check`` does, less rdsca's
+monitor), to separate the cost of running a program faithfully from the cost of rdsca's own code. ``rdsca check`` runs the program in its own host process through the engine monitor
 and analyses every database; ``--policy-pack policies`` additionally starts the pack and drives it over gRPC.
 Every variant is one command, timed wall-clock from start to exit (interpreter start-up included), and the
 variants are interleaved over the repetitions.
@@ -61,6 +63,28 @@ print(Mocks.count, file=sys.stderr)
 """
 
 
+def sdk_mocks_language_host(program: str) -> None:
+    """Child: the stock MockMonitor inside rdsca's language-host run (same settings, stack and executor)."""
+    from pulumi.runtime import mocks as pulumi_mocks
+
+    from rdsca.runner import host, host_spec, load_project
+
+    class Monitor(pulumi_mocks.MockMonitor):
+        def __init__(self, mocks: pulumi_mocks.Mocks, project: str, stack: str) -> None:
+            super().__init__(mocks)
+            self.registrations: list = []
+            self.root_urn = ""
+
+    class Mocks(host.OfflineMocks):
+        def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
+            return args.name + "-id", args.inputs
+
+    host.EngineMonitor = Monitor  # type: ignore[misc,assignment]
+    host.OfflineMocks = Mocks  # type: ignore[misc]
+    result = host.execute(host_spec(load_project(Path(program))))
+    assert result["error"] is None, result["error"]
+
+
 def timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
@@ -71,7 +95,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--databases", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child-sdk-host", metavar="PROGRAM_DIR")
     args = parser.parse_args()
+    if args.child_sdk_host:
+        sdk_mocks_language_host(args.child_sdk_host)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         program = Path(tmp, "prog")
         program.mkdir()
@@ -81,6 +109,9 @@ def main() -> None:
         floor.write_text(FLOOR)
         variants = {
             "plain mocks (SDK floor)": [sys.executable, str(floor), str(program / "__main__.py")],
+            "SDK mocks, run as the language host runs it": [
+                sys.executable, str(Path(__file__).resolve()), "--child-sdk-host", str(program),
+            ],
             "rdsca check": [*RDSCA, "check", str(program), "--format", "json"],
             "rdsca check --policy-pack": [
                 *RDSCA, "check", str(program), "--format", "json", "--policy-pack", str(REPO / "policies"),
@@ -93,7 +124,7 @@ def main() -> None:
                 assert proc.returncode == 0, proc.stderr[-2000:]
                 if label.startswith("plain"):
                     assert int(proc.stderr.split()[-1]) == args.databases, proc.stderr[-500:]
-                else:
+                elif label.startswith("rdsca"):
                     report = json.loads(proc.stdout)
                     dbs = [r for r in report["resources"] if r["type"] == "aws:rds/instance:Instance"]
                     assert len(dbs) == args.databases

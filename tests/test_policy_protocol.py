@@ -81,8 +81,8 @@ def test_a_pack_that_fails_to_start_is_one_clear_error(tmp_path: Path) -> None:
     pack = analyzer.load_pack(tmp_path)
     with pytest.raises(PolicyError, match=r"did not start: .*RuntimeError: no policies here"), analyzer.start_pack(
         pack, PROJECT
-    ):
-        pass
+    ) as launched:
+        launched.connect()
 
 
 def test_pack_directory_errors(tmp_path: Path) -> None:

@@ -230,16 +230,16 @@ def check_program(
     from rdsca.runner import analyzer
 
     project = load_project(program_dir, stack)
-    if policies is not None:
-        pack = analyzer.load_pack(policies.pack)
-        given = analyzer.parse_config_file(policies.config_file) if policies.config_file else {}
-        state = analyzer.load_state(policies.state_file) if policies.state_file else None
-    result = run_program(project, timeout)
-    policy = None
-    if policies is not None:
-        policy = analyzer.run_policies(pack, project, result, given, policies.remediate, state)
+    if policies is None:
+        return analyse(project, run_program(project, timeout))
+    pack = analyzer.load_pack(policies.pack)
+    given = analyzer.parse_config_file(policies.config_file) if policies.config_file else {}
+    state = analyzer.load_state(policies.state_file) if policies.state_file else None
+    # The engine starts analyzers before the program; so does this: the pack starts while the program runs.
+    with analyzer.start_pack(pack, project) as launched:
+        result = run_program(project, timeout)
+        policy = analyzer.run_policies(pack, project, result, given, policies.remediate, state, launched)
     report = analyse(project, result)
-    if policy is not None:
-        report.policy = policy
-        report.warnings += policy.warnings
+    report.policy = policy
+    report.warnings += policy.warnings
     return report

@@ -280,16 +280,39 @@ def load_state(path: Path) -> dict[str, dict[str, Any]]:
 
 
 class _Pack:
-    """A started pack: the process, its gRPC channel and stub. Always stopped by ``start_pack``'s context."""
+    """A launched pack process; ``connect`` reads its port and opens the channel (once). Always stopped by
+    ``start_pack``'s context. Launching first and connecting later lets the pack start while the program runs."""
 
-    def __init__(self, process: subprocess.Popen[bytes], stderr: IO[bytes], port: int) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], stderr: IO[bytes], directory: Path) -> None:
         self.process = process
         self.stderr = stderr
+        self.directory = directory
+        self.channel: grpc.Channel | None = None
+        self._stub: Any = None
+
+    @property
+    def stub(self) -> Any:
+        return self.connect()
+
+    def connect(self) -> Any:
+        if self._stub is not None:
+            return self._stub
+        port = _read_port(self.process)
+        if port is None:
+            self.process.kill()
+            self.process.wait()
+            raise PolicyError(f"the policy pack {self.directory} did not start: {_stderr_tail(self.stderr)}")
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=STARTUP_TIMEOUT_S)
+        except grpc.FutureTimeoutError:
+            raise PolicyError(f"the policy pack {self.directory} did not answer on port {port}") from None
+        self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self._stub
 
     def stop(self) -> None:
-        self.channel.close()
+        if self.channel is not None:
+            self.channel.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -308,7 +331,7 @@ def _stderr_tail(stderr: IO[bytes]) -> str:
 
 @contextmanager
 def start_pack(pack: PackDirectory, project: Project) -> Iterator[_Pack]:
-    """Start the pack the way the CLI does and stop it on exit, including on errors and Ctrl-C."""
+    """Launch the pack the way the CLI does; stop it on exit, including on errors and Ctrl-C."""
     env = dict(os.environ)
     env.update(
         {
@@ -329,32 +352,19 @@ def start_pack(pack: PackDirectory, project: Project) -> Iterator[_Pack]:
             stdout=subprocess.PIPE,
             stderr=stderr,
         )
-        started: _Pack | None = None
+        launched = _Pack(process, stderr, pack.directory)
         try:
-            port = _read_port(process)
-            if port is None:
-                process.kill()
-                process.wait()
-                raise PolicyError(f"the policy pack {pack.directory} did not start: {_stderr_tail(stderr)}")
-            started = _Pack(process, stderr, port)
-            try:
-                grpc.channel_ready_future(started.channel).result(timeout=STARTUP_TIMEOUT_S)
-            except grpc.FutureTimeoutError:
-                raise PolicyError(f"the policy pack {pack.directory} did not answer on port {port}") from None
-            yield started
+            yield launched
         finally:
-            if started is not None:
-                started.stop()
-            elif process.poll() is None:
-                process.kill()
-                process.wait()
+            launched.stop()
 
 
 def _read_port(process: subprocess.Popen[bytes]) -> int | None:
     """The first line of the pack's stdout is its port (``PolicyPack`` prints it once it listens)."""
     line: list[bytes] = []
-    assert process.stdout is not None
-    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    stdout = process.stdout
+    assert stdout is not None
+    reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
     reader.start()
     reader.join(STARTUP_TIMEOUT_S)
     if not line:
@@ -441,9 +451,11 @@ def run_policies(
     given: dict[str, PolicyConfig] | None = None,
     remediate: bool = False,
     state: dict[str, dict[str, Any]] | None = None,
+    launched: _Pack | None = None,
 ) -> PolicyResult:
     """Drive the pack over the host's registrations (``result`` from the host); a remediation rewrites the
-    registration's inputs, as the engine goes on with the remediated inputs."""
+    registration's inputs, as the engine goes on with the remediated inputs. ``launched``: a pack already
+    started with ``start_pack`` (otherwise one is started and stopped here)."""
     registrations = [r for r in result["registrations"] if not r.get("read")]
     root = result.get("root_urn") or ""
     if root:
@@ -452,6 +464,8 @@ def run_policies(
         registrations.insert(0, {"urn": root, "type": stack_type, "name": stack_name, "parent": "", "wire": {}})
     providers = {r["urn"]: r for r in registrations if r["type"].startswith("pulumi:providers:")}
     try:
+        if launched is not None:
+            return _drive(launched, pack, project, registrations, providers, given or {}, remediate, state or {})
         with start_pack(pack, project) as started:
             return _drive(started, pack, project, registrations, providers, given or {}, remediate, state or {})
     except grpc.RpcError as exc:

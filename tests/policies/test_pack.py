@@ -88,3 +88,16 @@ def test_main_only_builds_the_pack() -> None:
     last = statements[-1]
     assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
     assert isinstance(last.value.func, ast.Name) and last.value.func.id == "PolicyPack"
+
+
+def test_readme_config_example_is_valid(tmp_path: Path) -> None:
+    """The policy config example in README.md reconciles against the pack's schemas as the CLI would."""
+    from rdsca.runner.analyzer import parse_config_file
+
+    readme = (PACK_DIR.parent / "README.md").read_text()
+    example = tmp_path / "policy-config.json"
+    example.write_text(readme.split("```json\n", 1)[1].split("```", 1)[0])
+    config = reconcile(Pack().info(), parse_config_file(example))
+    assert config["rds-ca-retired"].level == "remediate"
+    assert config["rds-ca-retired"].properties["targetCa"] == "rds-ca-rsa4096-g1"
+    assert config["rds-ca-apply-immediately"].level == "advisory"
