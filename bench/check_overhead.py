@@ -5,8 +5,9 @@ The floor is the same program run under the SDK's plain mocks (``pulumi.runtime.
 ``@pulumi.runtime.test``, the way Pulumi documents unit-testing a program): no transforms run, no engine
 semantics, nothing analysed. A second reference runs the SDK's stock ``MockMonitor`` the way the language host
 runs a program (a root ``Stack``, ``run_in_stack``, the host's executor: what ``rdsca check`` does, less rdsca's
-monitor), to separate the cost of running a program faithfully from the cost of rdsca's own code. ``rdsca check`` runs the program in its own host process through the engine monitor
-and analyses every database; ``--policy-pack policies`` additionally starts the pack and drives it over gRPC.
+monitor), to separate the cost of running a program faithfully from the cost of rdsca's own code.
+``rdsca check`` runs the program in its own host process through the engine monitor and analyses every
+database; ``--policy-pack policies`` additionally starts the pack and drives it over gRPC.
 Every variant is one command, timed wall-clock from start to exit (interpreter start-up included), and the
 variants are interleaved over the repetitions.
 

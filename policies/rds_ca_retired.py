@@ -22,6 +22,7 @@ from rdsca.policies._common import (
     resource_policy,
 )
 
+#: The verdicts this policy (and the stack policy, over outputs) blocks.
 BAD = frozenset({catalog.Status.RETIRED, catalog.Status.UNKNOWN, catalog.Status.EXPIRED})
 CONFIG = TARGET_SCHEMA
 

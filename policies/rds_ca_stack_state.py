@@ -11,8 +11,7 @@ from pulumi_policy import EnforcementLevel, ReportViolation, Severity, StackVali
 
 from rdsca import catalog
 from rdsca.policies._common import MISSING, Unknown, remediation_steps, subject
-
-BAD = frozenset({catalog.Status.RETIRED, catalog.Status.UNKNOWN, catalog.Status.EXPIRED})
+from rdsca.policies.rds_ca_retired import BAD
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
