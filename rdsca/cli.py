@@ -157,5 +157,8 @@ def main() -> None:
     cli(prog_name="rdsca")
 
 
+# The live-account commands register themselves on ``cli``.
+from rdsca import cli_aws  # noqa: E402, F401
+
 if __name__ == "__main__":
     main()

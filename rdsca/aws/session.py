@@ -32,7 +32,7 @@ class Aws:
     max_attempts: int = MAX_ATTEMPTS
     calls: Counter[str] = field(default_factory=Counter)
     _session: Any = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def session(self) -> Any:
         with self._lock:
