@@ -87,6 +87,8 @@ class RegionState:
     docdb: list[DocDbInstance] = field(default_factory=list)
     #: Multi-AZ DB cluster id -> CA (moto does not keep it).
     cluster_cas: dict[str, str] = field(default_factory=dict)
+    #: CA ids DescribeCertificates does not list here (AWS answers CertificateNotFound for them).
+    withdrawn: set[str] = field(default_factory=set)
 
 
 class FakeAccount:
@@ -218,6 +220,8 @@ class FakeAccount:
                 _el(result, "DefaultCertificateForNewLaunches", state.override or state.default_ca)
                 certs = _el(result, "Certificates")
                 for ca_id in catalog.CURRENT_CAS:
+                    if ca_id in state.withdrawn:
+                        continue
                     until = self._valid_till(ca_id, region)
                     cert = _el(certs, "Certificate")
                     _el(cert, "CertificateIdentifier", ca_id)

@@ -1,0 +1,65 @@
+"""A fake AWS account on a loopback port (moto server plus rdsca.aws.fake), and a CLI runner pointed at it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from click.testing import CliRunner
+
+from rdsca.aws.fake import FakeAccount
+from rdsca.cli import cli
+
+TODAY = dt.date(2026, 11, 27)
+PASSWORD = "never-print-this-1"
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAccount]:
+    with FakeAccount(TODAY) as fake:
+        # moto keeps its backends per process: start every test from an empty account.
+        urllib.request.urlopen(urllib.request.Request(f"{fake.endpoint}/moto-api/reset", method="POST")).read()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", fake.endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTESTING")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-key-never-printed")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        yield fake
+
+
+def rds(region: str) -> Any:
+    return boto3.client("rds", region_name=region)
+
+
+def instance(region: str, name: str, engine: str, version: str, ca: str, **extra: Any) -> None:
+    rds(region).create_db_instance(
+        DBInstanceIdentifier=name, Engine=engine, EngineVersion=version, DBInstanceClass="db.m6g.large",
+        AllocatedStorage=20, MasterUsername="admin", MasterUserPassword=PASSWORD, CACertificateIdentifier=ca,
+        **extra,
+    )
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    """``rdsca ARGS`` in process (the fake account lives in this process)."""
+    result = CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def modify_calls(fake: FakeAccount) -> list[tuple[str, str]]:
+    return [c for c in fake.calls if c[1].startswith(("Modify", "Apply"))]

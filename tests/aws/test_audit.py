@@ -1,0 +1,171 @@
+"""``rdsca audit`` against the fake account: verdicts, regions, faults, formats."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from rdsca.aws.fake import DocDbInstance, FakeAccount
+
+from .conftest import instance, rds, run
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
+
+
+@pytest.fixture
+def fleet(account: FakeAccount) -> FakeAccount:
+    instance("us-east-1", "old-mysql", "mysql", "8.0.39", "rds-ca-2019")
+    instance("us-east-1", "pg", "postgres", "16.4", "rds-ca-rsa2048-g1")
+    instance("us-east-1", "mssql", "sqlserver-se", "15.00.4236.7.v1", "rds-ca-ecc384-g1")
+    instance("us-east-1", "graph", "neptune", "1.3.2.1", "rds-ca-2019")
+    instance("eu-west-1", "maria", "mariadb", "10.6.16", "rds-ca-rsa4096-g1")
+    instance("eu-west-1", "typo", "postgres", "13.4", "rds-ca-rsa2048-gl")
+    account.region("eu-west-1").docdb.append(DocDbInstance("docs-0", "rds-ca-2019"))
+    return account
+
+
+def statuses(report: dict) -> dict[str, tuple[str, str, str]]:
+    return {d["identifier"]: (d["region"], d["ca_status"], d["restart"]) for d in report["databases"]}
+
+
+def test_multi_region_audit_with_mixed_cas(fleet: FakeAccount) -> None:
+    result = run("audit", "--regions", "us-east-1,eu-west-1", "--format", "json")
+    assert result.exit_code == 1
+    report = result.json()
+    assert statuses(report) == {
+        "old-mysql": ("us-east-1", "retired", "unknown"),
+        "pg": ("us-east-1", "ok", "unknown"),
+        "mssql": ("us-east-1", "refused", "yes"),
+        "graph": ("us-east-1", "not-applicable", "no"),
+        "maria": ("eu-west-1", "ok", "no"),  # mariadb 10.6.16 rotates without restart (catalog, served by the fake)
+        "typo": ("eu-west-1", "unknown", "no"),
+        "docs-0": ("eu-west-1", "retired", "unknown"),
+    }
+    assert report["findings"] == 4
+    by_id = {d["identifier"]: d for d in report["databases"]}
+    assert by_id["graph"]["not_applicable"].startswith("Neptune endpoints use certificates chained to the Amazon Root CAs")
+    assert by_id["pg"]["server_certificate_valid_till"] == "2027-11-27T00:00:00Z"
+    assert by_id["old-mysql"]["replacement"] == "rds-ca-rsa2048-g1"
+    assert [r["default_ca_for_new_launches"] for r in report["regions"]] == ["rds-ca-rsa2048-g1"] * 2
+    assert report["errors"] == []
+
+
+def test_documentdb_is_counted_once(fleet: FakeAccount) -> None:
+    report = run("audit", "--regions", "eu-west-1", "--format", "json").json()
+    assert [d["identifier"] for d in report["databases"]].count("docs-0") == 1
+
+
+def test_calls_grow_with_pages_not_databases(fleet: FakeAccount) -> None:
+    run("audit", "--regions", "us-east-1,eu-west-1", "--format", "json")
+    calls = [action for _, action in fleet.calls]
+    assert calls.count("DescribeDBInstances") == 2
+    assert calls.count("DescribeCertificates") == 2
+    # One per distinct (engine, version) per region, never per database; Neptune is not applicable.
+    assert calls.count("DescribeDBEngineVersions") == 3 + 3
+
+
+def test_a_ca_the_region_does_not_offer_is_certificate_not_found(account: FakeAccount) -> None:
+    account.region("us-east-1").withdrawn.add("rds-ca-rsa4096-g1")
+    instance("us-east-1", "db", "postgres", "16.4", "rds-ca-rsa4096-g1")
+    report = run("audit", "--regions", "us-east-1", "--format", "json").json()
+    (db,) = report["databases"]
+    assert db["ca_status"] == "retired"
+    assert "not offered in us-east-1 (DescribeCertificates does not list it: CertificateNotFound)" in db["reason"]
+
+
+def test_access_denied_listing_one_region_is_an_error_for_that_region(fleet: FakeAccount) -> None:
+    fleet.fail("eu-west-1", "DescribeDBInstances", "AccessDenied")
+    result = run("audit", "--regions", "us-east-1,eu-west-1", "--format", "json")
+    assert result.exit_code == 2
+    report = result.json()
+    assert {d["region"] for d in report["databases"]} == {"us-east-1"}
+    assert report["errors"] == [
+        "eu-west-1: cannot list DB instances (AccessDenied: injected AccessDenied for DescribeDBInstances in eu-west-1)"
+    ]
+    assert "error: eu-west-1: cannot list DB instances" in result.stderr
+
+
+def test_refused_optional_apis_are_warnings_and_the_catalog_stands_in(fleet: FakeAccount) -> None:
+    fleet.fail("us-east-1", "DescribeCertificates", "AccessDenied")
+    fleet.fail("us-east-1", "DescribeDBEngineVersions", "AccessDenied")
+    fleet.fail("us-east-1", "DescribePendingMaintenanceActions", "AccessDenied")
+    result = run("audit", "--regions", "us-east-1", "--format", "json")
+    assert result.exit_code == 1  # the findings decide, not the warnings
+    report = result.json()
+    assert statuses(report)["old-mysql"] == ("us-east-1", "retired", "unknown")
+    assert statuses(report)["mssql"][1] == "refused"  # from the catalog now
+    warnings = report["regions"][0]["warnings"]
+    assert any("DescribeCertificates not available" in w and "built-in catalog" in w for w in warnings)
+    assert any("engine versions not available" in w for w in warnings)
+    assert any("pending maintenance actions not available" in w for w in warnings)
+
+
+def test_throttling_is_retried(fleet: FakeAccount) -> None:
+    fleet.fail("us-east-1", "DescribeDBInstances", "Throttling", times=2)
+    result = run("audit", "--regions", "us-east-1", "--format", "json")
+    assert result.exit_code == 1
+    assert [a for r, a in fleet.calls if r == "us-east-1"].count("DescribeDBInstances") == 3
+    assert len(result.json()["databases"]) == 4
+
+
+def test_multi_az_cluster_carries_the_ca(account: FakeAccount) -> None:
+    rds("us-east-1").create_db_cluster(
+        DBClusterIdentifier="ledger", Engine="postgres", EngineVersion="16.4", DBClusterInstanceClass="db.m6gd.large",
+        StorageType="io1", AllocatedStorage=100, Iops=1000, MasterUsername="admin", MasterUserPassword="x-password-1",
+    )
+    account.region("us-east-1").cluster_cas["ledger"] = "rds-ca-2019"
+    report = run("audit", "--regions", "us-east-1", "--format", "json").json()
+    (cluster,) = [d for d in report["databases"] if d["identifier"] == "ledger"]
+    assert (cluster["kind"], cluster["ca"], cluster["ca_status"]) == ("Multi-AZ DB cluster", "rds-ca-2019", "retired")
+
+
+def test_pending_changes_and_maintenance_are_reported(account: FakeAccount) -> None:
+    instance("us-east-1", "db", "mysql", "8.0.39", "rds-ca-2019")
+    rds("us-east-1").modify_db_instance(DBInstanceIdentifier="db", CACertificateIdentifier="rds-ca-rsa2048-g1")
+    account.maintenance[account.arn("us-east-1", "db")] = [{"Action": "ca-certificate-rotation", "OptInStatus": "pending"}]
+    (db,) = run("audit", "--regions", "us-east-1", "--format", "json").json()["databases"]
+    assert db["ca"] == "rds-ca-2019" and db["pending_ca"] == "rds-ca-rsa2048-g1"
+    assert [m["action"] for m in db["pending_maintenance"]] == ["ca-certificate-rotation"]
+
+
+def test_expiring_threshold(account: FakeAccount) -> None:
+    instance("us-east-1", "db", "postgres", "16.4", "rds-ca-rsa2048-g1")
+    # us-east-1's RSA2048 G1 root ends 2061-05-25; the fake's server certificates last a year from its today.
+    account.today = dt.date(2061, 1, 1)
+    assert run("audit", "--regions", "us-east-1", "--as-of", "2061-01-01", "--format", "json").exit_code == 1
+    assert run("audit", "--regions", "us-east-1", "--as-of", "2061-01-01", "--expiring-days", "30",
+               "--format", "json").exit_code == 0
+
+
+def test_csv_and_sarif(fleet: FakeAccount) -> None:
+    rows = list(csv.DictReader(io.StringIO(run("audit", "--regions", "us-east-1", "--format", "csv").stdout)))
+    assert {r["identifier"]: r["ca_status"] for r in rows} == {
+        "old-mysql": "retired", "pg": "ok", "mssql": "refused", "graph": "not-applicable"
+    }
+    sarif = run("audit", "--regions", "us-east-1", "--format", "sarif").json()
+    jsonschema.Draft4Validator(SCHEMA).validate(sarif)
+    results = sarif["runs"][0]["results"]
+    assert {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].rsplit(":", 1)[1]) for r in results} >= {
+        ("rdsca-audit-retired-ca", "old-mysql"), ("rdsca-audit-refused-ca", "mssql")
+    }
+
+
+def test_no_secret_is_printed(fleet: FakeAccount) -> None:
+    for fmt in ("table", "json", "csv", "sarif"):
+        result = run("audit", "--regions", "us-east-1", "--format", fmt)
+        assert "never-print-this" not in result.stdout + result.stderr
+        assert "secret-key-never-printed" not in result.stdout + result.stderr
+
+
+def test_table_and_clean_account(account: FakeAccount) -> None:
+    instance("us-east-1", "pg", "postgres", "16.4", "rds-ca-rsa2048-g1")
+    result = run("audit", "--regions", "us-east-1")
+    assert result.exit_code == 0
+    assert "us-east-1: new databases get rds-ca-rsa2048-g1" in result.stdout
+    assert "scanned us-east-1 (1/1): 1 resource(s)" in result.stderr
