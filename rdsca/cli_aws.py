@@ -251,7 +251,12 @@ def rotate(
             detail = f" ({outcome.message})" if outcome.message else ""
             click.echo(f"{outcome.result}: {c.region} {c.identifier} {c.action} -> {c.to_ca}{detail}", err=True)
 
-        outcomes = rot.apply(aws, plan.changes, journal_path, rate, skip, show)
+        try:
+            outcomes = rot.apply(aws, plan.changes, journal_path, rate, skip, show)
+        except KeyboardInterrupt:
+            raise Failure(
+                f"interrupted; every request made so far is in {journal_path}: continue with --resume {journal_path}"
+            ) from None
     refused = [o for o in outcomes if o.result == "refused"]
     if fmt == "json":
         emit_json(

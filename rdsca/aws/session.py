@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.parsers
 
 RETRY_MODE = "adaptive"
 MAX_ATTEMPTS = 8
@@ -67,7 +68,7 @@ def error_code(exc: BaseException) -> str:
     """The AWS error code of a failed call, or a short name for transport and parsing failures."""
     if isinstance(exc, botocore.exceptions.ClientError):
         return str(exc.response.get("Error", {}).get("Code") or "ClientError")
-    if isinstance(exc, botocore.exceptions.ResponseParserError):
+    if isinstance(exc, botocore.parsers.ResponseParserError):
         # What an endpoint that lacks the API (stock moto) answers: an HTML error page.
         return "NotImplemented"
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
@@ -79,7 +80,7 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
         return f"{error.get('Code', 'ClientError')}: {error.get('Message', '')}".rstrip(": ")
-    if isinstance(exc, botocore.exceptions.ResponseParserError):
+    if isinstance(exc, botocore.parsers.ResponseParserError):
         return "the endpoint does not implement this API"
     return f"{type(exc).__name__}: {exc}"
 
