@@ -44,11 +44,16 @@ def setup() -> None:
 def demo() -> int:
     rdsca = BIN / "rdsca"
     # (command, the exit code it must give): the reference stack passes the policy pack; the legacy stack, which
-    # names rds-ca-2019 and a typo directly, is blocked (1) and passes once the pack remediates it.
+    # names rds-ca-2019 and a typo directly, is blocked (1) and passes once the pack remediates it; then the
+    # live-account commands against the embedded fake account.
     steps = [
         (("check", ".", "--policy-pack", "policies"), 0),
         (("check", "examples/legacy-stack", "--policy-pack", "policies"), 1),
         (("check", "examples/legacy-stack", "--policy-pack", "policies", "--remediate"), 0),
+        # A built-in fake AWS account (loopback, no credentials): the audit finds retired and refused CAs (1),
+        # the rotation plan is a dry run (0).
+        (("audit", "--demo"), 1),
+        (("rotate", "--demo"), 0),
     ]
     failed = []
     for args, expected in steps:

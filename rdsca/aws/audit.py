@@ -110,8 +110,10 @@ def judge(db: Database, scan: RegionScan, today: dt.date, expiring_days: int = D
         auto = bool(ca and ca.server_cert_auto_rotation)
         rotation_pending = any(m["action"] in CA_ACTIONS for m in db.maintenance)
         if days <= expiring_days and (not auto or not rotation_pending):
-            when = "expired on" if days < 0 else "expires on"
-            row.findings.append(f"server certificate {when} {valid_till.date().isoformat()} ({days} days left)")
+            when = f"expired on {valid_till.date().isoformat()}" if days < 0 else (
+                f"expires on {valid_till.date().isoformat()} ({days} days left)"
+            )
+            row.findings.append(f"server certificate {when}")
     if db.pending_ca:
         row.notes.append(f"CA change to {db.pending_ca} pending for the maintenance window")
     for m in db.maintenance:

@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import logging
 import threading
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
@@ -96,8 +97,10 @@ class FakeAccount:
 
     ACCOUNT = "123456789012"
 
-    def __init__(self, today: dt.date | None = None) -> None:
+    def __init__(self, today: dt.date | None = None, latency: float = 0.0) -> None:
         self.today = today or dt.date.today()
+        #: Seconds added to every request, to stand in for the network and API latency of the real endpoint.
+        self.latency = latency
         self.regions: dict[str, RegionState] = {}
         #: (engine, version) -> (supported CAs, SupportsCertificateRotationWithoutRestart); others get the catalog's.
         self.engine_versions: dict[tuple[str, str], tuple[tuple[str, ...], bool | None]] = {}
@@ -158,6 +161,8 @@ class FakeAccount:
             with self._lock:
                 self.calls.append((region, action))
                 fault = self._fault(region, action)
+            if self.latency:
+                time.sleep(self.latency)
             if fault is not None:
                 status, payload = _error(fault.code, f"injected {fault.code} for {action} in {region}")
                 start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
