@@ -16,17 +16,13 @@ import datetime as dt
 import math
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import boto3
 
-import boto3  # noqa: E402
-
-from rdsca.aws import audit, scan  # noqa: E402
-from rdsca.aws.fake import FakeAccount  # noqa: E402
-from rdsca.aws.session import Aws  # noqa: E402
+from rdsca.aws import audit, scan
+from rdsca.aws.fake import FakeAccount
+from rdsca.aws.session import Aws
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"]
 ENGINES = [("mysql", "8.0.39"), ("postgres", "16.4"), ("mariadb", "10.6.16"), ("sqlserver-se", "15.00.4236.7.v1")]
@@ -38,9 +34,14 @@ def seed(endpoint: str, region: str, count: int, offset: int) -> None:
     for i in range(count):
         engine, version = ENGINES[(offset + i) % len(ENGINES)]
         client.create_db_instance(
-            DBInstanceIdentifier=f"db-{offset + i}", Engine=engine, EngineVersion=version,
-            DBInstanceClass="db.t4g.medium", AllocatedStorage=20, MasterUsername="admin",
-            MasterUserPassword="bench-password-1", CACertificateIdentifier=CAS[(offset + i) % len(CAS)],
+            DBInstanceIdentifier=f"db-{offset + i}",
+            Engine=engine,
+            EngineVersion=version,
+            DBInstanceClass="db.t4g.medium",
+            AllocatedStorage=20,
+            MasterUsername="admin",
+            MasterUserPassword="bench-password-1",
+            CACertificateIdentifier=CAS[(offset + i) % len(CAS)],
         )
 
 
@@ -48,7 +49,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--instances", type=int, default=2000)
     parser.add_argument("--regions", type=int, default=4)
-    parser.add_argument("--latency", type=float, default=0.05, help="Seconds added to each scan call (real APIs are remote).")
+    parser.add_argument(
+        "--latency", type=float, default=0.05, help="Seconds added to each scan call (real APIs are remote)."
+    )
     args = parser.parse_args()
     regions = REGIONS[: args.regions]
     per_region = args.instances // len(regions)
@@ -58,7 +61,8 @@ def main() -> None:
         start = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(len(regions)) as pool:
             list(pool.map(lambda r: seed(account.endpoint, r[1], per_region, r[0] * per_region), enumerate(regions)))
-        print(f"seeded {per_region * len(regions)} instances in {len(regions)} regions in {time.perf_counter() - start:.1f} s")
+        seeded = time.perf_counter() - start
+        print(f"seeded {per_region * len(regions)} instances in {len(regions)} regions in {seeded:.1f} s")
         results = {}
         account.latency = args.latency
         for workers in (1, len(regions)):
@@ -67,7 +71,8 @@ def main() -> None:
             scans = scan.scan(aws, regions, workers)
             result = audit.audit(scans, dt.date.today())
             results[workers] = (time.perf_counter() - start, dict(aws.calls), len(result.rows), len(result.findings))
-    print(f"Python {platform.python_version()}, {per_region} instances per region, {args.latency * 1000:.0f} ms per call")
+    latency_ms = args.latency * 1000
+    print(f"Python {platform.python_version()}, {per_region} instances per region, {latency_ms:.0f} ms per call")
     print("| workers | seconds | databases | findings | " + " | ".join(sorted(results[1][1])) + " |")
     print("|---|---|---|---|" + "---|" * len(results[1][1]))
     for workers, (seconds, calls, rows, findings) in results.items():
@@ -75,8 +80,10 @@ def main() -> None:
         print(f"| {workers} | {seconds:.2f} | {rows} | {findings} | {cells} |")
     pages = math.ceil(per_region / scan.PAGE)
     calls = results[len(regions)][1]
-    print(f"DescribeDBInstances per region: {calls['DescribeDBInstances'] / len(regions):.0f} (pages of {scan.PAGE}: {pages})")
-    print(f"DescribeDBEngineVersions: {calls['DescribeDBEngineVersions']} for {len(ENGINES)} engine versions x {len(regions)} regions")
+    per = calls["DescribeDBInstances"] / len(regions)
+    print(f"DescribeDBInstances per region: {per:.0f} (pages of {scan.PAGE}: {pages})")
+    versions = calls["DescribeDBEngineVersions"]
+    print(f"DescribeDBEngineVersions: {versions} for {len(ENGINES)} engine versions x {len(regions)} regions")
     print(f"DescribeCertificates: {calls['DescribeCertificates']} for {len(regions)} regions")
 
 

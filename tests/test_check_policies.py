@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from .conftest import REPO, write_program
@@ -205,6 +206,8 @@ def test_sarif_for_code_scanning() -> None:
     proc = rdsca("check", LEGACY, "--policy-pack", PACK, "--format", "sarif", cwd=REPO)
     assert proc.returncode == 1
     sarif = json.loads(proc.stdout)
+    schema = json.loads((REPO / "tests" / "fixtures" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
     assert sarif["version"] == "2.1.0"
     (run,) = sarif["runs"]
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}

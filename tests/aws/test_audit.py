@@ -169,3 +169,9 @@ def test_table_and_clean_account(account: FakeAccount) -> None:
     assert result.exit_code == 0
     assert "us-east-1: new databases get rds-ca-rsa2048-g1" in result.stdout
     assert "scanned us-east-1 (1/1): 1 resource(s)" in result.stderr
+
+
+def test_unknown_profile_is_one_clear_error(account: FakeAccount) -> None:
+    result = run("audit", "--profile", "no-such-profile", "--regions", "us-east-1")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "rdsca: error: The config profile (no-such-profile) could not be found"
