@@ -95,8 +95,18 @@ def judge(db: Database, scan: RegionScan, today: dt.date, expiring_days: int = D
         status, reason = catalog.Status.REFUSED.value, f"{db.engine} {db.engine_version} does not support {db.ca}"
     replacement = next((ca for ca in catalog.CURRENT_CAS if accepts(db, scan, ca, today)), None)
     row = Row(db, status, reason, restart(db, scan).value, replacement, until)
+    scheduled = (
+        db.pending_ca is not None
+        and catalog.evaluate(db.pending_ca, db.engine, db.engine_version, db.region, today).acceptable
+        and accepts(db, scan, db.pending_ca, today)
+    )
     if status in ("retired", "unknown", "expired", "refused"):
-        row.findings.append(f"CA {status}: {reason}")
+        if scheduled:
+            # The fix is made and waits for the maintenance window (ModifyDBInstance without ApplyImmediately):
+            # nothing is left to do, so it is not a finding; the note and PENDING column say when it lands.
+            row.notes.append(f"{status} CA; replaced by {db.pending_ca} in the next maintenance window")
+        else:
+            row.findings.append(f"CA {status}: {reason}")
     elif status == "ok" and until is not None and (until.date() - today).days <= expiring_days:
         row.findings.append(f"CA expires on {until.date().isoformat()}, within {expiring_days} days")
     if db.ca is None and status == "unset":
@@ -109,7 +119,7 @@ def judge(db: Database, scan: RegionScan, today: dt.date, expiring_days: int = D
         ca = catalog.CATALOG.get(db.ca or "")
         auto = bool(ca and ca.server_cert_auto_rotation)
         rotation_pending = any(m["action"] in CA_ACTIONS for m in db.maintenance)
-        if days <= expiring_days and (not auto or not rotation_pending):
+        if days <= expiring_days and (not auto or not rotation_pending) and not scheduled:
             when = f"expired on {valid_till.date().isoformat()}" if days < 0 else (
                 f"expires on {valid_till.date().isoformat()} ({days} days left)"
             )

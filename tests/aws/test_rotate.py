@@ -72,6 +72,7 @@ def test_maintenance_window_leaves_the_change_pending(fleet: FakeAccount, tmp_pa
     assert result.exit_code == 0
     (db,) = [d for d in run("audit", "--regions", "us-east-1", "--format", "json").json()["databases"] if d["identifier"] == "old-mysql"]
     assert (db["ca"], db["pending_ca"]) == ("rds-ca-2019", "rds-ca-rsa2048-g1")
+    assert db["findings"] == [] and db["notes"][0] == "retired CA; replaced by rds-ca-rsa2048-g1 in the next maintenance window"
     again = run("rotate", "--regions", "us-east-1", "--identifier", "old-*", "--format", "json").json()
     assert again["plan"] == [] and "already pending" in again["left_out"][0]["reason"]
 
@@ -213,3 +214,21 @@ def test_journal_skip_is_by_resource_and_action(tmp_path: Path) -> None:
     # aws=None: a skipped change makes no client and no call.
     (outcome,) = rot.apply(None, [change], journal, skip=rot.finished(journal))  # type: ignore[arg-type]
     assert outcome.result == "skipped"
+
+
+def test_done_when_audit_finds_rotate_fixes_audit_is_clean(account: FakeAccount, tmp_path: Path) -> None:
+    """The issue's acceptance run: databases on rds-ca-2019, audit exits 1, rotate --apply --yes (maintenance
+    window, the default) changes exactly those, and a second audit exits 0."""
+    instance("us-east-1", "a", "mysql", "8.0.39", "rds-ca-2019")
+    instance("eu-west-1", "b", "postgres", "16.4", "rds-ca-2019")
+    instance("eu-west-1", "c", "postgres", "16.4", "rds-ca-rsa4096-g1")
+    first = run("audit", *REGIONS, "--format", "json")
+    assert first.exit_code == 1
+    assert {d["identifier"]: d["ca_status"] for d in first.json()["databases"]} == {"a": "retired", "b": "retired", "c": "ok"}
+    assert run("rotate", *REGIONS, "--apply", "--yes", "--journal", str(tmp_path / "j.jsonl")).exit_code == 0
+    assert sorted(modify_calls(account)) == [("eu-west-1", "ModifyDBInstance"), ("us-east-1", "ModifyDBInstance")]
+    second = run("audit", *REGIONS, "--format", "json")
+    assert second.exit_code == 0
+    assert {d["identifier"]: d["pending_ca"] for d in second.json()["databases"]} == {
+        "a": "rds-ca-rsa2048-g1", "b": "rds-ca-rsa2048-g1", "c": None
+    }
