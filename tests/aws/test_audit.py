@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+import boto3
 import jsonschema
 import pytest
 
@@ -175,3 +176,31 @@ def test_unknown_profile_is_one_clear_error(account: FakeAccount) -> None:
     result = run("audit", "--profile", "no-such-profile", "--regions", "us-east-1")
     assert result.exit_code == 2
     assert result.stderr.strip() == "rdsca: error: The config profile (no-such-profile) could not be found"
+
+
+def test_proxies_and_serverless_v1_are_not_applicable(account: FakeAccount) -> None:
+    client = rds("us-east-1")
+    client.create_db_cluster(DBClusterIdentifier="sls", Engine="aurora-mysql", EngineMode="serverless",
+                             MasterUsername="admin", MasterUserPassword="x-password-1")
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+               for i, z in ((1, "a"), (2, "b"))]
+    client.create_db_proxy(DBProxyName="front", EngineFamily="MYSQL", RoleArn="arn:aws:iam::123456789012:role/r",
+                           Auth=[{"SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s"}],
+                           VpcSubnetIds=subnets)
+    report = run("audit", "--regions", "us-east-1", "--format", "json")
+    assert report.exit_code == 0
+    rows = {d["identifier"]: d for d in report.json()["databases"]}
+    assert rows["sls"]["kind"] == "Aurora Serverless v1 cluster" and rows["sls"]["ca_status"] == "not-applicable"
+    assert rows["front"]["kind"] == "RDS Proxy" and "ACM certificates" in rows["front"]["not_applicable"]
+
+
+def test_default_regions_are_the_enabled_ones(account: FakeAccount) -> None:
+    instance("eu-central-1", "db", "postgres", "16.4", "rds-ca-2019")
+    result = run("audit", "--format", "json")
+    assert result.exit_code == 1
+    regions = [r["region"] for r in result.json()["regions"]]
+    assert "eu-central-1" in regions and "us-east-1" in regions
+    assert "ap-east-1" not in regions  # an opt-in region the account has not enabled (moto: not-opted-in)
+    assert [d["identifier"] for d in result.json()["databases"]] == ["db"]
