@@ -89,6 +89,23 @@ class Plan:
     left_out: list[tuple[Row, str]] = field(default_factory=list)
 
 
+def _change(row: Row, to_ca: str | None, action: str, apply_immediately: bool, **extra: Any) -> Change:
+    db = row.db
+    return Change(
+        db.region,
+        db.kind,
+        db.identifier,
+        db.arn,
+        db.engine,
+        db.ca,
+        to_ca,
+        action,
+        apply_immediately,
+        row.restart,
+        **extra,
+    )
+
+
 def make_plan(
     result: Audit,
     target: str,
@@ -108,21 +125,10 @@ def make_plan(
         if pending_maintenance:
             for m in db.maintenance:
                 if m["action"] in CA_ACTIONS:
-                    plan.changes.append(
-                        Change(
-                            db.region,
-                            db.kind,
-                            db.identifier,
-                            db.arn,
-                            db.engine,
-                            db.ca,
-                            db.ca,
-                            "apply-pending-maintenance",
-                            apply_immediately,
-                            row.restart,
-                            maintenance_action=m["action"],
-                        )
+                    change = _change(
+                        row, db.ca, "apply-pending-maintenance", apply_immediately, maintenance_action=m["action"]
                     )
+                    plan.changes.append(change)
         if row.status not in NEEDS_ROTATION and not any(f.startswith("CA expires") for f in row.findings):
             continue
         choice = next(
@@ -136,21 +142,7 @@ def make_plan(
             plan.left_out.append((row, f"already pending: {choice} in the maintenance window"))
             continue
         action = "modify-db-cluster" if db.kind == "Multi-AZ DB cluster" else "modify-db-instance"
-        plan.changes.append(
-            Change(
-                db.region,
-                db.kind,
-                db.identifier,
-                db.arn,
-                db.engine,
-                db.ca,
-                choice,
-                action,
-                apply_immediately,
-                row.restart,
-                no_restart,
-            )
-        )
+        plan.changes.append(_change(row, choice, action, apply_immediately, no_restart=no_restart))
     return plan
 
 
