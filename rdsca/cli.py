@@ -158,7 +158,7 @@ def main() -> None:
 
 
 # The live-account commands register themselves on ``cli``.
-from rdsca import cli_aws  # noqa: E402, F401
+from rdsca import cli_aws, cli_truststore  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,245 @@
+"""``rdsca truststore inspect|build|verify``: thin shells over ``rdsca.truststore``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from rdsca import catalog, clock
+from rdsca import truststore as ts
+from rdsca.cli import EXIT_FINDINGS, EXIT_OK, Failure, cli, common_options
+from rdsca.output import emit_json, render_table
+
+FAMILIES = (*catalog.CURRENT_CAS, catalog.CA_2019)
+
+
+def _password(env: str | None, needed: bool, confirm: bool = False) -> str | None:
+    """From ``--password-env VAR``, else a prompt; with neither and no terminal, one clear error."""
+    if not needed:
+        return None
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise Failure(f"--password-env {env}: the environment variable is not set")
+        return value
+    if not sys.stdin.isatty():
+        raise Failure("this store needs a password: give --password-env VAR (there is no terminal to prompt on)")
+    value = click.prompt("Store password", hide_input=True, confirmation_prompt=confirm, err=True)
+    return str(value)
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+@cli.group()
+def truststore() -> None:
+    """Inspect, build and verify client trust stores from the RDS CA bundle."""
+
+
+@truststore.command()
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--password-env", metavar="VAR", help="Environment variable holding the store's password.")
+@click.option(
+    "--require-region",
+    "regions",
+    multiple=True,
+    metavar="REGION",
+    help="Exit 1 unless the store has a current root for REGION (repeatable).",
+)
+@click.option(
+    "--require-family",
+    "families",
+    multiple=True,
+    type=click.Choice(FAMILIES),
+    help="Exit 1 unless the store has a current root of this CA (repeatable).",
+)
+@common_options(("table", "json"))
+def inspect(
+    source: Path, password_env: str | None, regions: tuple[str, ...], families: tuple[str, ...], fmt: str
+) -> None:
+    """Every certificate in a PEM or PKCS#7 bundle, or a PKCS#12 or JKS store: family, region, expiry."""
+    today = clock.today()
+    password = _password(password_env, ts.needs_password(source))
+    try:
+        entries = ts.order(ts.read(source, password))
+    except ts.TruststoreError as exc:
+        raise Failure(str(exc)) from None
+    missing = ts.unmet(entries, today, _split(regions), list(families))
+    if fmt == "json":
+        emit_json(
+            {
+                "source": str(source),
+                "as_of": today.isoformat(),
+                "certificates": [e.to_json(today) for e in entries],
+                "summary": ts.summary(entries, today),
+                "unmet": missing,
+            }
+        )
+    else:
+        rows = [
+            [
+                e.cn,
+                e.region or "-",
+                e.family,
+                "root" if e.root else "intermediate",
+                e.key_type,
+                e.not_after.date().isoformat(),
+                e.days_left(today),
+                "yes" if e.expired(today) else "",
+                e.sha1,
+            ]
+            for e in entries
+        ]
+        headers = ["SUBJECT CN", "REGION", "FAMILY", "KIND", "KEY", "VALID UNTIL", "DAYS LEFT", "EXPIRED", "SHA-1"]
+        click.echo(render_table(headers, rows))
+        click.echo("")
+        click.echo(
+            render_table(
+                ["FAMILY", "REGION", "ROOTS", "INTERMEDIATES", "EXPIRED"],
+                [
+                    [g["family"], g["region"] or "-", g["roots"], g["intermediates"], g["expired"]]
+                    for g in ts.summary(entries, today)
+                ],
+            )
+        )
+        for line in missing:
+            click.echo(f"unmet: {line}")
+    sys.exit(EXIT_FINDINGS if missing else EXIT_OK)
+
+
+@truststore.command()
+@click.option("--bundle", type=click.Path(dir_okay=False, path_type=Path), help="A PEM or PKCS#7 bundle to build from.")
+@click.option("--download", is_flag=True, help="Download AWS's global bundle (or --region's).")
+@click.option("--region", help="With --download: the regional bundle instead of the global one.")
+@click.option("--base-url", default=ts.BASE_URL, show_default=True, help="With --download: a mirror of the bundles.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Where to write the store.")
+@click.option(
+    "--store-format",
+    "store_format",
+    type=click.Choice(ts.FORMATS),
+    help="pkcs12 or jks trust store, pem bundle, or pem-dir (one PEM per certificate); default from --out "
+    "(.p12/.pfx, .jks, .pem, or a name without a suffix for pem-dir).",
+)
+@click.option("--regions", "regions", multiple=True, metavar="R[,R]", help="Only these regions' certificates.")
+@click.option("--families", "families", multiple=True, metavar="CA[,CA]", help="Only these CA families.")
+@click.option("--include-intermediates", is_flag=True, help="Keep intermediates (AWS advises roots only).")
+@click.option("--keep-expired", is_flag=True, help="Keep expired certificates (they can validate nothing).")
+@click.option("--password-env", metavar="VAR", help="Environment variable holding the store password.")
+@click.option("--force", is_flag=True, help="Replace an existing --out.")
+@common_options(("table", "json"))
+def build(
+    bundle: Path | None,
+    download: bool,
+    region: str | None,
+    base_url: str,
+    out: Path,
+    store_format: str | None,
+    regions: tuple[str, ...],
+    families: tuple[str, ...],
+    include_intermediates: bool,
+    keep_expired: bool,
+    password_env: str | None,
+    force: bool,
+    fmt: str,
+) -> None:
+    """Write a trust store (PKCS#12, JKS, PEM or a PEM directory) of the current RDS roots.
+
+    The same input and options give the same entries, aliases and order; the store is written atomically and
+    read back before it replaces anything.
+    """
+    if bool(bundle) == download:
+        raise click.UsageError("give exactly one of --bundle FILE or --download")
+    if region and not download:
+        raise click.UsageError("--region goes with --download")
+    unknown = [f for f in _split(families) if f not in FAMILIES]
+    if unknown:
+        raise click.UsageError(f"--families: unknown CA {', '.join(unknown)} (choose from {', '.join(FAMILIES)})")
+    store_format = store_format or ts.format_for(out)
+    if store_format is None:
+        raise click.UsageError(f"--out {out}: cannot tell the store format from the name; give --store-format")
+    if out.exists() and not force:
+        raise Failure(f"{out} exists; add --force to replace it")
+    today = clock.today()
+    try:
+        if download:
+            data = ts.download(region, base_url)
+            source = f"{base_url}/{region or 'global'}"
+            certs = ts.load(data, source)
+        else:
+            assert bundle is not None
+            source = str(bundle)
+            certs = [e.cert for e in ts.read(bundle)]
+        entries = ts.select(
+            (ts.classify(c) for c in certs),
+            today,
+            _split(regions),
+            _split(families),
+            include_intermediates,
+            keep_expired,
+        )
+        if not entries:
+            raise ts.TruststoreError("no certificate left after the filters: nothing written")
+        password = _password(password_env, store_format in ("pkcs12", "jks"), confirm=True)
+        written = ts.write_store(entries, store_format, out, password, force)
+    except ts.TruststoreError as exc:
+        raise Failure(str(exc)) from None
+    if fmt == "json":
+        emit_json(
+            {
+                "source": source,
+                "out": str(out),
+                "format": store_format,
+                "entries": [{"alias": a, "sha1": s} for a, s in written],
+            }
+        )
+    else:
+        click.echo(f"wrote {len(written)} certificate(s) to {out} ({store_format}) from {source}")
+        click.echo(render_table(["ALIAS", "SHA-1"], [[a, s] for a, s in written]))
+
+
+@truststore.command()
+@click.argument("chain", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--bundle",
+    "trusted",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The bundle or store to trust (PEM, PKCS#7, PKCS#12 or JKS).",
+)
+@click.option("--password-env", metavar="VAR", help="Environment variable holding the store's password.")
+@common_options(("table", "json"))
+def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> None:
+    """Whether a server certificate (and intermediates, PEM) chains to a current root in a bundle or store."""
+    today = clock.today()
+    password = _password(password_env, ts.needs_password(trusted))
+    try:
+        store = ts.read(trusted, password)
+        certs = [e.cert for e in ts.read(chain)]
+    except ts.TruststoreError as exc:
+        raise Failure(str(exc)) from None
+    result = ts.verify(certs, store, today)
+    server = result.chain[0] if result.chain else None
+    if fmt == "json":
+        emit_json(
+            {
+                "chains": result.ok,
+                "root": result.root.to_json(today) if result.root else None,
+                "path": [e.cn for e in result.chain],
+                "server_certificate_valid_until": server.not_after.strftime("%Y-%m-%dT%H:%M:%SZ") if server else None,
+                "problems": result.problems,
+            }
+        )
+    else:
+        if result.root:
+            click.echo(f"chains to {result.root.cn} (family {result.root.family}, region {result.root.region or '-'})")
+        if server:
+            click.echo(
+                f"server certificate {server.cn} valid until {server.not_after.date()} ({server.days_left(today)} days)"
+            )
+        for problem in result.problems:
+            click.echo(f"problem: {problem}")
+    sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
