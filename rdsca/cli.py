@@ -161,4 +161,8 @@ def main() -> None:
 from rdsca import cli_aws, cli_truststore  # noqa: E402, F401
 
 if __name__ == "__main__":
-    main()
+    # Run as ``python -m rdsca.cli``: this file is ``__main__``, and the other command modules register on
+    # ``rdsca.cli.cli``, so run that module's ``main``.
+    from rdsca import cli as _installed
+
+    _installed.main()

@@ -173,3 +173,10 @@ def test_program_prints_do_not_corrupt_json(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["resources"] == []
     assert "hello from the program" in proc.stderr
+
+
+def test_every_command_is_reachable_as_python_m_rdsca_cli() -> None:
+    proc = rdsca("--help")
+    assert proc.returncode == 0
+    for command in ("check", "audit", "rotate", "default-ca", "truststore"):
+        assert f"  {command}" in proc.stdout
