@@ -42,8 +42,11 @@ def main() -> None:
     if not shutil.which("keytool"):
         sys.exit("keytool (a JDK) is needed for the comparison")
     env = dict(os.environ, STORE_PW="changeit")
-    results: dict[str, list[float]] = {"seed keytool loop (121 certs)": [], "rdsca default (93 roots)": [],
-                                       "rdsca all 121 certs": []}
+    results: dict[str, list[float]] = {
+        "seed keytool loop (121 certs)": [],
+        "rdsca default (93 roots)": [],
+        "rdsca all 121 certs": [],
+    }
     for i in range(max(args.repeat, args.seed_repeat)):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
@@ -54,12 +57,31 @@ def main() -> None:
                     timed([["sh", str(REPO / "bench" / "seed_truststore.sh"), str(BUNDLE), str(seed)]], work, env)
                 )
             if i < args.repeat:
-                for label, extra, out in (("rdsca default (93 roots)", [], "a.jks"),
-                                          ("rdsca all 121 certs", ["--include-intermediates", "--keep-expired"], "b.jks")):
-                    results[label].append(timed([
-                        [*RDSCA, "build", "--bundle", str(BUNDLE), "--out", out, "--password-env", "STORE_PW", *extra],
-                        [*RDSCA, "inspect", out, "--password-env", "STORE_PW"],
-                    ], work, env))
+                variants = (
+                    ("rdsca default (93 roots)", [], "a.jks"),
+                    ("rdsca all 121 certs", ["--include-intermediates", "--keep-expired"], "b.jks"),
+                )
+                for label, extra, out in variants:
+                    results[label].append(
+                        timed(
+                            [
+                                [
+                                    *RDSCA,
+                                    "build",
+                                    "--bundle",
+                                    str(BUNDLE),
+                                    "--out",
+                                    out,
+                                    "--password-env",
+                                    "STORE_PW",
+                                    *extra,
+                                ],
+                                [*RDSCA, "inspect", out, "--password-env", "STORE_PW"],
+                            ],
+                            work,
+                            env,
+                        )
+                    )
     base = statistics.median(results["seed keytool loop (121 certs)"])
     print("| method | runs | median s | ratio (seed / this) |")
     print("|---|---|---|---|")
