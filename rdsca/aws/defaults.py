@@ -14,13 +14,11 @@ from rdsca.aws.scan import RegionScan
 
 def refusals(scan: RegionScan, ca_id: str, today: dt.date) -> list[str]:
     """The databases in the region whose engine version does not take ``ca_id`` (``identifier (engine version)``)."""
-    seen: set[tuple[str, str]] = set()
     refused = []
     for db in scan.databases:
         if db.not_applicable or not db.engine:
             continue
         if not accepts(db, scan, ca_id, today):
-            key = (db.engine, db.engine_version or "")
-            refused.append(f"{db.identifier} ({db.engine} {db.engine_version or ''})".replace(" )", ")"))
-            seen.add(key)
+            version = f" {db.engine_version}" if db.engine_version else ""
+            refused.append(f"{db.identifier} ({db.engine}{version})")
     return refused
