@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from rdsca import catalog
 from rdsca.resources import AWS_PROVIDER_TOKEN, DATABASE_TYPES, RDS_CLUSTER
-from rdsca.runner.monitor import UNKNOWN_TEXT
-from rdsca.runner.project import Project, ProjectError, load_project
+
+# Only light imports here: the parent process of ``rdsca check`` does not need the Pulumi SDK (the host does).
+from rdsca.runner.project import UNKNOWN_TEXT, Project, ProjectError, load_project
 
 if TYPE_CHECKING:
     from rdsca.runner.analyzer import PolicyResult
@@ -227,11 +228,10 @@ def check_program(
     Raises ``ProjectError``, ``ProgramError`` or ``analyzer.PolicyError``; every input file is read before the
     program runs, so a mistake in one stops the check at once.
     """
-    from rdsca.runner import analyzer
-
     project = load_project(program_dir, stack)
     if policies is None:
         return analyse(project, run_program(project, timeout))
+    from rdsca.runner import analyzer  # grpc and the analyzer protocol: only with a pack
     pack = analyzer.load_pack(policies.pack)
     given = analyzer.parse_config_file(policies.config_file) if policies.config_file else {}
     state = analyzer.load_state(policies.state_file) if policies.state_file else None

@@ -30,10 +30,8 @@ from pulumi.runtime.proto import resource_pb2
 
 from rdsca import catalog
 from rdsca.resources import ENGINE_VERSION_INVOKE, REGION_INVOKE
+from rdsca.runner.project import SECRET_TEXT, UNKNOWN_TEXT
 
-#: How an unknown value (computed during preview) and a secret appear in recorded inputs.
-UNKNOWN_TEXT = "[unknown]"
-SECRET_TEXT = "[secret]"
 _SECRET_SIG = rpc._special_secret_sig
 _SIG_KEY = rpc._special_sig_key
 

@@ -9,6 +9,10 @@ from typing import Any
 
 import yaml
 
+#: How an unknown value (computed during preview) and a secret appear in recorded inputs and in reports.
+UNKNOWN_TEXT = "[unknown]"
+SECRET_TEXT = "[secret]"
+
 
 class ProjectError(Exception):
     """The program directory, project file or stack file cannot be used (a usage error)."""
