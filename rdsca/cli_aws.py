@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -38,10 +39,10 @@ def _account(demo: bool) -> Iterator[list[str] | None]:
     if not demo:
         yield None
         return
-    try:
-        from rdsca.aws.fake import DEMO_REGIONS, FakeAccount, seed_demo
-    except ImportError:
-        raise Failure("the demo needs moto: pip install 'rdsca[demo]'") from None
+    if importlib.util.find_spec("moto") is None:
+        raise Failure("the demo needs moto: pip install 'rdsca[demo]'")
+    from rdsca.aws.fake import DEMO_REGIONS, FakeAccount, seed_demo
+
     saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     account = FakeAccount(clock.today()).start()
     try:

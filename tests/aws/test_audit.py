@@ -204,3 +204,13 @@ def test_default_regions_are_the_enabled_ones(account: FakeAccount) -> None:
     assert "eu-central-1" in regions and "us-east-1" in regions
     assert "ap-east-1" not in regions  # an opt-in region the account has not enabled (moto: not-opted-in)
     assert [d["identifier"] for d in result.json()["databases"]] == ["db"]
+
+
+def test_demo_without_moto_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "moto" else real(name, *a))
+    result = run("audit", "--demo")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "rdsca: error: the demo needs moto: pip install 'rdsca[demo]'"
