@@ -319,13 +319,9 @@ def remediation_steps(what: str) -> str:
         "In Pulumi: set the CA argument and apply it now, or wrap the databases in rdsca.CertificateRotation / call "
         "rdsca.rotate_all(), which also knows which engines restart and which refuse a CA:",
     ]
-    seen: set[str] = set()
     for db_type in DATABASE_TYPES.values():
         arguments = f'{db_type.ca_argument}="{catalog.DEFAULT_TARGET}", apply_immediately=True'
-        line = f"  {db_type.python_class}(..., {arguments})"
-        if line not in seen:
-            seen.add(line)
-            lines.append(line)
+        lines.append(f"  {db_type.python_class}(..., {arguments})")
     lines.append("Outside Pulumi (AWS CLI):")
     for cli in dict.fromkeys(t.cli_command(catalog.DEFAULT_TARGET) for t in DATABASE_TYPES.values()):
         lines.append(f"  {cli}")

@@ -202,7 +202,7 @@ def rotate(
         parsed_tags.append((key, value))
     if resume and journal and resume != journal:
         raise click.UsageError("--resume appends to the journal it reads; do not also give --journal")
-    filters = rot.Filters((), engines, identifiers, tuple(parsed_tags))
+    filters = rot.Filters(engines, identifiers, tuple(parsed_tags))
     with _account(demo) as demo_regions:
         aws, result = _scan(profile, regions, workers, demo_regions)
         plan = rot.make_plan(result, target, fallback_ca, apply_immediately, no_restart, filters, pending_maintenance)
@@ -305,6 +305,7 @@ def _change_default(
     profile: str | None, regions: str | None, workers: int, demo: bool, ca_id: str | None, do_apply: bool, fmt: str
 ) -> None:
     from rdsca.aws.defaults import refusals
+    from rdsca.aws.session import error_message
 
     with _account(demo) as demo_regions:
         aws, result = _scan(profile, regions, workers, demo_regions)
@@ -335,8 +336,6 @@ def _change_default(
                     client.modify_certificates(RemoveCustomerOverride=True)
                 outcomes.append({"region": scan.region, "result": "done", "message": what})
             except Exception as exc:  # reported per region
-                from rdsca.aws.session import error_message
-
                 outcomes.append({"region": scan.region, "result": "refused", "message": error_message(exc)})
     if fmt == "json":
         emit_json(outcomes)

@@ -129,18 +129,15 @@ def order(entries: Iterable[Entry]) -> list[Entry]:
 def load(data: bytes, name: str, password: str | None = None) -> list[x509.Certificate]:
     """Certificates from a PEM bundle, PKCS#7 (PEM or DER), PKCS#12, JKS or a single DER certificate."""
     stripped = data.lstrip()
-    try:
-        if stripped.startswith(b"-----BEGIN PKCS7-----"):
-            return pkcs7.load_pem_pkcs7_certificates(data)
-        if stripped.startswith(b"-----BEGIN"):
-            if data.count(b"-----BEGIN CERTIFICATE-----") != data.count(b"-----END CERTIFICATE-----"):
-                raise TruststoreError(f"{name}: truncated PEM (a BEGIN CERTIFICATE without its END)")
-            certs = x509.load_pem_x509_certificates(data)
-            return certs
-    except TruststoreError:
-        raise
-    except ValueError as exc:
-        raise TruststoreError(f"{name}: not a valid PEM certificate bundle ({exc})") from None
+    if stripped.startswith(b"-----BEGIN"):
+        if data.count(b"-----BEGIN CERTIFICATE-----") != data.count(b"-----END CERTIFICATE-----"):
+            raise TruststoreError(f"{name}: truncated PEM (a BEGIN CERTIFICATE without its END)")
+        try:
+            if stripped.startswith(b"-----BEGIN PKCS7-----"):
+                return pkcs7.load_pem_pkcs7_certificates(data)
+            return x509.load_pem_x509_certificates(data)
+        except ValueError as exc:
+            raise TruststoreError(f"{name}: not a valid PEM certificate bundle ({exc})") from None
     if data[:4] == b"\xfe\xed\xfe\xed":
         return _load_jks(data, name, password)
     try:

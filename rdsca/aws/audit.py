@@ -14,6 +14,17 @@ from rdsca.aws.scan import CA_ACTIONS, Database, RegionScan
 DEFAULT_EXPIRING_DAYS = 180
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One finding: ``retired`` (also unknown/expired), ``refused``, ``ca-expiring`` or ``server-certificate``."""
+
+    kind: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class Row:
     db: Database
@@ -23,7 +34,7 @@ class Row:
     #: A CA this database accepts to move to (None: not applicable or nothing known to work).
     replacement: str | None
     ca_valid_until: dt.datetime | None
-    findings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -46,7 +57,7 @@ class Row:
             "restart": self.restart,
             "replacement": self.replacement,
             "not_applicable": db.not_applicable,
-            "findings": self.findings,
+            "findings": [f.text for f in self.findings],
             "notes": self.notes,
             "reason": self.reason,
         }
@@ -106,9 +117,12 @@ def judge(db: Database, scan: RegionScan, today: dt.date, expiring_days: int = D
             # nothing is left to do, so it is not a finding; the note and PENDING column say when it lands.
             row.notes.append(f"{status} CA; replaced by {db.pending_ca} in the next maintenance window")
         else:
-            row.findings.append(f"CA {status}: {reason}")
+            kind = "refused" if status == "refused" else "retired"
+            row.findings.append(Finding(kind, f"CA {status}: {reason}"))
     elif status == "ok" and until is not None and (until.date() - today).days <= expiring_days:
-        row.findings.append(f"CA expires on {until.date().isoformat()}, within {expiring_days} days")
+        row.findings.append(
+            Finding("ca-expiring", f"CA expires on {until.date().isoformat()}, within {expiring_days} days")
+        )
     if db.ca is None and status == "unset":
         row.notes.append("no CA reported")
     # Server certificates: G1 CAs rotate them at half life, so expiry matters only without that, or when it is
@@ -120,10 +134,12 @@ def judge(db: Database, scan: RegionScan, today: dt.date, expiring_days: int = D
         auto = bool(ca and ca.server_cert_auto_rotation)
         rotation_pending = any(m["action"] in CA_ACTIONS for m in db.maintenance)
         if days <= expiring_days and (not auto or not rotation_pending) and not scheduled:
-            when = f"expired on {valid_till.date().isoformat()}" if days < 0 else (
-                f"expires on {valid_till.date().isoformat()} ({days} days left)"
+            when = (
+                f"expired on {valid_till.date().isoformat()}"
+                if days < 0
+                else (f"expires on {valid_till.date().isoformat()} ({days} days left)")
             )
-            row.findings.append(f"server certificate {when}")
+            row.findings.append(Finding("server-certificate", f"server certificate {when}"))
     if db.pending_ca:
         row.notes.append(f"CA change to {db.pending_ca} pending for the maintenance window")
     for m in db.maintenance:
@@ -213,7 +229,7 @@ def to_csv(result: Audit) -> str:
     writer.writeheader()
     for row in result.rows:
         data = row.to_json()
-        data["findings"] = "; ".join(row.findings)
+        data["findings"] = "; ".join(f.text for f in row.findings)
         writer.writerow({k: "" if data.get(k) is None else data[k] for k in CSV_COLUMNS})
     return out.getvalue()
 
@@ -225,12 +241,8 @@ RULES = {
 }
 
 
-def _rule(finding: str) -> str:
-    if finding.startswith("CA refused"):
-        return "refused"
-    if finding.startswith("CA ") and not finding.startswith("CA expires"):
-        return "retired"
-    return "expiring"
+#: The SARIF rule of each kind of finding.
+RULE_OF = {"retired": "retired", "refused": "refused", "ca-expiring": "expiring", "server-certificate": "expiring"}
 
 
 def to_sarif(result: Audit) -> dict[str, Any]:
@@ -248,7 +260,7 @@ def to_sarif(result: Audit) -> dict[str, Any]:
     results = []
     for row in result.rows:
         for finding in row.findings:
-            rid, level, _, _ = RULES[_rule(finding)]
+            rid, level, _, _ = RULES[RULE_OF[finding.kind]]
             results.append(
                 {
                     "ruleId": rid,

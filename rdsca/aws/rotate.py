@@ -26,7 +26,6 @@ NEEDS_ROTATION = frozenset({"retired", "unknown", "expired", "refused"})
 
 @dataclass(frozen=True)
 class Filters:
-    regions: tuple[str, ...] = ()
     engines: tuple[str, ...] = ()
     identifiers: tuple[str, ...] = ()
     #: ``KEY=VALUE`` pairs, all of which must match.
@@ -34,8 +33,6 @@ class Filters:
 
     def match(self, row: Row) -> bool:
         db = row.db
-        if self.regions and db.region not in self.regions:
-            return False
         if self.engines and not any(fnmatch.fnmatchcase(db.engine or "", p) for p in self.engines):
             return False
         if self.identifiers and not any(fnmatch.fnmatchcase(db.identifier, p) for p in self.identifiers):
@@ -129,7 +126,7 @@ def make_plan(
                         row, db.ca, "apply-pending-maintenance", apply_immediately, maintenance_action=m["action"]
                     )
                     plan.changes.append(change)
-        if row.status not in NEEDS_ROTATION and not any(f.startswith("CA expires") for f in row.findings):
+        if row.status not in NEEDS_ROTATION and not any(f.kind == "ca-expiring" for f in row.findings):
             continue
         choice = next(
             (ca for ca in (target, fallback) if ca and ca != db.ca and accepts(db, scan, ca, result.today)), None

@@ -144,13 +144,13 @@ def scan_region(aws: Aws, region: str) -> RegionScan:
     result = RegionScan(region)
     rds = aws.client("rds", region)
 
-    def optional(what: str, call: Callable[[], None]) -> None:
+    def optional(what: str, call: Callable[[], None], instead: str = "") -> None:
         try:
             call()
-        except Exception as exc:
+        except Exception as exc:  # a failing optional API costs detail only
             code = error_code(exc)
             note = "not available" if code in UNAVAILABLE else "failed"
-            result.warnings.append(f"{region}: {what} {note} ({error_message(exc)})")
+            result.warnings.append(f"{region}: {what} {note} ({error_message(exc)}){instead}")
 
     # The databases: without them the region cannot be judged.
     try:
@@ -244,9 +244,7 @@ def scan_region(aws: Aws, region: str) -> RegionScan:
 
     optional("DB clusters", clusters)
     optional("RDS proxies", proxies)
-    optional("DescribeCertificates", certificates)
-    if result.certificates is None and result.warnings and "DescribeCertificates" in result.warnings[-1]:
-        result.warnings[-1] += "; CA validity comes from the built-in catalog"
+    optional("DescribeCertificates", certificates, "; CA validity comes from the built-in catalog")
     optional("pending maintenance actions", maintenance)
     engine_versions()
     return result

@@ -106,9 +106,7 @@ def load_pack(directory: Path) -> PackDirectory:
             python = str(candidate)
         else:
             # The CLI would create it and install requirements.txt; offline we use the interpreter running rdsca.
-            warnings.append(
-                f"the pack's virtualenv {venv_dir} does not exist; running the pack with {sys.executable}"
-            )
+            warnings.append(f"the pack's virtualenv {venv_dir} does not exist; running the pack with {sys.executable}")
     version = doc.get("version")
     return PackDirectory(directory, str(version) if version is not None else None, python, tuple(warnings))
 
@@ -385,7 +383,6 @@ class PolicyResult:
     policies: list[dict[str, Any]]
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
     remediations: list[dict[str, Any]] = field(default_factory=list)
-    not_applicable: int = 0
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -393,18 +390,30 @@ class PolicyResult:
         return any(d["level"] == "mandatory" for d in self.diagnostics)
 
 
+def _diagnostic_dict(
+    policy: str,
+    level: str,
+    urn: str,
+    message: str,
+    pack: str,
+    severity: str | None,
+    policies: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "policy": policy,
+        "level": level,
+        "urn": urn,
+        "message": message,
+        "severity": severity or policies.get(policy, {}).get("severity"),
+        "pack": pack,
+    }
+
+
 def _diagnostic(d: Any, urn: str, policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
     level = LEVEL_NAMES.get(d.enforcementLevel, "advisory")
     # A diagnostic at level remediate means the remediation did not fix it: the engine treats it as mandatory.
     level = "mandatory" if level == "remediate" else level
-    return {
-        "policy": d.policyName,
-        "level": level,
-        "urn": urn,
-        "message": d.message,
-        "severity": SEVERITIES.get(d.severity) or policies.get(d.policyName, {}).get("severity"),
-        "pack": d.policyPackName,
-    }
+    return _diagnostic_dict(d.policyName, level, urn, d.message, d.policyPackName, SEVERITIES.get(d.severity), policies)
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
@@ -534,19 +543,21 @@ def _drive(
     for reg in registrations:
         props = analyzer_value(reg.get("wire") or {})
         changed = False
-        response = stub.Remediate(analyzer_pb2.AnalyzeRequest(**_request(reg, props, providers)), timeout=RPC_TIMEOUT_S)
-        run.not_applicable += len(response.not_applicable)
+        request = analyzer_pb2.AnalyzeRequest(**_request(reg, props, providers))
+        response = stub.Remediate(request, timeout=RPC_TIMEOUT_S)
         for remediation in response.remediations:
             if remediation.diagnostic:
+                # The engine shows a remediation that could not run (an unknown in preview) as advisory.
                 run.diagnostics.append(
-                    {
-                        "policy": remediation.policyName,
-                        "level": "advisory",
-                        "urn": reg["urn"],
-                        "message": remediation.diagnostic,
-                        "severity": policies.get(remediation.policyName, {}).get("severity"),
-                        "pack": remediation.policyPackName,
-                    }
+                    _diagnostic_dict(
+                        remediation.policyName,
+                        "advisory",
+                        reg["urn"],
+                        remediation.diagnostic,
+                        remediation.policyPackName,
+                        None,
+                        policies,
+                    )
                 )
             elif remediation.HasField("properties"):
                 after = json_format.MessageToDict(remediation.properties)
@@ -561,11 +572,12 @@ def _drive(
                 )
                 props = after
                 changed = True
-        if changed and "inputs" in reg:
-            reg["wire"] = props
-            reg["inputs"] = wire_to_json(props)
-        analysis = stub.Analyze(analyzer_pb2.AnalyzeRequest(**_request(reg, props, providers)), timeout=RPC_TIMEOUT_S)
-        run.not_applicable += len(analysis.not_applicable)
+        if changed:
+            request = analyzer_pb2.AnalyzeRequest(**_request(reg, props, providers))
+            if "inputs" in reg:
+                reg["wire"] = props
+                reg["inputs"] = wire_to_json(props)
+        analysis = stub.Analyze(request, timeout=RPC_TIMEOUT_S)
         # The engine reports every diagnostic against the resource it analysed (step_generator.go).
         run.diagnostics.extend(_diagnostic(d, reg["urn"], policies) for d in analysis.diagnostics)
         finals[reg["urn"]] = props
@@ -587,7 +599,6 @@ def _drive(
         if "provider" in fields:
             resource.provider.CopyFrom(fields["provider"])
     stack = stub.AnalyzeStack(stack_request, timeout=RPC_TIMEOUT_S)
-    run.not_applicable += len(stack.not_applicable)
     run.diagnostics.extend(_diagnostic(d, d.urn, policies) for d in stack.diagnostics)
     if state and not set(state) & {r["urn"] for r in registrations}:
         run.warnings.append(

@@ -214,3 +214,15 @@ def test_demo_without_moto_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -
     result = run("audit", "--demo")
     assert result.exit_code == 2
     assert result.stderr.strip() == "rdsca: error: the demo needs moto: pip install 'rdsca[demo]'"
+
+
+def test_the_same_database_listed_twice_is_one_row() -> None:
+    """The RDS API lists DocumentDB and Neptune instances too: a database seen twice (same ARN) is judged once."""
+    from rdsca.aws import audit
+    from rdsca.aws.scan import Database, RegionScan
+
+    db = Database("eu-west-1", "DocumentDB instance", "docs-0", "arn:aws:rds:eu-west-1:1:db:docs-0", "docdb", "5.0.0",
+                  "rds-ca-2019")
+    result = audit.audit([RegionScan("eu-west-1", databases=[db, db])], dt.date(2026, 11, 27))
+    assert [r.db.identifier for r in result.rows] == ["docs-0"]
+    assert [f.kind for f in result.rows[0].findings] == ["retired"]
