@@ -214,7 +214,12 @@ TERRAFORM_TYPES: Mapping[str, ResourceType] = {
             "awscc_rds_db_instance",
             Kind.RDS_INSTANCE,
             "ca_certificate_identifier",
-            fields={"identifier": "db_instance_identifier", "rotation_restart": "certificate_rotation_restart"},
+            # The awscc schema (from CloudFormation's AWS::RDS::DBInstance) has no apply_immediately.
+            fields={
+                "identifier": "db_instance_identifier",
+                "rotation_restart": "certificate_rotation_restart",
+                "apply_immediately": None,
+            },
         ),
         ResourceType(
             "aws_rds_certificate",
