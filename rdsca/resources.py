@@ -214,7 +214,8 @@ TERRAFORM_TYPES: Mapping[str, ResourceType] = {
             "awscc_rds_db_instance",
             Kind.RDS_INSTANCE,
             "ca_certificate_identifier",
-            # The awscc schema (from CloudFormation's AWS::RDS::DBInstance) has no apply_immediately.
+            # The awscc documentation read lists no apply_immediately (CloudFormation's DBInstance added
+            # ApplyImmediately later: pulumi-aws-native 1.84 has it), so rdsca neither reads nor writes it.
             fields={
                 "identifier": "db_instance_identifier",
                 "rotation_restart": "certificate_rotation_restart",
