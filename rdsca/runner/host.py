@@ -31,7 +31,8 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
 from rdsca import sdk_internals
-from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry, OfflineMocks
+from rdsca.runner.invokes import OfflineMocks
+from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry
 
 #: The CLI's default ``--parallel`` is unbounded (2147483647); the language host gives its executor 4x that.
 DEFAULT_PARALLEL = 2147483647
