@@ -71,7 +71,6 @@ LONG_FUNCTIONS_LEFT: set[str] = {
     "rdsca.runner.host.execute",
     "rdsca.aws.fake.FakeAccount._handle",
     "rdsca.cli.truststore.build",
-    "rdsca.runner.project.load_project",
 }
 
 
