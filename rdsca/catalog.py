@@ -481,6 +481,32 @@ class CatalogError(ValueError):
     """A target CA given to the tool itself (``ca_identifier``, ``--ca``) is unknown, retired or expired."""
 
 
+class TargetExpiredError(CatalogError):
+    """A target CA that is current in kind but whose validity has ended by ``today`` (in ``region``, or in the
+    earliest region when None). ``rdsca check`` reads these fields to report the databases the target would be
+    applied to, rather than a failed program."""
+
+    def __init__(self, message: str, ca_id: str, region: str | None, valid_until: dt.datetime) -> None:
+        super().__init__(message)
+        self.ca_id = ca_id
+        self.region = region
+        self.valid_until = valid_until
+
+    @classmethod
+    def behind(cls, exc: BaseException | None) -> TargetExpiredError | None:
+        """The ``TargetExpiredError`` that ``exc`` is or was raised from (a component wraps it in its own error)."""
+        seen: set[int] = set()
+        while exc is not None and id(exc) not in seen:
+            if isinstance(exc, cls):
+                return exc
+            seen.add(id(exc))
+            exc = exc.__cause__ or exc.__context__
+        return None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"ca": self.ca_id, "region": self.region, "valid_until": self.valid_until.isoformat()}
+
+
 def _replacement(
     engine: str | None, version: str | None, region: str | None, today: dt.date, avoid: str | None = None
 ) -> str | None:
@@ -594,6 +620,10 @@ def require_target(ca_id: object, today: dt.date | None = None) -> str:
     if not isinstance(ca_id, str):
         raise CatalogError(f"the target CA must be a string, one of {', '.join(CURRENT_CAS)}; got {ca_id!r}")
     verdict = evaluate(ca_id, today=today)
+    if verdict.status is Status.EXPIRED and verdict.valid_until is not None:
+        raise TargetExpiredError(
+            f"cannot use {ca_id!r} as the target CA: {verdict.reason}", ca_id, None, verdict.valid_until
+        )
     if verdict.status is not Status.OK:
         raise CatalogError(f"cannot use {ca_id!r} as the target CA: {verdict.reason}")
     return ca_id

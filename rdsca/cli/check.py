@@ -38,7 +38,19 @@ from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, common_options
     type=click.Path(dir_okay=False, path_type=Path),
     help="A `pulumi stack export` file: the stack policy sees the deployed outputs of existing resources.",
 )
-@common_options(("table", "json", "sarif"))
+@click.option(
+    "--invoke-answers",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML or JSON answers to the program's data-source calls (token: result, or a list of cases matched on "
+    "arguments); other calls get placeholder values.",
+)
+@click.option(
+    "--show-policy-remediations",
+    is_flag=True,
+    help="With --format pulumi: list each remediation, as pulumi preview --show-policy-remediations does.",
+)
+@common_options(("table", "json", "sarif", "pulumi"))
 def check(
     program_dir: Path,
     stack: str | None,
@@ -47,6 +59,8 @@ def check(
     policy_pack_config: Path | None,
     remediate: bool,
     state_file: Path | None,
+    invoke_answers: Path | None,
+    show_policy_remediations: bool,
     fmt: str,
 ) -> None:
     """Run a Pulumi Python program offline and show the databases it would create.
@@ -54,37 +68,43 @@ def check(
     No Pulumi CLI and no cloud credentials are used: the program runs against an offline engine that applies
     transforms in the engine's order and leaves computed outputs unknown, as a preview does. With --policy-pack,
     the pack runs as the CLI runs it (its own process, over gRPC, in the engine's order) and a mandatory
-    violation exits 1.
+    violation exits 1. Without a pack, a database on a retired, unknown, expired or refused CA exits 1.
     """
     from rdsca.report import print_check
-    from rdsca.runner import PolicyOptions, ProgramError, ProjectError, check_program
+    from rdsca.runner import InvokeAnswersError, PolicyOptions, ProgramError, ProjectError, check_program
     from rdsca.runner.analyzer import PolicyError
 
     if policy_pack is None:
-        given = [
-            name
-            for name, value in (
-                ("--policy-pack-config", policy_pack_config),
-                ("--remediate", remediate),
-                ("--state", state_file),
-            )
-            if value
-        ]
-        if given or fmt == "sarif":
-            what = ", ".join(given) or "--format sarif"
-            raise click.UsageError(f"{what} needs --policy-pack")
+        _require_pack(policy_pack_config, remediate, state_file, fmt)
+    if show_policy_remediations and fmt != "pulumi":
+        raise click.UsageError("--show-policy-remediations needs --format pulumi")
     options = PolicyOptions(policy_pack, policy_pack_config, remediate, state_file) if policy_pack else None
     try:
-        report = check_program(program_dir, stack, timeout, options)
-    except ProjectError as exc:
+        report = check_program(program_dir, stack, timeout, options, invoke_answers)
+    except (ProjectError, PolicyError, InvokeAnswersError) as exc:
         raise Failure(str(exc)) from None
     except ProgramError as exc:
-        raise Failure(f"the program failed: {exc}") from None
-    except PolicyError as exc:
-        raise Failure(str(exc)) from None
+        raise Failure(f"the program failed: {exc}", hint=exc.hint) from None
     except KeyboardInterrupt:
         raise Failure("interrupted; the program and the policy pack were stopped") from None
-    print_check(report, fmt)
+    print_check(report, fmt, str(policy_pack or ""), show_policy_remediations)
     if report.policy is not None:
         sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)
     sys.exit(EXIT_FINDINGS if report.findings else EXIT_OK)
+
+
+def _require_pack(policy_pack_config: Path | None, remediate: bool, state_file: Path | None, fmt: str) -> None:
+    """Options that only mean something with ``--policy-pack``: a usage error without one."""
+    given = [
+        name
+        for name, value in (
+            ("--policy-pack-config", policy_pack_config),
+            ("--remediate", remediate),
+            ("--state", state_file),
+            # The Pulumi CLI's policy section exists only when a pack ran.
+            ("--format pulumi", fmt == "pulumi"),
+        )
+        if value
+    ]
+    if given:
+        raise click.UsageError(f"{', '.join(given)} needs --policy-pack")

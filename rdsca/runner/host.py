@@ -30,7 +30,8 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
-from rdsca import sdk_internals
+from rdsca import catalog, sdk_internals
+from rdsca.runner.answers import from_spec
 from rdsca.runner.invokes import OfflineMocks
 from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry
 
@@ -136,7 +137,8 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     """Run the program described by ``spec`` and return what it registered, logged and raised.
 
     ``spec``: ``directory``, ``main``, ``project``, ``stack``, ``config`` (qualified key -> string),
-    ``secure_keys``, ``region`` (may be None), ``parallel`` (optional).
+    ``secure_keys``, ``region`` (may be None), ``parallel`` (optional), ``invoke_answers`` (optional: the
+    ``--invoke-answers`` file, ``rdsca.runner.answers.to_spec``).
     """
     program_dir = Path(spec["directory"]).resolve()
     secure_keys = set(spec.get("secure_keys", []))
@@ -144,13 +146,14 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     for key in secure_keys:
         config[key] = SECRET_TEXT
     warnings: list[str] = []
-    mocks = OfflineMocks(spec.get("region"))
+    mocks = OfflineMocks(spec.get("region"), from_spec(spec.get("invoke_answers") or {}))
     monitor = EngineMonitor(mocks, spec["project"], spec["stack"])
     engine = _RecordingEngine()
     error: str | None = None
+    expired_target: catalog.TargetExpiredError | None = None
 
     def run() -> None:
-        nonlocal error
+        nonlocal error, expired_target
         sdk_internals.reset_root_resource()
         settings = pulumi_mocks.MockSettings(
             monitor=monitor,
@@ -189,6 +192,7 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             error = describe_error(exc, program_dir)
+            expired_target = catalog.TargetExpiredError.behind(exc)
             if os.environ.get("RDSCA_DEBUG"):
                 traceback.print_exception(exc)
         finally:
@@ -215,9 +219,10 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
         "log": [e.__dict__ for e in engine.entries],
         "warnings": warnings,
         "root_urn": monitor.root_urn,
-        "invokes": mocks.calls,
-        "unanswered_invokes": sorted(set(mocks.unanswered)),
+        **mocks.report(),
         "error": error,
+        #: The program refused an expired CA target: ``rdsca check`` reports the databases it would apply to.
+        "expired_target": expired_target.to_json() if expired_target else None,
     }
 
 

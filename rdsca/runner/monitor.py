@@ -89,6 +89,11 @@ class Registration:
     #: Resource options a policy can see (``AnalyzerResourceOptions``).
     options: dict[str, Any] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)
+    #: The resources each input property's value came from (``propertyDependencies``), by wire property name.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    #: A component its provider plugin constructs (``remote=True``: multi-language components such as
+    #: ``awsx.ec2.Vpc``); offline nothing constructs it, so it has no children.
+    remote: bool = False
     #: Where the program registered the resource (the SDK sends ``sourcePosition``): ``{"uri", "line"}``.
     source: dict[str, Any] | None = None
 
@@ -223,6 +228,8 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
                 "parent": request.parent,
             },
             dependencies=list(request.dependencies),
+            property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
+            remote=request.remote,
             source={"uri": request.sourcePosition.uri, "line": request.sourcePosition.line}
             if request.HasField("sourcePosition")
             else None,
