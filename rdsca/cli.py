@@ -160,6 +160,15 @@ def main() -> None:
 # The live-account commands register themselves on ``cli``.
 from rdsca import cli_aws, cli_truststore  # noqa: E402, F401
 
+
+def _add_commands() -> None:
+    from rdsca.probe.command import probe
+
+    cli.add_command(probe)
+
+
+_add_commands()
+
 if __name__ == "__main__":
     # Run as ``python -m rdsca.cli``: this file is ``__main__``, and the other command modules register on
     # ``rdsca.cli.cli``, so run that module's ``main``.

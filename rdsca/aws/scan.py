@@ -40,6 +40,10 @@ class Database:
     cluster: str | None = None
     #: Why nothing needs doing (RDS Proxy, Aurora Serverless v1, Neptune, RDS Custom), or None.
     not_applicable: str | None = None
+    #: Where clients connect (``Endpoint.Address``/``Port`` of an instance; ``Endpoint``/``Port`` of a cluster or
+    #: proxy); None while AWS has not assigned one (a database being created).
+    endpoint_address: str | None = None
+    endpoint_port: int | None = None
 
 
 @dataclass
@@ -109,6 +113,8 @@ def _instance(region: str, raw: dict[str, Any]) -> Database:
         tags={t["Key"]: t.get("Value", "") for t in raw.get("TagList") or []},
         cluster=raw.get("DBClusterIdentifier"),
         not_applicable=_not_applicable(engine),
+        endpoint_address=(raw.get("Endpoint") or {}).get("Address"),
+        endpoint_port=(raw.get("Endpoint") or {}).get("Port"),
     )
 
 
@@ -136,6 +142,8 @@ def _cluster(region: str, raw: dict[str, Any]) -> Database | None:
         pending_ca=pending.get("CACertificateIdentifier"),
         tags={t["Key"]: t.get("Value", "") for t in raw.get("TagList") or []},
         not_applicable=_not_applicable(engine, mode),
+        endpoint_address=raw.get("Endpoint"),
+        endpoint_port=raw.get("Port"),
     )
 
 
@@ -183,6 +191,7 @@ def scan_region(aws: Aws, region: str) -> RegionScan:
                     None,
                     None,
                     not_applicable="RDS Proxy uses ACM certificates (Amazon Root CA); nothing to rotate",
+                    endpoint_address=raw.get("Endpoint"),
                 )
             )
 
