@@ -90,14 +90,18 @@ class Server:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def _as_postgres_user(directory: Path) -> list[str]:
-    # initdb and postgres refuse to run as root: run them as nobody, in a directory nobody owns.
+NOBODY = 65534
+
+
+def _as_postgres_user(directory: Path) -> dict[str, object]:
+    """Popen arguments that run initdb and postgres as nobody when we are root (they refuse to run as root), in a
+    directory nobody owns; Popen's own user switch, so that signals reach postgres itself."""
     if not _is_root():
-        return []
-    os.chown(directory, 65534, 65534)
+        return {}
+    os.chown(directory, NOBODY, NOBODY)
     for path in directory.rglob("*"):
-        os.chown(path, 65534, 65534)
-    return ["runuser", "-u", "nobody", "--"]
+        os.chown(path, NOBODY, NOBODY)
+    return {"user": NOBODY, "group": NOBODY, "extra_groups": []}
 
 
 def start_postgres(cert: Path, key: Path, ssl_on: bool = True, template: Path | None = None) -> Server:
@@ -113,9 +117,10 @@ def start_postgres(cert: Path, key: Path, ssl_on: bool = True, template: Path | 
     runner = _as_postgres_user(root)
     if template is None:
         subprocess.run(
-            [*runner, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
+            [str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
             check=True,
             capture_output=True,
+            **runner,  # type: ignore[call-overload]
         )
     data.chmod(0o700)
     port = free_port()
@@ -134,9 +139,10 @@ def start_postgres(cert: Path, key: Path, ssl_on: bool = True, template: Path | 
     args = [arg for name, value in settings.items() for arg in ("-c", f"{name}={value}")]
     with open(log, "wb") as out:
         if runner:
-            os.chown(log, 65534, 65534)
-        process = subprocess.Popen([*runner, str(binaries / "postgres"), "-D", str(data), *args], stdout=out,
-                                   stderr=subprocess.STDOUT)
+            os.chown(log, NOBODY, NOBODY)
+        process = subprocess.Popen(
+            [str(binaries / "postgres"), "-D", str(data), *args], stdout=out, stderr=subprocess.STDOUT, **runner
+        )
     wait_for_port(port, process, log)
 
     def stop() -> None:
@@ -157,9 +163,10 @@ def postgres_template() -> Path:
     runner = _as_postgres_user(root)
     data = root / "data"
     subprocess.run(
-        [*runner, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
+        [str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
         check=True,
         capture_output=True,
+        **runner,  # type: ignore[call-overload]
     )
     return data
 
