@@ -67,6 +67,8 @@ class Endpoint:
 
     @property
     def address(self) -> str:
+        if not self.port:
+            return self.host
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 

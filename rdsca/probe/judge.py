@@ -37,11 +37,11 @@ READY, WILL_BREAK, NOT_APPLICABLE, UNKNOWN = "ready", "will-break", "not-applica
 _MAX_DEPTH = 10
 
 # RDS, Aurora and DocumentDB host names end in <region>.rds.amazonaws.com (.com.cn in China) or
-# <region>.docdb.amazonaws.com; RDS Proxy endpoints carry a "proxy-" label (RDS Proxy docs, "endpoints").
-_AWS_HOST = re.compile(
-    r"\.(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)\.(?:rds|docdb|neptune)\.amazonaws\.com(?:\.cn)?\.?$"
-)
-_PROXY_LABEL = re.compile(r"(?:^|\.)proxy-[a-z0-9]+\.")
+# <region>.docdb.amazonaws.com. RDS Proxy endpoints are <name>[.endpoint].proxy-<id>.<region>.rds.amazonaws.com:
+# the label just before the region is "proxy-..." (RDS Proxy docs, "Working with Amazon RDS Proxy endpoints").
+_REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d"
+_AWS_HOST = re.compile(rf"\.(?P<region>{_REGION})\.(?:rds|docdb|neptune)\.amazonaws\.com(?:\.cn)?\.?$")
+_PROXY_HOST = re.compile(rf"\.proxy-[a-z0-9]+\.{_REGION}\.rds\.amazonaws\.com(?:\.cn)?\.?$")
 
 
 def region_of_host(host: str) -> str | None:
@@ -50,7 +50,7 @@ def region_of_host(host: str) -> str | None:
 
 
 def is_proxy_host(host: str) -> bool:
-    return region_of_host(host) is not None and bool(_PROXY_LABEL.search(host.lower()))
+    return bool(_PROXY_HOST.search(host.lower()))
 
 
 # -- the served chain ----------------------------------------------------------------------------------------------

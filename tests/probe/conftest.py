@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from rdsca import clock
 from rdsca import truststore as ts
 from rdsca.cli import cli
 
@@ -20,6 +22,15 @@ from . import pki, servers
 BUNDLE = FIXTURES / "rds-global-bundle-2024-06.pem"
 PASSWORD = "store-pass-1"
 RDS_HOST = "mydb.abcdefghijkl.us-east-1.rds.amazonaws.com"
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
+    """The probe tests' certificates are made relative to the real clock, which the servers and the independent
+    clients judge by: the probe judges as of the same day (the suite's fixed day would drift away from them)."""
+    today = pki.NOW.date()
+    monkeypatch.setenv(clock.AS_OF_ENV, today.isoformat())
+    return today
 
 
 @dataclass
@@ -34,11 +45,14 @@ class Pki:
     rds_intermediate: pki.Issued
 
 
-def _stores(directory: Path, root_a: pki.Issued, root_b: pki.Issued, rds_root: pki.Issued,
-            rds_intermediate: pki.Issued) -> dict[str, Path]:
+def _stores(
+    directory: Path, root_a: pki.Issued, root_b: pki.Issued, rds_root: pki.Issued, rds_intermediate: pki.Issued
+) -> dict[str, Path]:
     bundle = [e for e in ts.read(BUNDLE) if e.root]
     a, b = ts.classify(root_a.cert), ts.classify(root_b.cert)
-    us_east_4096 = [e for e in bundle if e.region == "us-east-1" and e.stage is None and e.family.endswith("rsa4096-g1")]
+    us_east_4096 = [
+        e for e in bundle if e.region == "us-east-1" and e.stage is None and e.family.endswith("rsa4096-g1")
+    ]
     plan: dict[str, tuple[list[ts.Entry], str, str | None]] = {
         "a.pem": ([a], "pem", None),
         "b.pem": ([b], "pem", None),
@@ -185,6 +199,5 @@ def endpoint(run: Run, index: int = 0) -> dict[str, Any]:
 def store_verdicts(doc: dict[str, Any]) -> dict[str, tuple[bool, list[str], str]]:
     """store name (file name) -> (trusted, problem codes, rotation)."""
     return {
-        Path(s["store"]).name: (s["trusted"], [p["code"] for p in s["problems"]], s["rotation"])
-        for s in doc["stores"]
+        Path(s["store"]).name: (s["trusted"], [p["code"] for p in s["problems"]], s["rotation"]) for s in doc["stores"]
     }

@@ -41,11 +41,18 @@ class Issued:
 
 
 def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "rdsca tests"), x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    return x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "rdsca tests"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    )
 
 
-def ca(cn: str, issuer: Issued | None = None, kind: str = "ec", path_length: int | None = None,
-       validity: tuple[dt.datetime, dt.datetime] = VALID) -> Issued:
+def ca(
+    cn: str,
+    issuer: Issued | None = None,
+    kind: str = "ec",
+    path_length: int | None = None,
+    validity: tuple[dt.datetime, dt.datetime] = VALID,
+) -> Issued:
     key = new_key(kind)
     signer = issuer or Issued(None, key)  # type: ignore[arg-type]
     builder = (
@@ -67,8 +74,14 @@ def ca(cn: str, issuer: Issued | None = None, kind: str = "ec", path_length: int
     return Issued(builder.sign(signer.key, hashes.SHA256()), key)
 
 
-def server(names: list[str], issuer: Issued, kind: str = "ec", validity: tuple[dt.datetime, dt.datetime] = VALID,
-           cn: str | None = None, ca_flag: bool = False) -> Issued:
+def server(
+    names: list[str],
+    issuer: Issued,
+    kind: str = "ec",
+    validity: tuple[dt.datetime, dt.datetime] = VALID,
+    cn: str | None = None,
+    ca_flag: bool = False,
+) -> Issued:
     key = new_key(kind)
     alt: list[x509.GeneralName] = []
     for name in names:

@@ -194,8 +194,14 @@ def mariadb_template() -> Path:
     data = Path(tempfile.mkdtemp(prefix="rdsca-mariadb-template-")) / "data"
     user = ["--user=root"] if _is_root() else []
     subprocess.run(
-        [str(install), "--no-defaults", f"--datadir={data}", "--skip-test-db", "--auth-root-authentication-method=normal",
-         *user],
+        [
+            str(install),
+            "--no-defaults",
+            f"--datadir={data}",
+            "--skip-test-db",
+            "--auth-root-authentication-method=normal",
+            *user,
+        ],
         check=True,
         capture_output=True,
     )
@@ -212,9 +218,18 @@ def start_mariadb(template: Path, cert: Path | None, key: Path | None, ca: Path 
     log = root / "error.log"
     tls = [f"--ssl-cert={cert}", f"--ssl-key={key}", f"--ssl-ca={ca}"] if cert and key and ca else ["--skip-ssl"]
     args = [
-        str(server_bin), "--no-defaults", f"--datadir={data}", f"--port={port}", "--bind-address=127.0.0.1",
-        f"--socket={root / 'mysqld.sock'}", f"--pid-file={root / 'mysqld.pid'}", f"--log-error={log}",
-        "--skip-log-bin", "--innodb-buffer-pool-size=16M", "--skip-name-resolve", *tls,
+        str(server_bin),
+        "--no-defaults",
+        f"--datadir={data}",
+        f"--port={port}",
+        "--bind-address=127.0.0.1",
+        f"--socket={root / 'mysqld.sock'}",
+        f"--pid-file={root / 'mysqld.pid'}",
+        f"--log-error={log}",
+        "--skip-log-bin",
+        "--innodb-buffer-pool-size=16M",
+        "--skip-name-resolve",
+        *tls,
     ]
     if _is_root():
         args.append("--user=root")
@@ -268,8 +283,9 @@ class _Listener:
         self.sock.close()
 
 
-def server_context(cert: Path, key: Path, sni: dict[str, tuple[Path, Path]] | None = None,
-                   max_tls12: bool = False) -> ssl.SSLContext:
+def server_context(
+    cert: Path, key: Path, sni: dict[str, tuple[Path, Path]] | None = None, max_tls12: bool = False
+) -> ssl.SSLContext:
     """A server context; ``sni`` maps a requested server name to another certificate chain and key."""
 
     def make(c: Path, k: Path) -> ssl.SSLContext:

@@ -26,8 +26,12 @@ def psql_verifies(port: int, host: str, root: Path) -> bool:
     if not shutil.which("psql"):
         pytest.skip("psql is not installed")
     done = subprocess.run(
-        ["psql", f"host={host} port={port} sslmode=verify-full sslrootcert={root} user=postgres dbname=postgres",
-         "-Atc", "select 1"],
+        [
+            "psql",
+            f"host={host} port={port} sslmode=verify-full sslrootcert={root} user=postgres dbname=postgres",
+            "-Atc",
+            "select 1",
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -39,12 +43,18 @@ def psql_verifies(port: int, host: str, root: Path) -> bool:
 
 
 def test_postgres_trusted_with_the_served_chain_reported(pg: Server, certs: Pki, pinned_today: dt.date) -> None:
-    run = probe(f"localhost:{pg.port}", "--engine", "postgres", "--store", str(certs.stores["a.pem"]), "--format", "json")
+    run = probe(
+        f"localhost:{pg.port}", "--engine", "postgres", "--store", str(certs.stores["a.pem"]), "--format", "json"
+    )
     assert run.exit_code == 0, run.stdout + run.stderr
     doc = endpoint(run)
     assert (doc["engine"], doc["probed"], doc["tls_version"]) == ("postgres", True, "TLSv1.3")
     leaf = doc["server_certificate"]
-    assert (leaf["subject_cn"], leaf["sans"], leaf["key_type"]) == ("localhost", ["localhost", "db.rdsca.test"], "EC secp256r1")
+    assert (leaf["subject_cn"], leaf["sans"], leaf["key_type"]) == (
+        "localhost",
+        ["localhost", "db.rdsca.test"],
+        "EC secp256r1",
+    )
     assert leaf["days_left"] == (pki.VALID[1].date() - pinned_today).days
     assert doc["issuing_ca"] == {"family": None, "region": None, "stage": None}
     assert store_verdicts(doc) == {"a.pem": (True, [], "not-applicable")}
@@ -55,7 +65,9 @@ def test_postgres_trusted_with_the_served_chain_reported(pg: Server, certs: Pki,
 
 
 def test_postgres_root_missing_from_the_store(pg: Server, certs: Pki) -> None:
-    run = probe(f"localhost:{pg.port}", "--engine", "postgres", "--store", str(certs.stores["b.pem"]), "--format", "json")
+    run = probe(
+        f"localhost:{pg.port}", "--engine", "postgres", "--store", str(certs.stores["b.pem"]), "--format", "json"
+    )
     assert run.exit_code == 1
     doc = endpoint(run)
     assert store_verdicts(doc) == {"b.pem": (False, ["unknown-root"], "not-applicable")}
@@ -70,8 +82,8 @@ def test_postgres_expired_server_certificate(pg_expired: Server, certs: Pki) -> 
     assert run.exit_code == 1
     assert "NOT TRUSTED" in run.stdout
     assert any(
-        line.startswith(f"not trusted: localhost:{pg_expired.port} with ") and "the server certificate localhost "
-        "expired on" in line
+        line.startswith(f"not trusted: localhost:{pg_expired.port} with ")
+        and "the server certificate localhost expired on" in line
         for line in run.stdout.splitlines()
     ), run.stdout
     assert not psql_verifies(pg_expired.port, "localhost", certs.dir / "root-a.pem")
@@ -89,29 +101,56 @@ def test_postgres_wrong_host_name(pg: Server, certs: Pki) -> None:
     )
     assert not psql_verifies(pg.port, "127.0.0.1", certs.dir / "root-a.pem")
     # A client that dials the certificate's other name, or checks only the CA, trusts it.
-    assert probe(f"127.0.0.1:{pg.port}", "--engine", "postgres", "--store", store, "--server-name", "db.rdsca.test").exit_code == 0
+    assert (
+        probe(
+            f"127.0.0.1:{pg.port}", "--engine", "postgres", "--store", store, "--server-name", "db.rdsca.test"
+        ).exit_code
+        == 0
+    )
     assert probe(f"127.0.0.1:{pg.port}", "--engine", "postgres", "--store", store, "--no-hostname").exit_code == 0
 
 
 def test_postgres_without_tls_is_named_and_the_others_still_reported(pg_plain: Server, pg: Server, certs: Pki) -> None:
-    run = probe(f"localhost:{pg_plain.port}", f"localhost:{pg.port}", "--engine", "postgres", "--store", str(certs.stores["a.pem"]),
-                "--format", "json")
+    run = probe(
+        f"localhost:{pg_plain.port}",
+        f"localhost:{pg.port}",
+        "--engine",
+        "postgres",
+        "--store",
+        str(certs.stores["a.pem"]),
+        "--format",
+        "json",
+    )
     assert run.exit_code == 2
     plain, good = run.json()["endpoints"]
     assert (plain["probed"], plain["error"]) == (
-        False, "the server does not offer TLS (PostgreSQL answered N to SSLRequest: ssl is off)"
+        False,
+        "the server does not offer TLS (PostgreSQL answered N to SSLRequest: ssl is off)",
     )
     assert good["probed"] and good["stores"][0]["trusted"]
     assert f"error: localhost:{pg_plain.port}: the server does not offer TLS" in run.stderr
 
 
 def test_will_break_and_ready_for_the_target_ca(pg: Server, certs: Pki) -> None:
-    args = [f"localhost:{pg.port}", "--engine", "postgres", "--target-ca", RSA4096, "--region", "us-east-1", "--format", "json"]
+    args = [
+        f"localhost:{pg.port}",
+        "--engine",
+        "postgres",
+        "--target-ca",
+        RSA4096,
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+    ]
     run = probe(*args, "--store", str(certs.stores["a.pem"]), "--store", str(certs.stores["a+bundle.pem"]))
     assert run.exit_code == 1
     doc = endpoint(run)
     assert (doc["target_ca"], doc["target_source"], doc["region"], doc["region_source"]) == (
-        RSA4096, "--target-ca", "us-east-1", "--region"
+        RSA4096,
+        "--target-ca",
+        "us-east-1",
+        "--region",
     )
     assert store_verdicts(doc) == {"a.pem": (True, [], "will-break"), "a+bundle.pem": (True, [], "ready")}
     assert doc["stores"][0]["rotation_reason"] == (
@@ -123,31 +162,58 @@ def test_will_break_and_ready_for_the_target_ca(pg: Server, certs: Pki) -> None:
 @pytest.mark.parametrize("store", ["a.jks", "a.p12", "a-dir"])
 def test_jks_pkcs12_and_pem_dir_stores(pg: Server, certs: Pki, store: str) -> None:
     env = {"STORE_PW": PASSWORD}
-    run = probe(f"localhost:{pg.port}", "--engine", "postgres", "--store", str(certs.stores[store]), "--password-env", "STORE_PW",
-                "--format", "json", env=env)
+    run = probe(
+        f"localhost:{pg.port}",
+        "--engine",
+        "postgres",
+        "--store",
+        str(certs.stores[store]),
+        "--password-env",
+        "STORE_PW",
+        "--format",
+        "json",
+        env=env,
+    )
     assert run.exit_code == 0, run.stdout + run.stderr
     assert store_verdicts(endpoint(run)) == {store: (True, [], "not-applicable")}
 
 
 @pytest.mark.parametrize("store", ["a.jks", "a.p12"])
 def test_wrong_store_password_is_one_line(pg: Server, certs: Pki, store: str) -> None:
-    run = probe(f"localhost:{pg.port}", "--engine", "postgres", "--store", str(certs.stores[store]), "--password-env", "PW",
-                env={"PW": "not-the-pass-7"})
+    run = probe(
+        f"localhost:{pg.port}",
+        "--engine",
+        "postgres",
+        "--store",
+        str(certs.stores[store]),
+        "--password-env",
+        "PW",
+        env={"PW": "not-the-pass-7"},
+    )
     assert run.exit_code == 2
     assert run.stderr.count("\n") == 1 and "password" in run.stderr and "Traceback" not in run.stderr
     assert "not-the-pass-7" not in run.stderr
 
 
 def test_system_store(pg: Server, certs: Pki) -> None:
-    run = probe(f"localhost:{pg.port}", "--engine", "postgres", "--system", "--format", "json",
-                env={"SSL_CERT_FILE": str(certs.stores["a.pem"]), "SSL_CERT_DIR": str(certs.dir / "none")})
+    run = probe(
+        f"localhost:{pg.port}",
+        "--engine",
+        "postgres",
+        "--system",
+        "--format",
+        "json",
+        env={"SSL_CERT_FILE": str(certs.stores["a.pem"]), "SSL_CERT_DIR": str(certs.dir / "none")},
+    )
     assert run.exit_code == 0, run.stderr
     assert endpoint(run)["stores"][0]["store"] == f"system ({certs.stores['a.pem']})"
 
 
 def test_as_of_judges_validity(pg: Server, certs: Pki) -> None:
     store = str(certs.stores["a.pem"])
-    late = probe(f"localhost:{pg.port}", "--engine", "postgres", "--store", store, "--as-of", "2099-01-01", "--format", "json")
+    late = probe(
+        f"localhost:{pg.port}", "--engine", "postgres", "--store", store, "--as-of", "2099-01-01", "--format", "json"
+    )
     assert late.exit_code == 1
     assert [p["code"] for p in endpoint(late)["stores"][0]["problems"]] == ["expired", "expired"]  # leaf and root
 
@@ -157,8 +223,12 @@ def test_as_of_judges_validity(pg: Server, certs: Pki) -> None:
 
 @pytest.mark.parametrize(
     ("engine", "awaited"),
-    [("postgres", "to the PostgreSQL SSLRequest"), ("mysql", "with the MySQL greeting"),
-     ("sqlserver", "to the TDS PRELOGIN"), ("tls", "during the TLS handshake")],
+    [
+        ("postgres", "to the PostgreSQL SSLRequest"),
+        ("mysql", "with the MySQL greeting"),
+        ("sqlserver", "to the TDS PRELOGIN"),
+        ("tls", "during the TLS handshake"),
+    ],
 )
 def test_a_port_that_never_answers_times_out(engine: str, awaited: str) -> None:
     with silent_port() as port:
@@ -187,8 +257,20 @@ def mariadb_verifies(server: Server, root: Path) -> bool:
     if not client:
         pytest.skip("the mariadb client is not installed")
     done = subprocess.run(
-        [client, "--protocol=tcp", "-h", "localhost", "-P", str(server.port), "-u", "root", f"--ssl-ca={root}",
-         "--ssl-verify-server-cert", "-Nse", "select 1"],
+        [
+            client,
+            "--protocol=tcp",
+            "-h",
+            "localhost",
+            "-P",
+            str(server.port),
+            "-u",
+            "root",
+            f"--ssl-ca={root}",
+            "--ssl-verify-server-cert",
+            "-Nse",
+            "select 1",
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -197,8 +279,17 @@ def mariadb_verifies(server: Server, root: Path) -> bool:
 
 
 def test_mariadb_trusted_and_not(mariadb: Server, certs: Pki) -> None:
-    run = probe(f"localhost:{mariadb.port}", "--engine", "mariadb", "--store", str(certs.stores["a.pem"]), "--store",
-                str(certs.stores["b.pem"]), "--format", "json")
+    run = probe(
+        f"localhost:{mariadb.port}",
+        "--engine",
+        "mariadb",
+        "--store",
+        str(certs.stores["a.pem"]),
+        "--store",
+        str(certs.stores["b.pem"]),
+        "--format",
+        "json",
+    )
     assert run.exit_code == 1
     doc = endpoint(run)
     assert doc["engine"] == "mariadb" and "MariaDB" in doc["server"]
@@ -222,8 +313,9 @@ def test_mariadb_without_tls(mariadb_plain: Server) -> None:
 
 
 def test_sqlserver_framing_trusted(tds, certs: Pki) -> None:
-    run = probe(f"localhost:{tds.port}", "--engine", "sqlserver", "--store", str(certs.stores["a.pem"]),
-                "--format", "json")
+    run = probe(
+        f"localhost:{tds.port}", "--engine", "sqlserver", "--store", str(certs.stores["a.pem"]), "--format", "json"
+    )
     assert run.exit_code == 0, run.stdout + run.stderr
     doc = endpoint(run)
     assert (doc["server"], doc["tls_version"]) == ("SQL Server 15.0.4236", "TLSv1.2")
@@ -237,15 +329,31 @@ def test_the_tds_server_satisfies_an_independent_client(tds, certs: Pki) -> None
     pytds = pytest.importorskip("pytds")
     before = len(tds.events)
     with pytest.raises(Exception):  # noqa: B017 - the server hangs up after LOGIN7; what matters is below
-        pytds.connect("localhost", port=tds.port, user="probe-user", password="x", cafile=str(certs.dir / "root-a.pem"),
-                      validate_host=True, login_timeout=5, timeout=5)
+        pytds.connect(
+            "localhost",
+            port=tds.port,
+            user="probe-user",
+            password="x",
+            cafile=str(certs.dir / "root-a.pem"),
+            validate_host=True,
+            login_timeout=5,
+            timeout=5,
+        )
     events = tds.events[before:]
     assert "handshake TLSv1.2" in events
     assert any(e.startswith("login7 type 0x10") for e in events), events
     before = len(tds.events)
     with pytest.raises(Exception, match="certificate verify failed|verify"):
-        pytds.connect("localhost", port=tds.port, user="u", password="x", cafile=str(certs.dir / "root-b.pem"),
-                      validate_host=True, login_timeout=5, timeout=5)
+        pytds.connect(
+            "localhost",
+            port=tds.port,
+            user="u",
+            password="x",
+            cafile=str(certs.dir / "root-b.pem"),
+            validate_host=True,
+            login_timeout=5,
+            timeout=5,
+        )
     assert not any(e.startswith("login7") for e in tds.events[before:])
 
 
@@ -257,12 +365,16 @@ def test_sqlserver_without_encryption(tds_plain) -> None:
 
 def test_sqlserver_rds_chain_defaults_to_its_current_ca(tds, certs: Pki) -> None:
     args = [f"127.0.0.1:{tds.port}", "--engine", "sqlserver", "--server-name", RDS_HOST, "--format", "json"]
-    run = probe(*args, "--store", str(certs.stores["rds-root.pem"]), "--store", str(certs.stores["rds-intermediate.pem"]))
+    run = probe(
+        *args, "--store", str(certs.stores["rds-root.pem"]), "--store", str(certs.stores["rds-intermediate.pem"])
+    )
     assert run.exit_code == 1
     doc = endpoint(run)
     assert doc["issuing_ca"] == {"family": "rds-ca-rsa2048-g1", "region": "us-east-1", "stage": None}
     assert (doc["target_ca"], doc["target_source"], doc["region_source"]) == (
-        "rds-ca-rsa2048-g1", "the served chain's CA", "served chain"
+        "rds-ca-rsa2048-g1",
+        "the served chain's CA",
+        "served chain",
     )
     assert doc["server_certificate"]["key_type"] == "RSA2048"
     assert store_verdicts(doc) == {
@@ -281,8 +393,10 @@ def test_direct_tls_trusted_and_an_independent_client_agrees(tls, certs: Pki) ->
     for root, ok in (("root-a.pem", True), ("root-b.pem", False)):
         context = ssl.create_default_context(cafile=str(certs.dir / root))
         try:
-            with socket.create_connection(("localhost", tls.port), timeout=5) as sock, \
-                    context.wrap_socket(sock, server_hostname="localhost"):
+            with (
+                socket.create_connection(("localhost", tls.port), timeout=5) as sock,
+                context.wrap_socket(sock, server_hostname="localhost"),
+            ):
                 verified = True
         except ssl.SSLCertVerificationError:
             verified = False
@@ -291,8 +405,15 @@ def test_direct_tls_trusted_and_an_independent_client_agrees(tls, certs: Pki) ->
 
 def test_direct_tls_rds_chain_with_a_target(tls, certs: Pki) -> None:
     args = [f"127.0.0.1:{tls.port}", "--engine", "docdb", "--server-name", RDS_HOST, "--target-ca", RSA4096]
-    run = probe(*args, "--store", str(certs.stores["rds-root.pem"]), "--store", str(certs.stores["rds-root+4096.pem"]),
-                "--format", "json")
+    run = probe(
+        *args,
+        "--store",
+        str(certs.stores["rds-root.pem"]),
+        "--store",
+        str(certs.stores["rds-root+4096.pem"]),
+        "--format",
+        "json",
+    )
     assert run.exit_code == 1
     doc = endpoint(run)
     assert store_verdicts(doc) == {"rds-root.pem": (True, [], "will-break"), "rds-root+4096.pem": (True, [], "ready")}
@@ -303,8 +424,20 @@ def test_direct_tls_rds_chain_with_a_target(tls, certs: Pki) -> None:
 
 def test_rds_proxy_names_make_the_rotation_question_not_applicable(tls, certs: Pki) -> None:
     proxy = "myproxy.proxy-abcdefghijkl.us-east-1.rds.amazonaws.com"
-    run = probe(f"127.0.0.1:{tls.port}", "--engine", "tls", "--server-name", proxy, "--no-hostname",
-                "--target-ca", RSA4096, "--store", str(certs.stores["a.pem"]), "--format", "json")
+    run = probe(
+        f"127.0.0.1:{tls.port}",
+        "--engine",
+        "tls",
+        "--server-name",
+        proxy,
+        "--no-hostname",
+        "--target-ca",
+        RSA4096,
+        "--store",
+        str(certs.stores["a.pem"]),
+        "--format",
+        "json",
+    )
     assert run.exit_code == 0
     doc = endpoint(run)
     assert doc["rotation_not_applicable"].startswith("RDS Proxy serves an ACM certificate")
@@ -316,8 +449,17 @@ def test_rds_proxy_names_make_the_rotation_question_not_applicable(tls, certs: P
 
 def test_many_endpoints_concurrently_in_order(pg: Server, mariadb: Server, certs: Pki) -> None:
     endpoints = [f"localhost:{pg.port}", f"localhost:{mariadb.port}"] * 5
-    run = probe(*endpoints, "--store", str(certs.stores["a.pem"]), "--concurrency", "4", "--engine", "postgres",
-                "--format", "json")
+    run = probe(
+        *endpoints,
+        "--store",
+        str(certs.stores["a.pem"]),
+        "--concurrency",
+        "4",
+        "--engine",
+        "postgres",
+        "--format",
+        "json",
+    )
     # --engine applies to every ENDPOINT: MariaDB greets first, and its greeting is no answer to an SSLRequest.
     assert run.exit_code == 2
     errors = [e["error"] for e in run.json()["endpoints"]]
@@ -326,5 +468,6 @@ def test_many_endpoints_concurrently_in_order(pg: Server, mariadb: Server, certs
     # Ports that are not an engine's default need --engine (or an audit file, which names each engine).
     auto = probe(*endpoints, "--store", str(certs.stores["a.pem"]))
     assert auto.exit_code == 2
-    assert auto.stderr.strip().endswith(f"endpoint 'localhost:{pg.port}': cannot tell the engine from port {pg.port}: "
-                                        "give --engine")
+    assert auto.stderr.strip().endswith(
+        f"endpoint 'localhost:{pg.port}': cannot tell the engine from port {pg.port}: give --engine"
+    )
