@@ -9,6 +9,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -471,3 +472,25 @@ def test_many_endpoints_concurrently_in_order(pg: Server, mariadb: Server, certs
     assert auto.stderr.strip().endswith(
         f"endpoint 'localhost:{pg.port}': cannot tell the engine from port {pg.port}: give --engine"
     )
+
+
+def test_a_mysql_refusal_before_the_handshake_is_named() -> None:
+    """A blocked host gets an ERR packet instead of a greeting (MySQL's host cache, max_connect_errors)."""
+    message = b"Host '10.0.0.9' is blocked because of many connection errors; unblock with 'mariadb-admin flush-hosts'"
+    payload = b"\xff" + (1129).to_bytes(2, "little") + message
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(len(payload).to_bytes(3, "little") + b"\x00" + payload)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        run = probe(f"127.0.0.1:{port}", "--engine", "mysql", "--format", "json")
+        thread.join(5)
+    assert run.exit_code == 2
+    assert endpoint(run)["error"] == f"the server refused the connection: error 1129: {message.decode()}"
