@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
+
 from rdsca import truststore as ts
 from rdsca.probe import judge
 from rdsca.probe.endpoints import Endpoint
@@ -145,7 +147,11 @@ def probe(endpoint: Endpoint, stores: Sequence[Store], options: Options, today: 
         )
     except ProbeError as exc:
         return Result(endpoint, server_name, checked, error=str(exc))
-    return judge_endpoint(endpoint, served, stores, options, today)
+    try:
+        return judge_endpoint(endpoint, served, stores, options, today)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        # cryptography parses extensions and keys lazily: a malformed one in a served certificate surfaces here.
+        return Result(endpoint, server_name, checked, error=f"the server's certificate cannot be judged ({exc})")
 
 
 def summary(result: Result) -> str:

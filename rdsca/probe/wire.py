@@ -9,6 +9,7 @@ chain is judged offline by ``rdsca.probe.judge``, as a client would, at the date
 
 from __future__ import annotations
 
+import functools
 import socket
 import ssl
 import struct
@@ -234,6 +235,7 @@ def _sqlserver(conn: _Conn, tds: _Tds) -> str | None:
 # -- TLS -------------------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
 def _context() -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     # The probe must see what any server serves, old TLS versions included, and judge it itself: no
@@ -247,16 +249,13 @@ def _context() -> ssl.SSLContext:
     return context
 
 
-_CONTEXT: ssl.SSLContext | None = None
-
-
 def _tls(send: Callable[[bytes], None], receive: Callable[[], bytes], server_name: str) -> ssl.SSLObject:
     """Run a client handshake whose records travel through ``send``/``receive`` (raw or inside TDS packets)."""
-    global _CONTEXT
-    if _CONTEXT is None:
-        _CONTEXT = _context()
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = _CONTEXT.wrap_bio(incoming, outgoing, server_side=False, server_hostname=server_name or None)
+    try:
+        tls = _context().wrap_bio(incoming, outgoing, server_side=False, server_hostname=server_name or None)
+    except (UnicodeError, ValueError):
+        raise ProbeError(f"cannot send {server_name!r} as a TLS server name") from None
     while True:
         try:
             tls.do_handshake()
@@ -292,38 +291,46 @@ def handshake(
 ) -> Handshake:
     """Connect, negotiate TLS the engine's way, and return what the server served; raise ``ProbeError``."""
     with _connect(host, port, connect_timeout) as sock:
-        conn = _Conn(sock, timeout)
-        what = "during the TLS handshake"
-        server: str | None = None
-        if framing == SQLSERVER:
-            tds = _Tds(conn)
-            server = _sqlserver(conn, tds)
-
-            def send(data: bytes) -> None:
-                tds.send(_TDS_PRELOGIN, data, what)
-
-            def receive() -> bytes:
-                return tds.receive(what)[1]
-        else:
-            if framing == POSTGRES:
-                server = _postgres(conn)
-            elif framing == MYSQL:
-                server = _mysql(conn)
-            elif framing != TLS:
-                raise ValueError(framing)
-
-            def send(data: bytes) -> None:
-                conn.send(data, what)
-
-            def receive() -> bytes:
-                return conn.recv(65536, what)
-
-        tls = _tls(send, receive, server_name)
         try:
-            chain = [x509.load_der_x509_certificate(der) for der in served_chain(tls)]
-        except ValueError as exc:
-            raise ProbeError(f"the server sent a certificate that cannot be parsed ({exc})") from None
-        if not chain:
-            raise ProbeError("the server sent no certificate")
-        cipher = tls.cipher()
-        return Handshake(chain, tls.version() or "?", cipher[0] if cipher else "?", server)
+            return _negotiate(_Conn(sock, timeout), framing, server_name)
+        except (struct.error, IndexError, UnicodeError) as exc:
+            # A server's bytes are untrusted input: whatever does not parse is a failed probe, not a crash.
+            raise ProbeError(f"the server's answer cannot be parsed ({exc})") from None
+
+
+def _negotiate(conn: _Conn, framing: str, server_name: str) -> Handshake:
+    """The engine's way into TLS, then the handshake."""
+    what = "during the TLS handshake"
+    server: str | None = None
+    if framing == SQLSERVER:
+        tds = _Tds(conn)
+        server = _sqlserver(conn, tds)
+
+        def send(data: bytes) -> None:
+            tds.send(_TDS_PRELOGIN, data, what)
+
+        def receive() -> bytes:
+            return tds.receive(what)[1]
+    else:
+        if framing == POSTGRES:
+            server = _postgres(conn)
+        elif framing == MYSQL:
+            server = _mysql(conn)
+        elif framing != TLS:
+            raise ValueError(framing)
+
+        def send(data: bytes) -> None:
+            conn.send(data, what)
+
+        def receive() -> bytes:
+            return conn.recv(65536, what)
+
+    tls = _tls(send, receive, server_name)
+    try:
+        chain = [x509.load_der_x509_certificate(der) for der in served_chain(tls)]
+    except ValueError as exc:
+        raise ProbeError(f"the server sent a certificate that cannot be parsed ({exc})") from None
+    if not chain:
+        raise ProbeError("the server sent no certificate")
+    cipher = tls.cipher()
+    return Handshake(chain, tls.version() or "?", cipher[0] if cipher else "?", server)

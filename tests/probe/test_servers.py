@@ -4,6 +4,7 @@ client, python-tds, Python's ssl module) it is asked too, so the probe's verdict
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import socket
@@ -11,6 +12,7 @@ import ssl
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -474,23 +476,62 @@ def test_many_endpoints_concurrently_in_order(pg: Server, mariadb: Server, certs
     )
 
 
-def test_a_mysql_refusal_before_the_handshake_is_named() -> None:
-    """A blocked host gets an ERR packet instead of a greeting (MySQL's host cache, max_connect_errors)."""
-    message = b"Host '10.0.0.9' is blocked because of many connection errors; unblock with 'mariadb-admin flush-hosts'"
-    payload = b"\xff" + (1129).to_bytes(2, "little") + message
+def _one_answer(answer: bytes) -> Iterator[int]:
+    """A server that answers every connection with ``answer`` and hangs up."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        port = listener.getsockname()[1]
+        listener.listen(4)
 
         def serve() -> None:
-            conn, _ = listener.accept()
-            with conn:
-                conn.sendall(len(payload).to_bytes(3, "little") + b"\x00" + payload)
+            with contextlib.suppress(OSError):
+                conn, _ = listener.accept()
+                with conn:
+                    conn.sendall(answer)
+                    conn.recv(1024)
 
         thread = threading.Thread(target=serve, daemon=True)
         thread.start()
-        run = probe(f"127.0.0.1:{port}", "--engine", "mysql", "--format", "json")
-        thread.join(5)
-    assert run.exit_code == 2
-    assert endpoint(run)["error"] == f"the server refused the connection: error 1129: {message.decode()}"
+        yield listener.getsockname()[1]
+
+
+def _mysql_packet(payload: bytes) -> bytes:
+    return len(payload).to_bytes(3, "little") + b"\x00" + payload
+
+
+BLOCKED = b"Host '10.0.0.9' is blocked because of many connection errors; unblock with 'mariadb-admin flush-hosts'"
+
+
+@pytest.mark.parametrize(
+    ("engine", "answer", "error"),
+    [
+        # A blocked host gets an ERR packet instead of a greeting (MySQL's host cache, max_connect_errors).
+        (
+            "mysql",
+            _mysql_packet(b"\xff" + (1129).to_bytes(2, "little") + BLOCKED),
+            f"the server refused the connection: error 1129: {BLOCKED.decode()}",
+        ),
+        (
+            "mysql",
+            _mysql_packet(b"\x0a8.0.36\x00" + bytes(5)),
+            "not a MySQL or MariaDB server: a greeting too short to hold capability flags",
+        ),
+        ("mysql", _mysql_packet(b"HTTP/1.1 400"), "not a MySQL or MariaDB server: no protocol-10 greeting"),
+        (
+            "sqlserver",
+            bytes([0x04, 0x01, 0x00, 0x0A, 0, 0, 1, 0, 0x01, 0x00]),
+            "not a SQL Server: a PRELOGIN answer cut short",
+        ),
+        (
+            "sqlserver",
+            bytes([0x04, 0x01, 0x00, 0x04, 0, 0, 1, 0]),
+            "not a SQL Server: a TDS packet header with length 4 to the TDS PRELOGIN",
+        ),
+        ("postgres", b"E", "not a PostgreSQL server: it answered b'E' to SSLRequest"),
+        ("tls", b"SSH-2.0-OpenSSH_9.2\r\n", "the TLS handshake failed: WRONG_VERSION_NUMBER"),
+    ],
+)
+def test_what_a_server_says_instead_is_named(engine: str, answer: bytes, error: str) -> None:
+    for port in _one_answer(answer):
+        run = probe(f"127.0.0.1:{port}", "--engine", engine, "--format", "json")
+        assert run.exit_code == 2
+        assert endpoint(run)["error"] == error
