@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rdsca import catalog
 from rdsca.probe.wire import MYSQL, POSTGRES, SQLSERVER, TLS
 
 #: ``--engine`` values and the framing each uses.
@@ -122,9 +123,9 @@ def parse(text: str, engine: str | None = None) -> Endpoint:
 def audit_engine(engine: str) -> str | None:
     """The ``--engine`` that reaches an RDS engine name (also RDS Proxy's engine families), or None."""
     name = engine.lower()
-    if name in ("postgres", "aurora-postgresql", "postgresql") or name.startswith("custom-postgres"):
+    if "postgres" in name:  # postgres, Aurora PostgreSQL, RDS Proxy's POSTGRESQL
         return "postgres"
-    if name in ("mysql", "aurora-mysql", "aurora") or name.startswith("custom-mysql"):
+    if "mysql" in name or catalog.is_aurora(name):  # mysql, Aurora MySQL (plain "aurora" is MySQL 5.6), MYSQL
         return "mysql"
     if name == "mariadb":
         return "mariadb"

@@ -39,7 +39,7 @@ _MAX_DEPTH = 10
 # RDS, Aurora and DocumentDB host names end in <region>.rds.amazonaws.com (.com.cn in China) or
 # <region>.docdb.amazonaws.com. RDS Proxy endpoints are <name>[.endpoint].proxy-<id>.<region>.rds.amazonaws.com:
 # the label just before the region is "proxy-..." (RDS Proxy docs, "Working with Amazon RDS Proxy endpoints").
-_REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d"
+_REGION = catalog.REGION_PATTERN
 _AWS_HOST = re.compile(rf"\.(?P<region>{_REGION})\.(?:rds|docdb|neptune)\.amazonaws\.com(?:\.cn)?\.?$")
 _PROXY_HOST = re.compile(rf"\.proxy-[a-z0-9]+\.{_REGION}\.rds\.amazonaws\.com(?:\.cn)?\.?$")
 

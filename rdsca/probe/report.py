@@ -8,7 +8,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from rdsca import __version__, catalog
+from rdsca import catalog, sarif
 from rdsca.probe import judge
 from rdsca.probe.run import Result, Store
 
@@ -233,37 +233,40 @@ def to_csv(results: Sequence[Result], today: dt.date) -> str:
 # -- SARIF ---------------------------------------------------------------------------------------------------------
 
 RULES = {
-    "not-trusted": (
+    "not-trusted": sarif.Rule(
         "rdsca-probe-not-trusted",
-        "error",
-        "8.0",
         "A client with this trust store refuses the certificate the database serves",
-    ),
-    "will-break": (
-        "rdsca-probe-will-break",
         "error",
-        "7.0",
-        "This trust store lacks the root of the CA the database is moving to",
+        "high",
+        help_uri=catalog.ROTATION_GUIDE,
     ),
-    "not-probed": ("rdsca-probe-not-probed", "warning", "4.0", "The endpoint could not be probed"),
+    "will-break": sarif.Rule(
+        "rdsca-probe-will-break",
+        "This trust store lacks the root of the CA the database is moving to",
+        "error",
+        "high",
+        help_uri=catalog.ROTATION_GUIDE,
+    ),
+    "not-probed": sarif.Rule(
+        "rdsca-probe-not-probed",
+        "The endpoint could not be probed",
+        "warning",
+        "medium",
+        help_uri=catalog.ROTATION_GUIDE,
+    ),
 }
 
 
 def _sarif_result(kind: str, result: Result, text: str) -> dict[str, Any]:
-    rule_id, level, _, _ = RULES[kind]
-    name = result.endpoint.database or result.endpoint.address
-    return {
-        "ruleId": rule_id,
-        "level": level,
-        "message": {"text": f"{result.label}: {text}"},
-        # An endpoint has no source file: each result is located by the database or its address.
-        "locations": [{"logicalLocations": [{"fullyQualifiedName": name, "kind": "resource"}]}],
-    }
+    rule = RULES[kind]
+    # An endpoint has no source file: each result is located by the database or its address.
+    where = sarif.location(logical_name=result.endpoint.database or result.endpoint.address)
+    return sarif.result(rule.id, rule.level, f"{result.label}: {text}", [where])
 
 
 def to_sarif(results: Sequence[Result]) -> dict[str, Any]:
-    """SARIF 2.1.0, one result per endpoint that could not be probed, per store that does not trust a chain, and
-    per store that will break."""
+    """SARIF 2.1.0 (``rdsca.sarif``), one result per endpoint that could not be probed, per store that does not
+    trust a chain, and per store that will break."""
     found = []
     for r in results:
         if r.error:
@@ -274,24 +277,4 @@ def to_sarif(results: Sequence[Result]) -> dict[str, Any]:
                 found.append(_sarif_result("not-trusted", r, f"not trusted with {s.store.name}: {why}"))
             if s.rotation == judge.WILL_BREAK:
                 found.append(_sarif_result("will-break", r, f"{s.store.name}: {s.rotation_reason}"))
-    rules = [
-        {
-            "id": rule_id,
-            "shortDescription": {"text": text},
-            "defaultConfiguration": {"level": level},
-            "helpUri": catalog.ROTATION_GUIDE,
-            "properties": {"security-severity": severity, "tags": ["security", "rds", "tls"]},
-        }
-        for rule_id, level, severity, text in RULES.values()
-    ]
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {"driver": {"name": "rdsca", "version": __version__, "rules": rules}},
-                "automationDetails": {"id": "rdsca-probe/"},
-                "results": found,
-            }
-        ],
-    }
+    return sarif.document("rdsca-probe/", list(RULES.values()), found)

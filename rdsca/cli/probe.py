@@ -12,13 +12,13 @@ import click
 
 from rdsca import catalog, clock
 from rdsca import truststore as ts
-from rdsca.cli import Failure, common_options
+from rdsca.cli.common import Failure, common_options
 from rdsca.output import emit_json, render_table
 from rdsca.probe import endpoints as ep
 from rdsca.probe import report
 from rdsca.probe.run import Options, Result, Store, probe_all, system_store
 
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+_REGION = re.compile(catalog.REGION_PATTERN)
 
 
 def _password(store: Path, env: str | None) -> str:
@@ -115,7 +115,7 @@ def probe(
         raise click.UsageError("give one or more ENDPOINTs, or --from-audit FILE")
     if server_name and (len(endpoint_args) != 1 or from_audit):
         raise click.UsageError("--server-name names one endpoint: give exactly one ENDPOINT and no --from-audit")
-    if region and not _REGION.match(region):
+    if region and not _REGION.fullmatch(region):
         raise click.UsageError(f"--region {region!r}: not a region name such as us-east-1")
     if target_ca:
         try:
