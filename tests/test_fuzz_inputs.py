@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rdsca import truststore
+from rdsca.probe.endpoints import AuditFileError, load_audit
 from rdsca.runner import ProjectError, load_project
 from rdsca.runner.analyzer import PolicyError, load_pack, load_state, parse_config_file
 
@@ -83,6 +84,7 @@ FILE_KINDS: list[FileKind] = [
     FileKind("policy config", _file("policy-config.json"), parse_config_file, PolicyError),
     FileKind("stack export (--state)", _file("state.json"), load_state, PolicyError),
     FileKind("trust store or bundle", _file("store.bin"), _read_store, truststore.TruststoreError),
+    FileKind("audit JSON (probe --from-audit)", _file("audit.json"), load_audit, AuditFileError),
 ]
 
 
@@ -96,7 +98,8 @@ _json_values = st.recursive(
 #: Shapes the loaders look into: the keys they read, with random values at every level.
 _KEYS = ["name", "runtime", "main", "config", "options", "virtualenv", "version", "deployment", "resources", "urn",
          "outputs", "type", "secure", "value", "default", "enforcementLevel", "all", "rds-ca-retired", "plaintext",
-         "4dabf18193072939515e22adb298388d", "ciphertext", "checkpoint", "aws:region"]
+         "4dabf18193072939515e22adb298388d", "ciphertext", "checkpoint", "aws:region",
+         "databases", "identifier", "region", "engine", "endpoint_address", "endpoint_port", "pending_ca"]
 _shaped = st.recursive(
     _scalars,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), children, max_size=5),
