@@ -5,8 +5,8 @@ exit 2) naming the file; any other exception (TypeError, RecursionError, Unicode
 the CLI would report it as an internal error. Loaders run in process, before any subprocess starts.
 
 Each file kind is one ``FileKind`` in ``FILE_KINDS``; a feature that adds a file kind registers it here.
-Budget: about 60 s for the whole module in the suite (``MAX_EXAMPLES`` per kind and strategy). The stress profile
-runs at least 1,000 cases per kind and prints the counts::
+Budget: about 60 s for the whole module in the suite (``MAX_EXAMPLES`` per kind). The stress profile (registered
+in ``tests/conftest.py``) runs at least 1,000 cases per kind and prints the counts::
 
     .venv/bin/python -m pytest tests/test_fuzz_inputs.py --hypothesis-profile stress -s
 """
@@ -30,10 +30,8 @@ from rdsca.probe.endpoints import AuditFileError, load_audit
 from rdsca.runner import ProjectError, load_project
 from rdsca.runner.analyzer import PolicyError, load_pack, load_state, parse_config_file
 
-settings.register_profile(
-    "stress", max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True
-)
-MAX_EXAMPLES = 40
+#: Cases per kind in the suite; the stress profile's ``max_examples`` (1,000) overrides it.
+MAX_EXAMPLES = 40 if settings().max_examples < 1000 else settings().max_examples
 COUNTS: dict[str, int] = {}
 
 
