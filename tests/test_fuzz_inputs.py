@@ -5,8 +5,8 @@ exit 2) naming the file; any other exception (TypeError, RecursionError, Unicode
 the CLI would report it as an internal error. Loaders run in process, before any subprocess starts.
 
 Each file kind is one ``FileKind`` in ``FILE_KINDS``; a feature that adds a file kind registers it here.
-Budget: about 60 s for the whole module in the suite (``MAX_EXAMPLES`` per kind and strategy). The stress profile
-runs at least 1,000 cases per kind and prints the counts::
+Budget: about 60 s for the whole module in the suite (``MAX_EXAMPLES`` per kind). The stress profile (registered
+in ``tests/conftest.py``) runs at least 1,000 cases per kind and prints the counts::
 
     .venv/bin/python -m pytest tests/test_fuzz_inputs.py --hypothesis-profile stress -s
 """
@@ -26,14 +26,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rdsca import truststore
+from rdsca.probe.endpoints import AuditFileError, load_audit
 from rdsca.runner import ProjectError, load_project
 from rdsca.runner.analyzer import PolicyError, load_pack, load_state, parse_config_file
 from rdsca.runner.answers import InvokeAnswersError, load_invoke_answers
 
-settings.register_profile(
-    "stress", max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True
-)
-MAX_EXAMPLES = 40
+#: Cases per kind in the suite; the stress profile's ``max_examples`` (1,000) overrides it.
+MAX_EXAMPLES = 40 if settings().max_examples < 1000 else settings().max_examples
 COUNTS: dict[str, int] = {}
 
 
@@ -84,6 +83,7 @@ FILE_KINDS: list[FileKind] = [
     FileKind("policy config", _file("policy-config.json"), parse_config_file, PolicyError),
     FileKind("stack export (--state)", _file("state.json"), load_state, PolicyError),
     FileKind("trust store or bundle", _file("store.bin"), _read_store, truststore.TruststoreError),
+    FileKind("audit JSON (probe --from-audit)", _file("audit.json"), load_audit, AuditFileError),
     FileKind("invoke answers (--invoke-answers)", _file("answers.yaml"), load_invoke_answers, InvokeAnswersError),
 ]
 
@@ -99,6 +99,7 @@ _json_values = st.recursive(
 _KEYS = ["name", "runtime", "main", "config", "options", "virtualenv", "version", "deployment", "resources", "urn",
          "outputs", "type", "secure", "value", "default", "enforcementLevel", "all", "rds-ca-retired", "plaintext",
          "4dabf18193072939515e22adb298388d", "ciphertext", "checkpoint", "aws:region",
+         "databases", "identifier", "region", "engine", "endpoint_address", "endpoint_port", "pending_ca",
          "aws:ec2/getAmi:getAmi", "args", "result"]
 _shaped = st.recursive(
     _scalars,

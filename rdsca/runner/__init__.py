@@ -6,7 +6,6 @@ root stack per process, nothing shared with the caller, and the program's own pr
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess
@@ -16,8 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from rdsca import clock
 
 # Only light imports here: the parent process of ``rdsca check`` does not need the Pulumi SDK (the host does).
 from rdsca.runner.analysis import CheckReport, DatabaseRow, analyse, placeholder_hint, unused_answers
@@ -68,15 +65,10 @@ def host_spec(project: Project, answers: Mapping[str, list[Case]] | None = None)
 
 
 def run_program(
-    project: Project,
-    timeout: float | None = None,
-    answers: Mapping[str, list[Case]] | None = None,
-    as_of: dt.date | None = None,
+    project: Project, timeout: float | None = None, answers: Mapping[str, list[Case]] | None = None
 ) -> dict[str, Any]:
     """Run the program in a fresh interpreter; return the host's raw result. Raises ``ProgramError``.
-
-    ``answers``: ``--invoke-answers``; ``as_of``: the program's "today" when it differs from the check's.
-    """
+    ``answers``: the ``--invoke-answers`` file."""
     spec = host_spec(project, answers)
     with tempfile.TemporaryDirectory(prefix="rdsca-check-") as tmp:
         spec_path, result_path = Path(tmp, "spec.json"), Path(tmp, "result.json")
@@ -84,8 +76,6 @@ def run_program(
         env = dict(os.environ)
         # Offline: no engine, and no cloud credentials are needed or used.
         env.pop("PULUMI_CONFIG", None)
-        if as_of is not None:
-            env[clock.AS_OF_ENV] = as_of.isoformat()
         try:
             proc = subprocess.run(
                 [sys.executable, "-m", "rdsca.runner.host", str(spec_path), str(result_path)],
@@ -105,25 +95,6 @@ def run_program(
         result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
     if result.get("error"):
         raise ProgramError(result["error"], result)
-    return result
-
-
-def run_reporting_expired_target(
-    project: Project, timeout: float | None, answers: Mapping[str, list[Case]] | None = None
-) -> dict[str, Any]:
-    """``run_program``; when the program refuses an expired CA target (``catalog.TargetExpiredError``, as the
-    component does when ``--as-of`` is past the target's validity), run it again as of the day before that expiry
-    to list the databases the target would be applied to. The check still judges them as of its own date, so each
-    is a finding naming the CA, its region and its expiry there, rather than a failed program."""
-    try:
-        return run_program(project, timeout, answers)
-    except ProgramError as exc:
-        target = exc.result.get("expired_target")
-        if not target:
-            raise
-    ran_as_of = dt.datetime.fromisoformat(target["valid_until"]).date() - dt.timedelta(days=1)
-    result = run_program(project, timeout, answers, as_of=ran_as_of)
-    result["expired_target"] = {**target, "ran_as_of": ran_as_of.isoformat()}
     return result
 
 
@@ -152,7 +123,7 @@ def check_program(
     project = load_project(program_dir, stack)
     answers = load_invoke_answers(invoke_answers) if invoke_answers else {}
     if policies is None:
-        result = run_reporting_expired_target(project, timeout, answers)
+        result = run_program(project, timeout, answers)
         return analyse(project, result, unused_answers=unused_answers(invoke_answers, answers, result))
     from rdsca.runner import analyzer  # grpc and the analyzer protocol: only with a pack
     pack = analyzer.load_pack(policies.pack)
@@ -160,7 +131,7 @@ def check_program(
     state = analyzer.load_state(policies.state_file) if policies.state_file else None
     # The engine starts analyzers before the program; so does this: the pack starts while the program runs.
     with analyzer.start_pack(pack, project) as launched:
-        result = run_reporting_expired_target(project, timeout, answers)
+        result = run_program(project, timeout, answers)
         policy = analyzer.run_policies(pack, project, result, given, policies.remediate, state, launched)
     report = analyse(project, result, state, unused_answers(invoke_answers, answers, result))
     report.policy = policy

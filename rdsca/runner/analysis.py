@@ -117,8 +117,6 @@ class CheckReport:
     placeholder_answers: list[dict[str, Any]] = field(default_factory=list)
     #: Components their provider plugin would construct, whose contents an offline run cannot see.
     foreign_components: list[dict[str, Any]] = field(default_factory=list)
-    #: The program refused an expired CA target (``{"ca", "region", "valid_until", "ran_as_of"}``).
-    expired_target: dict[str, Any] | None = None
 
     @property
     def diagnostics(self) -> list[dict[str, Any]]:
@@ -171,7 +169,6 @@ class CheckReport:
             "policy_pack": {"name": self.policy.pack, "version": self.policy.version} if self.policy else None,
             "placeholder_answers": self.placeholder_answers,
             "foreign_components": self.foreign_components,
-            "expired_target": self.expired_target,
             "log": self.log,
         }
 
@@ -330,7 +327,6 @@ def analyse(
         root_urn=result.get("root_urn") or "",
         placeholder_answers=list(result.get("placeholder_answers", [])),
         foreign_components=foreign,
-        expired_target=result.get("expired_target"),
     )
     report.warnings = _warnings(report, result) + list(unused_answers or [])
     return report
@@ -359,18 +355,7 @@ def _warnings(report: CheckReport, result: dict[str, Any]) -> list[str]:
     for db in report.databases:
         if db.cannot_decide and not db.finding:
             warnings.append(f"{db.name}: {db.cannot_decide}")
-    target = report.expired_target
-    if target:
-        warnings.append(
-            f"the program's CA target {target['ca']} has expired ({_expiry(target)}) and a deployment refuses it; "
-            f"the program was run as of {target['ran_as_of']}, the day before, to find the databases it applies to"
-        )
     return sorted(dict.fromkeys(warnings))
-
-
-def _expiry(target: Mapping[str, Any]) -> str:
-    where = f" in {target['region']}" if target.get("region") else " in the earliest region"
-    return f"{str(target['valid_until'])[:10]}{where}"
 
 
 def placeholder_hint(result: Mapping[str, Any]) -> str | None:

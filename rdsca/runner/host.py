@@ -30,7 +30,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
-from rdsca import catalog, sdk_internals
+from rdsca import clock, sdk_internals
 from rdsca.runner.answers import from_spec
 from rdsca.runner.invokes import OfflineMocks
 from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry
@@ -113,6 +113,20 @@ def _secure_config(secure_keys: set[str], warnings: list[str]) -> Iterator[None]
             setattr(config_cls, name, original)
 
 
+@contextmanager
+def _check_mode() -> Iterator[None]:
+    """Tell rdsca's component that it runs under ``rdsca check`` (``clock.CHECK_ENV``), for this run only."""
+    saved = os.environ.get(clock.CHECK_ENV)
+    os.environ[clock.CHECK_ENV] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(clock.CHECK_ENV, None)
+        else:
+            os.environ[clock.CHECK_ENV] = saved
+
+
 def _user_frame(exc: BaseException, program_dir: Path) -> str:
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.startswith("<"):
@@ -150,10 +164,9 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     monitor = EngineMonitor(mocks, spec["project"], spec["stack"])
     engine = _RecordingEngine()
     error: str | None = None
-    expired_target: catalog.TargetExpiredError | None = None
 
     def run() -> None:
-        nonlocal error, expired_target
+        nonlocal error
         sdk_internals.reset_root_resource()
         settings = pulumi_mocks.MockSettings(
             monitor=monitor,
@@ -186,13 +199,12 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
         before = set(sys.modules)
         os.chdir(program_dir)
         try:
-            with _secure_config(secure_keys, warnings):
+            with _secure_config(secure_keys, warnings), _check_mode():
                 loop.run_until_complete(pulumi.runtime.stack.run_in_stack(program))
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             error = describe_error(exc, program_dir)
-            expired_target = catalog.TargetExpiredError.behind(exc)
             if os.environ.get("RDSCA_DEBUG"):
                 traceback.print_exception(exc)
         finally:
@@ -221,8 +233,6 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
         "root_urn": monitor.root_urn,
         **mocks.report(),
         "error": error,
-        #: The program refused an expired CA target: ``rdsca check`` reports the databases it would apply to.
-        "expired_target": expired_target.to_json() if expired_target else None,
     }
 
 
