@@ -134,6 +134,5 @@ def check_program(
         result = run_program(project, timeout, answers)
         policy = analyzer.run_policies(pack, project, result, given, policies.remediate, state, launched)
     report = analyse(project, result, state, unused_answers(invoke_answers, answers, result))
-    report.policy = policy
-    report.warnings += policy.warnings
+    report.attach_policy(policy)
     return report

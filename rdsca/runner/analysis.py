@@ -155,6 +155,17 @@ class CheckReport:
             ]
         return [{"urn": d.urn, "name": d.name, "rule": d.status, "message": d.message} for d in self.findings]
 
+    def attach_policy(self, policy: PolicyResult) -> None:
+        """The policy pack's result; the check's own findings that no mandatory violation names are warned about
+        (a pack judges each resource's inputs: a DocumentDB instance's engine version lives on its cluster)."""
+        self.policy = policy
+        blocked = {d["urn"] for d in self.diagnostics if d["level"] == "mandatory"}
+        self.warnings += policy.warnings + [
+            f"{db.name}: {db.verdict.reason if db.verdict else db.message}; the policy pack did not block it"
+            for db in self.findings
+            if db.urn not in blocked
+        ]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "program": self.program,
