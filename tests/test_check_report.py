@@ -194,7 +194,7 @@ def test_docdb_cluster_outside_the_program_cannot_be_decided(tmp_path: Path) -> 
     (db,) = report["databases"]
     assert (db["status"], db["finding"]) == ("cannot decide", False)
     assert db["reason"] == (
-        "cannot decide: DocumentDB 3.6, 3.6.* refuses rds-ca-ecc384-g1, and cluster 'legacy-docs' is not in the "
+        "cannot decide: DocumentDB 3.6 refuses rds-ca-ecc384-g1, and cluster 'legacy-docs' is not in the "
         "program or the state, so its engine version is not known"
     )
     assert f"docs-0: {db['reason']}" in report["warnings"]
@@ -402,3 +402,9 @@ def test_long_pack_paths_are_abbreviated_as_the_cli() -> None:
     assert abbreviate_path("./policies/") == "policies"
     long = "/home/someone/work/" + "x" * 40 + "/company/packs/rds-guardrails"
     assert abbreviate_path(long) == "/home/.../packs/rds-guardrails"
+
+
+def test_show_policy_remediations_needs_the_pulumi_format() -> None:
+    proc = rdsca("check", LEGACY, "--policy-pack", PACK, "--show-policy-remediations")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "rdsca: error: --show-policy-remediations needs --format pulumi"

@@ -117,8 +117,8 @@ def check_program(
 ) -> CheckReport:
     """Load the project, run its program offline, run the policy pack (if any) and analyse what it registered.
 
-    Raises ``ProjectError``, ``ProgramError`` or ``analyzer.PolicyError``; every input file is read before the
-    program runs, so a mistake in one stops the check at once.
+    Raises ``ProjectError``, ``InvokeAnswersError``, ``ProgramError`` or ``analyzer.PolicyError``; every input
+    file is read before the program runs, so a mistake in one stops the check at once.
     """
     project = load_project(program_dir, stack)
     answers = load_invoke_answers(invoke_answers) if invoke_answers else {}

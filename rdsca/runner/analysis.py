@@ -263,9 +263,7 @@ class _DocdbClusters:
         return None, f"cluster {_name(urn)} sets no engine version (AWS picks its default at creation)"
 
 
-def _database(
-    reg: dict[str, Any], region: str | None, clusters: _DocdbClusters
-) -> DatabaseRow | None:
+def _database(reg: dict[str, Any], region: str | None, clusters: _DocdbClusters) -> DatabaseRow | None:
     version, why_not = (None, None)
     rtype = PULUMI_DATABASES[reg["type"]]
     if rtype.kind is Kind.DOCDB_INSTANCE:
@@ -274,11 +272,11 @@ def _database(
     if db is None or db.kind is Kind.AURORA_CLUSTER or db.undecided:
         return None  # Aurora clusters carry no CA (and a cluster whose engine is unknown cannot be judged)
     row = _row(reg, db)
-    if why_not and isinstance(db.ca, str) and catalog.refusing_versions(db.engine, db.ca):
-        refusing = ", ".join(catalog.refusing_versions(db.engine, db.ca))
-        row.cannot_decide = (
-            f"cannot decide: DocumentDB {refusing} refuses {db.ca}, and {why_not}"
-        )
+    refusing = catalog.refusing_versions(db.engine, db.ca) if isinstance(db.ca, str) else []
+    if why_not and refusing:
+        # Version patterns (3.6, 3.6.*) as people say them: 3.6.
+        versions = " and ".join(dict.fromkeys(v.removesuffix(".*") for v in refusing))
+        row.cannot_decide = f"cannot decide: DocumentDB {versions} refuses {db.ca}, and {why_not}"
     return row
 
 
