@@ -54,25 +54,27 @@ def _print_policies(report: CheckReport) -> None:
     click.echo("Policies:")
     click.echo(f"    {policy.pack}@v{policy.version}: {status}")
     for d in report.diagnostics:
-        click.echo(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(d['urn'])})")
+        click.echo(printable(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(d['urn'])})"))
         _echo_lines(d["message"], "          ")
     if report.remediations:
         click.echo("    Remediations:")
         for r in report.remediations:
-            click.echo(f"        - [remediate]  {r['policy']}  ({_resource_label(r['urn'])})")
+            click.echo(printable(f"        - [remediate]  {r['policy']}  ({_resource_label(r['urn'])})"))
             for change in r["changes"]:
                 before, after = (_shown(change[k]) for k in ("before", "after"))
-                click.echo(f"          {change['property']}: {before} => {after}")
+                click.echo(printable(f"          {change['property']}: {before} => {after}"))
 
 
-def _table_row(db: DatabaseRow) -> list[Any]:
+def _table_row(db: DatabaseRow) -> list[str]:
     engine = " ".join(x for x in (db.engine, db.engine_version) if x) or "?"
     ca = db.ca if db.ca is not None else "(account default)"
-    return [db.name, db.kind, db.region or "?", engine, ca, _apply_mode(db.apply_immediately), db.restart, db.status]
+    cells = [db.name, db.kind, db.region or "?", engine, ca, _apply_mode(db.apply_immediately), db.restart, db.status]
+    # Names and values come from the program: escaped, so that none can restyle the terminal.
+    return [printable(str(cell)) for cell in cells]
 
 
 def print_table(report: CheckReport) -> None:
-    click.echo(f"Program {report.program} (stack {report.stack}): {len(report.databases)} database(s)")
+    click.echo(printable(f"Program {report.program} (stack {report.stack}): {len(report.databases)} database(s)"))
     if report.databases:
         headers = ["DATABASE", "KIND", "REGION", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"]
         click.echo(render_table(headers, [_table_row(db) for db in report.databases]))
@@ -80,7 +82,7 @@ def print_table(report: CheckReport) -> None:
         _print_policies(report)
     else:
         for db in report.findings:
-            click.echo(f"finding: {db.name}: {printable(db.message)}")
+            click.echo(printable(f"finding: {db.name}: {db.message}"))
 
 
 # -- SARIF ---------------------------------------------------------------------------------------------------------
@@ -197,17 +199,18 @@ def print_pulumi(report: CheckReport, pack_path: str, show_remediations: bool = 
     indent = "        "
     if show_remediations:
         for r in report.remediations:
-            click.echo(f"{indent}- [remediate]  {r['policy']}{_clause(r['urn'])} [{_short_diff(r['changes'])}]")
+            line = f"{indent}- [remediate]  {r['policy']}{_clause(r['urn'])} [{_short_diff(r['changes'])}]"
+            click.echo(printable(line))
     else:
         counts: dict[str, int] = {}
         for r in report.remediations:
             counts[r["policy"]] = counts.get(r["policy"], 0) + 1
         for name in sorted(counts):
             noun = "resource" if counts[name] == 1 else "resources"
-            click.echo(f"{indent}- [remediate]  {name}  ({counts[name]} {noun})")
+            click.echo(printable(f"{indent}- [remediate]  {name}  ({counts[name]} {noun})"))
     for d in report.diagnostics:
         severity = f" [severity: {d['severity']}]" if d.get("severity") else ""
-        click.echo(f"{indent}- [{d['level']}]{severity}  {d['policy']}{_clause(d['urn'])}")
+        click.echo(printable(f"{indent}- [{d['level']}]{severity}  {d['policy']}{_clause(d['urn'])}"))
         _echo_lines(d["message"].rstrip("\n"), f"{indent}  ")
     click.echo("")
 

@@ -408,3 +408,20 @@ def test_show_policy_remediations_needs_the_pulumi_format() -> None:
     proc = rdsca("check", LEGACY, "--policy-pack", PACK, "--show-policy-remediations")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "rdsca: error: --show-policy-remediations needs --format pulumi"
+
+
+def test_names_and_messages_from_the_program_are_escaped(tmp_path: Path) -> None:
+    directory = write_program(
+        tmp_path / "p",
+        """
+        import pulumi, pulumi_aws as aws
+        aws.rds.Instance("db\\x1b[31mred\\u202e", engine="mysql", instance_class="db.t4g.micro",
+                         ca_cert_identifier="rds-ca-2019")
+        pulumi.log.warn("line one\\nline two \\x1b[2J")
+        """,
+    )
+    proc = rdsca("check", str(directory))
+    assert proc.returncode == 1
+    assert "\x1b" not in proc.stdout + proc.stderr and "\u202e" not in proc.stdout + proc.stderr
+    assert "db\\x1b[31mred\\u202e" in proc.stdout
+    assert "warning: line one\\nline two \\x1b[2J" in proc.stderr
