@@ -10,6 +10,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,52 @@ def cli() -> None:
     """Get Amazon RDS, Aurora and DocumentDB off retired CA certificates, and keep them off."""
 
 
+def _record_variable(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    # Terraform applies -var and -var-file in command-line order; click processes options in that order too.
+    kind = "file" if param.name == "var_files" else "var"
+    ctx.meta.setdefault("rdsca.tf_assignments", []).extend((kind, v) for v in value)
+    return value
+
+
 @cli.command()
-@click.argument("program_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("program_dir", metavar="PATH", type=click.Path(path_type=Path), default=".")
+@click.option(
+    "--kind",
+    type=click.Choice(("pulumi", "terraform", "plan")),
+    help="What PATH holds: a Pulumi project, a Terraform configuration directory or a Terraform plan in JSON "
+    "(terraform show -json). Detected when not given.",
+)
+@click.option(
+    "--var",
+    "tf_vars",
+    metavar="NAME=VALUE",
+    multiple=True,
+    callback=_record_variable,
+    help="Terraform: set a root module variable, as terraform plan -var.",
+)
+@click.option(
+    "--var-file",
+    "var_files",
+    metavar="FILE",
+    multiple=True,
+    callback=_record_variable,
+    help="Terraform: read variable values from a .tfvars or .tfvars.json file, as terraform plan -var-file.",
+)
+@click.option(
+    "--fix", is_flag=True, help="Terraform: rewrite the .tf files so that every flagged database gets a current CA."
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Terraform: print the unified diff --fix would make, and write nothing."
+)
+@click.option(
+    "--ca", "target_ca", metavar="CA", help="Terraform --fix: the CA to write (default: the policy config's targetCa)."
+)
+@click.option("--fallback-ca", metavar="CA", help="Terraform --fix: the CA for engines that refuse --ca.")
+@click.option(
+    "--no-apply-immediately",
+    is_flag=True,
+    help="Terraform --fix: do not add apply_immediately = true; the change waits for the maintenance window.",
+)
 @click.option("--stack", "-s", metavar="NAME", help="Stack whose Pulumi.<NAME>.yaml config to use.")
 @click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds before the program is stopped.")
 @click.option(
@@ -111,14 +156,60 @@ def check(
     remediate: bool,
     state_file: Path | None,
     fmt: str,
+    kind: str | None,
+    tf_vars: tuple[str, ...],
+    var_files: tuple[str, ...],
+    fix: bool,
+    show_diff: bool,
+    target_ca: str | None,
+    fallback_ca: str | None,
+    no_apply_immediately: bool,
 ) -> None:
-    """Run a Pulumi Python program offline and show the databases it would create.
+    """Check a Pulumi program, a Terraform configuration or a Terraform plan offline.
 
-    No Pulumi CLI and no cloud credentials are used: the program runs against an offline engine that applies
-    transforms in the engine's order and leaves computed outputs unknown, as a preview does. With --policy-pack,
-    the pack runs as the CLI runs it (its own process, over gRPC, in the engine's order) and a mandatory
-    violation exits 1.
+    A Pulumi Python program runs against an offline engine that applies transforms in the engine's order and
+    leaves computed outputs unknown, as a preview does; with --policy-pack, the pack runs as the CLI runs it and a
+    mandatory violation exits 1. A Terraform directory (*.tf, *.tf.json) is read statically, with its modules and
+    variables, and a plan from terraform show -json is read as planned; both are judged by the pack's policies in
+    process. No Pulumi or Terraform CLI and no cloud credentials are used.
     """
+    from rdsca.terraform.model import ConfigError
+
+    try:
+        from rdsca.terraform.check import detect_kind
+
+        kind = kind or detect_kind(program_dir)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    terraform_options = TerraformOptions(
+        click.get_current_context().meta.get("rdsca.tf_assignments", []),
+        fix,
+        show_diff,
+        target_ca,
+        fallback_ca,
+        no_apply_immediately,
+    )
+    if kind != "pulumi":
+        pulumi_only = [
+            n
+            for n, v in (
+                ("--stack", stack),
+                ("--policy-pack", policy_pack),
+                ("--remediate", remediate),
+                ("--state", state_file),
+            )
+            if v
+        ]
+        if pulumi_only:
+            raise click.UsageError(f"{', '.join(pulumi_only)}: only for Pulumi programs, not with --kind {kind}")
+        _check_terraform(program_dir, kind, policy_pack_config, terraform_options, fmt)
+        return
+    if terraform_options.given():
+        raise click.UsageError(f"{', '.join(terraform_options.given())}: only for Terraform (--kind terraform|plan)")
+    if program_dir.is_file():
+        raise click.UsageError(
+            f"{program_dir} is a file: a Pulumi program is a directory (for a plan, use --kind plan)"
+        )
     from rdsca.report import print_check
     from rdsca.runner import PolicyOptions, ProgramError, ProjectError, check_program
     from rdsca.runner.analyzer import PolicyError
@@ -151,6 +242,58 @@ def check(
     if report.policy is not None:
         sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)
     sys.exit(EXIT_FINDINGS if report.findings else EXIT_OK)
+
+
+@dataclass(frozen=True)
+class TerraformOptions:
+    assignments: list[tuple[str, str]]
+    fix: bool = False
+    diff: bool = False
+    target_ca: str | None = None
+    fallback_ca: str | None = None
+    no_apply_immediately: bool = False
+
+    def given(self) -> list[str]:
+        flags = [
+            ("--var/--var-file", bool(self.assignments)),
+            ("--fix", self.fix),
+            ("--diff", self.diff),
+            ("--ca", self.target_ca is not None),
+            ("--fallback-ca", self.fallback_ca is not None),
+            ("--no-apply-immediately", self.no_apply_immediately),
+        ]
+        return [name for name, value in flags if value]
+
+
+def _check_terraform(path: Path, kind: str, config_file: Path | None, options: TerraformOptions, fmt: str) -> None:
+    from rdsca.terraform.check import check as check_terraform
+    from rdsca.terraform.model import ConfigError
+    from rdsca.terraform.report import print_report
+
+    fixing = options.fix or options.diff
+    if kind == "plan" and (fixing or options.assignments):
+        raise click.UsageError("--fix, --diff, --var and --var-file apply to a Terraform directory, not to a plan")
+    if not fixing and (options.target_ca or options.fallback_ca or options.no_apply_immediately):
+        raise click.UsageError("--ca, --fallback-ca and --no-apply-immediately need --fix or --diff")
+    try:
+        report = check_terraform(path, kind, options.assignments, config_file)
+        if fixing:
+            from rdsca.terraform.fix import FixOptions, fix_report
+
+            fix_options = FixOptions(options.target_ca, options.fallback_ca, not options.no_apply_immediately)
+            report = fix_report(
+                report, fix_options, write=options.fix, assignments=options.assignments, config_file=config_file
+            )
+    except ConfigError as exc:
+        raise Failure(str(exc)) from None
+    if options.diff and not options.fix:
+        # As ruff --diff: the diff on stdout, nothing written; exit 1 when something would change or stays to do.
+        for entry in report.fixes:
+            if entry["action"] == "by-hand":
+                click.echo(f"{entry['address']}: {entry['message']}", err=True)
+        sys.exit(EXIT_FINDINGS if report.fixes or report.blocked else EXIT_OK)
+    print_report(report, fmt)
+    sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)
 
 
 def main() -> None:

@@ -168,6 +168,19 @@ class Instance:
                 return origin if origin.span or origin.by_hand else by_hand
             if root == "local" and name in self.source.locals:
                 return self.origin(self.source.locals[name])
+        if len(parts) == 3 and parts[0].type == "variable_expr" and all(p.type == "get_attr" for p in parts[1:]):
+            # another resource's attribute, as written in its block (one instance only)
+            key = (parts[0].text.decode(), parts[1].children[-1].text.decode())
+            block = self.source.resources.get(key)
+            attr = parts[2].children[-1].text.decode()
+            if block is not None and not {"count", "for_each"} & set(block.attributes) and attr in block.attributes:
+                if self._depth > _MAX_DEPTH:
+                    return by_hand
+                self._depth += 1
+                try:
+                    return self.origin(block.attributes[attr])
+                finally:
+                    self._depth -= 1
         return by_hand
 
     # -- providers -----------------------------------------------------------------------------------------------

@@ -1,0 +1,259 @@
+"""``rdsca check DIR --fix`` and ``--diff``: edits to Terraform files by source position, so that comments and
+formatting stay as they are. The CA literal is replaced where it lives (the attribute, a variable's default, a
+local, a module argument), or the attribute is added where unset; ``apply_immediately = true`` is added only where
+the CA changes and the block sets no ``apply_immediately`` of its own. Anything else is reported "fix by hand".
+Files are checked unchanged since they were read and written atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdsca import catalog
+from rdsca.terraform.model import Block, ConfigError, Resource, SourceFile, Span
+from rdsca.terraform.report import TerraformReport
+from rdsca.terraform.types import TYPES
+
+#: The policies whose findings ``--fix`` acts on: those with a remediation (the pack's --remediate set).
+FIXING = ("rds-ca-retired", "rds-ca-engine-support", "rds-ca-allowed-list", "rds-ca-expiring", "rds-ca-unset")
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    target_ca: str | None = None
+    fallback_ca: str | None = None
+    apply_immediately: bool = True
+
+
+@dataclass
+class Edit:
+    file: SourceFile
+    start: int
+    end: int
+    text: str
+    address: str
+
+
+@dataclass
+class Plan:
+    edits: dict[tuple[int, int, int], Edit] = field(default_factory=dict)
+    fixes: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, edit: Edit) -> str | None:
+        """Add an edit; the address of a conflicting edit of the same text span, if any."""
+        key = (id(edit.file), edit.start, edit.end)
+        existing = self.edits.get(key)
+        if existing is not None and existing.text != edit.text:
+            return existing.address
+        self.edits.setdefault(key, edit)
+        return None
+
+
+def _policy_config(report_config: dict[str, Any], options: FixOptions) -> dict[str, Any]:
+    config = dict(report_config)
+    if options.target_ca is not None:
+        config["targetCa"] = options.target_ca
+    if options.fallback_ca is not None:
+        config["fallbackCa"] = options.fallback_ca
+    return config
+
+
+def _quoted(file: SourceFile, value: str) -> str:
+    return json.dumps(value)  # an HCL quoted string needs the same escapes as JSON for CA identifiers
+
+
+def _line_start(data: bytes, offset: int) -> int:
+    return data.rfind(b"\n", 0, offset) + 1
+
+
+def _indent(block: Block) -> str:
+    data = block.file.data
+    for attribute in block.attributes.values():
+        start = _line_start(data, attribute.span.start)
+        return data[start : attribute.span.start].decode("utf-8", "replace")
+    start = _line_start(data, block.span.start)
+    own = data[start : block.span.start].decode("utf-8", "replace")
+    return (own if not own.strip() else "") + "  "
+
+
+def _insertion(block: Block, name: str, value: str, after: str | None) -> Edit | None:
+    """A new ``name = value`` line in ``block``: after the line of attribute ``after`` when it exists, else as the
+    body's first line."""
+    file = block.file
+    if file.syntax == "json":
+        return Edit(file, block.body_start, block.body_start, f"{json.dumps(name)}: {value}, ", "")
+    data = file.data
+    anchor = block.attributes.get(after) if after else None
+    if anchor is not None:
+        line_end = data.find(b"\n", anchor.span.end)
+        at = len(data) if line_end < 0 else line_end
+        # Keep the alignment terraform fmt gives a run of attributes: pad the name to the anchor's "=" column.
+        prefix = data[anchor.span.start : anchor.value.start].decode("utf-8")
+        padded = name.ljust(prefix.index("=") - 1)
+        return Edit(file, at, at, f"\n{_indent(block)}{padded} = {value}", "")
+    newline = data.find(b"\n", block.body_start, block.body_end)
+    if newline < 0:  # a one-line block: resource "x" "y" {}
+        inner = data[block.body_start : block.body_end].decode("utf-8")
+        own_start = _line_start(data, block.span.start)
+        own = data[own_start : block.span.start].decode("utf-8", "replace")
+        base = own if not own.strip() else ""
+        body = f"\n{base}  {name} = {value}\n" + (f"{base}  {inner.strip()}\n" if inner.strip() else "") + base
+        return Edit(file, block.body_start, block.body_end, body, "")
+    return Edit(file, newline, newline, f"\n{_indent(block)}{name} = {value}", "")
+
+
+def plan_fixes(report: TerraformReport, config: dict[str, tuple[str, dict[str, Any]]], options: FixOptions) -> Plan:
+    """The edits that put every flagged resource on a current CA, and the fixes to make by hand."""
+    from rdsca.policies import MODULES
+
+    modules = {m.policy.name: m for m in MODULES}
+    plan = Plan()
+    flagged: dict[str, list[str]] = {}
+    for d in report.outcome.diagnostics:
+        if d["policy"] in FIXING and config[d["policy"]][0] != "disabled":
+            flagged.setdefault(d["address"], []).append(d["policy"])
+    rows = {db.resource.address: db for db in report.outcome.databases}
+    for resource in report.resources:
+        policies = flagged.get(resource.address)
+        if not policies or resource.address not in rows:
+            continue
+        sub = rows[resource.address].subject
+        ca_id = None
+        for name in policies:
+            ca_id = modules[name].fix(sub, _policy_config(config[name][1], options))
+            if ca_id:
+                break
+        _plan_resource(plan, resource, sub, ca_id, config, options)
+    return plan
+
+
+def _by_hand(plan: Plan, resource: Resource, message: str) -> None:
+    plan.fixes.append({"address": resource.address, "action": "by-hand", "message": f"fix by hand: {message}"})
+
+
+def _plan_resource(
+    plan: Plan, resource: Resource, sub: Any, ca_id: str | None, config: Any, options: FixOptions
+) -> None:
+    kind = TYPES[resource.type]
+    block = resource.block
+    if block is None:
+        return
+    if ca_id is None:
+        _by_hand(plan, resource, f"no current CA is known to work for {sub.engine or 'this engine'}: choose one its engine version supports")
+        return
+    if not resource.editable:
+        _by_hand(plan, resource, f"it is declared in an installed module ({block.span.where()}), which rdsca never edits: set the CA through the module's inputs or upstream")
+        return
+    origin = resource.origins.get(kind.ca_attribute)
+    if kind.ca_attribute not in block.attributes:
+        edit = _insertion(block, kind.ca_attribute, _quoted(block.file, ca_id), None)
+    elif origin is None or origin.span is None:
+        _by_hand(plan, resource, f"{kind.ca_attribute}: {origin.by_hand if origin else 'not a literal'}; set it to {ca_id!r}")
+        return
+    elif not origin.span.file.editable:
+        _by_hand(plan, resource, f"{kind.ca_attribute} comes from {origin.span.where()}, a file rdsca does not edit; set it to {ca_id!r}")
+        return
+    else:
+        edit = Edit(origin.span.file, origin.span.start, origin.span.end, _quoted(origin.span.file, ca_id), "")
+    assert edit is not None
+    edit = dataclasses.replace(edit, address=resource.address)
+    conflict = plan.add(edit)
+    if conflict:
+        _by_hand(plan, resource, f"{kind.ca_attribute} comes from {Span(edit.file, edit.start, edit.end).where()}, which {conflict} needs set to another CA; split the value")
+        return
+    where = Span(edit.file, edit.start, edit.end).where()
+    plan.fixes.append({"address": resource.address, "action": "ca", "message": f"{kind.ca_attribute} = {ca_id!r} ({where})"})
+    apply_wanted = options.apply_immediately and config.get("rds-ca-retired", ("", {}))[1].get("applyImmediately", True)
+    if kind.apply_attribute and apply_wanted and kind.apply_attribute not in block.attributes:
+        insertion = _insertion(block, kind.apply_attribute, "true", kind.ca_attribute)
+        assert insertion is not None
+        if plan.add(dataclasses.replace(insertion, address=resource.address)) is None:
+            plan.fixes.append({"address": resource.address, "action": "apply", "message": f"{kind.apply_attribute} = true"})
+
+
+def apply_edits(plan: Plan) -> dict[SourceFile, bytes]:
+    """The new content of every file the plan changes."""
+    by_file: dict[SourceFile, list[Edit]] = {}
+    for edit in plan.edits.values():
+        by_file.setdefault(edit.file, []).append(edit)
+    result: dict[SourceFile, bytes] = {}
+    for file, edits in by_file.items():
+        data = file.data
+        for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+            data = data[: edit.start] + edit.text.encode("utf-8") + data[edit.end :]
+        result[file] = data
+    return result
+
+
+def unified_diff(changes: dict[SourceFile, bytes], base: Path) -> str:
+    chunks: list[str] = []
+    for file, data in sorted(changes.items(), key=lambda item: str(item[0].path)):
+        name = os.path.relpath(file.path, base) if base.is_dir() else file.path.name
+        before = file.data.decode("utf-8").splitlines(keepends=True)
+        after = data.decode("utf-8").splitlines(keepends=True)
+        chunks.extend(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
+    return "".join(chunks)
+
+
+def write_files(changes: dict[SourceFile, bytes]) -> None:
+    """Write every changed file atomically, after checking that none changed since it was read."""
+    for file in changes:
+        try:
+            current = file.path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{file.path}: cannot read it again before writing: {exc.strerror or exc}") from None
+        if current != file.data:
+            raise ConfigError(f"{file.path} changed since rdsca read it; nothing was written: run the check again")
+    for file, data in changes.items():
+        mode = file.path.stat().st_mode & 0o7777
+        fd, tmp = tempfile.mkstemp(prefix=f".{file.path.name}.", suffix=".rdsca-tmp", dir=file.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, file.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def fix_report(
+    report: TerraformReport,
+    options: FixOptions,
+    *,
+    write: bool,
+    assignments: list[tuple[str, str]] | None = None,
+    config_file: Path | None = None,
+) -> TerraformReport:
+    """Plan the fixes; with ``write`` make them and return the re-check, else print the diff and return the report
+    with the planned fixes."""
+    import click
+
+    from rdsca.terraform import judge
+    from rdsca.terraform.check import check
+
+    for ca_id in (options.target_ca, options.fallback_ca):
+        if ca_id is not None:
+            try:
+                catalog.require_target(ca_id)
+            except catalog.CatalogError as exc:
+                raise click.UsageError(str(exc)) from None
+    config = judge.settings(config_file)
+    plan = plan_fixes(report, config, options)
+    changes = apply_edits(plan)
+    if not write:
+        click.echo(unified_diff(changes, report.path), nl=False)
+        report.fixes = plan.fixes
+        return report
+    write_files(changes)
+    after = check(report.path, report.kind, assignments, config_file)
+    after.fixes = plan.fixes
+    return after

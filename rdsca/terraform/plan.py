@@ -1,0 +1,177 @@
+"""A Terraform plan in JSON (``terraform show -json PLANFILE``) read into the resources rdsca judges: the planned
+values (``after``), what is known only after apply (``after_unknown``), what the configuration leaves unset (the
+``configuration`` section), and the planned state, which keeps a deployed value the code does not set.
+
+Values marked sensitive (``after_sensitive``/``before_sensitive``) are never read: they become unknown, so no output
+can print them. Source: Terraform docs, "JSON Output Format" (plan representation, change representation).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from rdsca.terraform.model import ConfigError, Resource, SourceFile, Span, Unknown
+from rdsca.terraform.types import TYPES
+
+#: Actions after which the resource no longer exists: nothing to judge.
+GONE = ({"delete"}, {"forget"})
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def read_plan_file(path: Path) -> tuple[SourceFile, dict[str, Any]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    # PowerShell's `>` writes UTF-16 with a byte order mark; Terraform itself writes UTF-8.
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+        document = json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 or UTF-16 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid JSON: nested too deeply") from None
+    if not is_plan(document):
+        raise ConfigError(
+            f"{path}: not a Terraform plan in JSON (expected the output of terraform show -json PLANFILE, "
+            "with format_version and resource_changes)"
+        )
+    return SourceFile(path, text.encode("utf-8"), "json", editable=False), document
+
+
+def is_plan(document: Any) -> bool:
+    return (
+        isinstance(document, dict)
+        and isinstance(document.get("format_version"), str)
+        and isinstance(document.get("resource_changes", []), list)
+        and ("resource_changes" in document or "planned_values" in document)
+    )
+
+
+def _sensitive_keys(mask: Any) -> set[str] | None:
+    """Top-level attribute names a sensitivity mask marks; None when the whole object is sensitive."""
+    if mask is True:
+        return None
+    if isinstance(mask, dict):
+        return {k for k, v in mask.items() if v is True or (v and isinstance(v, (dict, list)))}
+    return set()
+
+
+def _values(change: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    unknown = change.get("after_unknown") or {}
+    values: dict[str, Any] = dict(after)
+    if isinstance(unknown, dict):
+        for key, flag in unknown.items():
+            if flag is True:
+                values[key] = Unknown(f"{key} is known after apply")
+    sensitive: set[str] = set()
+    for mask in (change.get("after_sensitive"), change.get("before_sensitive")):
+        keys = _sensitive_keys(mask)
+        sensitive |= set(values) if keys is None else keys
+    for key in sensitive:
+        values[key] = Unknown(f"{key} is marked sensitive in the plan; rdsca does not read sensitive values")
+    return values, frozenset(sensitive)
+
+
+def _config_module(configuration: dict[str, Any], module_address: str) -> dict[str, Any] | None:
+    module = configuration.get("root_module")
+    for part in _INDEX.sub("", module_address).split("."):
+        if not part or part == "module" or not isinstance(module, dict):
+            continue
+        module = (module.get("module_calls") or {}).get(part, {}).get("module")
+    return module if isinstance(module, dict) else None
+
+
+def _configured(configuration: Any, rc: dict[str, Any]) -> set[str] | None:
+    """Attribute names the configuration sets for this resource; None when the plan carries no configuration."""
+    if not isinstance(configuration, dict):
+        return None
+    module = _config_module(configuration, rc.get("module_address", ""))
+    if module is None:
+        return None
+    for resource in module.get("resources") or []:
+        if resource.get("type") == rc.get("type") and resource.get("name") == rc.get("name"):
+            expressions = resource.get("expressions")
+            return set(expressions) if isinstance(expressions, dict) else set()
+    return None
+
+
+def _provider_region(configuration: Any) -> Any:
+    if not isinstance(configuration, dict):
+        return None
+    provider = (configuration.get("provider_config") or {}).get("aws") or {}
+    region = (provider.get("expressions") or {}).get("region") or {}
+    return region.get("constant_value") if isinstance(region, dict) else None
+
+
+def load_plan(path: Path) -> tuple[list[Resource], list[str]]:
+    """The judged resources of a plan, and warnings. Raises ``ConfigError``."""
+    source, document = read_plan_file(path)
+    configuration = document.get("configuration")
+    region = _provider_region(configuration)
+    changes = [rc for rc in document.get("resource_changes") or [] if isinstance(rc, dict)]
+    clusters = _cluster_versions(changes)
+    resources: list[Resource] = []
+    warnings: list[str] = []
+    anchor = source.data.find(b'"resource_changes"')
+    for rc in changes:
+        kind = TYPES.get(rc.get("type", ""))
+        change = rc.get("change")
+        if kind is None or rc.get("mode", "managed") != "managed" or not isinstance(change, dict):
+            continue
+        if set(change.get("actions") or []) in GONE:
+            continue
+        after = change.get("after")
+        if not isinstance(after, dict):
+            continue
+        values, sensitive = _values(change, after)
+        state = dict(values)
+        configured = _configured(configuration, rc)
+        if configured is not None and kind.ca_attribute not in configured:
+            values.pop(kind.ca_attribute, None)  # unset in the code; the planned value is the deployed one
+        if configured is not None and kind.apply_attribute and kind.apply_attribute not in configured:
+            values.pop(kind.apply_attribute, None)
+        address = str(rc.get("address", ""))
+        resources.append(
+            Resource(
+                address=address,
+                type=kind.name,
+                name=str(rc.get("name", "")),
+                values=values,
+                location=_locate(source, address, anchor),
+                region=values.get("region") if isinstance(values.get("region"), str) else region,
+                cluster_engine_version=clusters.get(values.get(kind.cluster_attribute or "", None)),
+                state=state,
+                sensitive=sensitive,
+                editable=False,
+            )
+        )
+    return resources, warnings
+
+
+def _cluster_versions(changes: list[dict[str, Any]]) -> dict[Any, Any]:
+    versions: dict[Any, Any] = {}
+    for rc in changes:
+        after = (rc.get("change") or {}).get("after")
+        if rc.get("type") in ("aws_docdb_cluster", "aws_rds_cluster") and isinstance(after, dict):
+            identifier = after.get("cluster_identifier")
+            if isinstance(identifier, str):
+                versions[identifier] = after.get("engine_version")
+    return versions
+
+
+def _locate(source: SourceFile, address: str, anchor: int) -> Span:
+    for needle in (
+        json.dumps({"address": address})[1:-1],
+        json.dumps({"address": address}, separators=(",", ":"))[1:-1],
+    ):
+        at = source.data.find(needle.encode("utf-8"), max(anchor, 0))
+        if at >= 0:
+            return Span(source, at, at + len(needle))
+    return Span(source, 0, 0)
