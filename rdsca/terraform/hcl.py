@@ -30,6 +30,17 @@ def read_source(path: Path, syntax: str, editable: bool = True) -> SourceFile:
     return SourceFile(path, data, syntax, editable)
 
 
+#: Names of the grammar's closing tokens, as a user would say them.
+_MISSING = {
+    "quoted_template_end": 'the closing "',
+    "block_end": "the closing }",
+    "object_end": "the closing }",
+    "tuple_end": "the closing ]",
+    "template_interpolation_end": "the closing } of ${",
+    "heredoc_identifier": "the heredoc's end marker",
+}
+
+
 def _first_error(node: Any) -> Any:
     """The first ERROR or missing node below ``node`` (which has_error)."""
     for child in node.children:
@@ -44,7 +55,9 @@ def _syntax_error(source: SourceFile, root: Any) -> ConfigError:
     bad = _first_error(root)
     line = bad.start_point[0] + 1
     if bad.is_missing:
-        return ConfigError(f"{source.path}:{line}: syntax error: missing {bad.type!r}")
+        opened = bad.parent.start_point[0] + 1 if bad.parent is not None else line
+        what = _MISSING.get(bad.type, repr(bad.type))
+        return ConfigError(f"{source.path}:{opened}: syntax error: missing {what} for what starts on this line")
     text = source.data[bad.start_byte : bad.end_byte].decode("utf-8", "replace").strip().splitlines()
     near = f" near {text[0][:40]!r}" if text else ""
     return ConfigError(f"{source.path}:{line}: syntax error{near}")
