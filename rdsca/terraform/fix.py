@@ -82,30 +82,46 @@ def _indent(block: Block) -> str:
     return (own if not own.strip() else "") + "  "
 
 
-def _insertion(block: Block, name: str, value: str, after: str | None) -> Edit | None:
-    """A new ``name = value`` line in ``block``: after the line of attribute ``after`` when it exists, else as the
-    body's first line."""
-    file = block.file
+def _append(block: Block, pairs: list[tuple[str, str]]) -> Edit:
+    """New attributes at the end of the block's attributes, as their own paragraph (terraform fmt aligns the ``=``
+    of adjacent lines; a blank line keeps the existing group as it is)."""
+    file, data = block.file, block.file.data
     if file.syntax == "json":
-        return Edit(file, block.body_start, block.body_start, f"{json.dumps(name)}: {value}, ", "")
-    data = file.data
-    anchor = block.attributes.get(after) if after else None
-    if anchor is not None:
-        line_end = data.find(b"\n", anchor.span.end)
-        at = len(data) if line_end < 0 else line_end
-        # Keep the alignment terraform fmt gives a run of attributes: pad the name to the anchor's "=" column.
-        prefix = data[anchor.span.start : anchor.value.start].decode("utf-8")
-        padded = name.ljust(prefix.index("=") - 1)
-        return Edit(file, at, at, f"\n{_indent(block)}{padded} = {value}", "")
-    newline = data.find(b"\n", block.body_start, block.body_end)
-    if newline < 0:  # a one-line block: resource "x" "y" {}
-        inner = data[block.body_start : block.body_end].decode("utf-8")
+        text = ", ".join(f"{json.dumps(name)}: {value}" for name, value in pairs)
+        return Edit(file, block.body_start, block.body_start, text + (", " if block.attributes else ""), "")
+    width = max(len(name) for name, _value in pairs)
+    if data.find(b"\n", block.body_start, block.body_end) < 0:
+        # A one-line block (resource "x" "y" { engine = "mysql" }): open it up, one line per attribute.
         own_start = _line_start(data, block.span.start)
         own = data[own_start : block.span.start].decode("utf-8", "replace")
         base = own if not own.strip() else ""
-        body = f"\n{base}  {name} = {value}\n" + (f"{base}  {inner.strip()}\n" if inner.strip() else "") + base
-        return Edit(file, block.body_start, block.body_end, body, "")
-    return Edit(file, newline, newline, f"\n{_indent(block)}{name} = {value}", "")
+        inner = data[block.body_start : block.body_end].decode("utf-8").strip()
+        kept = f"{base}  {inner}\n\n" if inner else ""
+        lines = "".join(f"{base}  {name.ljust(width)} = {value}\n" for name, value in pairs)
+        return Edit(file, block.body_start, block.body_end, f"\n{kept}{lines}{base}", "")
+    indent = _indent(block)
+    lines = "".join(f"\n{indent}{name.ljust(width)} = {value}" for name, value in pairs)
+    if block.attributes:
+        last = max(block.attributes.values(), key=lambda a: a.span.end)
+        line_end = data.find(b"\n", last.span.end)
+        at = len(data) if line_end < 0 else line_end
+        return Edit(file, at, at, "\n" + lines, "")
+    newline = data.find(b"\n", block.body_start, block.body_end)
+    return Edit(file, newline, newline, lines, "")
+
+
+def _after(block: Block, anchor_name: str, name: str, value: str) -> Edit:
+    """A new ``name = value`` line just after attribute ``anchor_name``, aligned with it."""
+    file, data = block.file, block.file.data
+    anchor = block.attributes[anchor_name]
+    if file.syntax == "json":
+        return Edit(file, anchor.span.end, anchor.span.end, f", {json.dumps(name)}: {value}", "")
+    line_end = data.find(b"\n", anchor.span.end)
+    at = len(data) if line_end < 0 else line_end
+    # Keep the alignment terraform fmt gives a run of attributes: pad the name to the anchor's "=" column.
+    prefix = data[anchor.span.start : anchor.value.start].decode("utf-8")
+    padded = name.ljust(prefix.index("=") - 1) if "=" in prefix else name
+    return Edit(file, at, at, f"\n{_indent(block)}{padded} = {value}", "")
 
 
 def plan_fixes(report: TerraformReport, config: dict[str, tuple[str, dict[str, Any]]], options: FixOptions) -> Plan:
@@ -151,8 +167,14 @@ def _plan_resource(
         _by_hand(plan, resource, f"it is declared in an installed module ({block.span.where()}), which rdsca never edits: set the CA through the module's inputs or upstream")
         return
     origin = resource.origins.get(kind.ca_attribute)
+    apply_wanted = options.apply_immediately and config.get("rds-ca-retired", ("", {}))[1].get("applyImmediately", True)
+    add_apply = bool(kind.apply_attribute and apply_wanted and kind.apply_attribute not in block.attributes)
     if kind.ca_attribute not in block.attributes:
-        edit = _insertion(block, kind.ca_attribute, _quoted(block.file, ca_id), None)
+        pairs = [(kind.ca_attribute, _quoted(block.file, ca_id))]
+        if add_apply and kind.apply_attribute:
+            pairs.append((kind.apply_attribute, "true"))
+            add_apply = False
+        edit = _append(block, pairs)
     elif origin is None or origin.span is None:
         _by_hand(plan, resource, f"{kind.ca_attribute}: {origin.by_hand if origin else 'not a literal'}; set it to {ca_id!r}")
         return
@@ -161,7 +183,6 @@ def _plan_resource(
         return
     else:
         edit = Edit(origin.span.file, origin.span.start, origin.span.end, _quoted(origin.span.file, ca_id), "")
-    assert edit is not None
     edit = dataclasses.replace(edit, address=resource.address)
     conflict = plan.add(edit)
     if conflict:
@@ -169,12 +190,10 @@ def _plan_resource(
         return
     where = Span(edit.file, edit.start, edit.end).where()
     plan.fixes.append({"address": resource.address, "action": "ca", "message": f"{kind.ca_attribute} = {ca_id!r} ({where})"})
-    apply_wanted = options.apply_immediately and config.get("rds-ca-retired", ("", {}))[1].get("applyImmediately", True)
-    if kind.apply_attribute and apply_wanted and kind.apply_attribute not in block.attributes:
-        insertion = _insertion(block, kind.apply_attribute, "true", kind.ca_attribute)
-        assert insertion is not None
-        if plan.add(dataclasses.replace(insertion, address=resource.address)) is None:
-            plan.fixes.append({"address": resource.address, "action": "apply", "message": f"{kind.apply_attribute} = true"})
+    if kind.apply_attribute and (add_apply or kind.apply_attribute not in block.attributes and edit.start == edit.end):
+        if add_apply:
+            plan.add(dataclasses.replace(_after(block, kind.ca_attribute, kind.apply_attribute, "true"), address=resource.address))
+        plan.fixes.append({"address": resource.address, "action": "apply", "message": f"{kind.apply_attribute} = true"})
 
 
 def apply_edits(plan: Plan) -> dict[SourceFile, bytes]:
