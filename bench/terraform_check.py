@@ -33,7 +33,8 @@ def write_fleet(directory: Path, resources: int, files: int) -> None:
             engine, version = ENGINES[i % len(ENGINES)]
             ca = "rds-ca-2019" if i % 2 == 0 else "rds-ca-rsa2048-g1"
             blocks.append(
-                f'resource "aws_db_instance" "db{i}" {{\n  identifier         = "db-{i}"\n  engine             = "{engine}"\n'
+                f'resource "aws_db_instance" "db{i}" {{\n  identifier         = "db-{i}"\n'
+                f'  engine             = "{engine}"\n'
                 f'  engine_version     = "{version}"\n  instance_class     = "db.t4g.medium"\n'
                 f'  ca_cert_identifier = "{ca}"\n  apply_immediately  = true\n}}\n'
             )
@@ -43,7 +44,9 @@ def write_fleet(directory: Path, resources: int, files: int) -> None:
 def timed(command: list[str]) -> tuple[float, int, str]:
     """Wall-clock seconds, exit code and stdout of one command; peak RSS of children is read separately."""
     start = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, check=False, env={**os.environ, "RDSCA_AS_OF": "2026-11-27"})
+    proc = subprocess.run(
+        command, capture_output=True, text=True, check=False, env={**os.environ, "RDSCA_AS_OF": "2026-11-27"}
+    )
     return time.perf_counter() - start, proc.returncode, proc.stdout
 
 
@@ -62,7 +65,17 @@ def compare(directory: Path, checkov: str, repeat: int) -> None:
     rows: dict[str, list[float]] = {"rdsca check": [], "checkov CKV_AWS_211": []}
     commands = {
         "rdsca check": [*RDSCA, "check", str(directory), "--format", "json"],
-        "checkov CKV_AWS_211": [checkov, "-d", str(directory), "--check", "CKV_AWS_211", "-o", "json", "--quiet", "--skip-download"],
+        "checkov CKV_AWS_211": [
+            checkov,
+            "-d",
+            str(directory),
+            "--check",
+            "CKV_AWS_211",
+            "-o",
+            "json",
+            "--quiet",
+            "--skip-download",
+        ],
     }
     for _ in range(repeat):
         for name, command in commands.items():
@@ -75,7 +88,9 @@ def compare(directory: Path, checkov: str, repeat: int) -> None:
     print("|---|---|---|---|---|---|")
     for name, values in rows.items():
         median = statistics.median(values)
-        print(f"| {name} | {len(values)} | {median:.2f} | {min(values):.2f} | {max(values):.2f} | {median / base:.2f}x |")
+        print(
+            f"| {name} | {len(values)} | {median:.2f} | {min(values):.2f} | {max(values):.2f} | {median / base:.2f}x |"
+        )
 
 
 def large(directory: Path) -> None:
@@ -83,8 +98,10 @@ def large(directory: Path) -> None:
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     findings = rdsca_findings(stdout)
     assert findings == 5000, findings
-    print(f"\n10,000 resources in 100 files: {seconds:.2f} s, exit {code}, {findings} rds-ca-retired findings, "
-          f"peak RSS {peak_kib / 1024:.0f} MiB")
+    print(
+        f"\n10,000 resources in 100 files: {seconds:.2f} s, exit {code}, {findings} rds-ca-retired findings, "
+        f"peak RSS {peak_kib / 1024:.0f} MiB"
+    )
 
 
 def main() -> None:

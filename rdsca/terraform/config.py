@@ -164,8 +164,8 @@ def root_variables(
         name = name.strip()
         if not sep or not name:
             raise ConfigError(f"-var {text!r}: expected NAME=VALUE")
-        block = root.variables.get(name)
-        value = convert_text(raw, _type_text(block) if block else "", f"-var {name}")
+        declared = root.variables.get(name)
+        value = convert_text(raw, _type_text(declared) if declared else "", f"-var {name}")
         values[name] = VariableValue(value, Origin(None, f"set by -var {name}=... on the command line"))
     return values
 

@@ -8,6 +8,7 @@ Source: HCL native syntax specification (hashicorp/hcl ``hclsyntax/spec.md``) fo
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -164,7 +165,7 @@ def _reference(root: str, steps: list[Any], scope: Scope) -> tuple[Any, list[Any
         if scope.each is None:
             raise EvalError(f"each.{name} is used outside a block with for_each")
         return scope.each[0 if name == "key" else 1], steps[1:]
-    if root == "path" and name in scope.path:
+    if root == "path" and name is not None and name in scope.path:
         return scope.path[name], steps[1:]
     if root == "terraform" and name == "workspace":
         return "default", steps[1:]
@@ -515,7 +516,8 @@ def _call(node: Any, scope: Scope) -> Any:
     arg_nodes = [c for c in arguments.children if c.type == "expression"] if arguments is not None else []
     expand = arguments is not None and any(c.type == "expand" or c.text == b"..." for c in arguments.children)
     if name in ("try", "can"):
-        return functions.try_or_can(name, [lambda n=n: _expression(n, scope) for n in arg_nodes])
+        thunks: list[Callable[[], Any]] = [functools.partial(_expression, n, scope) for n in arg_nodes]
+        return functions.try_or_can(name, thunks)
     args = [_expression(n, scope) for n in arg_nodes]
     if expand and args:
         last = args.pop()

@@ -161,38 +161,65 @@ def _plan_resource(
     if block is None:
         return
     if ca_id is None:
-        _by_hand(plan, resource, f"no current CA is known to work for {sub.engine or 'this engine'}: choose one its engine version supports")
+        _by_hand(
+            plan,
+            resource,
+            f"no current CA is known to work for {sub.engine or 'this engine'}: choose one its engine version supports",
+        )
         return
     if not resource.editable:
-        _by_hand(plan, resource, f"it is declared in an installed module ({block.span.where()}), which rdsca never edits: set the CA through the module's inputs or upstream")
+        _by_hand(
+            plan,
+            resource,
+            f"it is declared in an installed module ({block.span.where()}), which rdsca never edits: "
+            "set the CA through the module's inputs or upstream",
+        )
         return
     origin = resource.origins.get(kind.ca_attribute)
     apply_wanted = options.apply_immediately and config.get("rds-ca-retired", ("", {}))[1].get("applyImmediately", True)
     add_apply = bool(kind.apply_attribute and apply_wanted and kind.apply_attribute not in block.attributes)
+    apply_in_insert = False
     if kind.ca_attribute not in block.attributes:
         pairs = [(kind.ca_attribute, _quoted(block.file, ca_id))]
         if add_apply and kind.apply_attribute:
             pairs.append((kind.apply_attribute, "true"))
-            add_apply = False
+            add_apply, apply_in_insert = False, True
         edit = _append(block, pairs)
     elif origin is None or origin.span is None:
-        _by_hand(plan, resource, f"{kind.ca_attribute}: {origin.by_hand if origin else 'not a literal'}; set it to {ca_id!r}")
+        _by_hand(
+            plan, resource, f"{kind.ca_attribute}: {origin.by_hand if origin else 'not a literal'}; set it to {ca_id!r}"
+        )
         return
     elif not origin.span.file.editable:
-        _by_hand(plan, resource, f"{kind.ca_attribute} comes from {origin.span.where()}, a file rdsca does not edit; set it to {ca_id!r}")
+        _by_hand(
+            plan,
+            resource,
+            f"{kind.ca_attribute} comes from {origin.span.where()}, a file rdsca does not edit; set it to {ca_id!r}",
+        )
         return
     else:
         edit = Edit(origin.span.file, origin.span.start, origin.span.end, _quoted(origin.span.file, ca_id), "")
     edit = dataclasses.replace(edit, address=resource.address)
     conflict = plan.add(edit)
     if conflict:
-        _by_hand(plan, resource, f"{kind.ca_attribute} comes from {Span(edit.file, edit.start, edit.end).where()}, which {conflict} needs set to another CA; split the value")
+        _by_hand(
+            plan,
+            resource,
+            f"{kind.ca_attribute} comes from {Span(edit.file, edit.start, edit.end).where()}, which {conflict} "
+            "needs set to another CA; split the value",
+        )
         return
     where = Span(edit.file, edit.start, edit.end).where()
-    plan.fixes.append({"address": resource.address, "action": "ca", "message": f"{kind.ca_attribute} = {ca_id!r} ({where})"})
-    if kind.apply_attribute and (add_apply or kind.apply_attribute not in block.attributes and edit.start == edit.end):
+    plan.fixes.append(
+        {"address": resource.address, "action": "ca", "message": f"{kind.ca_attribute} = {ca_id!r} ({where})"}
+    )
+    if kind.apply_attribute and (add_apply or apply_in_insert):
         if add_apply:
-            plan.add(dataclasses.replace(_after(block, kind.ca_attribute, kind.apply_attribute, "true"), address=resource.address))
+            plan.add(
+                dataclasses.replace(
+                    _after(block, kind.ca_attribute, kind.apply_attribute, "true"), address=resource.address
+                )
+            )
         plan.fixes.append({"address": resource.address, "action": "apply", "message": f"{kind.apply_attribute} = true"})
 
 

@@ -116,8 +116,9 @@ def settings(config_file: Path | None) -> dict[str, tuple[str, dict[str, Any]]]:
         for layer in (given.get("all"), given.get(policy.name)):
             if layer is not None and layer.level:
                 level = layer.level
-            if layer is not None and layer.properties and layer is given.get(policy.name):
-                config.update(layer.properties)
+        own = given.get(policy.name)
+        if own is not None and own.properties:
+            config.update(own.properties)
         validator = jsonschema.Draft7Validator({"type": "object", "properties": schema})
         for error in sorted(validator.iter_errors(config), key=str):
             where = ".".join(str(p) for p in error.absolute_path)

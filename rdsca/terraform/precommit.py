@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     worst = 0
     for directory in directories(args):
         try:
-            cli.main(["check", str(directory), "--kind", "terraform", *options], prog_name="rdsca", standalone_mode=False)
+            cli.main(
+                ["check", str(directory), "--kind", "terraform", *options], prog_name="rdsca", standalone_mode=False
+            )
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 2

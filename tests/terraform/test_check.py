@@ -66,54 +66,93 @@ def test_a_legacy_configuration_is_blocked_with_exact_findings(tmp_path: Path) -
     resources = {r["address"]: r for r in document["resources"]}
     source = resources["aws_db_instance.billing"]["source"]
     assert (Path(source["file"]).name, source["line"]) == ("main.tf", 8)
-    assert resources["aws_db_instance.billing"]["values"] == {"ca_cert_identifier": "rds-ca-2019", "engine": "mysql", "engine_version": "8.0.39", "identifier": "billing"}
+    assert resources["aws_db_instance.billing"]["values"] == {
+        "ca_cert_identifier": "rds-ca-2019",
+        "engine": "mysql",
+        "engine_version": "8.0.39",
+        "identifier": "billing",
+    }
     assert resources["aws_rds_cluster.aurora"]["ca_status"] is None  # Aurora clusters carry no CA
     assert "hunter2" not in json.dumps(document)
 
 
 def test_a_clean_configuration_passes(tmp_path: Path) -> None:
-    write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "x" {\n  engine = "postgres"\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\n}\n'})
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_db_instance" "x" {\n  engine = "postgres"\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\n}\n'
+        },
+    )
     result = run("check", tmp_path)
     assert result.exit_code == 0, result.output
     assert "rdsca@v0.1.0: passed" in result.stdout
 
 
 def test_sarif_is_schema_valid_with_the_line_of_the_attribute_or_the_block(tmp_path: Path) -> None:
-    write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "unset" {\n  engine = "mysql"\n}\n\nresource "aws_db_instance" "old" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'})
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_db_instance" "unset" {\n  engine = "mysql"\n}\n\nresource "aws_db_instance" "old" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'
+        },
+    )
     result = run("check", tmp_path, "--format", "sarif")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     jsonschema.validate(document, json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text()))
     located = {
-        (r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        (
+            r["ruleId"],
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
         for r in document["runs"][0]["results"]
     }
     assert located == {("rds-ca-unset", "aws_db_instance.unset", 1), ("rds-ca-retired", "aws_db_instance.old", 7)}
-    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("main.tf") for r in document["runs"][0]["results"])
+    assert all(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("main.tf")
+        for r in document["runs"][0]["results"]
+    )
 
 
 def test_policy_config_levels_and_settings_apply_as_for_the_pack(tmp_path: Path) -> None:
     write_tf(tmp_path, LEGACY)
     config = tmp_path / "policy.json"
-    config.write_text(json.dumps({"all": "advisory", "rds-ca-allowed-list": {"enforcementLevel": "mandatory", "allowedCas": ["rds-ca-rsa2048-g1"]}}))
+    config.write_text(
+        json.dumps(
+            {
+                "all": "advisory",
+                "rds-ca-allowed-list": {"enforcementLevel": "mandatory", "allowedCas": ["rds-ca-rsa2048-g1"]},
+            }
+        )
+    )
     code, document = run_json("check", tmp_path, "--policy-pack-config", config)
     assert code == 1
     mandatory = {(p, a) for p, level, a in diagnostics(document) if level == "mandatory"}
     # Every CA outside the list, retired ones included; the rest is advisory now.
     assert mandatory == {
         ("rds-ca-allowed-list", address)
-        for address in ("aws_rds_cluster.multi_az", "aws_db_instance.billing", "aws_db_instance.reports", "awscc_rds_db_instance.native", "aws_rds_certificate.default")
+        for address in (
+            "aws_rds_cluster.multi_az",
+            "aws_db_instance.billing",
+            "aws_db_instance.reports",
+            "awscc_rds_db_instance.native",
+            "aws_rds_certificate.default",
+        )
     }
     config.write_text(json.dumps({"rds-ca-expiring": {"days": "soon"}}))
     result = run("check", tmp_path, "--policy-pack-config", config)
     assert result.exit_code == 2
-    assert result.stderr.strip().endswith("invalid policy config: rds-ca-expiring: days: 'soon' is not of type 'integer'")
+    assert result.stderr.strip().endswith(
+        "invalid policy config: rds-ca-expiring: days: 'soon' is not of type 'integer'"
+    )
 
 
 def test_real_plan_from_checkov_fixtures_ca_known_only_after_apply() -> None:
     code, document = run_json("check", PLANS / "checkov-tfplan.json")
     assert code == 0
-    assert [(r["address"], r["ca_status"], r["unknown"]) for r in document["resources"]] == [("aws_db_instance.default", "unset", {})]
+    assert [(r["address"], r["ca_status"], r["unknown"]) for r in document["resources"]] == [
+        ("aws_db_instance.default", "unset", {})
+    ]
     assert diagnostics(document) == {("rds-ca-unset", "advisory", "aws_db_instance.default")}
     assert "foobarbaz" not in run("check", PLANS / "terraform-compliance-issue-401.json", "--format", "json").stdout
 
@@ -175,11 +214,21 @@ def test_malformed_plans_exit_2_with_one_line(tmp_path: Path, name: str, content
 
 
 def test_var_and_var_file_on_the_command_line(tmp_path: Path) -> None:
-    write_tf(tmp_path, {"main.tf": 'variable "ca" {}\nresource "aws_db_instance" "x" { ca_cert_identifier = var.ca }\n', "prod.tfvars": 'ca = "rds-ca-2019"\n'})
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'variable "ca" {}\nresource "aws_db_instance" "x" { ca_cert_identifier = var.ca }\n',
+            "prod.tfvars": 'ca = "rds-ca-2019"\n',
+        },
+    )
     assert run("check", tmp_path, "--var", "ca=rds-ca-rsa2048-g1").exit_code == 0
     assert run("check", tmp_path, "--var-file", tmp_path / "prod.tfvars").exit_code == 1
-    assert run("check", tmp_path, "--var-file", tmp_path / "prod.tfvars", "--var", "ca=rds-ca-rsa2048-g1").exit_code == 0
-    assert run("check", tmp_path, "--var", "ca=rds-ca-rsa2048-g1", "--var-file", tmp_path / "prod.tfvars").exit_code == 1
+    assert (
+        run("check", tmp_path, "--var-file", tmp_path / "prod.tfvars", "--var", "ca=rds-ca-rsa2048-g1").exit_code == 0
+    )
+    assert (
+        run("check", tmp_path, "--var", "ca=rds-ca-rsa2048-g1", "--var-file", tmp_path / "prod.tfvars").exit_code == 1
+    )
     result = run("check", tmp_path, "--var", "nonsense")
     assert result.exit_code == 2 and "-var 'nonsense': expected NAME=VALUE" in result.stderr
     result = run("check", tmp_path, "--var-file", tmp_path / "missing.tfvars")

@@ -93,7 +93,9 @@ def test_variable_precedence(tmp_path: Path) -> None:
 
 
 def test_a_variable_without_a_value_is_unknown_and_says_so(tmp_path: Path) -> None:
-    write_tf(tmp_path, {"main.tf": 'variable "ca" {}\nresource "aws_db_instance" "x" { ca_cert_identifier = var.ca }\n'})
+    write_tf(
+        tmp_path, {"main.tf": 'variable "ca" {}\nresource "aws_db_instance" "x" { ca_cert_identifier = var.ca }\n'}
+    )
     value = load_directory(tmp_path, [], {}).resources[0].values["ca_cert_identifier"]
     assert value == Unknown("var.ca has no default and is not set by -var, a tfvars file or TF_VAR_ca")
 
@@ -208,13 +210,27 @@ def test_registry_modules_installed_are_read_but_never_editable_and_missing_ones
             resource "aws_db_instance" "this" { ca_cert_identifier = var.ca }
             """,
             ".terraform/modules/modules.json": json.dumps(
-                {"Modules": [{"Key": "", "Source": "", "Dir": "."}, {"Key": "db", "Source": "registry.terraform.io/terraform-aws-modules/rds/aws", "Version": "6.1.0", "Dir": ".terraform/modules/db"}]}
+                {
+                    "Modules": [
+                        {"Key": "", "Source": "", "Dir": "."},
+                        {
+                            "Key": "db",
+                            "Source": "registry.terraform.io/terraform-aws-modules/rds/aws",
+                            "Version": "6.1.0",
+                            "Dir": ".terraform/modules/db",
+                        },
+                    ]
+                }
             ),
         },
     )
     config = load_directory(tmp_path, [], {})
     [resource] = config.resources
-    assert (resource.address, resource.values["ca_cert_identifier"], resource.editable) == ("module.db.aws_db_instance.this", "rds-ca-2019", False)
+    assert (resource.address, resource.values["ca_cert_identifier"], resource.editable) == (
+        "module.db.aws_db_instance.this",
+        "rds-ca-2019",
+        False,
+    )
     assert config.warnings == [
         f"{tmp_path / 'main.tf'}:6: module.other (source 'git::https://example.com/mods.git') not checked: it is not "
         "installed; run terraform init so that .terraform/modules holds it"
@@ -224,13 +240,25 @@ def test_registry_modules_installed_are_read_but_never_editable_and_missing_ones
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({"main.tf": 'resource "aws_db_instance" "x" {\n  ca = "unterminated\n}\n'}, "main.tf:2: syntax error: missing the closing \" for what starts on this line"),
-        ({"main.tf": 'resource "aws_db_instance" "x" {\n  a = 1\n  a = 2\n}\n'}, "main.tf:3: attribute 'a' is set twice (first on line 2)"),
+        (
+            {"main.tf": 'resource "aws_db_instance" "x" {\n  ca = "unterminated\n}\n'},
+            'main.tf:2: syntax error: missing the closing " for what starts on this line',
+        ),
+        (
+            {"main.tf": 'resource "aws_db_instance" "x" {\n  a = 1\n  a = 2\n}\n'},
+            "main.tf:3: attribute 'a' is set twice (first on line 2)",
+        ),
         ({"main.tf.json": '{"resource": [1]}'}, "main.tf.json:1: resource must be a JSON object"),
         ({"main.tf.json": '{"resource": '}, "main.tf.json:1: invalid JSON: unexpected end of input"),
         ({"main.tf": 'module "m" { source = "./nowhere" }\n'}, "main.tf:1: module m: no directory './nowhere'"),
-        ({"main.tf": "x = 1\n", "terraform.tfvars": "a = var.b\n"}, "terraform.tfvars:1: the value of a must be a literal: var.b is not declared"),
-        ({"main.tf": "x = 1\n", "terraform.tfvars": 'resource "a" "b" {}\n'}, "terraform.tfvars:1: a variable file holds only NAME = VALUE lines, not blocks"),
+        (
+            {"main.tf": "x = 1\n", "terraform.tfvars": "a = var.b\n"},
+            "terraform.tfvars:1: the value of a must be a literal: var.b is not declared",
+        ),
+        (
+            {"main.tf": "x = 1\n", "terraform.tfvars": 'resource "a" "b" {}\n'},
+            "terraform.tfvars:1: a variable file holds only NAME = VALUE lines, not blocks",
+        ),
         ({"README.md": "nothing\n"}, "no Terraform configuration files (*.tf, *.tf.json)"),
     ],
 )

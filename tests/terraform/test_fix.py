@@ -65,7 +65,9 @@ def test_fix_matches_the_golden_files_then_passes_and_is_idempotent(fleet: Path)
     golden("after", files(fleet))
 
 
-def test_fix_by_hand_cases_name_the_place_and_leave_files_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fix_by_hand_cases_name_the_place_and_leave_files_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     work = tmp_path / "by-hand"
     shutil.copytree(GOLDEN / "by-hand" / "before", work)
     monkeypatch.chdir(work)
@@ -97,7 +99,16 @@ def test_target_fallback_and_no_apply_immediately(tmp_path: Path) -> None:
             """
         },
     )
-    result = run("check", tmp_path, "--fix", "--ca", "rds-ca-ecc384-g1", "--fallback-ca", "rds-ca-rsa4096-g1", "--no-apply-immediately")
+    result = run(
+        "check",
+        tmp_path,
+        "--fix",
+        "--ca",
+        "rds-ca-ecc384-g1",
+        "--fallback-ca",
+        "rds-ca-rsa4096-g1",
+        "--no-apply-immediately",
+    )
     assert result.exit_code == 0, result.output
     text = (tmp_path / "main.tf").read_text()
     assert 'engine             = "postgres"\n  ca_cert_identifier = "rds-ca-ecc384-g1"' in text
@@ -122,7 +133,13 @@ def test_json_configuration_is_fixed_in_place(tmp_path: Path) -> None:
 
 
 def test_a_file_changed_since_it_was_read_is_not_overwritten(tmp_path: Path) -> None:
-    write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "a" {\n  ca_cert_identifier = "rds-ca-2019"\n}\n', "other.tf": 'resource "aws_db_instance" "b" {\n  ca_cert_identifier = "rds-ca-2015"\n}\n'})
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_db_instance" "a" {\n  ca_cert_identifier = "rds-ca-2019"\n}\n',
+            "other.tf": 'resource "aws_db_instance" "b" {\n  ca_cert_identifier = "rds-ca-2015"\n}\n',
+        },
+    )
     report = check(tmp_path, "terraform", [], None, {})
     (tmp_path / "main.tf").write_text("# edited meanwhile\n")
     with pytest.raises(ConfigError, match="main.tf changed since rdsca read it; nothing was written"):

@@ -24,14 +24,21 @@ def git(cwd: Path, *args: str) -> None:
 def try_repo(scratch: Path, hook: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), hook, "--all-files"],
-        cwd=scratch, env=env, capture_output=True, text=True, timeout=900, check=False,
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
 
 
 def test_terraform_hooks_block_fix_and_pass(tmp_path: Path) -> None:
     scratch = tmp_path / "infra"
     (scratch / "db").mkdir(parents=True)
-    (scratch / "db" / "main.tf").write_text('resource "aws_db_instance" "a" {\n  engine             = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n')
+    (scratch / "db" / "main.tf").write_text(
+        'resource "aws_db_instance" "a" {\n  engine             = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'
+    )
     git(scratch, "init", "-q")
     git(scratch, "add", ".")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"), "RDSCA_AS_OF": "2026-11-27"}
