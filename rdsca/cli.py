@@ -173,15 +173,7 @@ def check(
     variables, and a plan from terraform show -json is read as planned; both are judged by the pack's policies in
     process. No Pulumi or Terraform CLI and no cloud credentials are used.
     """
-    from rdsca.terraform.model import ConfigError
-
-    try:
-        from rdsca.terraform.check import detect_kind
-
-        kind = kind or detect_kind(program_dir)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
-    terraform_options = TerraformOptions(
+    tf_options = TerraformOptions(
         click.get_current_context().meta.get("rdsca.tf_assignments", []),
         fix,
         show_diff,
@@ -189,27 +181,14 @@ def check(
         fallback_ca,
         no_apply_immediately,
     )
-    if kind != "pulumi":
-        pulumi_only = [
-            n
-            for n, v in (
-                ("--stack", stack),
-                ("--policy-pack", policy_pack),
-                ("--remediate", remediate),
-                ("--state", state_file),
-            )
-            if v
-        ]
-        if pulumi_only:
-            raise click.UsageError(f"{', '.join(pulumi_only)}: only for Pulumi programs, not with --kind {kind}")
-        _check_terraform(program_dir, kind, policy_pack_config, terraform_options, fmt)
+    pulumi_options = (
+        ("--stack", stack),
+        ("--policy-pack", policy_pack),
+        ("--remediate", remediate),
+        ("--state", state_file),
+    )
+    if _dispatch(program_dir, kind, pulumi_options, tf_options, policy_pack_config, fmt):
         return
-    if terraform_options.given():
-        raise click.UsageError(f"{', '.join(terraform_options.given())}: only for Terraform (--kind terraform|plan)")
-    if program_dir.is_file():
-        raise click.UsageError(
-            f"{program_dir} is a file: a Pulumi program is a directory (for a plan, use --kind plan)"
-        )
     from rdsca.report import print_check
     from rdsca.runner import PolicyOptions, ProgramError, ProjectError, check_program
     from rdsca.runner.analyzer import PolicyError
@@ -263,6 +242,35 @@ class TerraformOptions:
             ("--no-apply-immediately", self.no_apply_immediately),
         ]
         return [name for name, value in flags if value]
+
+
+def _dispatch(
+    path: Path,
+    kind: str | None,
+    pulumi_options: tuple[tuple[str, Any], ...],
+    options: TerraformOptions,
+    config_file: Path | None,
+    fmt: str,
+) -> bool:
+    """Run the Terraform check when PATH holds Terraform (True); check the options fit the kind."""
+    from rdsca.terraform.check import detect_kind
+    from rdsca.terraform.model import ConfigError
+
+    try:
+        kind = kind or detect_kind(path)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if kind != "pulumi":
+        pulumi_only = [name for name, value in pulumi_options if value]
+        if pulumi_only:
+            raise click.UsageError(f"{', '.join(pulumi_only)}: only for Pulumi programs, not with --kind {kind}")
+        _check_terraform(path, kind, config_file, options, fmt)
+        return True
+    if options.given():
+        raise click.UsageError(f"{', '.join(options.given())}: only for Terraform (--kind terraform|plan)")
+    if path.is_file():
+        raise click.UsageError(f"{path} is a file: a Pulumi program is a directory (for a plan, use --kind plan)")
+    return False
 
 
 def _check_terraform(path: Path, kind: str, config_file: Path | None, options: TerraformOptions, fmt: str) -> None:

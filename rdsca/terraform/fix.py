@@ -153,29 +153,40 @@ def _by_hand(plan: Plan, resource: Resource, message: str) -> None:
     plan.fixes.append({"address": resource.address, "action": "by-hand", "message": f"fix by hand: {message}"})
 
 
+def _blocker(resource: Resource, sub: Any, ca_id: str | None) -> str | None:
+    """Why the resource's CA cannot be written at all, if so."""
+    block = resource.block
+    assert block is not None
+    if ca_id is None:
+        return (
+            f"no current CA is known to work for {sub.engine or 'this engine'}: choose one its engine version supports"
+        )
+    if not resource.editable:
+        return (
+            f"it is declared in an installed module ({block.span.where()}), which rdsca never edits: "
+            "set the CA through the module's inputs or upstream"
+        )
+    kind = TYPES[resource.type]
+    origin = resource.origins.get(kind.ca_attribute)
+    if kind.ca_attribute not in block.attributes:
+        return None
+    if origin is None or origin.span is None:
+        return f"{kind.ca_attribute}: {origin.by_hand if origin else 'not a literal'}; set it to {ca_id!r}"
+    if not origin.span.file.editable:
+        return f"{kind.ca_attribute} comes from {origin.span.where()}, a file rdsca does not edit; set it to {ca_id!r}"
+    return None
+
+
 def _plan_resource(
     plan: Plan, resource: Resource, sub: Any, ca_id: str | None, config: Any, options: FixOptions
 ) -> None:
-    kind = TYPES[resource.type]
-    block = resource.block
+    kind, block = TYPES[resource.type], resource.block
     if block is None:
         return
-    if ca_id is None:
-        _by_hand(
-            plan,
-            resource,
-            f"no current CA is known to work for {sub.engine or 'this engine'}: choose one its engine version supports",
-        )
+    reason = _blocker(resource, sub, ca_id)
+    if reason is not None or ca_id is None:
+        _by_hand(plan, resource, reason or "no CA to write")
         return
-    if not resource.editable:
-        _by_hand(
-            plan,
-            resource,
-            f"it is declared in an installed module ({block.span.where()}), which rdsca never edits: "
-            "set the CA through the module's inputs or upstream",
-        )
-        return
-    origin = resource.origins.get(kind.ca_attribute)
     apply_wanted = options.apply_immediately and config.get("rds-ca-retired", ("", {}))[1].get("applyImmediately", True)
     add_apply = bool(kind.apply_attribute and apply_wanted and kind.apply_attribute not in block.attributes)
     apply_in_insert = False
@@ -185,41 +196,22 @@ def _plan_resource(
             pairs.append((kind.apply_attribute, "true"))
             add_apply, apply_in_insert = False, True
         edit = _append(block, pairs)
-    elif origin is None or origin.span is None:
-        _by_hand(
-            plan, resource, f"{kind.ca_attribute}: {origin.by_hand if origin else 'not a literal'}; set it to {ca_id!r}"
-        )
-        return
-    elif not origin.span.file.editable:
-        _by_hand(
-            plan,
-            resource,
-            f"{kind.ca_attribute} comes from {origin.span.where()}, a file rdsca does not edit; set it to {ca_id!r}",
-        )
-        return
     else:
-        edit = Edit(origin.span.file, origin.span.start, origin.span.end, _quoted(origin.span.file, ca_id), "")
+        span = resource.origins[kind.ca_attribute].span
+        assert span is not None
+        edit = Edit(span.file, span.start, span.end, _quoted(span.file, ca_id), "")
     edit = dataclasses.replace(edit, address=resource.address)
+    where = Span(edit.file, edit.start, edit.end).where()
     conflict = plan.add(edit)
     if conflict:
-        _by_hand(
-            plan,
-            resource,
-            f"{kind.ca_attribute} comes from {Span(edit.file, edit.start, edit.end).where()}, which {conflict} "
-            "needs set to another CA; split the value",
-        )
+        _by_hand(plan, resource, f"{kind.ca_attribute} comes from {where}, which {conflict} needs set to another CA")
         return
-    where = Span(edit.file, edit.start, edit.end).where()
-    plan.fixes.append(
-        {"address": resource.address, "action": "ca", "message": f"{kind.ca_attribute} = {ca_id!r} ({where})"}
-    )
+    fix = {"address": resource.address, "action": "ca", "message": f"{kind.ca_attribute} = {ca_id!r} ({where})"}
+    plan.fixes.append(fix)
     if kind.apply_attribute and (add_apply or apply_in_insert):
         if add_apply:
-            plan.add(
-                dataclasses.replace(
-                    _after(block, kind.ca_attribute, kind.apply_attribute, "true"), address=resource.address
-                )
-            )
+            after = _after(block, kind.ca_attribute, kind.apply_attribute, "true")
+            plan.add(dataclasses.replace(after, address=resource.address))
         plan.fixes.append({"address": resource.address, "action": "apply", "message": f"{kind.apply_attribute} = true"})
 
 
