@@ -2,28 +2,31 @@
 
 Both install one new-style resource transform (``ResourceOptions.transforms`` on the component, or a stack
 transform for ``rotate_all``). The engine runs it for every resource registered below the component, at any
-depth, or for every resource in the stack; it sets the CA property and ``applyImmediately`` using the wire names
-in ``rdsca.resources`` and the judgements of ``rdsca.catalog``.
+depth, or for every resource in the stack; it reads each resource through ``rdsca.resources.database_view``, sets
+the CA property and ``applyImmediately``, and takes every judgement from ``rdsca.catalog``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
-from pulumi.output import Unknown
-from pulumi.runtime import settings as pulumi_settings
 
-from rdsca import catalog, clock
+from rdsca import catalog, clock, sdk_internals
 from rdsca.resources import (
     AWS_PROVIDER_TOKEN,
-    DATABASE_TYPES,
-    DOCDB_CLUSTER_INSTANCE,
-    RDS_CLUSTER,
-    DatabaseType,
+    MISSING,
+    PULUMI_DATABASES,
+    DatabaseView,
+    Kind,
+    Unknown,
+    database_view,
+    known_text,
 )
 
 TYPE_TOKEN = "rdsca:index:CertificateRotation"
@@ -35,66 +38,65 @@ LOOKUP_TIMEOUT_S = 10.0
 RestartPolicy = Literal["allow", "avoid"]
 
 
-class RotationArgs(TypedDict, total=False):
-    """Arguments of ``CertificateRotation`` and ``rotate_all``."""
-
-    ca_identifier: str
-    """The CA every database gets (default ``catalog.DEFAULT_TARGET``). Unknown or retired ids are refused."""
-    apply_immediately: bool
-    """Apply the CA change now rather than in the maintenance window (default True). It also applies every other
-    pending modification of that database at once (ModifyDBInstance ApplyImmediately)."""
-    restart: RestartPolicy
-    """``"allow"`` (default), or ``"avoid"``: databases whose engine version may restart to rotate (including
-    "unknown") get ``apply_immediately=False`` and rotate in their maintenance window."""
-    fallback_ca: str | None
-    """The CA for databases whose engine refuses ``ca_identifier`` (SQL Server and DocumentDB 3.6 refuse the
-    ECC384 CA). Without it, such a database is an error at program run time."""
-    set_account_default: bool
-    """Also manage ``aws.rds.Certificate``: the account's default CA for new launches in the region (default False)."""
-    keep_current: bool
-    """Keep a CA that a resource names explicitly when it is another *current* CA (default True). Retired and
-    unknown CAs are always replaced."""
-
-
 class RotationConfigError(ValueError):
     """Bad arguments to ``CertificateRotation`` or ``rotate_all``, or a database no allowed CA can serve."""
 
 
 @dataclass(frozen=True)
-class RotationSettings:
+class RotationArgs:
+    """The arguments of ``CertificateRotation`` and ``rotate_all``: their one definition (names, defaults, docs).
+
+    Both keep explicit keyword signatures built from these fields; ``tests/test_component.py`` checks that they
+    match. Constructing one validates it, so nothing is registered on a mistake.
+    """
+
     ca_identifier: str = catalog.DEFAULT_TARGET
+    """The CA every database gets. Unknown, retired and expired ids are refused."""
     apply_immediately: bool = True
+    """Apply the CA change now rather than in the maintenance window. It also applies every other pending
+    modification of that database at once (ModifyDBInstance ApplyImmediately)."""
     restart: RestartPolicy = "allow"
+    """``"allow"``, or ``"avoid"``: databases whose engine version may restart to rotate (including "unknown")
+    get ``apply_immediately=False`` and rotate in their maintenance window."""
     fallback_ca: str | None = None
+    """The CA for databases whose engine refuses ``ca_identifier`` (SQL Server and DocumentDB 3.6 refuse the
+    ECC384 CA). Without it, such a database is an error at program run time."""
     set_account_default: bool = False
+    """Also manage ``aws.rds.Certificate``: the account's default CA for new launches in the region."""
     keep_current: bool = True
+    """Keep a CA that a resource names explicitly when it is another *current* CA. Retired and unknown CAs are
+    always replaced."""
+
+    def __post_init__(self) -> None:
+        for name in ("apply_immediately", "set_account_default", "keep_current"):
+            if not isinstance(getattr(self, name), bool):
+                raise RotationConfigError(f"{name} must be True or False, not {getattr(self, name)!r}")
+        if self.restart not in ("allow", "avoid"):
+            raise RotationConfigError(f"restart must be 'allow' or 'avoid', not {self.restart!r}")
+        try:
+            catalog.require_target(self.ca_identifier)
+            if self.fallback_ca is not None:
+                catalog.require_target(self.fallback_ca)
+        except catalog.CatalogError as exc:
+            raise RotationConfigError(str(exc)) from None
+        if self.fallback_ca == self.ca_identifier:
+            raise RotationConfigError("fallback_ca must differ from ca_identifier")
+
+    @classmethod
+    def of(cls, arguments: Mapping[str, Any]) -> RotationArgs:
+        """From a call's arguments (``locals()`` of a signature built from the fields); None means the default."""
+        given = {f.name: arguments[f.name] for f in dataclasses.fields(cls) if f.name in arguments}
+        return cls(**{k: v for k, v in given.items() if v is not None or k == "fallback_ca"})
 
 
-def _settings(**kwargs: Any) -> RotationSettings:
-    """Validate the arguments before anything is registered, so nothing is half-registered on a mistake."""
-    unknown = set(kwargs) - set(RotationArgs.__annotations__)
-    if unknown:
-        raise RotationConfigError(f"unknown argument(s): {', '.join(sorted(unknown))}")
-    values = {k: v for k, v in kwargs.items() if v is not None or k == "fallback_ca"}
-    s = RotationSettings(**values)
-    for name in ("apply_immediately", "set_account_default", "keep_current"):
-        if not isinstance(getattr(s, name), bool):
-            raise RotationConfigError(f"{name} must be True or False, not {getattr(s, name)!r}")
-    if s.restart not in ("allow", "avoid"):
-        raise RotationConfigError(f"restart must be 'allow' or 'avoid', not {s.restart!r}")
-    try:
-        catalog.require_target(s.ca_identifier)
-        if s.fallback_ca is not None:
-            catalog.require_target(s.fallback_ca)
-    except catalog.CatalogError as exc:
-        raise RotationConfigError(str(exc)) from None
-    if s.fallback_ca == s.ca_identifier:
-        raise RotationConfigError("fallback_ca must differ from ca_identifier")
-    return s
-
-
-def _known_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _read(props: Mapping[str, Any], name: str) -> Any:
+    """A transform's property: outputs of other resources (unknown during a preview) become ``Unknown``."""
+    if name not in props or props[name] is None:
+        return MISSING
+    value = props[name]
+    if isinstance(value, pulumi.Output) or pulumi.contains_unknowns(value):
+        return Unknown(name, reason="comes from another resource's output")
+    return value
 
 
 @dataclass
@@ -102,7 +104,8 @@ class _RestartSummary:
     """Collects the databases that restart when their CA changes and logs them in one line per run.
 
     The engine gives a program no "all resources registered" event, so the line is written by a task that the
-    SDK awaits before the program ends (``SETTINGS.outputs``) once no registration RPC is outstanding.
+    SDK awaits before the program ends (``sdk_internals.keep_program_waiting``) once no registration RPC is
+    outstanding.
     """
 
     restarting: list[str] = field(default_factory=list)
@@ -115,22 +118,21 @@ class _RestartSummary:
         if self._task is not None and not self._task.done():
             return
         self._task = asyncio.ensure_future(self._emit_when_quiet())
-        with pulumi_settings.SETTINGS.lock:
-            pulumi_settings.SETTINGS.outputs.add(self._task)
+        sdk_internals.keep_program_waiting(self._task)
 
     async def _emit_when_quiet(self) -> None:
-        rpc_manager = pulumi_settings.SETTINGS.rpc_manager
         seen: set[Any] = set()
         last = -1
         while True:
-            seen.update(rpc_manager.rpcs)
-            pending = [f for f in seen if not f.done()]
+            seen.update(sdk_internals.outstanding_registrations())
+            pending = [f for f in seen if not f.done()]  # type: ignore[attr-defined]
             if pending:
                 await asyncio.wait(pending)
                 continue
             await asyncio.sleep(0.01)
             count = len(self.restarting) + len(self.maybe)
-            if count == last and self.in_flight == 0 and all(f.done() for f in rpc_manager.rpcs):
+            quiet = all(f.done() for f in sdk_internals.outstanding_registrations())  # type: ignore[attr-defined]
+            if count == last and self.in_flight == 0 and quiet:
                 break
             last = count
         self.flush()
@@ -157,18 +159,15 @@ class _RestartSummary:
 class _Rotator:
     """The transform shared by ``CertificateRotation`` and ``rotate_all``."""
 
-    def __init__(self, settings: RotationSettings) -> None:
+    def __init__(self, settings: RotationArgs) -> None:
         self.settings = settings
         self.summary = _RestartSummary()
         self._provider_regions: dict[str, str | None] = {}
         self._flags: dict[tuple[str, str, str | None], asyncio.Future[bool | None]] = {}
 
     # -- region ----------------------------------------------------------------------------------------------------
-    async def _region(self, props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> str | None:
-        # Region of a resource: its own `region` input (pulumi-aws 7), else its provider's, else `aws:region`.
-        own = _known_str(props.get("region"))
-        if own:
-            return own
+    async def _fallback_region(self, opts: pulumi.ResourceOptions | None) -> str | None:
+        """The region of a resource that names none: its provider's, else ``aws:region``."""
         provider = getattr(opts, "provider", None) if opts is not None else None
         if provider is not None:
             try:
@@ -200,113 +199,101 @@ class _Rotator:
                 future.set_result(None)
         return await self._flags[key]
 
-    async def _restart(self, engine: str | None, version: str | None, region: str | None) -> catalog.Restart:
+    async def _restart(self, db: DatabaseView) -> catalog.Restart:
+        engine, version = db.engine, db.engine_version
         verdict = catalog.restart_on_rotation(engine, version)
         if verdict is not catalog.Restart.UNKNOWN or not engine or not version:
             return verdict
         if catalog.rotation_flag(engine, version) is not None:
             return verdict
-        return catalog.restart_on_rotation(engine, version, await self._rotation_flag(engine, version, region))
+        return catalog.restart_on_rotation(engine, version, await self._rotation_flag(engine, version, db.region))
 
     # -- the transform ---------------------------------------------------------------------------------------------
     async def transform(self, args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         if args.type_ == AWS_PROVIDER_TOKEN:
-            self._provider_regions[args.name] = _known_str(args.props.get("region"))
+            self._provider_regions[args.name] = known_text(args.props.get("region"))
             return None
-        db_type = DATABASE_TYPES.get(args.type_)
-        if db_type is None:
+        if args.type_ not in PULUMI_DATABASES:
             return None
         self.summary.in_flight += 1
         try:
-            return await self._rotate(db_type, args)
+            return await self._rotate(args)
         finally:
             self.summary.in_flight -= 1
             self.summary.ensure_task()
 
-    async def _rotate(
-        self, db_type: DatabaseType, args: pulumi.ResourceTransformArgs
-    ) -> pulumi.ResourceTransformResult | None:
-        s = self.settings
+    async def _rotate(self, args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         props = dict(args.props)
-        raw_engine = props.get(db_type.engine_property) if db_type.engine_property else None
-        engine = _known_str(raw_engine) or (db_type.default_engine if raw_engine is None else None)
-        if db_type is RDS_CLUSTER:
-            if engine is None:
-                pulumi.log.warn(
-                    f"rdsca: {args.name}: the cluster's engine is not known yet, so rdsca cannot tell a Multi-AZ DB "
-                    "cluster (which carries a CA) from an Aurora cluster (which does not); left unchanged"
-                )
-                return None
-            if engine.startswith(db_type.skip_engine_prefix or "\0"):
-                return None  # Aurora: the CA lives on each cluster instance.
-        version = _known_str(props.get(db_type.version_property)) if db_type.version_property else None
-        region = await self._region(props, args.opts)
-        if engine and catalog.evaluate(None, engine, version).status is catalog.Status.NOT_APPLICABLE:
-            return None  # RDS Custom ignores the CA setting.
-
-        current = props.get(db_type.ca_property)
-        if isinstance(current, (Unknown, pulumi.Output)):
+        region = await self._fallback_region(args.opts)
+        db = database_view(args.type_, props, args.name, region=region, read=_read)
+        if db is None:
+            return None
+        if db.undecided:
+            pulumi.log.warn(f"rdsca: {args.name}: {db.undecided}; left unchanged")
+            return None
+        if not db.applies:
+            return None  # an Aurora cluster (its instances carry the CA), RDS Custom
+        if isinstance(db.ca, Unknown):
             pulumi.log.warn(
                 f"rdsca: {args.name}: its CA comes from another resource's output and is not known yet; rdsca "
                 "checks it once the value is known (pulumi up)"
             )
             return None
-        chosen = self._choose(args.name, db_type, current, engine, version, region)
-        props[db_type.ca_property] = chosen
+        props[db.ca_property] = self._choose(db)
+        apply_now = await self._apply_now(db)
+        if db.type.fields.apply_immediately:
+            props[db.type.fields.apply_immediately] = apply_now
+        return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
-        restart = await self._restart(engine, version, region)
-        apply_now = s.apply_immediately
-        label = f"{args.name} ({engine or db_type.kind})"
+    async def _apply_now(self, db: DatabaseView) -> bool:
+        """The apply mode: the configured one, deferred for databases that may restart when ``restart="avoid"``."""
+        restart = await self._restart(db)
+        label = f"{db.name} ({db.engine or db.kind})"
         if restart is catalog.Restart.YES:
             self.summary.restarting.append(label)
         elif restart is catalog.Restart.UNKNOWN:
             self.summary.maybe.append(label)
-        if s.restart == "avoid" and restart is not catalog.Restart.NO:
-            apply_now = False
+        if self.settings.restart == "avoid" and restart is not catalog.Restart.NO:
             self.summary.deferred.append(label)
-        if db_type.apply_immediately:
-            props[db_type.apply_immediately] = apply_now
-        return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+            return False
+        return self.settings.apply_immediately
 
-    def _choose(
-        self,
-        name: str,
-        db_type: DatabaseType,
-        current: Any,
-        engine: str | None,
-        version: str | None,
-        region: str | None,
-    ) -> str:
+    def _choose(self, db: DatabaseView) -> str:
         s = self.settings
         today = clock.today()
-        if current is not None:
-            verdict = catalog.evaluate(current, engine, version, region, today)
+        if db.ca is not MISSING:
+            verdict = db.verdict(today)
             if verdict.status is catalog.Status.OK and s.keep_current:
-                self._warn(name, verdict)
-                return str(current)
+                self._warn(db.name, verdict)
+                return str(db.ca)
         for candidate in (s.ca_identifier, s.fallback_ca):
             if candidate is None:
                 continue
-            verdict = catalog.evaluate(candidate, engine, version, region, today)
+            verdict = db.with_ca(candidate).verdict(today)
             if verdict.status is catalog.Status.OK:
-                self._warn(name, verdict)
-                if version is None and db_type is DOCDB_CLUSTER_INSTANCE:
-                    refusing = catalog.refusing_versions(engine, candidate)
-                    if refusing:
-                        pulumi.log.warn(
-                            f"rdsca: {name}: DocumentDB versions {', '.join(refusing)} refuse {candidate}; the "
-                            "instance's engine version is set on its cluster, so rdsca cannot check it here"
-                        )
+                self._warn(db.name, verdict)
+                self._warn_version_unknown(db, candidate)
                 return candidate
-        engine_text = f"{engine} {version}" if version else str(engine)
+        engine_text = f"{db.engine} {db.engine_version}" if db.engine_version else str(db.engine)
         hint = (
             "choose a fallback_ca the engine accepts"
             if s.fallback_ca
             else f"pass fallback_ca (for example {catalog.RSA4096_G1})"
         )
         raise RotationConfigError(
-            f"{db_type.kind} {name!r} ({engine_text}) cannot use {s.ca_identifier}: {verdict.reason}; {hint}"
+            f"{db.kind} {db.name!r} ({engine_text}) cannot use {s.ca_identifier}: {verdict.reason}; {hint}"
         )
+
+    @staticmethod
+    def _warn_version_unknown(db: DatabaseView, candidate: str) -> None:
+        if db.engine_version is not None or db.kind is not Kind.DOCDB_INSTANCE:
+            return
+        refusing = catalog.refusing_versions(db.engine, candidate)
+        if refusing:
+            pulumi.log.warn(
+                f"rdsca: {db.name}: DocumentDB versions {', '.join(refusing)} refuse {candidate}; the "
+                "instance's engine version is set on its cluster, so rdsca cannot check it here"
+            )
 
     @staticmethod
     def _warn(name: str, verdict: catalog.Verdict) -> None:
@@ -314,7 +301,7 @@ class _Rotator:
             pulumi.log.warn(f"rdsca: {name}: {warning}")
 
 
-def _account_default(name: str, settings: RotationSettings, parent: pulumi.Resource | None) -> aws.rds.Certificate:
+def _account_default(name: str, settings: RotationArgs, parent: pulumi.Resource | None) -> aws.rds.Certificate:
     return aws.rds.Certificate(
         name, certificate_identifier=settings.ca_identifier, opts=pulumi.ResourceOptions(parent=parent)
     )
@@ -325,6 +312,8 @@ class CertificateRotation(pulumi.ComponentResource):
 
     >>> rotation = CertificateRotation("ca", restart="avoid")
     >>> aws.rds.Instance("db", ..., opts=pulumi.ResourceOptions(parent=rotation))
+
+    The keyword arguments are ``RotationArgs``'s fields, with its defaults and meaning.
     """
 
     ca_identifier: str
@@ -333,22 +322,15 @@ class CertificateRotation(pulumi.ComponentResource):
     def __init__(
         self,
         resource_name: str,
-        ca_identifier: str = catalog.DEFAULT_TARGET,
-        apply_immediately: bool = True,
-        restart: RestartPolicy = "allow",
-        fallback_ca: str | None = None,
-        set_account_default: bool = False,
-        keep_current: bool = True,
+        ca_identifier: str = RotationArgs.ca_identifier,
+        apply_immediately: bool = RotationArgs.apply_immediately,
+        restart: RestartPolicy = RotationArgs.restart,
+        fallback_ca: str | None = RotationArgs.fallback_ca,
+        set_account_default: bool = RotationArgs.set_account_default,
+        keep_current: bool = RotationArgs.keep_current,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        settings = _settings(
-            ca_identifier=ca_identifier,
-            apply_immediately=apply_immediately,
-            restart=restart,
-            fallback_ca=fallback_ca,
-            set_account_default=set_account_default,
-            keep_current=keep_current,
-        )
+        settings = RotationArgs.of(locals())
         self._rotator = _Rotator(settings)
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[self._rotator.transform]))
         super().__init__(
@@ -370,26 +352,19 @@ class CertificateRotation(pulumi.ComponentResource):
 
 
 def rotate_all(
-    ca_identifier: str = catalog.DEFAULT_TARGET,
-    apply_immediately: bool = True,
-    restart: RestartPolicy = "allow",
-    fallback_ca: str | None = None,
-    set_account_default: bool = False,
-    keep_current: bool = True,
+    ca_identifier: str = RotationArgs.ca_identifier,
+    apply_immediately: bool = RotationArgs.apply_immediately,
+    restart: RestartPolicy = RotationArgs.restart,
+    fallback_ca: str | None = RotationArgs.fallback_ca,
+    set_account_default: bool = RotationArgs.set_account_default,
+    keep_current: bool = RotationArgs.keep_current,
 ) -> None:
     """Apply the rotation rule to every database in the stack, with one line at the top of ``__main__.py``.
 
     Registers a stack transform (``pulumi.runtime.register_resource_transform``): resources registered after
-    this call are covered, wherever they sit in the resource tree.
+    this call are covered, wherever they sit in the resource tree. The arguments are ``RotationArgs``'s fields.
     """
-    settings = _settings(
-        ca_identifier=ca_identifier,
-        apply_immediately=apply_immediately,
-        restart=restart,
-        fallback_ca=fallback_ca,
-        set_account_default=set_account_default,
-        keep_current=keep_current,
-    )
+    settings = RotationArgs.of(locals())
     rotator = _Rotator(settings)
     pulumi.runtime.register_resource_transform(rotator.transform)
     if set_account_default:

@@ -34,6 +34,9 @@ DEFAULT_TARGET = RSA2048_G1
 #: Current CAs in order of preference when a replacement must be suggested.
 CURRENT_CAS: tuple[str, ...] = (RSA2048_G1, RSA4096_G1, ECC384_G1)
 
+#: An AWS region name (us-east-1, eu-central-2, us-gov-west-1, cn-north-1, us-isob-east-1).
+REGION_PATTERN = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
+
 USER_GUIDE = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html"
 ROTATION_GUIDE = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL-certificate-rotation.html"
 DOCDB_GUIDE = "https://docs.aws.amazon.com/documentdb/latest/developerguide/ca_cert_rotation.html"
@@ -302,8 +305,13 @@ ENGINE_FACTS: tuple[EngineFact, ...] = (
     ),
     EngineFact(
         engine="custom-*",
-        not_applicable="RDS Custom ignores the CA setting (ModifyDBInstance API reference)",
+        not_applicable="RDS Custom ignores the CA setting",
         source="https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html",
+    ),
+    EngineFact(
+        engine="neptune",
+        not_applicable="Neptune endpoints use certificates chained to the Amazon Root CAs; the CA setting is not used",
+        source="https://docs.aws.amazon.com/neptune/latest/userguide/security-ssl.html",
     ),
     EngineFact(
         engine="aurora-mysql",
@@ -359,6 +367,26 @@ REGION_RESTRICTIONS: tuple[RegionRestriction, ...] = (
 )
 
 
+# Databases and endpoints where the CA setting does not apply, for reasons that are not the engine's
+# (rds-ca-facts, "Not affected"). Engine-level reasons (RDS Custom, Neptune) are ``EngineFact.not_applicable``.
+PROXY_NOT_APPLICABLE = "RDS Proxy uses ACM certificates (Amazon Root CA); nothing to rotate"
+SERVERLESS_V1_NOT_APPLICABLE = "Aurora Serverless v1 uses ACM certificates (Amazon Root CA); nothing to rotate"
+AURORA_CLUSTER_NOT_APPLICABLE = "an Aurora cluster carries no CA: it is set on each of its cluster instances"
+MULTI_AZ_MEMBER_NOT_APPLICABLE = "member of Multi-AZ DB cluster {cluster}: its CA is set on the cluster"
+#: Engines whose clusters carry no CA of their own (Aurora): the CA lives on each cluster instance.
+AURORA_ENGINE_PREFIX = "aurora"
+
+
+def is_aurora(engine: str | None) -> bool:
+    """Aurora engines (``aurora``, ``aurora-mysql``, ``aurora-postgresql``): the CA is per cluster instance."""
+    return isinstance(engine, str) and engine.startswith(AURORA_ENGINE_PREFIX)
+
+
+def not_applicable(engine: str | None, version: str | None = None) -> str | None:
+    """Why the CA setting does not apply to this engine (RDS Custom, Neptune), or None."""
+    return next((f.not_applicable for f in engine_facts(engine, version) if f.not_applicable), None)
+
+
 def engine_facts(engine: str | None, version: str | None) -> tuple[EngineFact, ...]:
     """Every fact that applies to ``engine`` at ``version``."""
     if not isinstance(engine, str) or not engine:
@@ -405,6 +433,8 @@ def restart_on_rotation(engine: str | None, version: str | None, flag: bool | No
 
 
 class Status(str, enum.Enum):
+    """What ``evaluate`` says of a database's CA. The one place that says which statuses need action."""
+
     OK = "ok"
     UNSET = "unset"
     RETIRED = "retired"
@@ -412,6 +442,23 @@ class Status(str, enum.Enum):
     UNKNOWN = "unknown"
     REFUSED = "refused"
     NOT_APPLICABLE = "not-applicable"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def invalid_ca(self) -> bool:
+        """The CA itself cannot be used anywhere: retired, unknown (a typo, a malformed value) or expired."""
+        return self in _INVALID_CA
+
+    @property
+    def needs_action(self) -> bool:
+        """The database must move to another CA: the CA is invalid, or its engine refuses it."""
+        return self in _NEEDS_ACTION
+
+
+_INVALID_CA = frozenset({Status.RETIRED, Status.UNKNOWN, Status.EXPIRED})
+_NEEDS_ACTION = _INVALID_CA | {Status.REFUSED}
 
 
 @dataclass(frozen=True)
@@ -477,9 +524,9 @@ def _evaluate_cached(
 def _evaluate(
     ca_id: str | None, engine: str | None, engine_version: str | None, region: str | None, today: dt.date
 ) -> Verdict:
-    for fact in engine_facts(engine, engine_version):
-        if fact.not_applicable:
-            return Verdict(ca_id, Status.NOT_APPLICABLE, True, fact.not_applicable)
+    reason = not_applicable(engine, engine_version)
+    if reason:
+        return Verdict(ca_id, Status.NOT_APPLICABLE, True, reason)
     if ca_id is None:
         return Verdict(
             None,
@@ -488,74 +535,58 @@ def _evaluate(
             "no CA set: the account's default CA for new launches decides "
             f"({DEFAULT_TARGET} unless the account overrides it)",
         )
-    if not isinstance(ca_id, str) or not ca_id.strip():
-        return Verdict(
-            None,
-            Status.UNKNOWN,
-            False,
-            f"invalid CA identifier {ca_id!r}: expected one of {', '.join(CURRENT_CAS)}",
-            replacement=_replacement(engine, engine_version, region, today),
-        )
-    ca = CATALOG.get(ca_id)
-    if ca is None:
-        return Verdict(
-            ca_id,
-            Status.UNKNOWN,
-            False,
-            f"unknown CA {ca_id!r}: valid CAs are {', '.join(CURRENT_CAS)}",
-            replacement=_replacement(engine, engine_version, region, today),
-        )
+    if not isinstance(ca_id, str) or not ca_id.strip() or ca_id not in CATALOG:
+        return _unknown(ca_id, engine, engine_version, region, today)
+    ca = CATALOG[ca_id]
     until = ca.valid_until_in(region)
     days_left = (until.date() - today).days if until else None
     if ca.retired:
         ended = f"expired on {until.date().isoformat()}" if until else "expired"
-        return Verdict(
-            ca_id,
-            Status.RETIRED,
-            False,
-            f"{ca_id} is retired ({ended}); AWS answers CertificateNotFound and deployments naming it fail",
-            replacement=_replacement(engine, engine_version, region, today),
-            valid_until=until,
-            days_left=days_left,
-        )
+        reason = f"{ca_id} is retired ({ended}); AWS answers CertificateNotFound and deployments naming it fail"
+        instead = _replacement(engine, engine_version, region, today)
+        return Verdict(ca_id, Status.RETIRED, False, reason, instead, until, days_left)
     if until is not None and until.date() <= today:
-        return Verdict(
-            ca_id,
-            Status.EXPIRED,
-            False,
-            f"{ca_id} expired on {until.date().isoformat()}" + (f" in {region}" if region else ""),
-            replacement=_replacement(engine, engine_version, region, today, avoid=ca_id),
-            valid_until=until,
-            days_left=days_left,
-        )
+        reason = f"{ca_id} expired on {until.date().isoformat()}" + (f" in {region}" if region else "")
+        instead = _replacement(engine, engine_version, region, today, avoid=ca_id)
+        return Verdict(ca_id, Status.EXPIRED, False, reason, instead, until, days_left)
+    refusal = _refusal(ca_id, engine, engine_version)
+    if refusal:
+        instead = _replacement(engine, engine_version, region, today, avoid=ca_id)
+        return Verdict(ca_id, Status.REFUSED, False, refusal, instead, until, days_left)
+    warnings = tuple(_warnings(ca_id, engine, engine_version, region))
+    return Verdict(ca_id, Status.OK, True, f"{ca_id} is current", None, until, days_left, warnings)
+
+
+def _unknown(
+    ca_id: object, engine: str | None, engine_version: str | None, region: str | None, today: dt.date
+) -> Verdict:
+    """A malformed value (number, list, empty string) or an id the catalog does not know (a typo)."""
+    instead = _replacement(engine, engine_version, region, today)
+    valid = ", ".join(CURRENT_CAS)
+    if not isinstance(ca_id, str) or not ca_id.strip():
+        reason = f"invalid CA identifier {ca_id!r}: expected one of {valid}"
+        return Verdict(None, Status.UNKNOWN, False, reason, instead)
+    return Verdict(ca_id, Status.UNKNOWN, False, f"unknown CA {ca_id!r}: valid CAs are {valid}", instead)
+
+
+def _refusal(ca_id: str, engine: str | None, engine_version: str | None) -> str | None:
+    """Why the engine (and version) refuses ``ca_id``, or None."""
     for fact in engine_facts(engine, engine_version):
         if ca_id in fact.refuses:
             version_text = f" {engine_version}" if engine_version else ""
-            return Verdict(
-                ca_id,
-                Status.REFUSED,
-                False,
-                f"{engine}{version_text} does not support {ca_id} ({fact.source})",
-                replacement=_replacement(engine, engine_version, region, today, avoid=ca_id),
-                valid_until=until,
-                days_left=days_left,
-            )
-    warnings: list[str] = []
-    for restriction in REGION_RESTRICTIONS:
-        if region in restriction.regions and ca_id in restriction.cas:
-            warnings.append(f"{ca_id} in {region}: {restriction.note}")
-    for fact in engine_facts(engine, engine_version):
-        if ca_id in fact.caveats:
-            warnings.append(fact.caveats[ca_id])
-    return Verdict(
-        ca_id,
-        Status.OK,
-        True,
-        f"{ca_id} is current",
-        valid_until=until,
-        days_left=days_left,
-        warnings=tuple(warnings),
-    )
+            return f"{engine}{version_text} does not support {ca_id} ({fact.source})"
+    return None
+
+
+def _warnings(ca_id: str, engine: str | None, engine_version: str | None, region: str | None) -> list[str]:
+    """Advisory notes on an accepted CA: unconfirmed region restrictions and engine caveats."""
+    warnings = [
+        f"{ca_id} in {region}: {restriction.note}"
+        for restriction in REGION_RESTRICTIONS
+        if region in restriction.regions and ca_id in restriction.cas
+    ]
+    warnings += [fact.caveats[ca_id] for fact in engine_facts(engine, engine_version) if ca_id in fact.caveats]
+    return warnings
 
 
 def require_target(ca_id: object, today: dt.date | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,3 +20,18 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def emit_json(document: Any) -> None:
     click.echo(json.dumps(document, indent=2, sort_keys=False, default=str))
+
+
+def printable(text: str) -> str:
+    """``text`` on one line with control and format characters escaped (newlines, ANSI escapes, bidirectional
+    overrides such as U+202E): messages that come from a program, a pack or a file cannot restyle the terminal
+    or hide what they say."""
+    return "".join(_escape(c) if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
+
+
+def _escape(char: str) -> str:
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if char in named:
+        return named[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

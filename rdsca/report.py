@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import click
 
-from rdsca import __version__
+from rdsca import sarif
 from rdsca.output import emit_json, render_table
 from rdsca.runner import CheckReport
-
-#: GitHub code scanning ranks results by ``security-severity`` (0-10): critical >= 9, high >= 7, medium >= 4.
-SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
-SARIF_LEVEL = {"mandatory": "error", "advisory": "warning", "remediate": "error", "disabled": "none"}
 
 
 def _apply_mode(value: object) -> str:
@@ -60,71 +55,34 @@ def _print_policies(report: CheckReport) -> None:
 
 def _location(report: CheckReport, urn: str) -> dict[str, Any]:
     source = report.sources.get(urn)
-    program = Path(report.program)
     if source:
-        path = Path(unquote(urlparse(source["uri"]).path))
-        line = max(int(source.get("line") or 1), 1)
+        path, line = Path(unquote(urlparse(source["uri"]).path)), int(source.get("line") or 1)
     else:
-        path, line = program / "Pulumi.yaml", 1
-    try:
-        uri = Path(os.path.relpath(path, Path.cwd())).as_posix()
-    except ValueError:  # another drive on Windows
-        uri = path.as_uri()
-    location: dict[str, Any] = {
-        "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}},
-    }
-    if urn:
-        location["logicalLocations"] = [{"fullyQualifiedName": urn, "kind": "resource"}]
-    return location
+        path, line = Path(report.program) / "Pulumi.yaml", 1
+    return sarif.location(path, line, urn or None)
 
 
-def sarif(report: CheckReport) -> dict[str, Any]:
+def to_sarif(report: CheckReport) -> dict[str, Any]:
     """SARIF 2.1.0: one rule per policy, one result per diagnostic, located where the program registered the
     resource (the SDK sends the source position with every registration)."""
     policy = report.policy
     assert policy is not None
-    rules = []
-    for p in policy.policies:
-        rule: dict[str, Any] = {
-            "id": p["name"],
-            "shortDescription": {"text": p["description"]},
-            "defaultConfiguration": {"level": SARIF_LEVEL.get(p["level"], "warning")},
-            "properties": {"tags": ["security", "rds", "tls"]},
-        }
-        if p.get("remediation_steps"):
-            rule["help"] = {"text": p["remediation_steps"]}
-        if p.get("url"):
-            rule["helpUri"] = p["url"]
-        if p.get("severity") in SECURITY_SEVERITY:
-            rule["properties"]["security-severity"] = SECURITY_SEVERITY[p["severity"]]
-        rules.append(rule)
+    rules = [
+        sarif.Rule(
+            p["name"],
+            p["description"],
+            sarif.LEVEL.get(p["level"], "warning"),
+            p.get("severity"),
+            p.get("remediation_steps") or None,
+            p.get("url") or None,
+        )
+        for p in policy.policies
+    ]
     results = [
-        {
-            "ruleId": d["policy"],
-            "level": SARIF_LEVEL.get(d["level"], "warning"),
-            "message": {"text": d["message"]},
-            "locations": [_location(report, d["urn"])],
-        }
+        sarif.result(d["policy"], sarif.LEVEL.get(d["level"], "warning"), d["message"], [_location(report, d["urn"])])
         for d in report.diagnostics
     ]
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "rdsca",
-                        "version": __version__,
-                        "informationUri": "https://github.com/rdsca/rdsca",
-                        "rules": rules,
-                    }
-                },
-                "automationDetails": {"id": f"rdsca-check/{policy.pack}/{report.stack}"},
-                "results": results,
-            }
-        ],
-    }
+    return sarif.document(f"rdsca-check/{policy.pack}/{report.stack}", rules, results)
 
 
 def print_check(report: CheckReport, fmt: str) -> None:
@@ -132,7 +90,7 @@ def print_check(report: CheckReport, fmt: str) -> None:
         emit_json(report.to_json())
         return
     if fmt == "sarif":
-        emit_json(sarif(report))
+        emit_json(to_sarif(report))
         for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
         return

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from rdsca import clock
+from rdsca.paths import STATE_DIR_ENV
 from rdsca.runner import analyse, host_spec, load_project
 from rdsca.runner.host import execute
 
@@ -23,6 +24,14 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
     """Every test judges dates as of one fixed day."""
     monkeypatch.setenv(clock.AS_OF_ENV, PINNED_TODAY.isoformat())
     return PINNED_TODAY
+
+
+@pytest.fixture(autouse=True)
+def state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test keeps rdsca's per-user state (journals, locks) in a directory of its own."""
+    path = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv(STATE_DIR_ENV, str(path))
+    return path
 
 
 def write_program(

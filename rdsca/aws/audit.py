@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import enum
 import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdsca import __version__, catalog
+from rdsca import catalog, sarif
 from rdsca.aws.scan import CA_ACTIONS, Database, RegionScan
 
 DEFAULT_EXPIRING_DAYS = 180
 
 
+class FindingKind(str, enum.Enum):
+    """What a finding is about; each maps to one SARIF rule."""
+
+    RETIRED = "retired"  # also unknown and expired
+    REFUSED = "refused"
+    CA_EXPIRING = "ca-expiring"
+    SERVER_CERTIFICATE = "server-certificate"
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One finding: ``retired`` (also unknown/expired), ``refused``, ``ca-expiring`` or ``server-certificate``."""
-
-    kind: str
+    kind: FindingKind
     text: str
 
     def __str__(self) -> str:
@@ -28,7 +36,7 @@ class Finding:
 @dataclass
 class Row:
     db: Database
-    status: str
+    status: catalog.Status
     reason: str
     restart: str
     #: A CA this database accepts to move to (None: not applicable or nothing known to work).
@@ -41,13 +49,13 @@ class Row:
         db = self.db
         return {
             "region": db.region,
-            "kind": db.kind,
+            "kind": db.kind.value,
             "identifier": db.identifier,
             "arn": db.arn,
             "engine": db.engine,
             "engine_version": db.engine_version,
             "ca": db.ca,
-            "ca_status": self.status,
+            "ca_status": self.status.value,
             "ca_valid_until": _iso(self.ca_valid_until),
             "server_certificate_valid_till": _iso(db.server_cert_valid_till),
             "pending_ca": db.pending_ca,
@@ -83,69 +91,86 @@ def accepts(db: Database, scan: RegionScan, ca_id: str, today: dt.date) -> bool:
     return catalog.evaluate(ca_id, db.engine, db.engine_version, db.region, today).status is catalog.Status.OK
 
 
-def judge(db: Database, scan: RegionScan, today: dt.date, expiring_days: int = DEFAULT_EXPIRING_DAYS) -> Row:
-    if db.not_applicable:
-        return Row(db, catalog.Status.NOT_APPLICABLE.value, db.not_applicable, "no", None, None)
+def _ca_status(db: Database, scan: RegionScan, today: dt.date) -> tuple[catalog.Verdict, catalog.Status, str, Any]:
+    """(catalog verdict, status, reason, CA valid until): the region's own certificate listing beats the catalog."""
     verdict = catalog.evaluate(db.ca, db.engine, db.engine_version, db.region, today)
-    status, reason, until = verdict.status.value, verdict.reason, verdict.valid_until
+    status, reason, until = verdict.status, verdict.reason, verdict.valid_until
     live = scan.certificates
-    if db.ca and live is not None and verdict.status in (catalog.Status.OK, catalog.Status.EXPIRED):
-        # The region's own listing beats the catalog: an id it does not list is answered CertificateNotFound.
+    if db.ca and live is not None and status in (catalog.Status.OK, catalog.Status.EXPIRED):
+        # An id the region does not list is answered CertificateNotFound.
         if db.ca not in live:
-            status = catalog.Status.RETIRED.value
+            status = catalog.Status.RETIRED
             reason = (
                 f"{db.ca} is not offered in {db.region} (DescribeCertificates does not list it: CertificateNotFound)"
             )
         elif isinstance(live[db.ca], dt.datetime):
             until = live[db.ca]
             if until.date() <= today:
-                status, reason = catalog.Status.EXPIRED.value, f"{db.ca} expired on {until.date().isoformat()}"
+                status, reason = catalog.Status.EXPIRED, f"{db.ca} expired on {until.date().isoformat()}"
             else:
-                status, reason = catalog.Status.OK.value, verdict.reason
-    if db.ca and status == catalog.Status.OK.value and not accepts(db, scan, db.ca, today):
-        status, reason = catalog.Status.REFUSED.value, f"{db.engine} {db.engine_version} does not support {db.ca}"
-    replacement = next((ca for ca in catalog.CURRENT_CAS if accepts(db, scan, ca, today)), None)
-    row = Row(db, status, reason, restart(db, scan).value, replacement, until)
-    scheduled = (
+                status, reason = catalog.Status.OK, verdict.reason
+    if db.ca and status is catalog.Status.OK and not accepts(db, scan, db.ca, today):
+        status, reason = catalog.Status.REFUSED, f"{db.engine} {db.engine_version} does not support {db.ca}"
+    return verdict, status, reason, until
+
+
+def _scheduled(db: Database, scan: RegionScan, today: dt.date) -> bool:
+    """A CA change waiting for the maintenance window, to a CA this database accepts."""
+    return (
         db.pending_ca is not None
         and catalog.evaluate(db.pending_ca, db.engine, db.engine_version, db.region, today).acceptable
         and accepts(db, scan, db.pending_ca, today)
     )
-    if status in ("retired", "unknown", "expired", "refused"):
+
+
+def _server_certificate(db: Database, today: dt.date, expiring_days: int, scheduled: bool) -> Finding | None:
+    """G1 CAs rotate server certificates at half life, so expiry matters only without that, or when it is close
+    and no rotation is pending (rds-ca-facts, "Server certificates")."""
+    valid_till = db.server_cert_valid_till
+    if valid_till is None:
+        return None
+    days = (valid_till.date() - today).days
+    ca = catalog.CATALOG.get(db.ca or "")
+    auto = bool(ca and ca.server_cert_auto_rotation)
+    rotation_pending = any(m["action"] in CA_ACTIONS for m in db.maintenance)
+    if days > expiring_days or (auto and rotation_pending) or scheduled:
+        return None
+    when = (
+        f"expired on {valid_till.date().isoformat()}"
+        if days < 0
+        else f"expires on {valid_till.date().isoformat()} ({days} days left)"
+    )
+    return Finding(FindingKind.SERVER_CERTIFICATE, f"server certificate {when}")
+
+
+def judge(db: Database, scan: RegionScan, today: dt.date, expiring_days: int = DEFAULT_EXPIRING_DAYS) -> Row:
+    if db.not_applicable:
+        return Row(db, catalog.Status.NOT_APPLICABLE, db.not_applicable, "no", None, None)
+    verdict, status, reason, until = _ca_status(db, scan, today)
+    replacement = next((ca for ca in catalog.CURRENT_CAS if accepts(db, scan, ca, today)), None)
+    row = Row(db, status, reason, restart(db, scan).value, replacement, until)
+    scheduled = _scheduled(db, scan, today)
+    if status.needs_action:
         if scheduled:
             # The fix is made and waits for the maintenance window (ModifyDBInstance without ApplyImmediately):
             # nothing is left to do, so it is not a finding; the note and PENDING column say when it lands.
             row.notes.append(f"{status} CA; replaced by {db.pending_ca} in the next maintenance window")
         else:
-            kind = "refused" if status == "refused" else "retired"
+            kind = FindingKind.REFUSED if status is catalog.Status.REFUSED else FindingKind.RETIRED
             row.findings.append(Finding(kind, f"CA {status}: {reason}"))
-    elif status == "ok" and until is not None and (until.date() - today).days <= expiring_days:
+    elif status is catalog.Status.OK and until is not None and (until.date() - today).days <= expiring_days:
         row.findings.append(
-            Finding("ca-expiring", f"CA expires on {until.date().isoformat()}, within {expiring_days} days")
+            Finding(FindingKind.CA_EXPIRING, f"CA expires on {until.date().isoformat()}, within {expiring_days} days")
         )
-    if db.ca is None and status == "unset":
+    if db.ca is None and status is catalog.Status.UNSET:
         row.notes.append("no CA reported")
-    # Server certificates: G1 CAs rotate them at half life, so expiry matters only without that, or when it is
-    # close and no rotation is pending (rds-ca-facts, "Server certificates").
-    valid_till = db.server_cert_valid_till
-    if valid_till is not None:
-        days = (valid_till.date() - today).days
-        ca = catalog.CATALOG.get(db.ca or "")
-        auto = bool(ca and ca.server_cert_auto_rotation)
-        rotation_pending = any(m["action"] in CA_ACTIONS for m in db.maintenance)
-        if days <= expiring_days and (not auto or not rotation_pending) and not scheduled:
-            when = (
-                f"expired on {valid_till.date().isoformat()}"
-                if days < 0
-                else (f"expires on {valid_till.date().isoformat()} ({days} days left)")
-            )
-            row.findings.append(Finding("server-certificate", f"server certificate {when}"))
+    server = _server_certificate(db, today, expiring_days, scheduled)
+    if server:
+        row.findings.append(server)
     if db.pending_ca:
         row.notes.append(f"CA change to {db.pending_ca} pending for the maintenance window")
-    for m in db.maintenance:
-        row.notes.append(f"pending maintenance: {m['action']}")
-    for warning in verdict.warnings:
-        row.notes.append(warning)
+    row.notes += [f"pending maintenance: {m['action']}" for m in db.maintenance]
+    row.notes += verdict.warnings
     return row
 
 
@@ -234,52 +259,38 @@ def to_csv(result: Audit) -> str:
     return out.getvalue()
 
 
-RULES = {
-    "retired": ("rdsca-audit-retired-ca", "error", "9.5", "A database uses a retired, unknown or expired CA"),
-    "refused": ("rdsca-audit-refused-ca", "error", "8.0", "A database uses a CA its engine version does not support"),
-    "expiring": ("rdsca-audit-expiring", "warning", "5.5", "A CA or server certificate expires soon"),
-}
-
-
 #: The SARIF rule of each kind of finding.
-RULE_OF = {"retired": "retired", "refused": "refused", "ca-expiring": "expiring", "server-certificate": "expiring"}
+SARIF_RULES = {
+    "retired": sarif.Rule(
+        "rdsca-audit-retired-ca", "A database uses a retired, unknown or expired CA", "error", "critical",
+        help_uri=catalog.ROTATION_GUIDE,
+    ),
+    "refused": sarif.Rule(
+        "rdsca-audit-refused-ca", "A database uses a CA its engine version does not support", "error", "high",
+        help_uri=catalog.ROTATION_GUIDE,
+    ),
+    "expiring": sarif.Rule(
+        "rdsca-audit-expiring", "A CA or server certificate expires soon", "warning", "medium",
+        help_uri=catalog.ROTATION_GUIDE,
+    ),
+}
+RULE_OF = {
+    FindingKind.RETIRED: "retired",
+    FindingKind.REFUSED: "refused",
+    FindingKind.CA_EXPIRING: "expiring",
+    FindingKind.SERVER_CERTIFICATE: "expiring",
+}
 
 
 def to_sarif(result: Audit) -> dict[str, Any]:
     """SARIF 2.1.0; a database has no source file, so each result is located by its ARN (a logical location)."""
-    rules = [
-        {
-            "id": rid,
-            "shortDescription": {"text": text},
-            "defaultConfiguration": {"level": level},
-            "helpUri": catalog.ROTATION_GUIDE,
-            "properties": {"security-severity": sev, "tags": ["security", "rds", "tls"]},
-        }
-        for rid, level, sev, text in RULES.values()
-    ]
     results = []
     for row in result.rows:
         for finding in row.findings:
-            rid, level, _, _ = RULES[RULE_OF[finding.kind]]
-            results.append(
-                {
-                    "ruleId": rid,
-                    "level": level,
-                    "message": {"text": f"{row.db.kind} {row.db.identifier} ({row.db.region}): {finding}"},
-                    "locations": [{"logicalLocations": [{"fullyQualifiedName": row.db.arn, "kind": "resource"}]}],
-                }
-            )
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {"driver": {"name": "rdsca", "version": __version__, "rules": rules}},
-                "automationDetails": {"id": "rdsca-audit/"},
-                "results": results,
-            }
-        ],
-    }
+            rule = SARIF_RULES[RULE_OF[finding.kind]]
+            message = f"{row.db.kind} {row.db.identifier} ({row.db.region}): {finding}"
+            results.append(sarif.result(rule.id, rule.level, message, [sarif.location(logical_name=row.db.arn)]))
+    return sarif.document("rdsca-audit/", list(SARIF_RULES.values()), results)
 
 
 def table_rows(result: Audit) -> list[list[Any]]:
@@ -292,10 +303,10 @@ def table_rows(result: Audit) -> list[list[Any]]:
             [
                 db.region,
                 db.identifier,
-                db.kind,
+                db.kind.value,
                 engine,
                 db.ca or "-",
-                row.status,
+                row.status.value,
                 valid,
                 db.pending_ca or "-",
                 row.restart,

@@ -7,9 +7,11 @@ Server / ECC384 trap), so setting one is refused in a region where a database's 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from rdsca.aws.audit import accepts
+from rdsca.aws.audit import Audit, accepts
 from rdsca.aws.scan import RegionScan
+from rdsca.aws.session import Aws, error_message
 
 
 def refusals(scan: RegionScan, ca_id: str, today: dt.date) -> list[str]:
@@ -22,3 +24,33 @@ def refusals(scan: RegionScan, ca_id: str, today: dt.date) -> list[str]:
             version = f" {db.engine_version}" if db.engine_version else ""
             refused.append(f"{db.identifier} ({db.engine}{version})")
     return refused
+
+
+def change(aws: Aws, result: Audit, ca_id: str | None, do_apply: bool) -> list[dict[str, Any]]:
+    """Set (``ca_id``) or remove (None) the override in every scanned region; a dry run unless ``do_apply``.
+    One outcome per region: ``error`` (not scanned), ``refused``, ``dry-run`` or ``done``."""
+    outcomes = []
+    for scan in result.scans:
+        outcome = {"region": scan.region, **_change_region(aws, scan, ca_id, do_apply, result.today)}
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _change_region(aws: Aws, scan: RegionScan, ca_id: str | None, do_apply: bool, today: dt.date) -> dict[str, str]:
+    if scan.error:
+        return {"result": "error", "message": scan.error}
+    refused = refusals(scan, ca_id, today) if ca_id else []
+    if refused:
+        return {"result": "refused", "message": f"engines in use refuse {ca_id}: {', '.join(refused)}"}
+    what = f"set the default to {ca_id}" if ca_id else "remove the override"
+    if not do_apply:
+        return {"result": "dry-run", "message": f"would {what}"}
+    client = aws.client("rds", scan.region)
+    try:
+        if ca_id:
+            client.modify_certificates(CertificateIdentifier=ca_id)
+        else:
+            client.modify_certificates(RemoveCustomerOverride=True)
+    except Exception as exc:  # reported per region
+        return {"result": "refused", "message": error_message(exc)}
+    return {"result": "done", "message": what}

@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdsca.aws.audit import Audit, Row, accepts
+from rdsca.aws.audit import Audit, FindingKind, Row, accepts
 from rdsca.aws.scan import CA_ACTIONS, RegionScan
 from rdsca.aws.session import Aws, error_code, error_message
-
-NEEDS_ROTATION = frozenset({"retired", "unknown", "expired", "refused"})
+from rdsca.paths import state_dir
+from rdsca.resources import Kind
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Filters:
 @dataclass
 class Change:
     region: str
-    kind: str
+    kind: Kind
     identifier: str
     arn: str
     engine: str | None
@@ -126,7 +126,7 @@ def make_plan(
                         row, db.ca, "apply-pending-maintenance", apply_immediately, maintenance_action=m["action"]
                     )
                     plan.changes.append(change)
-        if row.status not in NEEDS_ROTATION and not any(f.kind == "ca-expiring" for f in row.findings):
+        if not row.status.needs_action and not any(f.kind is FindingKind.CA_EXPIRING for f in row.findings):
             continue
         choice = next(
             (ca for ca in (target, fallback) if ca and ca != db.ca and accepts(db, scan, ca, result.today)), None
@@ -138,7 +138,7 @@ def make_plan(
         if db.pending_ca == choice and not apply_immediately:
             plan.left_out.append((row, f"already pending: {choice} in the maintenance window"))
             continue
-        action = "modify-db-cluster" if db.kind == "Multi-AZ DB cluster" else "modify-db-instance"
+        action = "modify-db-cluster" if db.kind is Kind.MULTI_AZ_CLUSTER else "modify-db-instance"
         plan.changes.append(_change(row, choice, action, apply_immediately, no_restart=no_restart))
     return plan
 
@@ -161,6 +161,14 @@ class RateLimiter:
             self.next = max(now, self.next) + self.interval
         if delay > 0:
             time.sleep(delay)
+
+
+def default_journal() -> Path:
+    """A new journal file in the per-user state directory (never the working directory by surprise)."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    folder = state_dir() / "journals"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / f"rdsca-rotate-{stamp}.jsonl"
 
 
 def finished(journal: Path) -> set[tuple[str, str]]:
@@ -239,3 +247,21 @@ def change_json(change: Change) -> dict[str, Any]:
     data = asdict(change)
     data["timing"] = change.timing
     return data
+
+
+def plan_json(plan: Plan, **extra: Any) -> dict[str, Any]:
+    """The plan as JSON, with what was left out and why, plus ``extra`` fields (``applied``, ``errors``...)."""
+    return {
+        "plan": [change_json(c) for c in plan.changes],
+        "left_out": [{"arn": r.db.arn, "reason": why} for r, why in plan.left_out],
+        **extra,
+    }
+
+
+def outcomes_json(plan: Plan, journal: Path, outcomes: list[Outcome]) -> dict[str, Any]:
+    return plan_json(
+        plan,
+        applied=True,
+        journal=str(journal),
+        outcomes=[{"arn": o.change.arn, "result": o.result, "message": o.message} for o in outcomes],
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rdsca.aws.session import UNAVAILABLE, Aws, error_code, error_message
+from rdsca.resources import AWS_DB_CLUSTER, AWS_DB_INSTANCE, AWS_DB_PROXY, Kind, database_view, known_text
 
 PAGE = 100
 #: Both names a CA maintenance action goes by: the API model says ca-certificate-rotation, the user guide
@@ -25,7 +26,7 @@ CA_ACTIONS = frozenset({"ca-certificate-rotation", "server-certificate-rotation"
 @dataclass
 class Database:
     region: str
-    kind: str
+    kind: Kind
     identifier: str
     arn: str
     engine: str | None
@@ -69,73 +70,64 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterable[dic
         yield from page.get(key, [])
 
 
-def _not_applicable(engine: str, engine_mode: str | None = None) -> str | None:
-    if engine == "neptune":
-        return "Neptune endpoints use certificates chained to the Amazon Root CAs; the CA setting is not used"
-    if engine.startswith("custom-"):
-        return "RDS Custom ignores the CA setting (ModifyDBInstance API reference)"
-    if engine_mode == "serverless":
-        return "Aurora Serverless v1 uses ACM certificates (Amazon Root CA); nothing to rotate"
-    return None
-
-
-def _kind(engine: str, in_cluster: bool) -> str:
-    if engine == "docdb":
-        return "DocumentDB instance"
-    if engine == "neptune":
-        return "Neptune instance"
-    if engine.startswith("aurora"):
-        return "Aurora instance"
-    if engine.startswith("custom-"):
-        return "RDS Custom instance"
-    return "Multi-AZ cluster member" if in_cluster else "RDS instance"
-
-
 def _instance(region: str, raw: dict[str, Any]) -> Database:
-    engine = raw.get("Engine") or ""
+    view = database_view(AWS_DB_INSTANCE, raw, raw["DBInstanceIdentifier"], region=region)
+    assert view is not None
     details = raw.get("CertificateDetails") or {}
     pending = raw.get("PendingModifiedValues") or {}
     # Only the CA is read from PendingModifiedValues: it can also hold a pending master password.
     return Database(
         region=region,
-        kind=_kind(engine, bool(raw.get("DBClusterIdentifier")) and not engine.startswith("aurora")),
+        kind=view.kind,
         identifier=raw["DBInstanceIdentifier"],
         arn=raw.get("DBInstanceArn") or raw["DBInstanceIdentifier"],
-        engine=engine or None,
-        engine_version=raw.get("EngineVersion"),
-        ca=raw.get("CACertificateIdentifier"),
+        engine=view.engine,
+        engine_version=view.engine_version,
+        ca=known_text(view.ca),
         server_cert_valid_till=details.get("ValidTill"),
         pending_ca=pending.get("CACertificateIdentifier"),
         tags={t["Key"]: t.get("Value", "") for t in raw.get("TagList") or []},
-        cluster=raw.get("DBClusterIdentifier"),
-        not_applicable=_not_applicable(engine),
+        cluster=known_text(view.cluster),
+        not_applicable=view.not_applicable,
     )
 
 
 def _cluster(region: str, raw: dict[str, Any]) -> Database | None:
     """Multi-AZ DB clusters carry a CA; Aurora clusters do not (their instances do) and are skipped, except
     Aurora Serverless v1, listed as not applicable."""
-    engine = raw.get("Engine") or ""
-    mode = raw.get("EngineMode")
-    multi_az = bool(raw.get("DBClusterInstanceClass")) and not engine.startswith("aurora")
-    if not multi_az and mode != "serverless":
-        return None
-    if engine in ("docdb", "neptune"):
+    view = database_view(AWS_DB_CLUSTER, raw, raw["DBClusterIdentifier"], region=region)
+    if view is None or view.kind is Kind.AURORA_CLUSTER:
         return None
     details = raw.get("CertificateDetails") or {}
     pending = raw.get("PendingModifiedValues") or {}
     return Database(
         region=region,
-        kind="Multi-AZ DB cluster" if multi_az else "Aurora Serverless v1 cluster",
+        kind=view.kind,
         identifier=raw["DBClusterIdentifier"],
         arn=raw.get("DBClusterArn") or raw["DBClusterIdentifier"],
-        engine=engine or None,
-        engine_version=raw.get("EngineVersion"),
-        ca=details.get("CAIdentifier") or raw.get("CACertificateIdentifier"),
+        engine=view.engine,
+        engine_version=view.engine_version,
+        # The fake (like older moto) may also put the CA at the top level; botocore's model has only the details.
+        ca=known_text(view.ca) or raw.get("CACertificateIdentifier"),
         server_cert_valid_till=details.get("ValidTill"),
         pending_ca=pending.get("CACertificateIdentifier"),
         tags={t["Key"]: t.get("Value", "") for t in raw.get("TagList") or []},
-        not_applicable=_not_applicable(engine, mode),
+        not_applicable=view.not_applicable,
+    )
+
+
+def _proxy(region: str, raw: dict[str, Any]) -> Database:
+    view = database_view(AWS_DB_PROXY, raw, raw["DBProxyName"], region=region)
+    assert view is not None
+    return Database(
+        region,
+        view.kind,
+        raw["DBProxyName"],
+        raw.get("DBProxyArn") or raw["DBProxyName"],
+        view.engine,
+        None,
+        None,
+        not_applicable=view.not_applicable,
     )
 
 
@@ -165,26 +157,9 @@ def scan_region(aws: Aws, region: str) -> RegionScan:
             cluster = _cluster(region, raw)
             if cluster is not None:
                 result.databases.append(cluster)
-        # A Multi-AZ DB cluster's members carry the cluster's CA: judge the cluster, list members as such.
-        multi_az = {d.identifier for d in result.databases if d.kind == "Multi-AZ DB cluster"}
-        for db in instances:
-            if db.cluster in multi_az and db.not_applicable is None:
-                db.not_applicable = f"member of Multi-AZ DB cluster {db.cluster}: its CA is set on the cluster"
 
     def proxies() -> None:
-        for raw in _pages(rds, "describe_db_proxies", "DBProxies"):
-            result.databases.append(
-                Database(
-                    region,
-                    "RDS Proxy",
-                    raw["DBProxyName"],
-                    raw.get("DBProxyArn") or raw["DBProxyName"],
-                    raw.get("EngineFamily"),
-                    None,
-                    None,
-                    not_applicable="RDS Proxy uses ACM certificates (Amazon Root CA); nothing to rotate",
-                )
-            )
+        result.databases.extend(_proxy(region, raw) for raw in _pages(rds, "describe_db_proxies", "DBProxies"))
 
     def certificates() -> None:
         certs: dict[str, dt.datetime] = {}
@@ -243,6 +218,12 @@ def scan_region(aws: Aws, region: str) -> RegionScan:
                 )
 
     optional("DB clusters", clusters)
+    # A Multi-AZ DB cluster's members carry the cluster's CA: the cluster is judged, its members are not. Where the
+    # clusters could not be listed, the members are judged themselves rather than not at all.
+    listed = {d.identifier for d in result.databases if d.kind is Kind.MULTI_AZ_CLUSTER}
+    for db in instances:
+        if db.kind is Kind.MULTI_AZ_MEMBER and db.cluster not in listed:
+            db.not_applicable = None
     optional("RDS proxies", proxies)
     optional("DescribeCertificates", certificates, "; CA validity comes from the built-in catalog")
     optional("pending maintenance actions", maintenance)

@@ -11,12 +11,23 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rdsca import catalog
-from rdsca.resources import AWS_PROVIDER_TOKEN, DATABASE_TYPES, RDS_CLUSTER
+from rdsca.resources import (
+    AWS_PROVIDER_TOKEN,
+    MISSING,
+    NULL,
+    PULUMI_DATABASES,
+    DatabaseView,
+    Kind,
+    Unknown,
+    database_view,
+    read_plain,
+)
 
 # Only light imports here: the parent process of ``rdsca check`` does not need the Pulumi SDK (the host does).
 from rdsca.runner.project import UNKNOWN_TEXT, Project, ProjectError, load_project
@@ -45,7 +56,7 @@ class ProgramError(Exception):
 class DatabaseRow:
     urn: str
     name: str
-    kind: str
+    kind: Kind
     engine: str | None
     engine_version: str | None
     region: str | None
@@ -148,8 +159,22 @@ def _provider_regions(registrations: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
-def _known(value: Any) -> str | None:
-    return value if isinstance(value, str) and value and value != UNKNOWN_TEXT else None
+def _read(props: Mapping[str, Any], name: str) -> Any:
+    """Recorded inputs: unknowns are the text ``[unknown]``; a null input is as good as unset (the SDK drops it)."""
+    value = read_plain(props, name)
+    if value == UNKNOWN_TEXT:
+        return Unknown(name, reason="computed during preview")
+    return MISSING if value is None or value is NULL else value
+
+
+def _row(reg: dict[str, Any], db: DatabaseView) -> DatabaseRow:
+    restart = catalog.restart_on_rotation(db.engine, db.engine_version).value
+    ca = None if db.ca is MISSING else (UNKNOWN_TEXT if isinstance(db.ca, Unknown) else db.ca)
+    apply = None if db.apply_immediately is MISSING else db.apply_immediately
+    verdict = None if isinstance(db.ca, Unknown) else db.verdict()
+    return DatabaseRow(
+        reg["urn"], reg["name"], db.kind, db.engine, db.engine_version, db.region, ca, apply, restart, verdict
+    )
 
 
 def analyse(project: Project, result: dict[str, Any]) -> CheckReport:
@@ -160,38 +185,18 @@ def analyse(project: Project, result: dict[str, Any]) -> CheckReport:
     resources: list[dict[str, Any]] = []
     databases: list[DatabaseRow] = []
     for reg in registrations:
-        db_type = DATABASE_TYPES.get(reg["type"])
-        inputs = reg["inputs"]
         entry = {k: reg[k] for k in ("urn", "type", "name", "parent", "inputs")}
         entry["restart"] = None
         resources.append(entry)
-        if db_type is None:
+        if reg["type"] not in PULUMI_DATABASES:
             continue
-        engine = _known(inputs.get(db_type.engine_property)) if db_type.engine_property else None
-        engine = engine or (db_type.default_engine if db_type.engine_property not in inputs else None)
-        if db_type is RDS_CLUSTER and (engine is None or engine.startswith("aurora")):
-            continue  # Aurora clusters carry no CA (and an unknown engine cannot be judged)
-        version = _known(inputs.get(db_type.version_property)) if db_type.version_property else None
-        provider_urn = reg.get("provider", "").rsplit("::", 1)[0]
-        region = _known(inputs.get(db_type.region_property or "")) or providers.get(provider_urn) or default_region
-        restart = catalog.restart_on_rotation(engine, version).value
-        entry["restart"] = restart
-        ca = inputs.get(db_type.ca_property)
-        verdict = None if ca == UNKNOWN_TEXT else catalog.evaluate(ca, engine, version, region)
-        databases.append(
-            DatabaseRow(
-                reg["urn"],
-                reg["name"],
-                db_type.kind,
-                engine,
-                version,
-                region,
-                ca,
-                inputs.get(db_type.apply_immediately) if db_type.apply_immediately else None,
-                restart,
-                verdict,
-            )
-        )
+        region = providers.get(reg.get("provider", "").rsplit("::", 1)[0]) or default_region
+        db = database_view(reg["type"], reg["inputs"], reg["name"], region=region, read=_read)
+        if db is None or db.kind is Kind.AURORA_CLUSTER or db.undecided:
+            continue  # Aurora clusters carry no CA (and a cluster whose engine is unknown cannot be judged)
+        row = _row(reg, db)
+        entry["restart"] = row.restart
+        databases.append(row)
     warnings = list(result.get("warnings", []))
     warnings += [f"{e['message']}" for e in result.get("log", []) if e["severity"] in ("warning", "error")]
     for token in result.get("unanswered_invokes", []):

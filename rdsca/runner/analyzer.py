@@ -35,9 +35,9 @@ import grpc
 import jsonschema
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from rdsca import sdk_internals
 from rdsca.runner.monitor import wire_to_json
 from rdsca.runner.project import Project
 
@@ -62,8 +62,8 @@ SEVERITIES = {
 #: What pulumi_policy answers in ``not_applicable`` for a policy that has no remediation.
 NO_REMEDIATION = "Policy does not implement remediate"
 
-_SIG = rpc._special_sig_key
-_SECRET = rpc._special_secret_sig
+_SIG = sdk_internals.SIG_KEY
+_SECRET = sdk_internals.SECRET_SIG
 
 
 class PolicyError(Exception):
@@ -215,12 +215,12 @@ def analyzer_value(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     sig = value.get(_SIG)
-    if sig == rpc._special_output_value_sig:
-        inner = analyzer_value(value["value"]) if "value" in value else rpc.UNKNOWN
+    if sig == sdk_internals.OUTPUT_VALUE_SIG:
+        inner = analyzer_value(value["value"]) if "value" in value else sdk_internals.UNKNOWN
         return {_SIG: _SECRET, "value": inner} if value.get("secret") else inner
-    if sig == rpc._special_resource_sig:
+    if sig == sdk_internals.RESOURCE_SIG:
         ident = value.get("id")
-        return analyzer_value(ident) if ident is not None else value.get("urn", rpc.UNKNOWN)
+        return analyzer_value(ident) if ident is not None else value.get("urn", sdk_internals.UNKNOWN)
     if sig == _SECRET:
         return {_SIG: _SECRET, "value": analyzer_value(value.get("value"))}
     if sig is not None:
@@ -246,11 +246,11 @@ def state_value(value: Any) -> Any:
             try:
                 inner = json.loads(value["plaintext"])
             except (TypeError, json.JSONDecodeError):
-                inner = rpc.UNKNOWN
+                inner = sdk_internals.UNKNOWN
             return {_SIG: _SECRET, "value": state_value(inner)}
         if "value" in value:
             return {_SIG: _SECRET, "value": state_value(value["value"])}
-        return {_SIG: _SECRET, "value": rpc.UNKNOWN}
+        return {_SIG: _SECRET, "value": sdk_internals.UNKNOWN}
     return {k: state_value(v) for k, v in value.items()}
 
 

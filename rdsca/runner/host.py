@@ -27,10 +27,10 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
+from rdsca import sdk_internals
 from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry, OfflineMocks
 
 #: The CLI's default ``--parallel`` is unbounded (2147483647); the language host gives its executor 4x that.
@@ -113,6 +113,8 @@ def _secure_config(secure_keys: set[str], warnings: list[str]) -> Iterator[None]
 
 def _user_frame(exc: BaseException, program_dir: Path) -> str:
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.startswith("<"):
+            continue  # generated code (dataclass methods, <frozen runpy>): not a place in the program
         try:
             relative = Path(frame.filename).resolve().relative_to(program_dir)
         except ValueError:
@@ -148,7 +150,7 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
 
     def run() -> None:
         nonlocal error
-        pulumi_settings.ROOT.set(None)
+        sdk_internals.reset_root_resource()
         settings = pulumi_mocks.MockSettings(
             monitor=monitor,
             monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
@@ -201,10 +203,10 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
                 task.cancel()
             if pending:
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(_CallbackServicer.shutdown())
+            loop.run_until_complete(sdk_internals.shutdown_callback_servers())
             loop.close()
             asyncio.set_event_loop(None)
-            pulumi_settings.ROOT.set(None)
+            sdk_internals.reset_root_resource()
 
     contextvars.copy_context().run(run)
     return {

@@ -24,31 +24,29 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.proto import resource_pb2
 
-from rdsca import catalog
+from rdsca import catalog, sdk_internals
 from rdsca.resources import ENGINE_VERSION_INVOKE, REGION_INVOKE
 from rdsca.runner.project import SECRET_TEXT, UNKNOWN_TEXT
 
-_SECRET_SIG = rpc._special_secret_sig
-_SIG_KEY = rpc._special_sig_key
+_SECRET_SIG = sdk_internals.SECRET_SIG
+_SIG_KEY = sdk_internals.SIG_KEY
 
 
 def wire_to_json(value: Any) -> Any:
     """Turn a wire property value (from ``MessageToDict``) into plain JSON: unknowns and secrets masked."""
     if isinstance(value, str):
-        return UNKNOWN_TEXT if value == rpc.UNKNOWN else value
+        return UNKNOWN_TEXT if value == sdk_internals.UNKNOWN else value
     if isinstance(value, list):
         return [wire_to_json(v) for v in value]
     if isinstance(value, dict):
         sig = value.get(_SIG_KEY)
         if sig == _SECRET_SIG:
             return SECRET_TEXT
-        if sig == rpc._special_resource_sig:
+        if sig == sdk_internals.RESOURCE_SIG:
             return {"urn": value.get("urn"), "id": wire_to_json(value.get("id", ""))}
-        if sig == rpc._special_output_value_sig:
+        if sig == sdk_internals.OUTPUT_VALUE_SIG:
             if value.get("secret"):
                 return SECRET_TEXT
             return wire_to_json(value["value"]) if "value" in value else UNKNOWN_TEXT
@@ -70,8 +68,8 @@ def hide_secret_values(value: Any) -> Any:
         return value
     sig = value.get(_SIG_KEY)
     if sig == _SECRET_SIG:
-        return {_SIG_KEY: _SECRET_SIG, "value": rpc.UNKNOWN}
-    if sig == rpc._special_output_value_sig and value.get("secret"):
+        return {_SIG_KEY: _SECRET_SIG, "value": sdk_internals.UNKNOWN}
+    if sig == sdk_internals.OUTPUT_VALUE_SIG and value.get("secret"):
         return {k: v for k, v in value.items() if k != "value"}
     return {k: hide_secret_values(v) for k, v in value.items()}
 
@@ -191,9 +189,10 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
 
     @staticmethod
     def _run_transform(callback: Any, request: Any, props: Any, opts: Any) -> tuple[Any, Any]:
-        servicer = next((s for s in _CallbackServicer._servicers if s._target == callback.target), None)
-        if servicer is None or callback.token not in servicer._callbacks:
-            raise RuntimeError(f"transform callback {callback.token} is not registered")
+        try:
+            handler, loop = sdk_internals.transform_handler(callback.target, callback.token)
+        except LookupError as exc:
+            raise RuntimeError(str(exc)) from None
         transform_request = resource_pb2.TransformRequest(
             type=request.type,
             name=request.name,
@@ -203,9 +202,8 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
             options=opts,
         )
         # The engine calls the program back over gRPC; the servicer's handler runs on the program's event loop.
-        handler: Any = servicer._callbacks[callback.token]
         future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(
-            handler(transform_request.SerializeToString()), servicer._loop
+            handler(transform_request.SerializeToString()), loop  # type: ignore[arg-type]
         )
         response = future.result()
         if response.HasField("properties"):

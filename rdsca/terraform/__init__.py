@@ -7,6 +7,6 @@ points; ``rdsca.terraform.check`` judges what they return.
 
 from __future__ import annotations
 
-from rdsca.terraform.model import ConfigError, Resource, Unknown
+from rdsca.terraform.model import ConfigError, Resource
 
-__all__ = ["ConfigError", "Resource", "Unknown"]
+__all__ = ["ConfigError", "Resource"]

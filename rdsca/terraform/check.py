@@ -12,8 +12,6 @@ from rdsca.terraform.model import ConfigError
 from rdsca.terraform.plan import load_plan
 from rdsca.terraform.report import TerraformReport
 
-KINDS = ("pulumi", "terraform", "plan")
-
 
 def detect_kind(path: Path) -> str:
     """``plan`` for a file, ``pulumi`` for a directory with Pulumi.yaml, ``terraform`` for one with ``*.tf`` or

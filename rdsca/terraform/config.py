@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rdsca.resources import Unknown
 from rdsca.terraform import expr, hcl, jsonpos, tfjson
-from rdsca.terraform.model import Attribute, Block, ConfigError, Origin, SourceFile, Unknown
+from rdsca.terraform.model import Attribute, Block, ConfigError, Origin, SourceFile
 
 #: Arguments every resource takes that are not attributes of the resource.
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle"})

@@ -9,40 +9,13 @@ Source: HCL native syntax specification (hashicorp/hcl ``hclsyntax/spec.md``) fo
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rdsca.resources import Unknown
 from rdsca.terraform import functions, jsonpos
-from rdsca.terraform.model import Unknown
-
-_ESCAPES = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))|\$\$\{|%%\{", re.S)
-_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
-
-
-def unescape(text: str) -> str:
-    """A quoted string's text with HCL's escapes applied (``\\n``, ``\\uNNNN``, ``$${`` for a literal ``${``)."""
-    if "\\" not in text and "$${" not in text and "%%{" not in text:
-        return text
-
-    def one(match: re.Match[str]) -> str:
-        whole = match.group(0)
-        if whole == "$${":
-            return "${"
-        if whole == "%%{":
-            return "%{"
-        code = match.group(1) or match.group(2)
-        if code:
-            return chr(int(code, 16))
-        return _SIMPLE.get(match.group(3), whole)
-
-    return _ESCAPES.sub(one, text)
-
-
-class EvalError(Exception):
-    """An expression Terraform itself would reject (wrong type, missing key): the value is unknown, with this
-    reason."""
+from rdsca.terraform.values import EvalError, to_string, type_name, unescape
 
 
 @dataclass
@@ -51,7 +24,7 @@ class Scope:
 
     variables: Mapping[str, Any] = field(default_factory=dict)
     #: ``local.NAME`` -> value (evaluated lazily by the caller's resolver).
-    local: Callable[[str], Any] = lambda name: Unknown(f"local.{name} is not declared")
+    local: Callable[[str], Any] = lambda name: Unknown(reason=f"local.{name} is not declared")
     #: ``TYPE.NAME`` (managed) or ``data.TYPE.NAME`` references -> value after the given postfix steps.
     resource: Callable[[str, str, list[Any]], Any] | None = None
     module_output: Callable[[str, list[Any]], Any] | None = None
@@ -81,9 +54,9 @@ def evaluate(node: Any, scope: Scope) -> Any:
             return _json(node, scope)
         return _expression(node, scope)
     except EvalError as exc:
-        return Unknown(str(exc))
+        return Unknown(reason=str(exc))
     except RecursionError:
-        return Unknown("expression nested too deeply to evaluate")
+        return Unknown(reason="expression nested too deeply to evaluate")
 
 
 def _json(node: jsonpos.JNode, scope: Scope) -> Any:
@@ -151,7 +124,7 @@ def _reference(root: str, steps: list[Any], scope: Scope) -> tuple[Any, list[Any
         if name is None:
             raise EvalError("var must be followed by a variable name")
         if name not in scope.variables:
-            return Unknown(f"var.{name} is not declared"), steps[1:]
+            return Unknown(reason=f"var.{name} is not declared"), steps[1:]
         return scope.variables[name], steps[1:]
     if root == "local":
         if name is None:
@@ -171,15 +144,15 @@ def _reference(root: str, steps: list[Any], scope: Scope) -> tuple[Any, list[Any
         return "default", steps[1:]
     if root == "module" and name is not None:
         if scope.module_output is None:
-            return Unknown(f"module.{name} outputs are not read here"), []
+            return Unknown(reason=f"module.{name} outputs are not read here"), []
         return scope.module_output(name, steps[1:]), []
     if root == "data":
         if scope.resource is None or name is None or len(steps) < 2 or _attr_name(steps[1]) is None:
-            return Unknown("data sources are read by Terraform at plan time"), []
+            return Unknown(reason="data sources are read by Terraform at plan time"), []
         return scope.resource(f"data.{name}", _attr_name(steps[1]) or "", steps[2:]), []
     if name is not None and scope.resource is not None:
         return scope.resource(root, name, steps[1:]), []
-    return Unknown(f"{root} cannot be resolved statically"), []
+    return Unknown(reason=f"{root} cannot be resolved statically"), []
 
 
 def postfix(value: Any, steps: list[Any], scope: Scope) -> Any:
@@ -249,35 +222,6 @@ def _splat(value: Any, step: Any, rest: list[Any], scope: Scope) -> Any:
     per_item, after = (own + rest, []) if inner.type == "full_splat" else (own, rest)
     result = [postfix(item, per_item, scope) for item in items]
     return postfix(result, after, scope)
-
-
-def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a bool"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def to_string(value: Any) -> str:
-    """Terraform's conversion of a primitive to string (numbers without a trailing .0, bools lower case)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (int, float)):
-        return repr(value)
-    raise EvalError(f"cannot use {type_name(value)} as a string")
 
 
 # -- literals, collections, templates ------------------------------------------------------------------------------

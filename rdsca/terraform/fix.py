@@ -15,13 +15,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdsca import catalog
+from rdsca.resources import TERRAFORM_TYPES, DatabaseView
+from rdsca.rules import (
+    Rule,
+    rds_ca_allowed_list,
+    rds_ca_engine_support,
+    rds_ca_expiring,
+    rds_ca_retired,
+    rds_ca_unset,
+)
+from rdsca.terraform import judge
 from rdsca.terraform.model import Block, ConfigError, Resource, SourceFile, Span
 from rdsca.terraform.report import TerraformReport
-from rdsca.terraform.types import TYPES
 
-#: The policies whose findings ``--fix`` acts on: those with a remediation (the pack's --remediate set).
-FIXING = ("rds-ca-retired", "rds-ca-engine-support", "rds-ca-allowed-list", "rds-ca-expiring", "rds-ca-unset")
+#: The rules whose findings ``--fix`` acts on, in the order their fixes are tried: those whose remediation moves the
+#: CA (rds-ca-apply-immediately's only keeps the current one, and --fix adds apply_immediately only with a new CA).
+FIXING: tuple[Rule, ...] = tuple(
+    module.RULE
+    for module in (rds_ca_retired, rds_ca_engine_support, rds_ca_allowed_list, rds_ca_expiring, rds_ca_unset)
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +67,9 @@ class Plan:
         return None
 
 
-def _policy_config(report_config: dict[str, Any], options: FixOptions) -> dict[str, Any]:
-    config = dict(report_config)
+def _rule_config(config: dict[str, Any], options: FixOptions) -> dict[str, Any]:
+    """A rule's config with ``--ca`` and ``--fallback-ca`` in place of its ``targetCa`` and ``fallbackCa``."""
+    config = dict(config)
     if options.target_ca is not None:
         config["targetCa"] = options.target_ca
     if options.fallback_ca is not None:
@@ -124,28 +137,37 @@ def _after(block: Block, anchor_name: str, name: str, value: str) -> Edit:
     return Edit(file, at, at, f"\n{_indent(block)}{padded} = {value}", "")
 
 
-def plan_fixes(report: TerraformReport, config: dict[str, tuple[str, dict[str, Any]]], options: FixOptions) -> Plan:
-    """The edits that put every flagged resource on a current CA, and the fixes to make by hand."""
-    from rdsca.policies import MODULES
+@dataclass(frozen=True)
+class Target:
+    """What a flagged resource is moved to: the CA from the first fixing rule that names one, and whether that
+    rule's config wants ``apply_immediately = true`` with it."""
 
-    modules = {m.policy.name: m for m in MODULES}
+    ca_id: str | None
+    apply_immediately: bool
+
+
+def _target(subject: DatabaseView, rules: list[Rule], config: judge.Settings, options: FixOptions) -> Target:
+    for rule in rules:
+        rule_config = _rule_config(config[rule.name][1], options)
+        ca_id = rule.fix(subject, rule_config) if rule.fix else None
+        if ca_id:
+            return Target(ca_id, options.apply_immediately and rule_config.get("applyImmediately") is not False)
+    return Target(None, False)
+
+
+def plan_fixes(report: TerraformReport, config: judge.Settings, options: FixOptions) -> Plan:
+    """The edits that put every flagged resource on a current CA, and the fixes to make by hand."""
     plan = Plan()
-    flagged: dict[str, list[str]] = {}
+    flagged: dict[str, list[Rule]] = {}
     for d in report.outcome.diagnostics:
-        if d["policy"] in FIXING and config[d["policy"]][0] != "disabled":
-            flagged.setdefault(d["address"], []).append(d["policy"])
-    rows = {db.resource.address: db for db in report.outcome.databases}
+        rule = next((r for r in FIXING if r.name == d["policy"]), None)
+        if rule is not None and config[rule.name][0] != "disabled":
+            flagged.setdefault(d["address"], []).append(rule)
     for resource in report.resources:
-        policies = flagged.get(resource.address)
-        if not policies or resource.address not in rows:
-            continue
-        sub = rows[resource.address].subject
-        ca_id = None
-        for name in policies:
-            ca_id = modules[name].fix(sub, _policy_config(config[name][1], options))
-            if ca_id:
-                break
-        _plan_resource(plan, resource, sub, ca_id, config, options)
+        rules = flagged.get(resource.address)
+        subject = judge.view(resource) if rules and resource.block is not None else None
+        if rules and subject is not None:
+            _plan_resource(plan, resource, subject, _target(subject, rules, config, options))
     return plan
 
 
@@ -153,66 +175,64 @@ def _by_hand(plan: Plan, resource: Resource, message: str) -> None:
     plan.fixes.append({"address": resource.address, "action": "by-hand", "message": f"fix by hand: {message}"})
 
 
-def _blocker(resource: Resource, sub: Any, ca_id: str | None) -> str | None:
+def _blocker(resource: Resource, subject: DatabaseView, ca_id: str | None) -> str | None:
     """Why the resource's CA cannot be written at all, if so."""
     block = resource.block
     assert block is not None
     if ca_id is None:
-        return (
-            f"no current CA is known to work for {sub.engine or 'this engine'}: choose one its engine version supports"
-        )
+        engine = subject.engine or "this engine"
+        return f"no current CA is known to work for {engine}: choose one its engine version supports"
     if not resource.editable:
         return (
             f"it is declared in an installed module ({block.span.where()}), which rdsca never edits: "
             "set the CA through the module's inputs or upstream"
         )
-    kind = TYPES[resource.type]
-    origin = resource.origins.get(kind.ca_attribute)
-    if kind.ca_attribute not in block.attributes:
+    name = subject.ca_property
+    origin = resource.origins.get(name)
+    if name not in block.attributes:
         return None
+    wanted = f"set it to {json.dumps(ca_id)}"
     if origin is None or origin.span is None:
-        return f"{kind.ca_attribute}: {origin.by_hand if origin else 'not a literal'}; set it to {ca_id!r}"
+        return f"{name}: {origin.by_hand if origin else 'not a literal'}; {wanted}"
     if not origin.span.file.editable:
-        return f"{kind.ca_attribute} comes from {origin.span.where()}, a file rdsca does not edit; set it to {ca_id!r}"
+        return f"{name} comes from {origin.span.where()}, a file rdsca does not edit; {wanted}"
     return None
 
 
-def _plan_resource(
-    plan: Plan, resource: Resource, sub: Any, ca_id: str | None, config: Any, options: FixOptions
-) -> None:
-    kind, block = TYPES[resource.type], resource.block
-    if block is None:
-        return
-    reason = _blocker(resource, sub, ca_id)
-    if reason is not None or ca_id is None:
+def _ca_edit(resource: Resource, block: Block, name: str, ca_id: str, apply: str | None) -> Edit:
+    """The CA literal replaced where it lives, or the attribute added (with ``apply`` when not None)."""
+    if name in block.attributes:
+        span = resource.origins[name].span
+        assert span is not None
+        return Edit(span.file, span.start, span.end, _quoted(span.file, ca_id), resource.address)
+    pairs = [(name, _quoted(block.file, ca_id))] + ([(apply, "true")] if apply else [])
+    return dataclasses.replace(_append(block, pairs), address=resource.address)
+
+
+def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target: Target) -> None:
+    block, name = resource.block, subject.ca_property
+    assert block is not None
+    reason = _blocker(resource, subject, target.ca_id)
+    if reason is not None or target.ca_id is None:
         _by_hand(plan, resource, reason or "no CA to write")
         return
-    apply_wanted = options.apply_immediately and config.get("rds-ca-retired", ("", {}))[1].get("applyImmediately", True)
-    add_apply = bool(kind.apply_attribute and apply_wanted and kind.apply_attribute not in block.attributes)
-    apply_in_insert = False
-    if kind.ca_attribute not in block.attributes:
-        pairs = [(kind.ca_attribute, _quoted(block.file, ca_id))]
-        if add_apply and kind.apply_attribute:
-            pairs.append((kind.apply_attribute, "true"))
-            add_apply, apply_in_insert = False, True
-        edit = _append(block, pairs)
-    else:
-        span = resource.origins[kind.ca_attribute].span
-        assert span is not None
-        edit = Edit(span.file, span.start, span.end, _quoted(span.file, ca_id), "")
-    edit = dataclasses.replace(edit, address=resource.address)
+    # The component's rule: apply_immediately is added only with a new CA, and an explicit value is kept.
+    apply_name = TERRAFORM_TYPES[resource.type].fields.apply_immediately
+    if not (subject.type.database and target.apply_immediately) or apply_name in block.attributes:
+        apply_name = None
+    edit = _ca_edit(resource, block, name, target.ca_id, apply_name if name not in block.attributes else None)
     where = Span(edit.file, edit.start, edit.end).where()
     conflict = plan.add(edit)
     if conflict:
-        _by_hand(plan, resource, f"{kind.ca_attribute} comes from {where}, which {conflict} needs set to another CA")
+        _by_hand(plan, resource, f"{name} comes from {where}, which {conflict} needs set to another CA")
         return
-    fix = {"address": resource.address, "action": "ca", "message": f"{kind.ca_attribute} = {ca_id!r} ({where})"}
-    plan.fixes.append(fix)
-    if kind.apply_attribute and (add_apply or apply_in_insert):
-        if add_apply:
-            after = _after(block, kind.ca_attribute, kind.apply_attribute, "true")
-            plan.add(dataclasses.replace(after, address=resource.address))
-        plan.fixes.append({"address": resource.address, "action": "apply", "message": f"{kind.apply_attribute} = true"})
+    plan.fixes.append(
+        {"address": resource.address, "action": "ca", "message": f"{name} = {json.dumps(target.ca_id)} ({where})"}
+    )
+    if apply_name:
+        if name in block.attributes:
+            plan.add(dataclasses.replace(_after(block, name, apply_name, "true"), address=resource.address))
+        plan.fixes.append({"address": resource.address, "action": "apply", "message": f"{apply_name} = true"})
 
 
 def apply_edits(plan: Plan) -> dict[SourceFile, bytes]:
@@ -270,28 +290,17 @@ def fix_report(
     write: bool,
     assignments: list[tuple[str, str]] | None = None,
     config_file: Path | None = None,
-) -> TerraformReport:
-    """Plan the fixes; with ``write`` make them and return the re-check, else print the diff and return the report
-    with the planned fixes."""
-    import click
-
-    from rdsca.terraform import judge
+) -> tuple[TerraformReport, str]:
+    """Plan the fixes: the report with the planned fixes and the unified diff; with ``write``, the files are written
+    and the report is the re-check after the fix. The target CAs are checked by the caller
+    (``catalog.require_target``). Raises ``ConfigError``."""
     from rdsca.terraform.check import check
 
-    for ca_id in (options.target_ca, options.fallback_ca):
-        if ca_id is not None:
-            try:
-                catalog.require_target(ca_id)
-            except catalog.CatalogError as exc:
-                raise click.UsageError(str(exc)) from None
-    config = judge.settings(config_file)
-    plan = plan_fixes(report, config, options)
+    plan = plan_fixes(report, judge.settings(config_file), options)
     changes = apply_edits(plan)
-    if not write:
-        click.echo(unified_diff(changes, report.path), nl=False)
-        report.fixes = plan.fixes
-        return report
-    write_files(changes)
-    after = check(report.path, report.kind, assignments, config_file)
-    after.fixes = plan.fixes
-    return after
+    diff = unified_diff(changes, report.path)
+    if write:
+        write_files(changes)
+        report = check(report.path, report.kind, assignments, config_file)
+    report.fixes = plan.fixes
+    return report, diff

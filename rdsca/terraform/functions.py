@@ -9,18 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rdsca.terraform.model import Unknown
+from rdsca.resources import Unknown
+from rdsca.terraform.values import EvalError, to_string
 
 
 def _error(message: str) -> Exception:
-    from rdsca.terraform.expr import EvalError
-
     return EvalError(message)
 
 
 def _str(value: Any) -> str:
-    from rdsca.terraform.expr import to_string
-
     return to_string(value)
 
 
@@ -166,7 +163,7 @@ def _contains_unknown(value: Any) -> Unknown | None:
 def call(name: str, args: list[Any]) -> Any:
     function = FUNCTIONS.get(name)
     if function is None:
-        return Unknown(f"function {name}() is not evaluated statically")
+        return Unknown(reason=f"function {name}() is not evaluated statically")
     for arg in args:
         unknown = _contains_unknown(arg)
         if unknown is not None:
@@ -181,8 +178,6 @@ def call(name: str, args: list[Any]) -> Any:
 
 def try_or_can(name: str, thunks: list[Callable[[], Any]]) -> Any:
     """``try(a, b, ...)``: the first argument that evaluates without error; ``can(x)``: whether ``x`` does."""
-    from rdsca.terraform.expr import EvalError
-
     for thunk in thunks:
         try:
             value = thunk()

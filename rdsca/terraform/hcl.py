@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rdsca.terraform.model import Attribute, Block, ConfigError, SourceFile, Span
+from rdsca.terraform.values import unescape
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,8 +80,6 @@ def parse_source(source: SourceFile) -> Block:
 def _label(node: Any, source: SourceFile) -> str:
     if node.type == "identifier":
         return node.text.decode()
-    from rdsca.terraform.expr import unescape
-
     return unescape(source.data[node.start_byte + 1 : node.end_byte - 1].decode())
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from rdsca.resources import TERRAFORM_CLUSTER_FIELDS, TERRAFORM_TYPES, ResourceType, Unknown
 from rdsca.terraform import expr, jsonpos
 from rdsca.terraform.config import (
     META_ARGUMENTS,
@@ -17,11 +18,17 @@ from rdsca.terraform.config import (
     is_local_source,
     raw_text,
 )
-from rdsca.terraform.model import Attribute, Block, Origin, Resource, Span, Unknown
-from rdsca.terraform.types import TYPES
+from rdsca.terraform.model import Attribute, Block, Origin, Resource, Span
 
-if TYPE_CHECKING:
-    from rdsca.terraform.loader import Loader
+
+class ModuleLoader(Protocol):
+    """What an instance asks of the loader that walks the configuration (``rdsca.terraform.loader.Loader``)."""
+
+    root: Path
+
+    def warn(self, message: str) -> None: ...
+
+    def child_instances(self, parent: Instance, name: str) -> list[tuple[Any, Instance]] | None: ...
 
 _CLUSTER_REFERENCE = re.compile(r"^([a-z0-9_]+)\.([A-Za-z0-9_-]+)(\[[^\]]+\])?\.(id|cluster_identifier)$")
 _MAX_DEPTH = 40
@@ -30,7 +37,7 @@ _MAX_DEPTH = 40
 class Instance:
     def __init__(
         self,
-        loader: Loader,
+        loader: ModuleLoader,
         source: ModuleSource,
         address: str,
         manifest_key: str,
@@ -65,7 +72,9 @@ class Instance:
         attribute = block.attributes.get("default")
         if attribute is None:
             where = "as an argument of the module block" if self.address else "by -var, a tfvars file or TF_VAR_" + name
-            return VariableValue(Unknown(f"var.{name} has no default and is not set {where}"), Origin(None, None))
+            return VariableValue(
+                Unknown(reason=f"var.{name} has no default and is not set {where}"), Origin(None, None)
+            )
         return VariableValue(expr.evaluate(attribute.expr, expr.Scope()), self.origin(attribute))
 
     def _local(self, name: str) -> Any:
@@ -73,30 +82,30 @@ class Instance:
             return self._locals[name]
         attribute = self.source.locals.get(name)
         if attribute is None:
-            return Unknown(f"local.{name} is not declared")
-        self._locals[name] = Unknown(f"local.{name} refers to itself")
+            return Unknown(reason=f"local.{name} is not declared")
+        self._locals[name] = Unknown(reason=f"local.{name} refers to itself")
         value = expr.evaluate(attribute.expr, self.scope)
         self._locals[name] = value
         return value
 
     def _resource(self, type_name: str, name: str, steps: list[Any]) -> Any:
         if type_name.startswith("data."):
-            return Unknown(f"{type_name}.{name} is a data source, read by Terraform during plan")
+            return Unknown(reason=f"{type_name}.{name} is a data source, read by Terraform during plan")
         block = self.source.resources.get((type_name, name))
         if block is None:
-            return Unknown(f"{type_name}.{name} is not declared in this module")
+            return Unknown(reason=f"{type_name}.{name} is not declared in this module")
         key = None
         if "count" in block.attributes or "for_each" in block.attributes:
             if not steps or steps[0].type != "index":
-                return Unknown(f"{type_name}.{name} has several instances, known during plan")
+                return Unknown(reason=f"{type_name}.{name} has several instances, known during plan")
             key = expr.evaluate(_index_expression(steps[0]), self.scope)
             steps = steps[1:]
         attr = steps[0].children[-1].text.decode() if steps and steps[0].type == "get_attr" else None
         if attr is None:
-            return Unknown(f"{type_name}.{name} as a whole is known after apply")
+            return Unknown(reason=f"{type_name}.{name} as a whole is known after apply")
         attribute = block.attributes.get(attr)
         if attribute is None or self._depth > _MAX_DEPTH:
-            return Unknown(f"{type_name}.{name}.{attr} is known after apply")
+            return Unknown(reason=f"{type_name}.{name}.{attr} is known after apply")
         scope = self._instance_scope(block, key)
         if isinstance(scope, Unknown):
             return scope
@@ -113,7 +122,7 @@ class Instance:
         for instance_key_value, count_index, each in self.expand(block):
             if key is None or instance_key_value == key or (count_index is not None and count_index == key):
                 return self._scope_for(count_index, each)
-        return Unknown(f"no instance {key!r} of {block.labels[0]}.{block.labels[1]}")
+        return Unknown(reason=f"no instance {key!r} of {block.labels[0]}.{block.labels[1]}")
 
     def _scope_for(self, count_index: Any, each: Any) -> expr.Scope:
         scope = expr.Scope(
@@ -124,23 +133,23 @@ class Instance:
     def _module_output(self, name: str, steps: list[Any]) -> Any:
         children = self.children(name)
         if children is None:
-            return Unknown(f"module.{name} is not read (not checked)")
+            return Unknown(reason=f"module.{name} is not read (not checked)")
         call = self.source.module_calls.get(name)
         if call is not None and ("count" in call.attributes or "for_each" in call.attributes):
             if not steps or steps[0].type != "index":
-                return Unknown(f"module.{name} has several instances")
+                return Unknown(reason=f"module.{name} has several instances")
             key = expr.evaluate(_index_expression(steps[0]), self.scope)
             steps = steps[1:]
             matches = [child for k, child in children if k == key]
         else:
             matches = [child for _k, child in children]
         if not matches or not steps or steps[0].type != "get_attr":
-            return Unknown(f"module.{name} output is not known statically")
+            return Unknown(reason=f"module.{name} output is not known statically")
         child = matches[0]
         output = steps[0].children[-1].text.decode()
         attribute = child.source.outputs.get(output)
         if attribute is None or self._depth > _MAX_DEPTH:
-            return Unknown(f"module.{name}.{output} is not declared")
+            return Unknown(reason=f"module.{name}.{output} is not declared")
         self._depth += 1
         try:
             value = expr.evaluate(attribute.expr, child.scope)
@@ -214,7 +223,7 @@ class Instance:
                 f"{count.span.where()}: count of {self.address}{what} is not known statically ({reason}): "
                 "checked once, with count.index unknown"
             )
-            unknown = Unknown(f"count.index of {what}: {reason}")
+            unknown = Unknown(reason=f"count.index of {what}: {reason}")
             return [(unknown, unknown, None)]
         if for_each is not None:
             value = expr.evaluate(for_each.expr, self.scope)
@@ -227,7 +236,7 @@ class Instance:
                 f"{for_each.span.where()}: for_each of {self.address}{what} is not known statically ({reason}): "
                 "checked once, with each.key and each.value unknown"
             )
-            unknown = Unknown(f"each of {what}: {reason}")
+            unknown = Unknown(reason=f"each of {what}: {reason}")
             return [(unknown, None, (unknown, unknown))]
         return [(None, None, None)]
 
@@ -238,8 +247,8 @@ class Instance:
 
     def resources(self) -> Iterator[Resource]:
         for (type_name, name), block in self.source.resources.items():
-            kind = TYPES.get(type_name)
-            if kind is None:
+            rtype = TERRAFORM_TYPES.get(type_name)
+            if rtype is None:
                 continue
             for key, count_index, each in self.expand(block):
                 scope = self._scope_for(count_index, each)
@@ -249,9 +258,9 @@ class Instance:
                     if attr not in META_ARGUMENTS
                 }
                 origins = {}
-                ca = block.attributes.get(kind.ca_attribute)
+                ca = block.attributes.get(rtype.fields.ca)
                 if ca is not None:
-                    origins[kind.ca_attribute] = self.origin(ca)
+                    origins[rtype.fields.ca] = self.origin(ca)
                 provider_name = type_name.split("_", 1)[0]
                 yield Resource(
                     address=f"{self.address}{type_name}.{name}{instance_key(key)}",
@@ -260,35 +269,34 @@ class Instance:
                     values=values,
                     block=block,
                     region=self.region(block, scope, provider_name),
-                    cluster_engine_version=self._cluster_version(
-                        block, kind.cluster_attribute, kind.cluster_types, values, scope
-                    ),
+                    cluster_engine_version=self._cluster_version(block, rtype, values, scope),
                     origins=origins,
                     editable=block.file.editable,
                 )
 
-    def _cluster_version(
-        self, block: Block, attribute: str | None, types: tuple[str, ...], values: dict[str, Any], scope: expr.Scope
-    ) -> Any:
-        """The engine version of the cluster an instance belongs to (DocumentDB instances carry none)."""
-        if attribute is None or attribute not in block.attributes:
+    def _cluster_version(self, block: Block, rtype: ResourceType, values: dict[str, Any], scope: expr.Scope) -> Any:
+        """The engine version of the cluster an instance belongs to (DocumentDB instances carry none): through a
+        reference to the cluster resource, else the cluster in this module with that identifier."""
+        attribute, cluster_type = rtype.fields.cluster, rtype.cluster_type
+        if attribute is None or cluster_type is None or attribute not in block.attributes:
             return None
+        identifier_name, version_name = TERRAFORM_CLUSTER_FIELDS.identifier, TERRAFORM_CLUSTER_FIELDS.engine_version
         match = _CLUSTER_REFERENCE.match(raw_text(block.attributes[attribute]))
-        if match and match.group(1) in types:
+        if match and match.group(1) == cluster_type:
             from rdsca.terraform.hcl import parse_expression
 
-            text = f"{match.group(1)}.{match.group(2)}{match.group(3) or ''}.engine_version"
+            text = f"{match.group(1)}.{match.group(2)}{match.group(3) or ''}.{version_name}"
             return expr.evaluate(parse_expression(text, "cluster reference"), scope)
         identifier = values.get(attribute)
-        if isinstance(identifier, str):
-            for (type_name, _name), cluster in self.source.resources.items():
-                if (
-                    type_name in types
-                    and "cluster_identifier" in cluster.attributes
-                    and "count" not in cluster.attributes
-                ) and expr.evaluate(cluster.attributes["cluster_identifier"].expr, self.scope) == identifier:
-                    version = cluster.attributes.get("engine_version")
-                    return expr.evaluate(version.expr, self.scope) if version else None
+        if not isinstance(identifier, str) or identifier_name is None or version_name is None:
+            return None
+        for (type_name, _name), cluster in self.source.resources.items():
+            named = cluster.attributes.get(identifier_name)
+            if type_name != cluster_type or named is None or "count" in cluster.attributes:
+                continue
+            if expr.evaluate(named.expr, self.scope) == identifier:
+                version = cluster.attributes.get(version_name)
+                return expr.evaluate(version.expr, self.scope) if version else None
         return None
 
 

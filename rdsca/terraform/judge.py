@@ -1,24 +1,34 @@
-"""The policy pack's judgements over Terraform resources, in process: each resource becomes the properties the pack's
-policies read, and every policy module judges it with the same config keys, defaults and levels as the pack.
+"""rdsca's rules over Terraform resources, in process: each resource becomes one database view
+(``rdsca.resources.database_view``) and every rule in ``rdsca.rules`` judges it with the same config keys, defaults
+and levels as the policy pack (``--policy-pack-config`` read as for the pack).
 
-Thin on purpose: the judgements are the pack's own functions (``rdsca.policies.*.judge``); this module only maps
-Terraform attribute names to the properties they read and collects the messages.
+Only translation happens here: Terraform values in, the rules' messages (in Terraform's own words) out.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rdsca import catalog
-from rdsca.resources import ACCOUNT_DEFAULT_PROPERTY, ACCOUNT_DEFAULT_TOKEN, DATABASE_TYPES, RDS_CLUSTER
-from rdsca.terraform.model import ConfigError, Resource, Unknown
-from rdsca.terraform.types import ACCOUNT_DEFAULT, TYPES, TerraformType
+from rdsca.resources import (
+    MISSING,
+    NULL,
+    TERRAFORM_TYPES,
+    DatabaseView,
+    Kind,
+    Unknown,
+    database_view,
+    known_text,
+    read_plain,
+)
+from rdsca.rules import RESOURCE_RULES, RULES, STACK_RULES, Rule, UnknownValue, with_defaults
+from rdsca.terraform.model import ConfigError, Resource
 
-UNKNOWN_TEXT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi_policy's UNKNOWN_STRING_VALUE
+#: Per rule name: its enforcement level and its config (the schema's defaults overlaid with what was configured).
+Settings = Mapping[str, tuple[str, dict[str, Any]]]
 
 
 @dataclass
@@ -26,77 +36,46 @@ class Database:
     """One row of the report: a judged database (or account default) and its CA verdict."""
 
     resource: Resource
-    kind: str
-    engine: str | None
-    engine_version: str | None
-    region: str | None
-    ca: Any
-    apply_immediately: Any
-    restart: str
+    view: DatabaseView
+    #: None while the CA is not known (computed during plan or apply).
     verdict: catalog.Verdict | None
-    #: What the pack's policies judged (their ``Subject``), for ``--fix``.
-    subject: Any = None
+    restart: str
 
 
 @dataclass
 class Outcome:
     databases: list[Database] = field(default_factory=list)
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
-    policies: list[dict[str, Any]] = field(default_factory=list)
+    #: Every rule with its level: the ``policies`` of the report and the rules of SARIF.
+    rules: list[tuple[Rule, str]] = field(default_factory=list)
 
     @property
     def blocked(self) -> bool:
         return any(d["level"] in ("mandatory", "remediate") for d in self.diagnostics)
 
 
-@dataclass(frozen=True)
-class _Args:
-    """What a policy's ``subject()`` reads from resource or stack-resource arguments."""
-
-    resource_type: str
-    name: str
-    props: Mapping[str, Any]
-    urn: str = ""
-    provider: Any = None
+def read(props: Mapping[str, Any], name: str) -> Any:
+    """One attribute's value: in Terraform an argument set to null is the same as an argument left out."""
+    value = read_plain(props, name)
+    return MISSING if value is NULL else value
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _wire(value: Any) -> Any:
-    return UNKNOWN_TEXT if isinstance(value, Unknown) else value
-
-
-def properties(resource: Resource, kind: TerraformType, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The resource's values under the property names the pack's policies read (a Terraform null is unset)."""
-    props: dict[str, Any] = {}
-    if kind is ACCOUNT_DEFAULT:
-        if values.get(kind.ca_attribute) is not None:
-            props[ACCOUNT_DEFAULT_PROPERTY] = _wire(values[kind.ca_attribute])
-        return props
-    db_type = DATABASE_TYPES[kind.pulumi_token]
-    pairs = [(kind.ca_attribute, db_type.ca_property), ("engine", db_type.engine_property)]
-    pairs += [("engine_version", db_type.version_property), (kind.identifier_attribute, db_type.identifier_property)]
-    if kind.apply_attribute:
-        pairs.append((kind.apply_attribute, db_type.apply_immediately))
-    for attribute, prop in pairs:
-        if prop and values.get(attribute) is not None:
-            props[prop] = _wire(values[attribute])
-    version = values.get("engine_version")
-    if version is None and resource.cluster_engine_version is not None:
-        props["engineVersion"] = _wire(resource.cluster_engine_version)
-    if resource.region is not None:
-        props["region"] = _wire(resource.region)
-    return props
+def view(resource: Resource, values: Mapping[str, Any] | None = None) -> DatabaseView | None:
+    """The database view of a resource (of ``values`` instead of its own, e.g. its planned state)."""
+    return database_view(
+        TERRAFORM_TYPES[resource.type],
+        resource.values if values is None else values,
+        resource.address,
+        region=known_text(resource.region),
+        engine_version=known_text(resource.cluster_engine_version),
+        read=read,
+    )
 
 
 def settings(config_file: Path | None) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Per policy: its level and config, from the schema defaults and ``--policy-pack-config`` as the CLI merges
-    them (an ``all`` level first, then each policy's), validated against each policy's schema."""
+    """Per rule: its level and config, from the defaults and ``--policy-pack-config`` as the Pulumi CLI merges them
+    (an ``all`` level first, then each policy's), validated against each rule's schema. Raises ``ConfigError``."""
     import jsonschema
-
-    from rdsca.policies import MODULES
 
     given: dict[str, Any] = {}
     if config_file is not None:
@@ -108,125 +87,75 @@ def settings(config_file: Path | None) -> dict[str, tuple[str, dict[str, Any]]]:
             raise ConfigError(str(exc)) from None
     result: dict[str, tuple[str, dict[str, Any]]] = {}
     errors: list[str] = []
-    for module in MODULES:
-        policy = module.policy
-        schema = getattr(module, "CONFIG", {}) or {}
-        level = str(policy.enforcement_level.value)
-        config = {k: v["default"] for k, v in schema.items() if "default" in v}
-        for layer in (given.get("all"), given.get(policy.name)):
+    for rule in RULES:
+        level = rule.level
+        for layer in (given.get("all"), given.get(rule.name)):
             if layer is not None and layer.level:
                 level = layer.level
-        own = given.get(policy.name)
-        if own is not None and own.properties:
-            config.update(own.properties)
-        validator = jsonschema.Draft7Validator({"type": "object", "properties": schema})
+        own = given.get(rule.name)
+        config = with_defaults(own.properties if own is not None else None, rule.config)
+        validator = jsonschema.Draft7Validator({"type": "object", "properties": dict(rule.config)})
         for error in sorted(validator.iter_errors(config), key=str):
             where = ".".join(str(p) for p in error.absolute_path)
-            errors.append(f"{policy.name}: {where + ': ' if where else ''}{error.message}")
-        result[policy.name] = (level, config)
+            errors.append(f"{rule.name}: {where + ': ' if where else ''}{error.message}")
+        result[rule.name] = (level, config)
     if errors:
         raise ConfigError(f"{config_file}: invalid policy config: " + "; ".join(errors))
     return result
 
 
-def _policy_info(module: Any, level: str) -> dict[str, Any]:
-    policy = module.policy
-    severity = getattr(policy, "severity", None)
+def _diagnostic(rule: Rule, level: str, address: str, message: str) -> dict[str, Any]:
     return {
-        "name": policy.name,
-        "description": policy.description,
+        "policy": rule.name,
         "level": level,
-        "severity": severity.value if severity is not None else None,
-        "remediation_steps": getattr(policy, "remediation_steps", None),
-        "url": getattr(policy, "url", None),
-    }
-
-
-def judge(resources: list[Resource], config: Mapping[str, tuple[str, dict[str, Any]]]) -> Outcome:
-    """Every policy over every resource (and the stack policy over the planned state), plus the report rows."""
-    from pulumi_policy.proxy import UnknownValueError
-
-    from rdsca.policies import MODULES, rds_ca_stack_state
-    from rdsca.policies._common import subject
-
-    outcome = Outcome(policies=[_policy_info(m, config[m.policy.name][0]) for m in MODULES])
-    stack: list[_Args] = []
-    for resource in resources:
-        kind = TYPES[resource.type]
-        args = _Args(kind.pulumi_token, resource.address, properties(resource, kind, resource.values))
-        sub = subject(args)
-        if sub is None:
-            continue  # an Aurora cluster: its CA lives on its instances
-        version = resource.cluster_engine_version
-        if sub.engine_version is None and isinstance(version, str) and version:
-            sub = dataclasses.replace(sub, engine_version=version)  # DocumentDB: the version lives on the cluster
-        outcome.databases.append(_row(resource, kind, sub))
-        for module in MODULES:
-            level, cfg = config[module.policy.name]
-            if module is rds_ca_stack_state or level == "disabled":
-                continue
-            try:
-                message = module.judge(sub, cfg)
-            except UnknownValueError:
-                continue  # needs a value known only during plan or apply: an unknown never blocks
-            if message:
-                outcome.diagnostics.append(_diagnostic(module.policy.name, level, resource, message, config))
-        if resource.state is not None:
-            stack.append(
-                _Args(kind.pulumi_token, resource.address, properties(resource, kind, resource.state), resource.address)
-            )
-    level, _cfg = config[rds_ca_stack_state.policy.name]
-    if stack and level != "disabled":
-        by_address = {r.address: r for r in resources}
-
-        def report(message: str, urn: str | None = None) -> None:
-            resource = by_address[urn or ""]
-            outcome.diagnostics.append(_diagnostic(rds_ca_stack_state.policy.name, level, resource, message, config))
-
-        rds_ca_stack_state.validate(_StackArgs(stack), report)  # type: ignore[arg-type]
-    return outcome
-
-
-@dataclass(frozen=True)
-class _StackArgs:
-    resources: list[_Args]
-
-
-def _diagnostic(policy: str, level: str, resource: Resource, message: str, config: Any) -> dict[str, Any]:
-    from rdsca.policies import MODULES
-
-    module = next(m for m in MODULES if m.policy.name == policy)
-    severity = getattr(module.policy, "severity", None)
-    return {
-        "policy": policy,
-        "level": level,
-        "address": resource.address,
+        "address": address,
         "message": message,
-        "severity": severity.value if severity is not None else None,
+        "severity": rule.severity,
         "pack": "rdsca",
     }
 
 
-def _row(resource: Resource, kind: TerraformType, sub: Any) -> Database:
-    from rdsca.policies._common import MISSING, NULL
-    from rdsca.policies._common import Unknown as PolicyUnknown
-
-    ca = sub.ca
-    verdict = None
-    if not isinstance(ca, PolicyUnknown):
-        verdict = sub.verdict()
-        ca = None if ca is MISSING or ca is NULL else ca
-    else:
-        ca = resource.values.get(kind.ca_attribute)
-    apply = sub.apply_immediately
-    apply = (
-        None
-        if apply is MISSING
-        else (resource.values.get(kind.apply_attribute or "") if isinstance(apply, PolicyUnknown) else apply)
-    )
-    name = "account default" if kind is ACCOUNT_DEFAULT else sub.db_type.kind if sub.db_type else kind.name
-    restart = catalog.restart_on_rotation(sub.engine, sub.engine_version).value if sub.db_type else None
-    return Database(resource, name, sub.engine, sub.engine_version, sub.region, ca, apply, restart or "", verdict, sub)
+def run_rule(rule: Rule, subject: DatabaseView, config: Mapping[str, Any]) -> str | None:
+    """The rule's message, or None. A value Terraform knows only during plan or apply never blocks: as in a Pulumi
+    preview, the judgement that needs it is skipped."""
+    if not rule.covers(subject):
+        return None
+    try:
+        return rule.judge(subject, config)
+    except UnknownValue:
+        return None
 
 
-__all__ = ["ACCOUNT_DEFAULT_TOKEN", "RDS_CLUSTER", "Database", "Outcome", "judge", "settings"]
+def _row(resource: Resource, subject: DatabaseView) -> Database:
+    verdict = None if isinstance(subject.ca, Unknown) else subject.verdict()
+    restart = catalog.restart_on_rotation(subject.engine, subject.engine_version).value if subject.type.database else ""
+    return Database(resource, subject, verdict, restart)
+
+
+def _judge_all(outcome: Outcome, rules: tuple[Rule, ...], subject: DatabaseView, config: Settings) -> None:
+    for rule in rules:
+        level, rule_config = config[rule.name]
+        message = run_rule(rule, subject, rule_config) if level != "disabled" else None
+        if message:
+            outcome.diagnostics.append(_diagnostic(rule, level, subject.name, message))
+
+
+def judge(resources: list[Resource], config: Settings) -> Outcome:
+    """Every resource rule over every resource's configured values, and the stack rules over its planned state."""
+    outcome = Outcome(rules=[(rule, config[rule.name][0]) for rule in RULES])
+    for resource in resources:
+        subject = view(resource)
+        if subject is None:
+            continue
+        if subject.kind is not Kind.AURORA_CLUSTER and not subject.undecided:
+            # Aurora clusters carry no CA, and a cluster whose engine is unknown cannot be told: no row (the rules
+            # still judge a CA set on one).
+            outcome.databases.append(_row(resource, subject))
+        _judge_all(outcome, RESOURCE_RULES, subject, config)
+        state = view(resource, resource.state) if resource.state is not None else None
+        if state is not None:
+            _judge_all(outcome, STACK_RULES, state, config)
+    return outcome
+
+
+__all__ = ["Database", "Outcome", "Settings", "judge", "read", "run_rule", "settings", "view"]

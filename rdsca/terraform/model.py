@@ -1,5 +1,5 @@
-"""The data the Terraform front end produces: source files, blocks and attributes with byte positions, unknown
-values with their reason, and resources ready to be judged."""
+"""The data the Terraform front end produces: source files, blocks and attributes with byte positions, and resources
+ready to be judged (values not known statically are ``rdsca.resources.Unknown``, with their reason)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,6 @@ from typing import Any
 
 class ConfigError(Exception):
     """A Terraform file that cannot be read (syntax, encoding, shape): one line naming the file and the place."""
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """A value that cannot be known without running Terraform against real state; ``reason`` says why."""
-
-    reason: str
-
-    def __str__(self) -> str:
-        return f"(unknown: {self.reason})"
 
 
 @dataclass(eq=False)

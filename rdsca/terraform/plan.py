@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rdsca.terraform.model import ConfigError, Resource, SourceFile, Span, Unknown
-from rdsca.terraform.types import TYPES
+from rdsca.resources import TERRAFORM_CLUSTER_FIELDS, TERRAFORM_TYPES, ResourceType, Unknown
+from rdsca.terraform.model import ConfigError, Resource, SourceFile, Span
 
 #: Actions after which the resource no longer exists: nothing to judge.
 GONE = ({"delete"}, {"forget"})
@@ -69,13 +69,13 @@ def _values(change: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     if isinstance(unknown, dict):
         for key, flag in unknown.items():
             if flag is True:
-                values[key] = Unknown(f"{key} is known after apply")
+                values[key] = Unknown(reason=f"{key} is known after apply")
     sensitive: set[str] = set()
     for mask in (change.get("after_sensitive"), change.get("before_sensitive")):
         keys = _sensitive_keys(mask)
         sensitive |= set(values) if keys is None else keys
     for key in sensitive:
-        values[key] = Unknown(f"{key} is marked sensitive in the plan; rdsca does not read sensitive values")
+        values[key] = Unknown(reason=f"{key} is marked sensitive in the plan; rdsca does not read sensitive values")
     return values, frozenset(sensitive)
 
 
@@ -117,53 +117,62 @@ def load_plan(path: Path) -> tuple[list[Resource], list[str]]:
     region = _provider_region(configuration)
     changes = [rc for rc in document.get("resource_changes") or [] if isinstance(rc, dict)]
     clusters = _cluster_versions(changes)
-    resources: list[Resource] = []
-    warnings: list[str] = []
     anchor = source.data.find(b'"resource_changes"')
+    resources: list[Resource] = []
     for rc in changes:
-        kind = TYPES.get(rc.get("type", ""))
+        rtype = TERRAFORM_TYPES.get(rc.get("type", ""))
         change = rc.get("change")
-        if kind is None or rc.get("mode", "managed") != "managed" or not isinstance(change, dict):
-            continue
-        if set(change.get("actions") or []) in GONE:
+        if rtype is None or rc.get("mode", "managed") != "managed" or not isinstance(change, dict):
             continue
         after = change.get("after")
-        if not isinstance(after, dict):
+        if set(change.get("actions") or []) in GONE or not isinstance(after, dict):
             continue
         values, sensitive = _values(change, after)
         state = dict(values)
         configured = _configured(configuration, rc)
-        if configured is not None and kind.ca_attribute not in configured:
-            values.pop(kind.ca_attribute, None)  # unset in the code; the planned value is the deployed one
-        if configured is not None and kind.apply_attribute and kind.apply_attribute not in configured:
-            values.pop(kind.apply_attribute, None)
+        for name in (rtype.fields.ca, rtype.fields.apply_immediately):
+            if configured is not None and name and name not in configured:
+                values.pop(name, None)  # unset in the code: the planned value is the deployed one (the state's)
         address = str(rc.get("address", ""))
         resources.append(
             Resource(
                 address=address,
-                type=kind.name,
+                type=rtype.token,
                 name=str(rc.get("name", "")),
                 values=values,
                 location=_locate(source, address, anchor),
-                region=values.get("region") if isinstance(values.get("region"), str) else region,
-                cluster_engine_version=clusters.get(values.get(kind.cluster_attribute or "", None)),
+                region=region,
+                cluster_engine_version=_cluster_version(rtype, state, clusters),
                 state=state,
                 sensitive=sensitive,
                 editable=False,
             )
         )
-    return resources, warnings
+    return resources, []
 
 
 def _cluster_versions(changes: list[dict[str, Any]]) -> dict[Any, Any]:
+    """Engine version per cluster identifier, of every cluster type an instance may name."""
+    types = {t.cluster_type for t in TERRAFORM_TYPES.values() if t.cluster_type}
+    identifier, version = TERRAFORM_CLUSTER_FIELDS.identifier or "", TERRAFORM_CLUSTER_FIELDS.engine_version or ""
     versions: dict[Any, Any] = {}
     for rc in changes:
         after = (rc.get("change") or {}).get("after")
-        if rc.get("type") in ("aws_docdb_cluster", "aws_rds_cluster") and isinstance(after, dict):
-            identifier = after.get("cluster_identifier")
-            if isinstance(identifier, str):
-                versions[identifier] = after.get("engine_version")
+        if rc.get("type") in types and isinstance(after, dict) and isinstance(after.get(identifier), str):
+            versions[after[identifier]] = after.get(version)
     return versions
+
+
+def _cluster_version(rtype: ResourceType, state: dict[str, Any], clusters: dict[Any, Any]) -> Any:
+    """The version of the cluster an instance names; for an instance whose type has no version argument
+    (DocumentDB), the version the plan computes for it (its cluster's, read from the state)."""
+    if rtype.fields.cluster is None:
+        return None
+    cluster = state.get(rtype.fields.cluster)
+    version = clusters.get(cluster) if isinstance(cluster, str) else None
+    if version is None and rtype.fields.engine_version is None:
+        version = state.get(TERRAFORM_CLUSTER_FIELDS.engine_version or "")
+    return version
 
 
 def _locate(source: SourceFile, address: str, anchor: int) -> Span:

@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from rdsca import __version__
+from rdsca import __version__, catalog, sarif
 from rdsca.output import emit_json, render_table
-from rdsca.report import SARIF_LEVEL, SECURITY_SEVERITY
+from rdsca.resources import ACCOUNT_DEFAULT_CLI, MISSING, TERRAFORM_TYPES, Unknown
+from rdsca.rules import Rule
 from rdsca.terraform.judge import Database, Outcome
-from rdsca.terraform.model import Resource, Span, Unknown
-from rdsca.terraform.types import TYPES
+from rdsca.terraform.model import Resource, Span
 
 UNKNOWN_JSON = "[unknown]"
 SENSITIVE_JSON = "[sensitive]"
@@ -36,6 +36,12 @@ class TerraformReport:
         return self.outcome.blocked
 
 
+def _judged_attributes(resource: Resource) -> list[str]:
+    f = TERRAFORM_TYPES[resource.type].fields
+    names = (f.ca, f.apply_immediately, f.engine, f.engine_version, f.identifier, f.region, f.cluster)
+    return [n for n in names if n]
+
+
 def _shown(resource: Resource, attribute: str, value: Any) -> Any:
     if attribute in resource.sensitive:
         return SENSITIVE_JSON
@@ -44,16 +50,15 @@ def _shown(resource: Resource, attribute: str, value: Any) -> Any:
 
 def _values(resource: Resource) -> dict[str, Any]:
     """Only the attributes rdsca judges: a configuration or plan also holds passwords, which are never printed."""
-    kind = TYPES[resource.type]
-    names = [kind.ca_attribute, kind.apply_attribute, "engine", "engine_version", kind.identifier_attribute, "region"]
-    names.append(kind.cluster_attribute)
-    return {n: _shown(resource, n, resource.values[n]) for n in names if n and n in resource.values}
+    return {n: _shown(resource, n, resource.values[n]) for n in _judged_attributes(resource) if n in resource.values}
 
 
 def _unknowns(resource: Resource) -> dict[str, str]:
-    kind = TYPES[resource.type]
-    names = {kind.ca_attribute, kind.apply_attribute, "engine", "engine_version", "region"}
-    return {n: v.reason for n, v in resource.values.items() if n in names and isinstance(v, Unknown)}
+    return {
+        n: resource.values[n].reason
+        for n in _judged_attributes(resource)
+        if isinstance(resource.values.get(n), Unknown)
+    }
 
 
 def _relative(path: Path) -> str:
@@ -69,16 +74,19 @@ def _position(span: Span | None) -> dict[str, Any] | None:
     return {"file": _relative(span.file.path), "line": span.line}
 
 
+def _ca_span(resource: Resource) -> Span | None:
+    return resource.where(TERRAFORM_TYPES[resource.type].fields.ca)
+
+
 def resource_json(resource: Resource, databases: dict[str, Database]) -> dict[str, Any]:
     row = databases.get(resource.address)
-    kind = TYPES[resource.type]
     return {
         "address": resource.address,
         "type": resource.type,
         "name": resource.name,
         "values": _values(resource),
         "unknown": _unknowns(resource),
-        "source": _position(resource.where(kind.ca_attribute)),
+        "source": _position(_ca_span(resource)),
         "restart": row.restart if row and row.restart else None,
         "ca_status": row.verdict.status.value if row and row.verdict else None,
     }
@@ -97,100 +105,89 @@ def to_json(report: TerraformReport) -> dict[str, Any]:
     }
 
 
+def remediation_steps(rule: Rule) -> str:
+    """A rule's remediation steps for Terraform users: what to do, the attribute per resource type, the AWS CLI."""
+    target = catalog.DEFAULT_TARGET
+    lines = [rule.steps, "In Terraform:"]
+    for rtype in TERRAFORM_TYPES.values():
+        apply = f"{rtype.fields.apply_immediately} = true" if rtype.database and rtype.fields.apply_immediately else ""
+        lines.append(f'  {rtype.display}: {rtype.ca_argument} = "{target}"' + (f", {apply}" if apply else ""))
+    lines.append("Outside Terraform (AWS CLI):")
+    databases = [t for t in TERRAFORM_TYPES.values() if t.database]
+    lines += [f"  {cli}" for cli in dict.fromkeys(t.cli_command(target) for t in databases)]
+    lines.append(f"Account default for new launches: {ACCOUNT_DEFAULT_CLI.format(ca=target)}")
+    return "\n".join(lines)
+
+
 def _location(report: TerraformReport, address: str) -> dict[str, Any]:
     resource = next((r for r in report.resources if r.address == address), None)
-    span = resource.where(TYPES[resource.type].ca_attribute) if resource else None
-    uri, line, column = (_relative(span.file.path), span.line, None) if span else (_relative(report.path), 1, None)
-    if span is not None and report.kind == "plan":
+    span = _ca_span(resource) if resource else None
+    if span is None:
+        return sarif.location(report.path, 1, address)
+    column = None
+    if report.kind == "plan":  # terraform show -json writes one line: the column tells resources apart
         line_start = span.file.data.rfind(b"\n", 0, span.start) + 1
         column = len(span.file.data[line_start : span.start].decode("utf-8", "replace")) + 1
-    region: dict[str, Any] = {"startLine": line}
-    if column:
-        region["startColumn"] = column
-    return {
-        "physicalLocation": {"artifactLocation": {"uri": uri}, "region": region},
-        "logicalLocations": [{"fullyQualifiedName": address, "kind": "resource"}],
-    }
+    return sarif.location(span.file.path, span.line, address, column)
 
 
-def sarif(report: TerraformReport) -> dict[str, Any]:
+def to_sarif(report: TerraformReport) -> dict[str, Any]:
     """SARIF 2.1.0: one rule per policy, one result per diagnostic at the attribute's line (the block's when the
     attribute is unset; the resource's entry in a plan file)."""
-    rules = []
-    for p in report.outcome.policies:
-        rule: dict[str, Any] = {
-            "id": p["name"],
-            "shortDescription": {"text": p["description"]},
-            "defaultConfiguration": {"level": SARIF_LEVEL.get(p["level"], "warning")},
-            "properties": {"tags": ["security", "rds", "tls", "terraform"]},
-        }
-        if p.get("remediation_steps"):
-            rule["help"] = {"text": p["remediation_steps"]}
-        if p.get("url"):
-            rule["helpUri"] = p["url"]
-        if p.get("severity") in SECURITY_SEVERITY:
-            rule["properties"]["security-severity"] = SECURITY_SEVERITY[p["severity"]]
-        rules.append(rule)
+    rules = [
+        sarif.Rule(rule.name, rule.description, sarif.LEVEL[level], rule.severity, remediation_steps(rule), rule.url)
+        for rule, level in report.outcome.rules
+    ]
     results = [
-        {
-            "ruleId": d["policy"],
-            "level": SARIF_LEVEL.get(d["level"], "warning"),
-            "message": {"text": d["message"]},
-            "locations": [_location(report, d["address"])],
-        }
+        sarif.result(d["policy"], sarif.LEVEL[d["level"]], d["message"], [_location(report, d["address"])])
         for d in report.outcome.diagnostics
     ]
-    driver = {
-        "name": "rdsca",
-        "version": __version__,
-        "informationUri": "https://github.com/rdsca/rdsca",
-        "rules": rules,
-    }
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {"tool": {"driver": driver}, "automationDetails": {"id": f"rdsca-check/{report.kind}/"}, "results": results}
-        ],
-    }
+    return sarif.document(f"rdsca-check/{report.kind}/", rules, results)
 
 
 def _apply(value: Any) -> str:
     if value is True:
         return "immediately"
-    if value in (False, None):
+    if value is False or value is MISSING:
         return "maintenance window"
     return "unknown" if isinstance(value, Unknown) else str(value)
 
 
 def _ca(db: Database) -> str:
-    if db.resource.sensitive and TYPES[db.resource.type].ca_attribute in db.resource.sensitive:
+    if TERRAFORM_TYPES[db.resource.type].fields.ca in db.resource.sensitive:
         return "(sensitive)"
-    if isinstance(db.ca, Unknown):
+    ca = db.view.ca
+    if isinstance(ca, Unknown):
         return "(known after apply)"
-    return db.ca if db.ca is not None else "(account default)"
+    return "(account default)" if ca is MISSING else str(ca)
 
 
 def print_report(report: TerraformReport, fmt: str) -> None:
     if fmt == "json":
         emit_json(to_json(report))
     elif fmt == "sarif":
-        emit_json(sarif(report))
+        emit_json(to_sarif(report))
     else:
         _print_table(report)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
 
 
-def _print_table(report: TerraformReport) -> None:
-    what = "Terraform plan" if report.kind == "plan" else "Terraform configuration"
+def _rows(report: TerraformReport) -> list[list[str]]:
     rows = []
     for db in report.outcome.databases:
+        view = db.view
         status = db.verdict.status.value if db.verdict else "not known until apply"
-        engine = " ".join(x for x in (db.engine, db.engine_version) if x) or "?"
-        apply = "-" if db.kind == "account default" else _apply(db.apply_immediately)
-        rows.append([db.resource.address, db.kind, engine, _ca(db), apply, db.restart or "-", status])
-    click.echo(f"{what} {report.path}: {len(report.outcome.databases)} database(s)")
+        engine = " ".join(x for x in (view.engine, view.engine_version) if x) or "?"
+        apply = _apply(view.apply_immediately) if view.type.fields.apply_immediately else "-"
+        rows.append([db.resource.address, str(view.kind), engine, _ca(db), apply, db.restart or "-", status])
+    return rows
+
+
+def _print_table(report: TerraformReport) -> None:
+    what = "Terraform plan" if report.kind == "plan" else "Terraform configuration"
+    rows = _rows(report)
+    click.echo(f"{what} {report.path}: {len(rows)} database(s)")
     if rows:
         click.echo(render_table(["ADDRESS", "KIND", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"], rows))
     click.echo("")

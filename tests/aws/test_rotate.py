@@ -95,6 +95,17 @@ def test_an_engine_that_refuses_the_target_is_left_out_without_a_fallback(fleet:
     assert {c["identifier"]: c["to_ca"] for c in with_fallback["plan"]}["mssql"] == "rds-ca-rsa4096-g1"
 
 
+def test_default_journal_goes_to_the_per_user_state_directory(
+    fleet: FakeAccount, tmp_path: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("rotate", *REGIONS, "--identifier", "old-*", "--apply", "--yes")
+    assert result.exit_code == 0, result.stderr
+    (journal,) = (state_dir / "journals").glob("rdsca-rotate-*.jsonl")
+    assert f"journal: {journal}" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing lands in the working directory
+
+
 def test_refused_changes_are_named_and_exit_1(fleet: FakeAccount, tmp_path: Path) -> None:
     fleet.fail("eu-west-1", "ModifyDBInstance", "AccessDenied")
     result = run("rotate", *REGIONS, "--apply", "--yes", "--journal", str(tmp_path / "j.jsonl"))

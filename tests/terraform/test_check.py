@@ -233,3 +233,53 @@ def test_var_and_var_file_on_the_command_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "-var 'nonsense': expected NAME=VALUE" in result.stderr
     result = run("check", tmp_path, "--var-file", tmp_path / "missing.tfvars")
     assert result.exit_code == 2 and "missing.tfvars: no such variable file" in result.stderr
+
+
+def test_var_and_var_file_interleaved_apply_in_command_line_order(tmp_path: Path) -> None:
+    """Terraform applies -var and -var-file in the order given, a later one winning; click groups each repeated
+    option's values, so the order across the two options is kept by the command itself."""
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'variable "ca" {}\nresource "aws_db_instance" "x" { ca_cert_identifier = var.ca }\n',
+            "old.tfvars": 'ca = "rds-ca-2019"\n',
+            "new.tfvars": 'ca = "rds-ca-rsa4096-g1"\n',
+        },
+    )
+    old, new = tmp_path / "old.tfvars", tmp_path / "new.tfvars"
+    cases = {
+        ("--var-file", old, "--var", "ca=rds-ca-rsa2048-g1", "--var-file", new): "rds-ca-rsa4096-g1",
+        ("--var-file", new, "--var", "ca=rds-ca-rsa2048-g1", "--var-file", old): "rds-ca-2019",
+        ("--var", "ca=rds-ca-2015", "--var-file", new, "--var", "ca=rds-ca-rsa2048-g1"): "rds-ca-rsa2048-g1",
+    }
+    for args, expected in cases.items():
+        _code, document = run_json("check", tmp_path, *args)
+        assert document["resources"][0]["values"]["ca_cert_identifier"] == expected, args
+
+
+def test_terraform_output_never_speaks_pulumi(tmp_path: Path) -> None:
+    write_tf(tmp_path, LEGACY)
+    outputs = [run("check", tmp_path, "--format", fmt).output for fmt in ("table", "json", "sarif")]
+    outputs += [run("check", PLANS / "update-unset-in-code.json", "--format", fmt).output for fmt in ("table", "sarif")]
+    for output in outputs:
+        for word in ("aws.rds.", "aws_native.", "outside Pulumi", "caCert", "applyImmediately", "=True", "Pulumi"):
+            assert word not in output
+    sarif = json.loads(outputs[2])
+    help_text = {r["id"]: r["help"]["text"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert '  aws_db_instance: ca_cert_identifier = "rds-ca-rsa2048-g1", apply_immediately = true' in help_text["rds-ca-retired"]
+    assert '  awscc_rds_db_instance: ca_certificate_identifier = "rds-ca-rsa2048-g1"\n' in help_text["rds-ca-retired"]
+
+
+def test_sarif_for_a_plan_points_at_each_resource_by_column() -> None:
+    """terraform show -json writes the whole plan on one line: the column tells the results apart."""
+    plan = PLANS / "update-unset-in-code.json"
+    document = json.loads(run("check", plan, "--format", "sarif").stdout)
+    jsonschema.validate(document, json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text()))
+    regions = {
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: r["locations"][0]["physicalLocation"]["region"]
+        for r in document["runs"][0]["results"]
+    }
+    text = plan.read_text()
+    for address, region in regions.items():
+        assert region["startLine"] == 1
+        assert text[region["startColumn"] - 1 :].startswith(json.dumps({"address": address})[1:-1])

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from rdsca.resources import Unknown
 from rdsca.terraform.expr import Scope, evaluate
 from rdsca.terraform.hcl import parse_source
-from rdsca.terraform.model import SourceFile, Unknown
+from rdsca.terraform.model import SourceFile
 
 VARS = {"flag": True, "m": {"k": "v", "n": 2}, "l": ["a", "b", ""], "n": 3}
 
@@ -75,7 +76,7 @@ def test_unknown_values_say_why(text: str, reason: str) -> None:
 
 
 def test_an_unknown_operand_makes_the_result_unknown() -> None:
-    unknown = Unknown("later")
+    unknown = Unknown(reason="later")
     assert value('"${var.u}-x"', {"u": unknown}) == unknown
     assert value('var.u == "a" ? 1 : 2', {"u": unknown}) == unknown
     assert value("upper(var.u)", {"u": unknown}) == unknown

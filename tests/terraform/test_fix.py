@@ -76,9 +76,9 @@ def test_fix_by_hand_cases_name_the_place_and_leave_files_alone(
     assert result.exit_code == 1
     assert files(work) == before
     assert [line for line in result.stdout.splitlines() if "fix by hand" in line] == [
-        "    - aws_db_instance.from_tfvars: fix by hand: ca_cert_identifier: set in terraform.tfvars:1; set it to 'rds-ca-rsa2048-g1'",
-        "    - aws_db_instance.from_for_each[\"a\"]: fix by hand: ca_cert_identifier: the value is computed by the expression at main.tf:15; set it to 'rds-ca-rsa2048-g1'",
-        "    - aws_db_instance.from_function: fix by hand: ca_cert_identifier: the value is computed by the expression at main.tf:20; set it to 'rds-ca-rsa2048-g1'",
+        "    - aws_db_instance.from_tfvars: fix by hand: ca_cert_identifier: set in terraform.tfvars:1; set it to \"rds-ca-rsa2048-g1\"",
+        "    - aws_db_instance.from_for_each[\"a\"]: fix by hand: ca_cert_identifier: the value is computed by the expression at main.tf:15; set it to \"rds-ca-rsa2048-g1\"",
+        "    - aws_db_instance.from_function: fix by hand: ca_cert_identifier: the value is computed by the expression at main.tf:20; set it to \"rds-ca-rsa2048-g1\"",
         "    - module.vendor.aws_db_instance.vendored: fix by hand: it is declared in an installed module (.terraform/modules/vendor/main.tf:1), which rdsca never edits: set the CA through the module's inputs or upstream",
     ]
 

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from rdsca import catalog, clock
-from rdsca.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, cli, common_options
+from rdsca.cli.common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, RegionListType, TagType, common_options
 from rdsca.output import emit_json, render_table
 
 
 def aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--profile", metavar="NAME", help="AWS profile (default: the standard credential chain).")
-    @click.option("--regions", metavar="A,B", help="Comma-separated regions (default: every region enabled).")
+    @click.option(
+        "--regions", type=RegionListType(), help="Comma-separated regions (default: every region enabled)."
+    )
     @click.option(
         "--workers", type=click.IntRange(1, 32), default=8, show_default=True, help="Regions scanned at once."
     )
@@ -59,15 +61,13 @@ def _account(demo: bool) -> Iterator[list[str] | None]:
                 os.environ[key] = value
 
 
-def _scan(profile: str | None, regions: str | None, workers: int, demo_regions: list[str] | None) -> Any:
+def _scan(profile: str | None, regions: list[str] | None, workers: int, demo_regions: list[str] | None) -> Any:
     from rdsca.aws import audit, scan
     from rdsca.aws.session import Aws, AwsError
 
     aws = Aws(profile)
     try:
-        chosen = [r.strip() for r in regions.split(",") if r.strip()] if regions else demo_regions
-        if not chosen:
-            chosen = scan.enabled_regions(aws)
+        chosen = regions or demo_regions or scan.enabled_regions(aws)
         scans = scan.scan(aws, chosen, workers, progress=lambda m: click.echo(m, err=True))
     except AwsError as exc:
         raise Failure(str(exc)) from None
@@ -81,7 +81,7 @@ def _report_problems(result: Any) -> None:
         click.echo(f"error: {error}", err=True)
 
 
-@cli.command()
+@click.command()
 @aws_options
 @click.option(
     "--expiring-days",
@@ -91,7 +91,9 @@ def _report_problems(result: Any) -> None:
     help="Report a CA or server certificate that expires within this many days.",
 )
 @common_options(("table", "json", "csv", "sarif"))
-def audit(profile: str | None, regions: str | None, workers: int, demo: bool, expiring_days: int, fmt: str) -> None:
+def audit(
+    profile: str | None, regions: list[str] | None, workers: int, demo: bool, expiring_days: int, fmt: str
+) -> None:
     """Find databases on retired, unknown, refused or expiring CAs, across regions (read-only).
 
     Exit 0 when there is no finding, 1 when there is one, 2 when some region's databases could not be listed.
@@ -126,7 +128,47 @@ def audit(profile: str | None, regions: str | None, workers: int, demo: bool, ex
 ACK = "--i-know-clients-do-not-verify-tls"
 
 
-@cli.command()
+@dataclass(frozen=True)
+class RotateOptions:
+    """``rdsca rotate``'s options, checked together."""
+
+    profile: str | None
+    regions: list[str] | None
+    workers: int
+    demo: bool
+    target: str
+    fallback_ca: str | None
+    apply_immediately: bool
+    no_restart: bool
+    ack_no_tls: bool
+    pending_maintenance: bool
+    engines: tuple[str, ...]
+    identifiers: tuple[str, ...]
+    tags: tuple[tuple[str, str], ...]
+    do_apply: bool
+    yes: bool
+    journal: Path | None
+    resume: Path | None
+    rate: float
+    fmt: str
+
+    def check(self) -> None:
+        try:
+            catalog.require_target(self.target)
+            if self.fallback_ca:
+                catalog.require_target(self.fallback_ca)
+        except catalog.CatalogError as exc:
+            raise click.UsageError(str(exc)) from None
+        if self.no_restart and not self.ack_no_tls:
+            raise click.UsageError(
+                f"--no-restart needs {ACK}: without a restart the database keeps serving the old certificate, and "
+                "AWS advises it only when clients do not use SSL/TLS"
+            )
+        if self.resume and self.journal and self.resume != self.journal:
+            raise click.UsageError("--resume appends to the journal it reads; do not also give --journal")
+
+
+@click.command()
 @aws_options
 @click.option("--ca", "target", default=catalog.DEFAULT_TARGET, show_default=True, help="The CA to move to.")
 @click.option("--fallback-ca", help="The CA for engines that refuse --ca (without it they are left out).")
@@ -143,7 +185,7 @@ ACK = "--i-know-clients-do-not-verify-tls"
 @click.option("--pending-maintenance", is_flag=True, help="Also apply pending CA maintenance actions.")
 @click.option("--engine", "engines", multiple=True, metavar="GLOB", help="Only these engines (repeatable).")
 @click.option("--identifier", "identifiers", multiple=True, metavar="GLOB", help="Only these identifiers (repeatable).")
-@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Only databases with this tag (repeatable).")
+@click.option("--tag", "tags", multiple=True, type=TagType(), help="Only databases with this tag (repeatable).")
 @click.option("--apply", "do_apply", is_flag=True, help="Make the changes (default: dry run).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--journal", type=click.Path(dir_okay=False, path_type=Path), help="Journal file (JSON lines).")
@@ -156,124 +198,91 @@ ACK = "--i-know-clients-do-not-verify-tls"
     "--rate", type=click.FloatRange(0.1, 100), default=5.0, show_default=True, help="Modify calls per second."
 )
 @common_options(("table", "json"))
-def rotate(
-    profile: str | None,
-    regions: str | None,
-    workers: int,
-    demo: bool,
-    target: str,
-    fallback_ca: str | None,
-    apply_immediately: bool,
-    no_restart: bool,
-    ack_no_tls: bool,
-    pending_maintenance: bool,
-    engines: tuple[str, ...],
-    identifiers: tuple[str, ...],
-    tags: tuple[str, ...],
-    do_apply: bool,
-    yes: bool,
-    journal: Path | None,
-    resume: Path | None,
-    rate: float,
-    fmt: str,
-) -> None:
+def rotate(**options: Any) -> None:
     """Move databases off retired, unknown, refused or expiring CAs. A dry run unless --apply.
 
     After --apply: exit 0 when every planned change was accepted, 1 when some were not, 2 on errors.
     """
     from rdsca.aws import rotate as rot
 
-    try:
-        catalog.require_target(target)
-        if fallback_ca:
-            catalog.require_target(fallback_ca)
-    except catalog.CatalogError as exc:
-        raise click.UsageError(str(exc)) from None
-    if no_restart and not ack_no_tls:
-        raise click.UsageError(
-            f"--no-restart needs {ACK}: without a restart the database keeps serving the old certificate, and AWS "
-            "advises it only when clients do not use SSL/TLS"
+    opts = RotateOptions(**options)
+    opts.check()
+    filters = rot.Filters(opts.engines, opts.identifiers, opts.tags)
+    with _account(opts.demo) as demo_regions:
+        aws, result = _scan(opts.profile, opts.regions, opts.workers, demo_regions)
+        plan = rot.make_plan(
+            result, opts.target, opts.fallback_ca, opts.apply_immediately, opts.no_restart, filters,
+            opts.pending_maintenance,
         )
-    parsed_tags = []
-    for tag in tags:
-        if "=" not in tag:
-            raise click.UsageError(f"--tag {tag!r}: expected KEY=VALUE")
-        key, value = tag.split("=", 1)
-        parsed_tags.append((key, value))
-    if resume and journal and resume != journal:
-        raise click.UsageError("--resume appends to the journal it reads; do not also give --journal")
-    filters = rot.Filters(engines, identifiers, tuple(parsed_tags))
-    with _account(demo) as demo_regions:
-        aws, result = _scan(profile, regions, workers, demo_regions)
-        plan = rot.make_plan(result, target, fallback_ca, apply_immediately, no_restart, filters, pending_maintenance)
-        rows = [
-            [c.region, c.identifier, c.kind, c.from_ca or "-", c.to_ca or "-", c.action, c.timing, c.restart]
-            for c in plan.changes
-        ]
-        if fmt == "table":
-            click.echo(render_table(["REGION", "DATABASE", "KIND", "FROM", "TO", "ACTION", "WHEN", "RESTART"], rows))
-            for row, why in plan.left_out:
-                click.echo(f"left out: {row.db.region} {row.db.identifier}: {why}")
-        _report_problems(result)
-        if result.errors:
-            if fmt == "json":
-                emit_json(
-                    {"plan": [rot.change_json(c) for c in plan.changes], "applied": False, "errors": result.errors}
-                )
-            raise Failure("some regions could not be listed; nothing was changed: " + "; ".join(result.errors))
-        if not do_apply:
-            if fmt == "json":
-                emit_json(
-                    {
-                        "plan": [rot.change_json(c) for c in plan.changes],
-                        "left_out": [{"arn": r.db.arn, "reason": why} for r, why in plan.left_out],
-                        "applied": False,
-                    }
-                )
+        _show_plan(plan, result, opts.fmt)
+        if not opts.do_apply:
+            if opts.fmt == "json":
+                emit_json(rot.plan_json(plan, applied=False))
             else:
                 click.echo(f"dry run: {len(plan.changes)} change(s) planned; nothing was changed (add --apply).")
             sys.exit(EXIT_OK)
         if not plan.changes:
             click.echo("nothing to change.", err=True)
             sys.exit(EXIT_OK)
-        if not yes:
-            if not sys.stdin.isatty():
-                raise Failure("--apply asks for confirmation; with no terminal, add --yes")
-            if not click.confirm(f"Apply {len(plan.changes)} change(s)?", err=True):
-                raise Failure("not confirmed; nothing was changed")
-        journal_path = (
-            resume or journal or Path(f"rdsca-rotate-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}.jsonl")
-        )
-        skip = rot.finished(resume) if resume else set()
-        click.echo(f"journal: {journal_path}", err=True)
-
-        def show(outcome: rot.Outcome) -> None:
-            c = outcome.change
-            detail = f" ({outcome.message})" if outcome.message else ""
-            click.echo(f"{outcome.result}: {c.region} {c.identifier} {c.action} -> {c.to_ca}{detail}", err=True)
-
-        try:
-            outcomes = rot.apply(aws, plan.changes, journal_path, rate, skip, show)
-        except KeyboardInterrupt:
-            raise Failure(
-                f"interrupted; every request made so far is in {journal_path}: continue with --resume {journal_path}"
-            ) from None
+        _confirm(len(plan.changes), opts.yes)
+        journal, outcomes = _apply(aws, plan, opts)
     refused = [o for o in outcomes if o.result == "refused"]
-    if fmt == "json":
-        emit_json(
-            {
-                "plan": [rot.change_json(c) for c in plan.changes],
-                "applied": True,
-                "journal": str(journal_path),
-                "outcomes": [{"arn": o.change.arn, "result": o.result, "message": o.message} for o in outcomes],
-            }
-        )
+    if opts.fmt == "json":
+        emit_json(rot.outcomes_json(plan, journal, outcomes))
     for o in refused:
         click.echo(f"not accepted: {o.change.region} {o.change.identifier}: {o.message}", err=True)
     sys.exit(EXIT_FINDINGS if refused else EXIT_OK)
 
 
-@cli.group("default-ca")
+def _show_plan(plan: Any, result: Any, fmt: str) -> None:
+    """The plan as a table (JSON is printed by the caller, once); a scan with errors stops here."""
+    from rdsca.aws import rotate as rot
+
+    if fmt == "table":
+        rows = [
+            [c.region, c.identifier, c.kind, c.from_ca or "-", c.to_ca or "-", c.action, c.timing, c.restart]
+            for c in plan.changes
+        ]
+        click.echo(render_table(["REGION", "DATABASE", "KIND", "FROM", "TO", "ACTION", "WHEN", "RESTART"], rows))
+        for row, why in plan.left_out:
+            click.echo(f"left out: {row.db.region} {row.db.identifier}: {why}")
+    _report_problems(result)
+    if result.errors:
+        if fmt == "json":
+            emit_json(rot.plan_json(plan, applied=False, errors=result.errors))
+        raise Failure("some regions could not be listed; nothing was changed: " + "; ".join(result.errors))
+
+
+def _confirm(count: int, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise Failure("--apply asks for confirmation; with no terminal, add --yes")
+    if not click.confirm(f"Apply {count} change(s)?", err=True):
+        raise Failure("not confirmed; nothing was changed")
+
+
+def _apply(aws: Any, plan: Any, opts: RotateOptions) -> tuple[Path, list[Any]]:
+    from rdsca.aws import rotate as rot
+
+    journal = opts.resume or opts.journal or rot.default_journal()
+    skip = rot.finished(opts.resume) if opts.resume else set()
+    click.echo(f"journal: {journal}", err=True)
+
+    def show(outcome: rot.Outcome) -> None:
+        c = outcome.change
+        detail = f" ({outcome.message})" if outcome.message else ""
+        click.echo(f"{outcome.result}: {c.region} {c.identifier} {c.action} -> {c.to_ca}{detail}", err=True)
+
+    try:
+        return journal, rot.apply(aws, plan.changes, journal, opts.rate, skip, show)
+    except KeyboardInterrupt:
+        raise Failure(
+            f"interrupted; every request made so far is in {journal}: continue with --resume {journal}"
+        ) from None
+
+
+@click.group("default-ca")
 def default_ca() -> None:
     """Show, set or remove the account's default CA for new launches, per region (ModifyCertificates)."""
 
@@ -281,7 +290,7 @@ def default_ca() -> None:
 @default_ca.command("show")
 @aws_options
 @common_options(("table", "json"))
-def default_show(profile: str | None, regions: str | None, workers: int, demo: bool, fmt: str) -> None:
+def default_show(profile: str | None, regions: list[str] | None, workers: int, demo: bool, fmt: str) -> None:
     """The default CA for new launches and any account override, per region."""
     with _account(demo) as demo_regions:
         _, result = _scan(profile, regions, workers, demo_regions)
@@ -302,41 +311,19 @@ def default_show(profile: str | None, regions: str | None, workers: int, demo: b
 
 
 def _change_default(
-    profile: str | None, regions: str | None, workers: int, demo: bool, ca_id: str | None, do_apply: bool, fmt: str
+    profile: str | None,
+    regions: list[str] | None,
+    workers: int,
+    demo: bool,
+    ca_id: str | None,
+    do_apply: bool,
+    fmt: str,
 ) -> None:
-    from rdsca.aws.defaults import refusals
-    from rdsca.aws.session import error_message
+    from rdsca.aws.defaults import change
 
     with _account(demo) as demo_regions:
         aws, result = _scan(profile, regions, workers, demo_regions)
-        outcomes = []
-        for scan in result.scans:
-            if scan.error:
-                outcomes.append({"region": scan.region, "result": "error", "message": scan.error})
-                continue
-            refused = refusals(scan, ca_id, result.today) if ca_id else []
-            if refused:
-                outcomes.append(
-                    {
-                        "region": scan.region,
-                        "result": "refused",
-                        "message": f"engines in use refuse {ca_id}: {', '.join(refused)}",
-                    }
-                )
-                continue
-            what = f"set the default to {ca_id}" if ca_id else "remove the override"
-            if not do_apply:
-                outcomes.append({"region": scan.region, "result": "dry-run", "message": f"would {what}"})
-                continue
-            client = aws.client("rds", scan.region)
-            try:
-                if ca_id:
-                    client.modify_certificates(CertificateIdentifier=ca_id)
-                else:
-                    client.modify_certificates(RemoveCustomerOverride=True)
-                outcomes.append({"region": scan.region, "result": "done", "message": what})
-            except Exception as exc:  # reported per region
-                outcomes.append({"region": scan.region, "result": "refused", "message": error_message(exc)})
+        outcomes = change(aws, result, ca_id, do_apply)
     if fmt == "json":
         emit_json(outcomes)
     else:
@@ -357,7 +344,7 @@ def _change_default(
 @click.option("--apply", "do_apply", is_flag=True, help="Make the change (default: dry run).")
 @common_options(("table", "json"))
 def default_set(
-    ca_id: str, profile: str | None, regions: str | None, workers: int, demo: bool, do_apply: bool, fmt: str
+    ca_id: str, profile: str | None, regions: list[str] | None, workers: int, demo: bool, do_apply: bool, fmt: str
 ) -> None:
     """Set the account's default CA for new launches; refused where an engine in use refuses it."""
     try:
@@ -372,7 +359,7 @@ def default_set(
 @click.option("--apply", "do_apply", is_flag=True, help="Make the change (default: dry run).")
 @common_options(("table", "json"))
 def default_remove(
-    profile: str | None, regions: str | None, workers: int, demo: bool, do_apply: bool, fmt: str
+    profile: str | None, regions: list[str] | None, workers: int, demo: bool, do_apply: bool, fmt: str
 ) -> None:
     """Remove the account's override: new launches get AWS's default again."""
     _change_default(profile, regions, workers, demo, None, do_apply, fmt)

@@ -10,7 +10,7 @@ import click
 
 from rdsca import catalog, clock
 from rdsca import truststore as ts
-from rdsca.cli import EXIT_FINDINGS, EXIT_OK, Failure, cli, common_options
+from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, common_options, split_list
 from rdsca.output import emit_json, render_table
 
 FAMILIES = (*catalog.CURRENT_CAS, catalog.CA_2019)
@@ -31,11 +31,7 @@ def _password(env: str | None, needed: bool, confirm: bool = False) -> str | Non
     return str(value)
 
 
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
-
-
-@cli.group()
+@click.group()
 def truststore() -> None:
     """Inspect, build and verify client trust stores from the RDS CA bundle."""
 
@@ -68,7 +64,7 @@ def inspect(
         entries = ts.order(ts.read(source, password))
     except ts.TruststoreError as exc:
         raise Failure(str(exc)) from None
-    missing = ts.unmet(entries, today, _split(regions), list(families))
+    missing = ts.unmet(entries, today, split_list(regions), list(families))
     if fmt == "json":
         emit_json(
             {
@@ -155,7 +151,7 @@ def build(
         raise click.UsageError("give exactly one of --bundle FILE or --download")
     if region and not download:
         raise click.UsageError("--region goes with --download")
-    unknown = [f for f in _split(families) if f not in FAMILIES]
+    unknown = [f for f in split_list(families) if f not in FAMILIES]
     if unknown:
         raise click.UsageError(f"--families: unknown CA {', '.join(unknown)} (choose from {', '.join(FAMILIES)})")
     store_format = store_format or ts.format_for(out)
@@ -176,8 +172,8 @@ def build(
         entries = ts.select(
             (ts.classify(c) for c in certs),
             today,
-            _split(regions),
-            _split(families),
+            split_list(regions),
+            split_list(families),
             include_intermediates,
             keep_expired,
         )

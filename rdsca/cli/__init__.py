@@ -1,0 +1,35 @@
+"""The ``rdsca`` command line: one grammar for every command.
+
+Commands live one module per area (``check``, ``aws``, ``truststore``) and are added here explicitly; they share
+options, parameter types, exit codes and the error contract through ``rdsca.cli.common``, and never import this
+module (no import cycle). Every command takes ``--format`` (``table`` default, ``json``) and ``--as-of DATE``.
+Exit codes: 0 clean or done, 1 findings remain, 2 usage errors or failures that stopped the job.
+"""
+
+from __future__ import annotations
+
+import click
+
+from rdsca import __version__
+from rdsca.cli.aws import audit, default_ca, rotate
+from rdsca.cli.check import check
+from rdsca.cli.common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, Group, debug_option
+from rdsca.cli.truststore import truststore
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rdsca")
+@debug_option
+def cli() -> None:
+    """Get Amazon RDS, Aurora and DocumentDB off retired CA certificates, and keep them off."""
+
+
+for command in (check, audit, rotate, default_ca, truststore):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="rdsca")
+
+
+__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "Failure", "cli", "main"]

@@ -1,0 +1,5 @@
+"""``python -m rdsca.cli``: the same command line as ``rdsca``."""
+
+from rdsca.cli import main
+
+main()

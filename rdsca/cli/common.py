@@ -1,0 +1,170 @@
+"""What every ``rdsca`` command shares: exit codes, the one error contract, shared options and parameter types.
+
+Exit codes: 0 clean or done, 1 findings remain, 2 usage errors or failures that stopped the job. An error is one
+line on stderr (``rdsca: error: ...``) and exit 2, never a traceback and never exit 1; ``--debug`` shows the
+traceback of an unexpected error.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from rdsca import catalog, clock
+from rdsca.output import printable
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: Set by ``--debug`` (or in the environment): unexpected errors show their traceback, subprocesses too.
+DEBUG_ENV = "RDSCA_DEBUG"
+
+
+class Failure(click.ClickException):
+    """An error that stops the job: one message on stderr, exit code 2, no traceback."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"rdsca: error: {printable(self.format_message())}", err=True)
+
+
+class Group(click.Group):
+    """The command group: every error a command raises ends as one line and exit 2 (``--debug``: traceback too)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException as exc:
+            # Every click error is a usage or input error here; click gives some (FileError) exit code 1.
+            if exc.exit_code < EXIT_ERROR:
+                raise Failure(exc.format_message()) from None
+            raise
+        except click.Abort:
+            raise Failure("aborted; nothing more was done") from None
+        except KeyboardInterrupt:
+            raise Failure("interrupted; nothing more was done") from None
+        except (SystemExit, GeneratorExit):
+            raise
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                traceback.print_exception(exc)
+            raise Failure(
+                f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            ) from None
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        os.environ[DEBUG_ENV] = "1"
+    return value
+
+
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help=f"Show the traceback of an unexpected error (also {DEBUG_ENV}=1).",
+)
+
+
+# -- parameter types -----------------------------------------------------------------------------------------------
+
+
+class DateType(click.ParamType):
+    """``YYYY-MM-DD``."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return clock.parse_date(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class TagType(click.ParamType):
+    """``KEY=VALUE`` (the value may be empty, the key may not)."""
+
+    name = "KEY=VALUE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        key, sep, rest = str(value).partition("=")
+        if not sep or not key:
+            self.fail(f"{value!r}: expected KEY=VALUE", param, ctx)
+        return key, rest
+
+
+_REGION = re.compile(catalog.REGION_PATTERN)
+
+
+class RegionListType(click.ParamType):
+    """``A,B,...``: AWS region names. An empty element is an error, never "every region": a script whose
+    ``$REGION`` is empty must not widen its scope."""
+
+    name = "REGION[,REGION]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        regions = [part.strip() for part in str(value).split(",")]
+        if any(not r for r in regions):
+            self.fail(f"{value!r}: an empty region name (regions are comma-separated names)", param, ctx)
+        bad = [r for r in regions if not _REGION.fullmatch(r)]
+        if bad:
+            self.fail(f"{', '.join(map(repr, bad))} is not an AWS region name (like us-east-1)", param, ctx)
+        return list(dict.fromkeys(regions))
+
+
+def split_list(values: Sequence[str]) -> list[str]:
+    """Repeatable, comma-separated option values as one list (empty elements dropped)."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+# -- shared options ------------------------------------------------------------------------------------------------
+
+
+def _set_as_of(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None:
+        # The environment variable carries "today" to subprocesses (the program, a policy pack).
+        os.environ[clock.AS_OF_ENV] = value.isoformat()
+    else:
+        try:
+            clock.today()
+        except ValueError as exc:
+            raise click.BadParameter(f"{clock.AS_OF_ENV}: {exc}", param_hint=clock.AS_OF_ENV) from None
+    return value
+
+
+def common_options(formats: tuple[str, ...] = ("table", "json")) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--format`` (``table`` first) and ``--as-of DATE``, on every command."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @click.option(
+            "--format", "fmt", type=click.Choice(formats), default="table", show_default=True, help="Output format."
+        )
+        @click.option(
+            "--as-of",
+            type=DateType(),
+            callback=_set_as_of,
+            expose_value=False,
+            is_eager=True,
+            help=f"Judge dates as of DATE (YYYY-MM-DD) instead of today; sets {clock.AS_OF_ENV} for subprocesses.",
+        )
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,52 @@
+"""The judgements behind every rdsca policy: pure functions of a database view and a config, one module per rule.
+
+The CrossGuard pack (``rdsca.policies``) wraps them for Pulumi; other front ends (Terraform) call them directly.
+A rule's name is its module's name in kebab case (``rds_ca_retired`` is ``rds-ca-retired``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rdsca.rules import (
+    rds_ca_allowed_list,
+    rds_ca_apply_immediately,
+    rds_ca_availability_note,
+    rds_ca_engine_support,
+    rds_ca_expiring,
+    rds_ca_retired,
+    rds_ca_stack_state,
+    rds_ca_unset,
+)
+from rdsca.rules._common import LEVELS, SEVERITIES, TARGET_SCHEMA, Rule, UnknownValue, covered, with_defaults
+
+MODULES = (
+    rds_ca_retired,
+    rds_ca_engine_support,
+    rds_ca_allowed_list,
+    rds_ca_expiring,
+    rds_ca_availability_note,
+    rds_ca_unset,
+    rds_ca_apply_immediately,
+    rds_ca_stack_state,
+)
+RULES: tuple[Rule, ...] = tuple(module.RULE for module in MODULES)
+BY_NAME: Mapping[str, Rule] = {rule.name: rule for rule in RULES}
+#: The rules judged over each resource's inputs; ``STACK_RULES`` over the state after the update.
+RESOURCE_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if not rule.stack)
+STACK_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.stack)
+
+__all__ = [
+    "BY_NAME",
+    "LEVELS",
+    "MODULES",
+    "RESOURCE_RULES",
+    "RULES",
+    "SEVERITIES",
+    "STACK_RULES",
+    "TARGET_SCHEMA",
+    "Rule",
+    "UnknownValue",
+    "covered",
+    "with_defaults",
+]

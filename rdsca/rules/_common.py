@@ -1,0 +1,162 @@
+"""What every rule shares: the rule record, config defaults, the replacement CA, and how-to-fix messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rdsca import catalog, clock
+from rdsca.resources import MISSING, DatabaseView, FrontEnd, Kind, Unknown
+
+
+class UnknownValue(Exception):
+    """A judgement needs a value that a preview or plan cannot know. The front end decides what that means (the
+    policy SDK turns it into an advisory "can't run policy ... during preview" note: an unknown never blocks)."""
+
+    def __init__(self, unknown: Unknown) -> None:
+        super().__init__(unknown.reason or "value not known yet")
+        self.unknown = unknown
+
+
+#: ``judge(view, config) -> message or None``; may raise ``UnknownValue``.
+Judge = Callable[[DatabaseView, Mapping[str, Any]], "str | None"]
+#: ``fix(view, config) -> the CA a remediation writes, or None`` (nothing safe to write).
+Fix = Callable[[DatabaseView, Mapping[str, Any]], "str | None"]
+
+LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One judgement, with the metadata a policy pack (or any other front end) publishes for it."""
+
+    name: str
+    description: str
+    #: Default enforcement level: ``advisory``, ``mandatory``, ``remediate`` or ``disabled``.
+    level: str
+    severity: str
+    #: JSON-schema properties of the rule's config, each with its default.
+    config: Mapping[str, Mapping[str, Any]]
+    #: What to do about a violation, in one or two sentences.
+    steps: str
+    judge: Judge
+    fix: Fix | None = None
+    #: What a remediation sets ``applyImmediately`` to when the config has no such setting.
+    apply_immediately: bool | None = None
+    #: Only databases (not the account default).
+    databases_only: bool = False
+    #: A stack rule: judged over every resource's state after the update, not over one resource's inputs.
+    stack: bool = False
+    url: str = catalog.ROTATION_GUIDE
+
+    def covers(self, view: DatabaseView) -> bool:
+        """Whether the rule looks at this resource at all."""
+        if self.databases_only and not view.type.database:
+            return False
+        return covered(view)
+
+    def defaults(self) -> dict[str, Any]:
+        return {key: spec.get("default") for key, spec in self.config.items()}
+
+
+def covered(view: DatabaseView) -> bool:
+    """Resources the rules judge: a cluster that carries no CA (Aurora), or whose engine is not known yet, is
+    judged only when a CA is set on it anyway."""
+    if view.kind is Kind.AURORA_CLUSTER or view.undecided:
+        return view.ca is not MISSING
+    return True
+
+
+TARGET_SCHEMA: dict[str, dict[str, Any]] = {
+    "targetCa": {
+        "type": "string",
+        "enum": list(catalog.CURRENT_CAS),
+        "default": catalog.DEFAULT_TARGET,
+        "description": "The CA a remediation writes.",
+    },
+    "fallbackCa": {
+        "type": ["string", "null"],
+        "enum": [*catalog.CURRENT_CAS, None],
+        "default": None,
+        "description": "The CA a remediation writes where the engine refuses targetCa (null: leave it to the user).",
+    },
+    "applyImmediately": {
+        "type": "boolean",
+        "default": True,
+        "description": "What a remediation sets applyImmediately to (false: the change waits for the "
+        "maintenance window).",
+    },
+}
+
+
+def with_defaults(given: Mapping[str, Any] | None, properties: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The schema defaults, overlaid with what was configured (which may be nothing)."""
+    result = {key: spec.get("default") for key, spec in properties.items()}
+    result.update({k: v for k, v in (given or {}).items() if k in properties})
+    for key, spec in properties.items():
+        # Config that crossed a protobuf Struct carries every number as a float.
+        value = result.get(key)
+        if spec.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+            result[key] = int(value)
+    return result
+
+
+def need_ca(view: DatabaseView) -> Any:
+    """The CA value; ``UnknownValue`` when it is not known yet."""
+    if isinstance(view.ca, Unknown):
+        raise UnknownValue(view.ca)
+    return view.ca
+
+
+def choose_ca(
+    view: DatabaseView,
+    config: Mapping[str, Any],
+    allowed: Callable[[str], bool] = lambda _ca: True,
+    also: tuple[str, ...] = (),
+) -> str | None:
+    """The configured target, or the fallback where the engine refuses the target (then ``also``, in order);
+    None if none of them is current and accepted by the engine."""
+    for ca_id in (config.get("targetCa"), config.get("fallbackCa"), *also):
+        if not isinstance(ca_id, str) or not allowed(ca_id):
+            continue
+        verdict = catalog.evaluate(ca_id, view.engine, view.engine_version, view.region, clock.today())
+        if verdict.status is catalog.Status.OK:
+            return ca_id
+    return None
+
+
+_OUTSIDE = {FrontEnd.PULUMI: "outside Pulumi", FrontEnd.TERRAFORM: "outside Terraform", FrontEnd.AWS: "AWS CLI"}
+
+
+def how_to_fix(view: DatabaseView, ca_id: str | None) -> str:
+    """How to fix: the argument to set in the front end's own syntax and, for a database outside it, the AWS CLI."""
+    if ca_id is None:
+        return "No current CA is known to work for this engine: choose one that its engine version supports."
+    rtype = view.type
+    cli = rtype.cli_command(ca_id, view.identifier)
+    apply = rtype.database and rtype.fields.apply_immediately is not None
+    if rtype.front_end is FrontEnd.TERRAFORM:
+        extra = " and apply_immediately = true" if apply else ""
+        return f'Set {rtype.ca_argument} = "{ca_id}"{extra} on {label(view)} ({_OUTSIDE[rtype.front_end]}: {cli}).'
+    extra = ", apply_immediately=True" if apply else ""
+    where = f"{rtype.display} {view.name}"
+    return f'Set {rtype.ca_argument}="{ca_id}"{extra} on {where} ({_OUTSIDE[rtype.front_end]}: {cli}).'
+
+
+def label(view: DatabaseView) -> str:
+    """How a message names the resource: ``aws.rds.Instance billing-db``; in Terraform its address, which starts
+    with the type (``aws_db_instance.billing``, ``module.db.aws_db_instance.this[0]``)."""
+    if view.type.front_end is FrontEnd.TERRAFORM:
+        return view.name
+    return f"{view.type.display} {view.name}"
+
+
+def setting(view: DatabaseView, name: str, value: Any) -> str:
+    """``name`` set to ``value`` in the front end's own syntax: ``ca_cert_identifier = "rds-ca-2019"`` in Terraform,
+    ``caCertIdentifier='rds-ca-2019'`` elsewhere."""
+    if view.type.front_end is FrontEnd.TERRAFORM:
+        return f"{name} = {json.dumps(value, default=repr)}"
+    return f"{name}={value!r}"

@@ -1,0 +1,38 @@
+"""rds-ca-stack-state: after this update, the stack's databases or account default would still be on a bad CA.
+
+Judged over each resource's state after the update (for a resource that already exists, the deployed state with
+this update's inputs applied). It catches a database whose CA the configuration leaves unset while AWS still has
+it on ``rds-ca-2019``, which no rule over inputs can see. Values not known yet are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rdsca.resources import MISSING, DatabaseView, Unknown
+from rdsca.rules._common import Rule, how_to_fix, label, setting
+
+
+def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
+    if view.ca is MISSING or isinstance(view.ca, Unknown):
+        return None
+    verdict = view.verdict()
+    if not verdict.status.invalid_ca:
+        return None
+    return (
+        f"{label(view)}: its state after this update is {setting(view, view.ca_property, view.ca)}: "
+        f"{verdict.reason}. {how_to_fix(view, verdict.replacement)}"
+    )
+
+
+RULE = Rule(
+    name="rds-ca-stack-state",
+    description="After the update, no database or account default in the stack may be on a retired CA.",
+    level="mandatory",
+    severity="critical",
+    config={},
+    steps="Set the CA explicitly in code: a database whose CA is unset keeps the one it has in AWS.",
+    judge=judge,
+    stack=True,
+)

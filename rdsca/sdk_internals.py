@@ -1,0 +1,93 @@
+"""Every use of the Pulumi SDK's private internals, fenced in one module.
+
+The Pulumi Python SDK has no public API for what these do: the wire encoding of secrets and output values, the
+program's outstanding registrations, the transform callback server, the root-resource slot. They were checked
+against the versions in ``CHECKED_WITH``; ``tests/test_sdk_internals.py`` fails loudly, naming the missing piece,
+when an SDK upgrade removes or renames one. Nothing outside this module reaches into ``pulumi`` privately.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as _settings
+from pulumi.runtime._callbacks import _CallbackServicer
+
+#: The SDK versions these internals were read from and tested against.
+CHECKED_WITH = {"pulumi": "3.272.0", "pulumi-policy": "1.21.0"}
+
+# -- the wire encoding (pulumi/sdk/python/lib/pulumi/runtime/rpc.py) ----------------------------------------------
+
+#: The key and signatures that mark special values in a wire property map (the engine's ``resource.SigKey``).
+SIG_KEY: str = rpc._special_sig_key
+SECRET_SIG: str = rpc._special_secret_sig
+RESOURCE_SIG: str = rpc._special_resource_sig
+OUTPUT_VALUE_SIG: str = rpc._special_output_value_sig
+ASSET_SIG: str = rpc._special_asset_sig
+ARCHIVE_SIG: str = rpc._special_archive_sig
+#: The unknown sentinel string of the wire format.
+UNKNOWN: str = rpc.UNKNOWN
+
+
+# -- the program's event loop and registrations (pulumi/runtime/settings.py, rpc_manager.py) -----------------------
+
+
+def keep_program_waiting(task: asyncio.Task[Any]) -> None:
+    """Make the SDK wait for ``task`` before the program ends, as it waits for every output it created: the engine
+    gives a program no "all resources registered" event."""
+    with _settings.SETTINGS.lock:
+        _settings.SETTINGS.outputs.add(task)
+
+
+def outstanding_registrations() -> list[Awaitable[Any]]:
+    """The RPCs (registrations, invokes) the program has started; a snapshot."""
+    return list(_settings.SETTINGS.rpc_manager.rpcs)
+
+
+async def output_resources(output: pulumi.Output[Any]) -> set[pulumi.Resource]:
+    """The resources an output depends on (``Output.resources`` is documented as private)."""
+    return await output.resources()
+
+
+def reset_root_resource() -> None:
+    """Forget the root stack resource, so that a process can run a new program (one root stack per run)."""
+    _settings.ROOT.set(None)
+
+
+# -- the transform callback server (pulumi/runtime/_callbacks.py) ---------------------------------------------------
+
+
+def transform_handler(target: str, token: str) -> tuple[Callable[[bytes], Awaitable[Any]], asyncio.AbstractEventLoop]:
+    """The program's handler for a registered transform callback, and the event loop it runs on. Raises
+    ``LookupError`` when no callback server of this process serves ``target`` with ``token``."""
+    servicer = next((s for s in _CallbackServicer._servicers if s._target == target), None)
+    if servicer is None or token not in servicer._callbacks:
+        raise LookupError(f"transform callback {token} is not registered")
+    return servicer._callbacks[token], servicer._loop
+
+
+async def shutdown_callback_servers() -> None:
+    """Stop the callback servers started on the running loop (the SDK does this at the end of a program)."""
+    await _CallbackServicer.shutdown()
+
+
+__all__ = [
+    "ARCHIVE_SIG",
+    "ASSET_SIG",
+    "CHECKED_WITH",
+    "OUTPUT_VALUE_SIG",
+    "RESOURCE_SIG",
+    "SECRET_SIG",
+    "SIG_KEY",
+    "UNKNOWN",
+    "keep_program_waiting",
+    "output_resources",
+    "outstanding_registrations",
+    "reset_root_resource",
+    "shutdown_callback_servers",
+    "transform_handler",
+]

@@ -1,0 +1,70 @@
+"""The Pulumi SDK internals rdsca relies on still exist: an SDK upgrade that removes one fails here, by name."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+
+import pytest
+
+
+def test_every_private_piece_is_still_there() -> None:
+    from pulumi.output import Output
+    from pulumi.runtime import rpc, settings
+    from pulumi.runtime._callbacks import _CallbackServicer
+
+    missing = [
+        what
+        for what, present in [
+            ("rpc._special_sig_key", hasattr(rpc, "_special_sig_key")),
+            ("rpc._special_secret_sig", hasattr(rpc, "_special_secret_sig")),
+            ("rpc._special_resource_sig", hasattr(rpc, "_special_resource_sig")),
+            ("rpc._special_output_value_sig", hasattr(rpc, "_special_output_value_sig")),
+            ("rpc._special_asset_sig", hasattr(rpc, "_special_asset_sig")),
+            ("rpc._special_archive_sig", hasattr(rpc, "_special_archive_sig")),
+            ("rpc.UNKNOWN", hasattr(rpc, "UNKNOWN")),
+            ("settings.SETTINGS.outputs", hasattr(settings.SETTINGS, "outputs")),
+            ("settings.SETTINGS.lock", hasattr(settings.SETTINGS, "lock")),
+            ("settings.SETTINGS.rpc_manager.rpcs", hasattr(settings.SETTINGS.rpc_manager, "rpcs")),
+            ("settings.ROOT.set", hasattr(getattr(settings, "ROOT", None), "set")),
+            ("Output.resources", callable(getattr(Output, "resources", None))),
+            ("_CallbackServicer._servicers", isinstance(getattr(_CallbackServicer, "_servicers", None), list)),
+            ("_CallbackServicer.shutdown", callable(getattr(_CallbackServicer, "shutdown", None))),
+        ]
+        if not present
+    ]
+    assert missing == [], f"the Pulumi SDK no longer has: {', '.join(missing)} (see rdsca/sdk_internals.py)"
+
+
+def test_the_wire_signatures_are_the_engines() -> None:
+    # The values are the engine's (sdk/go/common/resource/properties.go); they never change without a protocol change.
+    from rdsca import sdk_internals
+
+    assert sdk_internals.SIG_KEY == "4dabf18193072939515e22adb298388d"
+    assert sdk_internals.SECRET_SIG == "1b47061264138c4ac30d75fd1eb44270"
+    assert sdk_internals.UNKNOWN == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def test_a_callback_servicer_keeps_the_fields_rdsca_reads() -> None:
+    """A servicer instance has ``_callbacks``, ``_target`` and ``_loop`` (set when it starts serving)."""
+    from pulumi.runtime._callbacks import _CallbackServicer
+
+    annotations = _CallbackServicer.__annotations__
+    assert {"_callbacks", "_target", "_loop"} <= set(annotations), annotations
+
+
+def test_unknown_transform_callback_is_a_lookup_error() -> None:
+    from rdsca import sdk_internals
+
+    with pytest.raises(LookupError, match="not registered"):
+        sdk_internals.transform_handler("127.0.0.1:1", "no-such-token")
+    asyncio.run(sdk_internals.shutdown_callback_servers())
+
+
+def test_the_versions_checked_are_recorded() -> None:
+    from rdsca import sdk_internals
+
+    assert set(sdk_internals.CHECKED_WITH) == {"pulumi", "pulumi-policy"}
+    installed = importlib.metadata.version("pulumi")
+    major, minor = (int(x) for x in installed.split(".")[:2])
+    assert (major, minor) >= (3, 200), installed
