@@ -283,3 +283,15 @@ def test_sarif_for_a_plan_points_at_each_resource_by_column() -> None:
     for address, region in regions.items():
         assert region["startLine"] == 1
         assert text[region["startColumn"] - 1 :].startswith(json.dumps({"address": address})[1:-1])
+
+
+def test_real_plan_with_an_aurora_cluster_is_listed_but_not_judged() -> None:
+    """terraform-compliance's issue-438 plan (Terraform 0.13): an Aurora cluster carries no CA of its own."""
+    plan = PLANS / "terraform-compliance-issue-438.json"
+    code, document = run_json("check", plan)
+    assert code == 0
+    assert [(r["address"], r["ca_status"], r["unknown"]) for r in document["resources"]] == [
+        ("aws_rds_cluster.db_cluster", None, {"engine_version": "engine_version is known after apply"})
+    ]
+    assert document["diagnostics"] == []
+    assert all("nothing" not in run("check", plan, "--format", fmt).output for fmt in ("table", "json", "sarif"))
