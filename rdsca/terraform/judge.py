@@ -75,16 +75,14 @@ def view(resource: Resource, values: Mapping[str, Any] | None = None) -> Databas
 def settings(config_file: Path | None) -> dict[str, tuple[str, dict[str, Any]]]:
     """Per rule: its level and config, from the defaults and ``--policy-pack-config`` as the Pulumi CLI merges them
     (an ``all`` level first, then each policy's), validated against each rule's schema. Raises ``ConfigError``."""
-    import jsonschema
+    if config_file is None:
+        return {rule.name: (rule.level, with_defaults(None, rule.config)) for rule in RULES}
+    from rdsca.runner.analyzer import PolicyError, parse_config_file
 
-    given: dict[str, Any] = {}
-    if config_file is not None:
-        from rdsca.runner.analyzer import PolicyError, parse_config_file
-
-        try:
-            given = parse_config_file(config_file)
-        except PolicyError as exc:
-            raise ConfigError(str(exc)) from None
+    try:
+        given = parse_config_file(config_file)
+    except PolicyError as exc:
+        raise ConfigError(str(exc)) from None
     result: dict[str, tuple[str, dict[str, Any]]] = {}
     errors: list[str] = []
     for rule in RULES:
@@ -94,14 +92,22 @@ def settings(config_file: Path | None) -> dict[str, tuple[str, dict[str, Any]]]:
                 level = layer.level
         own = given.get(rule.name)
         config = with_defaults(own.properties if own is not None else None, rule.config)
-        validator = jsonschema.Draft7Validator({"type": "object", "properties": dict(rule.config)})
-        for error in sorted(validator.iter_errors(config), key=str):
-            where = ".".join(str(p) for p in error.absolute_path)
-            errors.append(f"{rule.name}: {where + ': ' if where else ''}{error.message}")
+        errors += [f"{rule.name}: {error}" for error in _schema_errors(rule, config)]
         result[rule.name] = (level, config)
     if errors:
         raise ConfigError(f"{config_file}: invalid policy config: " + "; ".join(errors))
     return result
+
+
+def _schema_errors(rule: Rule, config: Mapping[str, Any]) -> list[str]:
+    import jsonschema  # only with a config file: the defaults are valid by construction
+
+    validator = jsonschema.Draft7Validator({"type": "object", "properties": dict(rule.config)})
+    errors = []
+    for error in sorted(validator.iter_errors(config), key=str):
+        where = ".".join(str(p) for p in error.absolute_path)
+        errors.append(f"{where + ': ' if where else ''}{error.message}")
+    return errors
 
 
 def _diagnostic(rule: Rule, level: str, address: str, message: str) -> dict[str, Any]:
