@@ -95,15 +95,24 @@ def _key_type(cert: x509.Certificate) -> str:
     return type(key).__name__
 
 
-def classify(cert: x509.Certificate) -> Entry:
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    cn = str(names[0].value) if names else cert.subject.rfc4514_string()
-    family, region, stage = OTHER, None, None
+def common_name(name: x509.Name) -> str:
+    """A name's CN, or the whole name when it has none."""
+    names = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else name.rfc4514_string()
+
+
+def family_of(cn: str) -> tuple[str, str | None, str | None]:
+    """(CA family, region, pre-release stage) that an RDS CA's common name spells; (``OTHER``, None, None) else."""
     if match := _G1.match(cn):
-        family, region, stage = _G1_FAMILIES[match["fam"]], match["region"], match["stage"]
-    elif match := _2019_REGIONAL.match(cn) or _2019_ROOT.match(cn):
-        family, stage = catalog.CA_2019, match["stage"]
-        region = match.groupdict().get("region")
+        return _G1_FAMILIES[match["fam"]], match["region"], match["stage"]
+    if match := _2019_REGIONAL.match(cn) or _2019_ROOT.match(cn):
+        return catalog.CA_2019, match.groupdict().get("region"), match["stage"]
+    return OTHER, None, None
+
+
+def classify(cert: x509.Certificate) -> Entry:
+    cn = common_name(cert.subject)
+    family, region, stage = family_of(cn)
     root = cert.subject == cert.issuer
     return Entry(
         cert=cert,
@@ -175,6 +184,9 @@ def _load_jks(data: bytes, name: str, password: str | None) -> list[x509.Certifi
 
 
 def read(path: Path, password: str | None = None) -> list[Entry]:
+    """Every certificate in a bundle or store, or in the ``*.pem``/``*.crt`` files of a directory (pem-dir)."""
+    if path.is_dir():
+        return _read_dir(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -182,6 +194,29 @@ def read(path: Path, password: str | None = None) -> list[Entry]:
     if not data.strip():
         raise TruststoreError(f"{path}: empty file")
     return [classify(c) for c in load(data, str(path), password)]
+
+
+def _read_dir(path: Path) -> list[Entry]:
+    # What ``build --store-format pem-dir`` writes, and OpenSSL's hashed CApath layout (``<hash>.0`` links to PEM
+    # files): every regular file that holds PEM certificates, each certificate once.
+    found: dict[str, Entry] = {}
+    try:
+        files = sorted(p for p in path.iterdir() if p.is_file())
+    except OSError as exc:
+        raise TruststoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+    for file in files:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise TruststoreError(f"cannot read {file}: {exc.strerror or exc}") from None
+        if b"-----BEGIN CERTIFICATE-----" not in data:
+            continue
+        for cert in load(data, str(file)):
+            entry = classify(cert)
+            found.setdefault(entry.sha1, entry)
+    if not found:
+        raise TruststoreError(f"{path}: a directory without PEM certificates")
+    return list(found.values())
 
 
 def needs_password(path: Path) -> bool:

@@ -57,6 +57,8 @@ class Loader:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
             return {m["Key"]: self.root / m["Dir"] for m in document.get("Modules", []) if m.get("Key")}
+        except RecursionError:
+            raise ConfigError(f"{path}: not a Terraform module manifest (nested too deeply)") from None
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"{path}: not a Terraform module manifest ({exc})") from None
 

@@ -269,3 +269,13 @@ def test_malformed_configurations_fail_with_one_line(tmp_path: Path, files: dict
         load_directory(tmp_path, [], {})
     assert str(caught.value).endswith(message)
     assert "\n" not in str(caught.value)
+
+
+def test_a_module_manifest_nested_too_deeply_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Found by the fuzz harness: json.loads raised RecursionError through the loader."""
+    write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "x" {}\n'})
+    manifest = tmp_path / ".terraform" / "modules" / "modules.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text("[" * 5000 + "]" * 5000)
+    with pytest.raises(ConfigError, match=r"modules\.json: not a Terraform module manifest \(nested too deeply\)"):
+        load_directory(tmp_path)

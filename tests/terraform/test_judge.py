@@ -91,7 +91,7 @@ def test_every_message_is_in_terraform_words() -> None:
         found.values()
     )  # awscc has no apply_immediately argument
     assert found["rds-ca-apply-immediately aws_db_instance.later"] == (
-        "aws_db_instance.later: the CA is set but apply_immediately is unset, so the change waits for the next "
+        "aws_db_instance.later: the CA is set without apply_immediately, so the change waits for the next "
         "maintenance window. Set apply_immediately = true to apply it now (engines that restart to rotate will "
         "restart)."
     )
