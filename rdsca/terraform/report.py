@@ -119,8 +119,7 @@ def remediation_steps(rule: Rule) -> str:
     return "\n".join(lines)
 
 
-def _location(report: TerraformReport, address: str) -> dict[str, Any]:
-    resource = next((r for r in report.resources if r.address == address), None)
+def _location(report: TerraformReport, resource: Resource | None, address: str) -> dict[str, Any]:
     span = _ca_span(resource) if resource else None
     if span is None:
         return sarif.location(report.path, 1, address)
@@ -138,8 +137,14 @@ def to_sarif(report: TerraformReport) -> dict[str, Any]:
         sarif.Rule(rule.name, rule.description, sarif.LEVEL[level], rule.severity, remediation_steps(rule), rule.url)
         for rule, level in report.outcome.rules
     ]
+    by_address = {r.address: r for r in report.resources}
     results = [
-        sarif.result(d["policy"], sarif.LEVEL[d["level"]], d["message"], [_location(report, d["address"])])
+        sarif.result(
+            d["policy"],
+            sarif.LEVEL[d["level"]],
+            d["message"],
+            [_location(report, by_address.get(d["address"]), d["address"])],
+        )
         for d in report.outcome.diagnostics
     ]
     return sarif.document(f"rdsca-check/{report.kind}/", rules, results)
