@@ -27,7 +27,8 @@ from cryptography.x509.oid import NameOID
 
 from rdsca import catalog, files
 
-#: AWS publishes the bundles here (rds-ca-facts, "Trust stores"); a mirror can stand in with --base-url.
+#: AWS publishes the bundles here (RDS User Guide, "Using SSL/TLS to encrypt a connection to a DB instance or
+#: cluster", certificate bundles); a mirror can stand in with --base-url.
 BASE_URL = "https://truststore.pki.rds.amazonaws.com"
 FORMATS = ("pkcs12", "jks", "pem", "pem-dir")
 OTHER = "other"
