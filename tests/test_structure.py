@@ -85,7 +85,6 @@ LONG_FUNCTIONS_LEFT: set[str] = {
     "rdsca.aws.scan.scan_region",
     "rdsca.runner.host.execute",
     "rdsca.aws.fake.FakeAccount._handle",
-    "rdsca.cli.truststore.build",
     "rdsca.runner.project.load_project",
 }
 
