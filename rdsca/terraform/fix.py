@@ -10,11 +10,11 @@ import dataclasses
 import difflib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rdsca import files
 from rdsca.resources import TERRAFORM_TYPES, DatabaseView
 from rdsca.rules import (
     Rule,
@@ -260,7 +260,8 @@ def unified_diff(changes: dict[SourceFile, bytes], base: Path) -> str:
 
 
 def write_files(changes: dict[SourceFile, bytes]) -> None:
-    """Write every changed file atomically, after checking that none changed since it was read."""
+    """Write every changed file atomically (``rdsca.files``), after checking that none changed since it was read.
+    A symbolic link keeps pointing at the file it named: the file it names is rewritten. Raises ``ConfigError``."""
     for file in changes:
         try:
             current = file.path.read_bytes()
@@ -268,19 +269,15 @@ def write_files(changes: dict[SourceFile, bytes]) -> None:
             raise ConfigError(f"{file.path}: cannot read it again before writing: {exc.strerror or exc}") from None
         if current != file.data:
             raise ConfigError(f"{file.path} changed since rdsca read it; nothing was written: run the check again")
+    written: list[str] = []
     for file, data in changes.items():
-        mode = file.path.stat().st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(prefix=f".{file.path.name}.", suffix=".rdsca-tmp", dir=file.path.parent)
+        target = file.path.resolve()
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, file.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            files.write_file(target, data, files.existing_mode(target) or files.ordinary_mode())
+        except OSError as exc:
+            done = f" (already written: {', '.join(written)})" if written else "; nothing was written"
+            raise ConfigError(f"{file.path}: cannot write it: {exc.strerror or exc}{done}") from None
+        written.append(str(file.path))
 
 
 def fix_report(

@@ -58,7 +58,6 @@ def test_fix_matches_the_golden_files_then_passes_and_is_idempotent(fleet: Path)
     result = run("check", ".", "--fix", "--format", "json")
     assert result.exit_code == 0, result.output  # the re-check after the fix passes
     golden("after", files(fleet))
-    assert not list(fleet.rglob("*.rdsca-tmp"))
     second = run("check", ".", "--diff")
     assert (second.exit_code, second.stdout) == (0, "")
     assert run("check", ".", "--fix").exit_code == 0
@@ -146,3 +145,33 @@ def test_a_file_changed_since_it_was_read_is_not_overwritten(tmp_path: Path) -> 
         fix_report(report, FixOptions(), write=True, assignments=[])
     assert (tmp_path / "main.tf").read_text() == "# edited meanwhile\n"
     assert "rds-ca-2015" in (tmp_path / "other.tf").read_text()  # no file written when one is refused
+
+
+def test_fix_writes_through_a_symbolic_link_and_keeps_the_mode(tmp_path: Path) -> None:
+    real = tmp_path / "shared" / "db.tf"
+    real.parent.mkdir()
+    real.write_text('resource "aws_db_instance" "a" {\n  ca_cert_identifier = "rds-ca-2019"\n}\n')
+    real.chmod(0o640)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "db.tf").symlink_to(real)
+    result = run("check", work, "--fix")
+    assert result.exit_code == 0, result.output
+    assert (work / "db.tf").is_symlink() and 'ca_cert_identifier = "rds-ca-rsa2048-g1"' in real.read_text()
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in real.parent.iterdir()) == ["db.tf"]  # no temporary file left
+
+
+def test_a_file_that_cannot_be_written_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "a" {\n  ca_cert_identifier = "rds-ca-2019"\n}\n'})
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("rdsca.files.write_file", refuse)
+    result = run("check", tmp_path, "--fix")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"rdsca: error: {tmp_path / 'main.tf'}: cannot write it: Permission denied; nothing was written"
+    ]
+    assert "rds-ca-2019" in (tmp_path / "main.tf").read_text()
