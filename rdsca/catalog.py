@@ -368,7 +368,8 @@ REGION_RESTRICTIONS: tuple[RegionRestriction, ...] = (
 
 
 # Databases and endpoints where the CA setting does not apply, for reasons that are not the engine's
-# (rds-ca-facts, "Not affected"). Engine-level reasons (RDS Custom, Neptune) are ``EngineFact.not_applicable``.
+# (RDS Proxy and Aurora Serverless v1 serve ACM certificates: RDS User Guide, "Using SSL/TLS" and the RDS Proxy and
+# Serverless v1 pages). Engine-level reasons (RDS Custom, Neptune) are ``EngineFact.not_applicable``.
 PROXY_NOT_APPLICABLE = "RDS Proxy uses ACM certificates (Amazon Root CA); nothing to rotate"
 SERVERLESS_V1_NOT_APPLICABLE = "Aurora Serverless v1 uses ACM certificates (Amazon Root CA); nothing to rotate"
 AURORA_CLUSTER_NOT_APPLICABLE = "an Aurora cluster carries no CA: it is set on each of its cluster instances"
