@@ -67,7 +67,7 @@ def test_common_lookups_get_plausible_aws_answers(program) -> None:
         "aws:index/getPartition:getPartition",
     ]
     vpc_call = next(p for p in run.raw["placeholder_answers"] if p["token"] == "aws:ec2/getVpc:getVpc")
-    assert vpc_call["args"] == {"default": True} and vpc_call["result"]["id"] == vpc_id
+    assert (vpc_call["args"], vpc_call["echoed"], vpc_call["result"]["id"]) == (["default"], ["default"], vpc_id)
     again = program(LOOKUPS, stacks={"prod": "config:\n  aws:region: eu-central-1\n"})
     assert _logged(again) == got
 
@@ -285,3 +285,22 @@ def test_a_failure_without_placeholders_has_no_hint(tmp_path: Path) -> None:
     proc = rdsca("check", str(directory))
     assert proc.returncode == 2
     assert proc.stderr.strip() == "rdsca: error: the program failed: __main__.py:1: RuntimeError: no data source here"
+
+
+def test_secret_arguments_are_never_echoed_or_listed(tmp_path: Path) -> None:
+    directory = write_program(
+        tmp_path / "p",
+        """
+        import pulumi, pulumi_aws as aws
+        version = aws.secretsmanager.get_secret_version_output(secret_id=pulumi.Output.secret("prod/hunter2-db"))
+        version.secret_id.apply(lambda v: pulumi.log.info(f"echoed {v == 'prod/hunter2-db'}"))
+        """,
+    )
+    proc = rdsca("check", str(directory), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert "hunter2" not in proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    (answer,) = report["placeholder_answers"]
+    # The SDK unwraps secrets before a data source sees its arguments: the report shows none of their values.
+    assert (answer["args"], answer["echoed"]) == (["secretId"], ["secretId"])
+    assert [e["message"] for e in report["log"]] == ["echoed True"]

@@ -113,7 +113,7 @@ class CheckReport:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     policy: PolicyResult | None = None
     root_urn: str = ""
-    #: Data-source calls answered with invented values (``{"token", "args", "result", "shaped"}``).
+    #: Data-source calls answered with invented values (``{"token", "args", "echoed", "result", "shaped"}``).
     placeholder_answers: list[dict[str, Any]] = field(default_factory=list)
     #: Components their provider plugin would construct, whose contents an offline run cannot see.
     foreign_components: list[dict[str, Any]] = field(default_factory=list)

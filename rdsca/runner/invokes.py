@@ -34,7 +34,6 @@ from pulumi.runtime import mocks as pulumi_mocks
 from rdsca import catalog, sdk_internals
 from rdsca.resources import ENGINE_VERSION_INVOKE, REGION_INVOKE
 from rdsca.runner.answers import Case, match
-from rdsca.runner.project import SECRET_TEXT
 
 #: The account id AWS's own documentation uses in examples: plainly not a real account.
 PLACEHOLDER_ACCOUNT = "123456789012"
@@ -149,7 +148,7 @@ def placeholder(call: Call) -> tuple[dict[str, Any], bool]:
 def _object(call: Call, cls: type, depth: int) -> dict[str, Any]:
     answer = {}
     for wire, (_, hint) in sdk_internals.output_type_fields(cls).items():
-        if depth == 0 and wire in call.args and call.args[wire] is not None:
+        if depth == 0 and call.args.get(wire) is not None:
             answer[wire] = call.args[wire]  # the AWS provider's data sources echo their arguments
             continue
         answer[wire] = _value(call, wire, hint, depth, 0)
@@ -288,15 +287,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _shown(value: Any) -> Any:
-    """Call arguments as reports show them: secrets masked."""
-    if isinstance(value, dict):
-        if value.get(sdk_internals.SIG_KEY) == sdk_internals.SECRET_SIG:
-            return SECRET_TEXT
-        return {k: _shown(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shown(v) for v in value]
-    return value
+def _listed(call: Call, answer: Mapping[str, Any], shaped: bool) -> dict[str, Any]:
+    """A placeholder answer as reports list it. The SDK unwraps secrets before it sends a data source its arguments
+    (``pulumi.runtime.invoke``: ``_unwrap_rpc_secret_struct_properties``), so no argument can be told to be a
+    secret here: the report names the arguments and the fields that echo them, and shows invented values only."""
+    echoed = sorted(k for k in answer if k in call.args and answer[k] is call.args[k])
+    return {
+        "token": call.token,
+        "args": sorted(call.args),
+        "echoed": echoed,
+        "result": {k: v for k, v in answer.items() if k not in echoed},
+        "shaped": shaped,
+    }
 
 
 class OfflineMocks(pulumi_mocks.Mocks):
@@ -323,9 +325,8 @@ class OfflineMocks(pulumi_mocks.Mocks):
         if known is not None:
             return known
         answer, shaped = placeholder(call)
-        shown = {"token": call.token, "args": _shown(dict(args.args)), "result": answer, "shaped": shaped}
         with self._lock:
-            self.placeholders.setdefault(json.dumps([call.token, shown["args"]], sort_keys=True, default=str), shown)
+            self.placeholders.setdefault(json.dumps([call.token, call.digest]), _listed(call, answer, shaped))
         return answer
 
     def _known(self, call: Call) -> dict[str, Any] | None:
