@@ -425,3 +425,16 @@ def test_names_and_messages_from_the_program_are_escaped(tmp_path: Path) -> None
     assert "\x1b" not in proc.stdout + proc.stderr and "\u202e" not in proc.stdout + proc.stderr
     assert "db\\x1b[31mred\\u202e" in proc.stdout
     assert "warning: line one\\nline two \\x1b[2J" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--format", "pulumi"), "--format pulumi: only for Pulumi programs, not with --kind terraform"),
+        (("--invoke-answers", "answers.yaml"), "--invoke-answers: only for Pulumi programs, not with --kind terraform"),
+    ],
+)
+def test_pulumi_only_options_are_refused_for_terraform(args: tuple[str, ...], message: str) -> None:
+    proc = rdsca("check", "examples/terraform-legacy", *args)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"rdsca: error: {message}"
