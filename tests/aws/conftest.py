@@ -45,6 +45,17 @@ def instance(region: str, name: str, engine: str, version: str, ca: str, **extra
     )
 
 
+def multi_az_cluster(region: str, name: str, ca: str | None = None, **extra: Any) -> None:
+    """A Multi-AZ DB cluster (non-Aurora engine with DBClusterInstanceClass), which carries its own CA."""
+    if ca:
+        extra["CACertificateIdentifier"] = ca
+    rds(region).create_db_cluster(
+        DBClusterIdentifier=name, Engine="postgres", EngineVersion="16.4", DBClusterInstanceClass="db.m6gd.large",
+        StorageType="io1", AllocatedStorage=100, Iops=1000, MasterUsername="admin", MasterUserPassword=PASSWORD,
+        **extra,
+    )
+
+
 @dataclass
 class Result:
     exit_code: int
@@ -62,4 +73,16 @@ def run(*args: str, stdin: str | None = None) -> Result:
 
 
 def modify_calls(fake: FakeAccount) -> list[tuple[str, str]]:
-    return [c for c in fake.calls if c[1].startswith(("Modify", "Apply"))]
+    """(region, action) of every call that changes something, in order."""
+    return [(c.region, c.action) for c in fake.calls if c.action.startswith(("Modify", "Apply", "Reboot"))]
+
+
+def journal_pairs(path: Any) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """(intent, outcome or None) for every request a journal records, in order."""
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    outcomes = {r["seq"]: r for r in records if r["type"] == "outcome"}
+    return [(r, outcomes.get(r["seq"])) for r in records if r["type"] == "intent"]
+
+
+def actions(fake: FakeAccount) -> list[str]:
+    return [c.action for c in fake.calls]
