@@ -377,6 +377,12 @@ MULTI_AZ_MEMBER_NOT_APPLICABLE = "member of Multi-AZ DB cluster {cluster}: its C
 AURORA_ENGINE_PREFIX = "aurora"
 
 
+#: Babelfish runs on Aurora PostgreSQL, turned on by this cluster parameter (Aurora User Guide, "DB cluster parameter
+#: group settings for Babelfish"); after a CA change its cluster must be rebooted (rds-ca-facts, "Clusters").
+BABELFISH_ENGINE = "aurora-postgresql"
+BABELFISH_PARAMETER = "rds.babelfish_status"
+
+
 def is_aurora(engine: str | None) -> bool:
     """Aurora engines (``aurora``, ``aurora-mysql``, ``aurora-postgresql``): the CA is per cluster instance."""
     return isinstance(engine, str) and engine.startswith(AURORA_ENGINE_PREFIX)

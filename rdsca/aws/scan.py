@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rdsca import catalog
 from rdsca.aws.pool import Pool
 from rdsca.aws.session import UNAVAILABLE, Aws, AwsError, error_code, error_message
 from rdsca.resources import AWS_DB_CLUSTER, AWS_DB_INSTANCE, AWS_DB_PROXY, Kind, database_view, known_text
@@ -23,9 +24,6 @@ PAGE = 100
 #: Both names a CA maintenance action goes by: the API model says ca-certificate-rotation, the user guide
 #: server-certificate-rotation (rds-ca-facts, "Pending maintenance").
 CA_ACTIONS = frozenset({"ca-certificate-rotation", "server-certificate-rotation"})
-#: The cluster parameter that turns Babelfish on (Aurora User Guide, "DB cluster parameter group settings for
-#: Babelfish"); a default parameter group leaves it off.
-BABELFISH_PARAMETER = "rds.babelfish_status"
 #: Instance states in which a change already requested is being applied.
 CHANGING = frozenset({"modifying", "rebooting", "maintenance", "upgrading", "configuring-enhanced-monitoring"})
 
@@ -183,7 +181,7 @@ def _optional(result: RegionScan, what: str, step: Callable[[], None], instead: 
 
 def list_clusters(rds: Any, result: RegionScan) -> None:
     for raw in _pages(rds, "describe_db_clusters", "DBClusters"):
-        if raw.get("Engine") == "aurora-postgresql" and raw.get("DBClusterParameterGroup"):
+        if raw.get("Engine") == catalog.BABELFISH_ENGINE and raw.get("DBClusterParameterGroup"):
             result.aurora_parameter_groups[raw["DBClusterIdentifier"]] = raw["DBClusterParameterGroup"]
         cluster = _cluster(result.region, raw, result.account)
         if cluster is not None:
@@ -269,7 +267,7 @@ def find_babelfish(rds: Any, result: RegionScan) -> None:
         for parameter in _pages(
             rds, "describe_db_cluster_parameters", "Parameters", DBClusterParameterGroupName=group, Source="user"
         ):
-            if parameter.get("ParameterName") == BABELFISH_PARAMETER and parameter.get("ParameterValue") == "on":
+            if parameter.get("ParameterName") == catalog.BABELFISH_PARAMETER and parameter.get("ParameterValue") == "on":
                 on.add(group)
     clusters = {c for c, g in result.aurora_parameter_groups.items() if g in on}
     for db in result.databases:
