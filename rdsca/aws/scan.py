@@ -267,7 +267,8 @@ def find_babelfish(rds: Any, result: RegionScan) -> None:
         for parameter in _pages(
             rds, "describe_db_cluster_parameters", "Parameters", DBClusterParameterGroupName=group, Source="user"
         ):
-            if parameter.get("ParameterName") == catalog.BABELFISH_PARAMETER and parameter.get("ParameterValue") == "on":
+            name, value = parameter.get("ParameterName"), parameter.get("ParameterValue")
+            if name == catalog.BABELFISH_PARAMETER and value == "on":
                 on.add(group)
     clusters = {c for c, g in result.aurora_parameter_groups.items() if g in on}
     for db in result.databases:
