@@ -214,7 +214,13 @@ TERRAFORM_TYPES: Mapping[str, ResourceType] = {
             "awscc_rds_db_instance",
             Kind.RDS_INSTANCE,
             "ca_certificate_identifier",
-            fields={"identifier": "db_instance_identifier", "rotation_restart": "certificate_rotation_restart"},
+            # The awscc documentation read lists no apply_immediately (CloudFormation's DBInstance added
+            # ApplyImmediately later: pulumi-aws-native 1.84 has it), so rdsca neither reads nor writes it.
+            fields={
+                "identifier": "db_instance_identifier",
+                "rotation_restart": "certificate_rotation_restart",
+                "apply_immediately": None,
+            },
         ),
         ResourceType(
             "aws_rds_certificate",

@@ -57,6 +57,10 @@ class Database:
     status: str | None = None
     #: An Aurora instance of a cluster with Babelfish turned on (a CA change needs a reboot to take effect).
     babelfish: bool = False
+    #: Where clients connect (``Endpoint.Address``/``Port`` of an instance; ``Endpoint``/``Port`` of a cluster or
+    #: proxy); None while AWS has not assigned one (a database being created).
+    endpoint_address: str | None = None
+    endpoint_port: int | None = None
 
 
 @dataclass
@@ -120,6 +124,8 @@ def _instance(region: str, raw: dict[str, Any], account: str = "") -> Database:
         account=account,
         maintenance_window=raw.get("PreferredMaintenanceWindow"),
         status=raw.get("DBInstanceStatus"),
+        endpoint_address=(raw.get("Endpoint") or {}).get("Address"),
+        endpoint_port=(raw.get("Endpoint") or {}).get("Port"),
     )
 
 
@@ -148,6 +154,8 @@ def _cluster(region: str, raw: dict[str, Any], account: str = "") -> Database | 
         account=account,
         maintenance_window=raw.get("PreferredMaintenanceWindow"),
         status=raw.get("Status"),
+        endpoint_address=raw.get("Endpoint"),
+        endpoint_port=raw.get("Port"),
     )
 
 
@@ -164,6 +172,7 @@ def _proxy(region: str, raw: dict[str, Any], account: str = "") -> Database:
         None,
         not_applicable=view.not_applicable,
         account=account,
+        endpoint_address=raw.get("Endpoint"),
     )
 
 

@@ -36,11 +36,20 @@ class Failure(click.ClickException):
 class Group(click.Group):
     """The command group: every error a command raises ends as one line and exit 2 (``--debug``: traceback too)."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise Failure(exc.format_message()) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
+        except click.UsageError as exc:
+            # One line naming the flag and what is wrong (click's default adds the usage and a --help hint).
+            raise Failure(exc.format_message()) from None
         except click.ClickException as exc:
             # Every click error is a usage or input error here; click gives some (FileError) exit code 1.
             if exc.exit_code < EXIT_ERROR:

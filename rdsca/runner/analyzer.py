@@ -33,13 +33,12 @@ from typing import IO, Any
 
 import grpc
 import jsonschema
-import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from rdsca import sdk_internals
 from rdsca.runner.monitor import wire_to_json
-from rdsca.runner.project import Project
+from rdsca.runner.project import Project, load_yaml, read_text
 
 #: The pack makes no calls back to the engine; this address is never dialled.
 ENGINE_ADDRESS = "127.0.0.1:1"
@@ -87,10 +86,7 @@ def load_pack(directory: Path) -> PackDirectory:
     manifest = directory / "PulumiPolicy.yaml"
     if not manifest.is_file():
         raise PolicyError(f"{directory}: not a policy pack (no PulumiPolicy.yaml)")
-    try:
-        doc = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{manifest}: cannot read: {exc}") from None
+    doc = load_yaml(manifest, PolicyError) or {}
     runtime = doc.get("runtime") if isinstance(doc, dict) else None
     name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if name != "python":
@@ -122,16 +118,10 @@ class PolicyConfig:
 
 def parse_config_file(path: Path) -> dict[str, PolicyConfig]:
     """A ``--policy-pack-config`` file: ``{"all": LEVEL, "<policy>": LEVEL | {"enforcementLevel": LEVEL, ...}}``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"cannot read policy config {path}: {exc.strerror or exc}") from None
+    text = read_text(path, PolicyError, "policy config")
     if not text.strip():
         return {}
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"{path}: not valid JSON: {exc}") from None
+    doc = _load_json(path, text)
     if not isinstance(doc, dict):
         raise PolicyError(f"{path}: must be a JSON object of policy names")
     result: dict[str, PolicyConfig] = {}
@@ -256,22 +246,32 @@ def state_value(value: Any) -> Any:
 
 def load_state(path: Path) -> dict[str, dict[str, Any]]:
     """Outputs by URN from a ``pulumi stack export`` file (checkpoint version 3; bare deployments accepted)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PolicyError(f"cannot read state {path}: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"{path}: not a stack export (invalid JSON: {exc})") from None
+    doc = _load_json(path, read_text(path, PolicyError, "state"))
     deployment = doc.get("deployment", doc) if isinstance(doc, dict) else None
     resources = deployment.get("resources") if isinstance(deployment, dict) else None
     if not isinstance(resources, list):
         raise PolicyError(f"{path}: not a stack export (expected deployment.resources, as `pulumi stack export`)")
     outputs: dict[str, dict[str, Any]] = {}
-    for resource in resources:
+    for index, resource in enumerate(resources):
         if not isinstance(resource, dict) or not isinstance(resource.get("urn"), str) or resource.get("delete"):
             continue
-        outputs[resource["urn"]] = state_value(resource.get("outputs") or {})
+        values = resource.get("outputs") or {}
+        if not isinstance(values, dict):
+            raise PolicyError(f"{path}: resource {index} ({resource['urn']}): outputs must be an object")
+        try:
+            outputs[resource["urn"]] = state_value(values)
+        except RecursionError:
+            raise PolicyError(f"{path}: resource {index}: outputs nested too deeply") from None
     return outputs
+
+
+def _load_json(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise PolicyError(f"{path}: nested too deeply") from None
 
 
 # -- the pack process ----------------------------------------------------------------------------------------------

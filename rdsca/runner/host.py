@@ -30,7 +30,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
-from rdsca import sdk_internals
+from rdsca import clock, sdk_internals
 from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry, OfflineMocks
 
 #: The CLI's default ``--parallel`` is unbounded (2147483647); the language host gives its executor 4x that.
@@ -111,6 +111,20 @@ def _secure_config(secure_keys: set[str], warnings: list[str]) -> Iterator[None]
             setattr(config_cls, name, original)
 
 
+@contextmanager
+def _check_mode() -> Iterator[None]:
+    """Tell rdsca's component that it runs under ``rdsca check`` (``clock.CHECK_ENV``), for this run only."""
+    saved = os.environ.get(clock.CHECK_ENV)
+    os.environ[clock.CHECK_ENV] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(clock.CHECK_ENV, None)
+        else:
+            os.environ[clock.CHECK_ENV] = saved
+
+
 def _user_frame(exc: BaseException, program_dir: Path) -> str:
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.startswith("<"):
@@ -182,7 +196,7 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
         before = set(sys.modules)
         os.chdir(program_dir)
         try:
-            with _secure_config(secure_keys, warnings):
+            with _secure_config(secure_keys, warnings), _check_mode():
                 loop.run_until_complete(pulumi.runtime.stack.run_in_stack(program))
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
