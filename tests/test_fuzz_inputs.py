@@ -13,6 +13,7 @@ in ``tests/conftest.py``) runs at least 1,000 cases per kind and prints the coun
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rdsca import truststore
+from rdsca.aws import audit, journal, rotate
 from rdsca.probe.endpoints import AuditFileError, load_audit
 from rdsca.runner import ProjectError, load_project
 from rdsca.runner.analyzer import PolicyError, load_pack, load_state, parse_config_file
@@ -70,6 +72,15 @@ def _pack_manifest(directory: Path, data: bytes) -> Path:
     return _file("PulumiPolicy.yaml")(directory, data)
 
 
+def _load_journal(path: Path) -> Any:
+    # What rotate --resume and audit do with a journal: read it, find changes that wait for a restart, and check
+    # each request without an outcome against a (here empty) fresh scan.
+    contents = journal.read(path)
+    audit.restart_records([contents])
+    empty = audit.audit([], audit.Options(dt.date(2026, 11, 27)))
+    return [rotate.observed(intent, empty) for intent in contents.unresolved]
+
+
 def _read_store(path: Path) -> Any:
     # What `truststore inspect` does: ask whether a password is needed, then read with one.
     return truststore.read(path, "password" if truststore.needs_password(path) else None)
@@ -83,6 +94,7 @@ FILE_KINDS: list[FileKind] = [
     FileKind("stack export (--state)", _file("state.json"), load_state, PolicyError),
     FileKind("trust store or bundle", _file("store.bin"), _read_store, truststore.TruststoreError),
     FileKind("audit JSON (probe --from-audit)", _file("audit.json"), load_audit, AuditFileError),
+    FileKind("rotation journal (--resume, --journal)", _file("journal.jsonl"), _load_journal, journal.JournalError),
 ]
 
 
@@ -97,11 +109,23 @@ _json_values = st.recursive(
 _KEYS = ["name", "runtime", "main", "config", "options", "virtualenv", "version", "deployment", "resources", "urn",
          "outputs", "type", "secure", "value", "default", "enforcementLevel", "all", "rds-ca-retired", "plaintext",
          "4dabf18193072939515e22adb298388d", "ciphertext", "checkpoint", "aws:region",
-         "databases", "identifier", "region", "engine", "endpoint_address", "endpoint_port", "pending_ca"]
+         "databases", "identifier", "region", "engine", "endpoint_address", "endpoint_port", "pending_ca",
+         "seq", "time", "account", "resource", "arn", "action", "request", "result", "pid", "command", "new_ca",
+         "intent", "outcome", "start", "modify-db-instance", "reboot-db-instance", "CertificateRotationRestart"]
 _shaped = st.recursive(
     _scalars,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), children, max_size=5),
     max_leaves=25,
+)
+
+
+#: JSON lines shaped like a journal's records (random types and values in the fields rdsca reads), possibly cut off.
+_record = st.fixed_dictionaries(
+    {"type": st.sampled_from(["start", "intent", "outcome"]) | _scalars},
+    optional={k: _scalars | st.integers(min_value=-2, max_value=3) | _shaped for k in _KEYS[-17:]},
+)
+_journal_lines = st.tuples(st.lists(_record, max_size=5), st.integers(min_value=0, max_value=400)).map(
+    lambda r: "\n".join(json.dumps(v) for v in r[0]).encode()[: r[1] or None]
 )
 
 
@@ -115,6 +139,7 @@ _documents = st.one_of(
     _shaped.map(lambda v: json.dumps(v).encode()),
     _shaped.map(lambda v: yaml.safe_dump(v).encode()),
     st.integers(min_value=500, max_value=200_000).map(_deep),
+    _journal_lines,
     st.sampled_from([b"", b"\xff\xfe\x00", b"\xef\xbb\xbf", b"- - - -", b"a: &a [*a]", b"\x00" * 64]),
 )
 

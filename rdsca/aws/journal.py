@@ -22,12 +22,15 @@ from rdsca import __version__
 from rdsca.paths import state_dir
 
 KINDS = ("start", "intent", "outcome")
-#: Fields every intent and outcome carries.
-REQUIRED = {
-    "start": ("time", "pid", "command"),
-    "intent": ("seq", "time", "account", "region", "resource", "arn", "action", "request"),
-    "outcome": ("seq", "time", "result"),
+#: The fields each record carries, and their JSON types (``None`` allowed where a tuple holds it).
+_TEXT, _MAYBE_TEXT, _OBJECT = (str,), (str, type(None)), (dict,)
+REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {
+    "start": {"time": _TEXT, "pid": (int,), "command": _TEXT},
+    "intent": {"seq": (int,), "time": _TEXT, "account": _TEXT, "region": _TEXT, "resource": _MAYBE_TEXT,
+               "arn": _MAYBE_TEXT, "action": _TEXT, "request": _OBJECT},
+    "outcome": {"seq": (int,), "time": _TEXT, "result": _TEXT},
 }
+OPTIONAL: dict[str, tuple[type, ...]] = {"new_ca": _MAYBE_TEXT, "previous_ca": _MAYBE_TEXT, "reason": _MAYBE_TEXT}
 
 
 class JournalError(Exception):
@@ -99,16 +102,24 @@ class Contents:
 def _record(line: str, number: int, path: Path) -> dict[str, Any]:
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         raise JournalError(f"{path}: line {number} is not a journal record (not JSON)") from None
     if not isinstance(record, dict) or record.get("type") not in KINDS:
         raise JournalError(f"{path}: line {number} is not a journal record (no start, intent or outcome type)")
-    missing = [k for k in REQUIRED[record["type"]] if k not in record]
+    fields = REQUIRED[record["type"]]
+    missing = [k for k in fields if k not in record]
     if missing:
         raise JournalError(f"{path}: line {number} is a {record['type']} record without {', '.join(missing)}")
-    if "seq" in record and not (isinstance(record["seq"], int) and record["seq"] > 0):
-        raise JournalError(f"{path}: line {number} has an invalid seq {record['seq']!r}")
+    expected = {**OPTIONAL, **fields}
+    wrong = [k for k, types in expected.items() if k in record and not _is(record[k], types)]
+    if wrong or ("seq" in record and record["seq"] <= 0):
+        field_name = (wrong or ["seq"])[0]
+        raise JournalError(f"{path}: line {number} has an invalid {field_name} in its {record['type']} record")
     return record
+
+
+def _is(value: Any, types: tuple[type, ...]) -> bool:
+    return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
 
 
 def read(path: Path) -> Contents:
