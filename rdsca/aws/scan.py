@@ -17,7 +17,7 @@ from typing import Any
 
 from rdsca import catalog
 from rdsca.aws.pool import Pool
-from rdsca.aws.session import UNAVAILABLE, Aws, AwsError, error_code, error_message
+from rdsca.aws.session import UNAVAILABLE, Aws, AwsError, IdentityError, error_code, error_message
 from rdsca.resources import AWS_DB_CLUSTER, AWS_DB_INSTANCE, AWS_DB_PROXY, Kind, database_view, known_text
 
 PAGE = 100
@@ -423,9 +423,13 @@ def _regions_listed(
     """An account's regions are known (or it could not be reached): lock them if asked, then scan each."""
     error = done.error
     if error is not None:
-        if not isinstance(error, Exception) or isinstance(error, AwsError):
-            raise error  # no credentials at all, or an interrupt: nothing can go on
-        scanned.error = f"{target.account}: cannot reach the account ({error_message(error)})"
+        if isinstance(error, IdentityError) and target.assumed:
+            detail = error.detail  # the role could not be assumed: this account's error
+        elif not isinstance(error, Exception) or isinstance(error, AwsError):
+            raise error  # no credentials at all, a bad endpoint, an interrupt: nothing can go on
+        else:
+            detail = error_message(error)
+        scanned.error = f"{target.account}: cannot reach the account ({detail})"
         state.accounts_done += 1
         return
     regions: list[str] = done.value

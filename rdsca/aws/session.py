@@ -11,6 +11,7 @@ Another account's ``Aws`` (``assume``) holds refreshable credentials from STS As
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -36,6 +37,14 @@ REFRESH_WINDOW = 15 * 60
 
 class AwsError(Exception):
     """Credentials, profile or endpoint problems that stop a command before it starts (exit 2)."""
+
+
+class IdentityError(AwsError):
+    """STS could not say whose the credentials are (for an assumed role: the role could not be assumed)."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -153,14 +162,18 @@ class Aws:
         except botocore.exceptions.ProfileNotFound as exc:
             raise AwsError(str(exc)) from None
 
+    def _client_args(self) -> dict[str, Any]:
+        """A demo client has the demo's endpoint and never uses a proxy: ``proxies={}`` stops botocore reading
+        HTTP(S)_PROXY (EndpointCreator uses the environment's proxies only when none are configured)."""
+        if self.demo is not None:
+            return {"config": self.limits.config(proxies={}), "endpoint_url": self.demo.endpoint}
+        return {"config": self.limits.config()}
+
     def client(self, service: str, region: str) -> Any:
-        # A demo client never uses a proxy: proxies={} stops botocore reading HTTP(S)_PROXY (EndpointCreator).
-        config = self.limits.config(proxies={}) if self.demo else self.limits.config()
-        endpoint = self.demo.endpoint if self.demo else None
         # boto3 sessions are not thread-safe to create clients from concurrently (boto3 docs, "Multithreading").
         with self._lock:
             try:
-                client = self.session().client(service, region_name=region, config=config, endpoint_url=endpoint)
+                client = self.session().client(service, region_name=region, **self._client_args())
             except ValueError as exc:  # botocore: "Invalid endpoint: ..." (AWS_ENDPOINT_URL, a profile's endpoint)
                 raise AwsError(f"cannot make an AWS client for {service} in {region}: {exc}") from None
         client.meta.events.register("before-call", self._before_call)
@@ -185,6 +198,11 @@ class Aws:
                     found = sts.get_caller_identity()
                 except botocore.exceptions.NoCredentialsError:
                     raise AwsError("no AWS credentials found (profile, environment or instance role)") from None
+                except Exception as exc:
+                    detail = error_message(exc)
+                    raise IdentityError(
+                        f"cannot tell which account the credentials belong to (STS GetCallerIdentity: {detail})", detail
+                    ) from None
                 self._identity = {"Account": found["Account"], "Arn": found["Arn"]}
             return self._identity
 
@@ -198,6 +216,8 @@ class Aws:
         """An ``Aws`` for ``account`` through its role ``role_name``, with credentials STS renews before they expire
         (botocore's DeferredRefreshableCredentials, as for a profile with ``role_arn``). Nothing is called until the
         first client call."""
+        # A refused AssumeRole is reported as that account's error; botocore's own warning would repeat it.
+        logging.getLogger("botocore.credentials").setLevel(logging.ERROR)
         extra = {"RoleSessionName": session_name}
         if external_id:
             extra["ExternalId"] = external_id
@@ -207,10 +227,8 @@ class Aws:
         region = self.default_region() or "us-east-1"
 
         def sts(service: str, **keys: Any) -> Any:
-            client = self.session().client(
-                service, region_name=region, config=self.limits.config(), endpoint_url=self.demo.endpoint if self.demo
-                else None, **keys,
-            )
+            with self._lock:
+                client = self.session().client(service, region_name=region, **self._client_args(), **keys)
             client.meta.events.register("before-call", self._before_call)
             return client
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +21,7 @@ PASSWORD = "never-print-this-1"
 
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAccount]:
-    with FakeAccount(TODAY) as fake:
-        # moto keeps its backends per process: start every test from an empty account.
-        urllib.request.urlopen(urllib.request.Request(f"{fake.endpoint}/moto-api/reset", method="POST")).read()
+    with FakeAccount(TODAY) as fake:  # starts from empty accounts (moto's backends are reset)
         monkeypatch.setenv("AWS_ENDPOINT_URL", fake.endpoint)
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTESTING")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-key-never-printed")

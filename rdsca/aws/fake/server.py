@@ -20,6 +20,7 @@ import logging
 import re
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -145,7 +146,13 @@ class FakeAccount:
         self._server = make_server("127.0.0.1", port, self._app, threaded=True)
         self.endpoint = f"http://127.0.0.1:{self._server.server_port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.reset_moto()
         return self
+
+    def reset_moto(self) -> None:
+        """moto keeps its backends per process: start from empty accounts (no proxy: loopback only)."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        opener.open(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")).read()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -165,7 +172,8 @@ class FakeAccount:
             return self._send(start_response, status, payload, "application/json")
         request = self._request(environ)
         with self._lock:
-            self.calls.append(Call(request.account, request.region, request.service, request.action))
+            if request.action:  # moto's own API (/moto-api/reset) is not an AWS call
+                self.calls.append(Call(request.account, request.region, request.service, request.action))
             refusal = self._refusal(request)
         if self.latency:
             time.sleep(self.latency)
