@@ -124,6 +124,8 @@ def _is(value: Any, types: tuple[type, ...]) -> bool:
 
 def read(path: Path) -> Contents:
     """Read a journal; raise ``JournalError`` naming the file and line when it is not one."""
+    if not path.is_file():  # a device (/dev/full reads zeros for ever), a folder, a pipe
+        raise JournalError(f"{path}: not a journal (not a regular file)")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -174,7 +176,7 @@ class Journal:
     @classmethod
     def open(cls, path: Path, command: str) -> Journal:
         """Open ``path`` to append (reading what it holds first; a torn last line is cut off)."""
-        contents = read(path) if path.exists() and path.stat().st_size else None
+        contents = read(path) if path.is_file() and path.stat().st_size else None
         journal = cls(path, contents, command)
         try:
             journal._handle = path.open("ab")

@@ -366,7 +366,7 @@ def _restarts(journal_path: Path | None) -> Any:
     from rdsca.aws import audit as audit_mod
     from rdsca.aws.live import read_journals
 
-    explicit = [journal_path] if journal_path is not None and journal_path.exists() else []
+    explicit = [journal_path] if journal_path is not None and journal_path.is_file() else []
     with _aws_errors():
         found, warnings = read_journals(explicit)
     for warning in warnings:
@@ -464,7 +464,7 @@ def _apply(scanned: Any, plan: Any, opts: RotateOptions, path: Path, workers: in
 def _read_journal(path: Path) -> Any:
     from rdsca.aws import journal
 
-    if not path.exists() or not path.stat().st_size:
+    if not path.is_file() or not path.stat().st_size:
         return None
     contents = journal.read(path)
     for warning in contents.warnings:
