@@ -312,7 +312,26 @@ class Audit:
 
     @property
     def warnings(self) -> list[str]:
-        return [w for a in self.accounts for w in a.warnings] + [w for s in self.scans for w in s.warnings]
+        found = [w for a in self.accounts for w in a.warnings] + [w for s in self.scans for w in s.warnings]
+        return found + [w for s in self.scans for w in catalog_disagreements(s)]
+
+
+def catalog_disagreements(scan: RegionScan) -> list[str]:
+    """Where the region's DescribeCertificates and the built-in catalog disagree on a CA's validity (the region's
+    answer is the one used): a wrong catalog entry shows up here."""
+    found = []
+    for ca_id, live in sorted((scan.certificates or {}).items()):
+        known = catalog.CATALOG.get(ca_id)
+        if known is None:
+            continue
+        # Only a date the catalog has for this region (or for the whole CA) is compared, not its fallback.
+        until = known.valid_until_by_region.get(scan.region) if known.valid_until_by_region else known.valid_until
+        if isinstance(live, dt.datetime) and until is not None and abs((live - until).days) > 1:
+            found.append(
+                f"{scan.where}: the built-in catalog says {ca_id} is valid until {until.date().isoformat()}, "
+                f"DescribeCertificates says {live.date().isoformat()}; the region's answer is used"
+            )
+    return found
 
 
 def row_order(row: Row) -> tuple[str, str, str, str]:
@@ -354,7 +373,9 @@ def restart_records(journals: Iterable[Any]) -> dict[str, RestartRecord]:
         if intent["action"].startswith("reboot"):
             pending.pop(intent["arn"], None)
         elif intent["action"] in ("modify-db-instance", "modify-db-cluster"):
-            if request.get("CertificateRotationRestart") is False or intent.get("babelfish"):
+            # An engine version that rotates without a restart serves the new certificate at once.
+            waits = request.get("CertificateRotationRestart") is False and intent.get("restart") != "no"
+            if waits or intent.get("babelfish"):
                 why = "no-restart" if request.get("CertificateRotationRestart") is False else "babelfish"
                 pending[intent["arn"]] = RestartRecord(intent["arn"], intent.get("new_ca"), time, path, why)
             else:

@@ -108,7 +108,7 @@ class Change:
         return {
             "account": self.account, "region": self.region, "resource": self.identifier, "arn": self.arn,
             "kind": self.kind.value, "action": self.action, "previous_ca": self.from_ca, "new_ca": self.to_ca,
-            "request": self.request(), "babelfish": self.babelfish, "reason": self.reason,
+            "request": self.request(), "babelfish": self.babelfish, "reason": self.reason, "restart": self.restart,
         }
 
 

@@ -65,7 +65,7 @@ def test_two_runs_at_once_change_each_database_once(
     assert time.monotonic() - start < 10  # fails fast, does not wait for the first
     message = err.strip().splitlines()[-1]
     assert message.startswith("rdsca: error: ") and "is locked by another rdsca run (pid " + str(first.pid) in message
-    out, err = first.communicate(timeout=120)
+    _out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     changed = Counter(c["identifier"] for c in account.changes if c["action"] == "ModifyDBInstance")
     assert changed == dict.fromkeys(NAMES, 1)
