@@ -31,8 +31,6 @@ import botocore.session
 RETRY_MODE = "adaptive"
 #: Session names AWS accepts for AssumeRole (RoleSessionName: ``[\w+=,.@-]*``, 2 to 64 characters).
 _SESSION_NAME = re.compile(r"[^\w+=,.@-]")
-#: Renew assumed-role credentials this long before they expire (botocore's own default for role profiles).
-REFRESH_WINDOW = 15 * 60
 
 
 class AwsError(Exception):
@@ -211,16 +209,19 @@ class Aws:
 
     def assume(
         self, account: str, role_name: str, session_name: str, external_id: str | None = None,
-        limiter: RateLimiter | None = None, refresh_window: int = REFRESH_WINDOW,
+        limiter: RateLimiter | None = None, duration_seconds: int | None = None,
     ) -> Aws:
         """An ``Aws`` for ``account`` through its role ``role_name``, with credentials STS renews before they expire
-        (botocore's DeferredRefreshableCredentials, as for a profile with ``role_arn``). Nothing is called until the
-        first client call."""
+        (botocore's DeferredRefreshableCredentials, as for a profile with ``role_arn``: renewed 15 minutes before
+        their end, so a run longer than the role's session duration goes on). Nothing is called until the first
+        client call."""
         # A refused AssumeRole is reported as that account's error; botocore's own warning would repeat it.
         logging.getLogger("botocore.credentials").setLevel(logging.ERROR)
-        extra = {"RoleSessionName": session_name}
+        extra: dict[str, Any] = {"RoleSessionName": session_name}
         if external_id:
             extra["ExternalId"] = external_id
+        if duration_seconds:
+            extra["DurationSeconds"] = duration_seconds
         source = self.session().get_credentials()
         if source is None:
             raise AwsError("no AWS credentials found (profile, environment or instance role)")
@@ -233,8 +234,7 @@ class Aws:
             return client
 
         fetcher = botocore.credentials.AssumeRoleCredentialFetcher(
-            sts, source, f"arn:aws:iam::{account}:role/{role_name}", extra_args=extra,
-            expiry_window_seconds=refresh_window,
+            sts, source, f"arn:aws:iam::{account}:role/{role_name}", extra_args=extra
         )
         credentials = botocore.credentials.DeferredRefreshableCredentials(fetcher.fetch_credentials, "assume-role")
         botocore_session = _isolated_session(region) if self.demo else botocore.session.Session(profile=self.profile)

@@ -83,3 +83,46 @@ def journal_pairs(path: Any) -> list[tuple[dict[str, Any], dict[str, Any] | None
 
 def actions(fake: FakeAccount) -> list[str]:
     return [c.action for c in fake.calls]
+
+
+@dataclass
+class Org:
+    """An organization in the fake: the management account (the tests' own), members by name, OUs by name."""
+
+    management: str
+    members: dict[str, str]
+    ous: dict[str, str]
+
+
+def organization(names: tuple[str, ...] = ("prod", "staging", "dev")) -> Org:
+    """Root -> apps -> team (nested OUs); prod in apps, staging in team, the rest in the root."""
+    org = boto3.client("organizations", region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    apps = org.create_organizational_unit(ParentId=root, Name="apps")["OrganizationalUnit"]["Id"]
+    team = org.create_organizational_unit(ParentId=apps, Name="team")["OrganizationalUnit"]["Id"]
+    members = {}
+    for name in names:
+        status = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
+        members[name] = status["AccountId"]
+    for name, target in (("prod", apps), ("staging", team)):
+        if name in members:
+            org.move_account(AccountId=members[name], SourceParentId=root, DestinationParentId=target)
+    management = org.describe_organization()["Organization"]["MasterAccountId"]
+    return Org(management, members, {"root": root, "apps": apps, "team": team})
+
+
+def member_client(account_id: str, service: str, region: str) -> Any:
+    """A client in a member account, through its OrganizationAccountAccessRole (moto partitions by account)."""
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="seed"
+    )["Credentials"]
+    return boto3.client(service, region_name=region, aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+
+
+def member_instance(account_id: str, region: str, name: str, engine: str, version: str, ca: str) -> None:
+    member_client(account_id, "rds", region).create_db_instance(
+        DBInstanceIdentifier=name, Engine=engine, EngineVersion=version, DBInstanceClass="db.m6g.large",
+        AllocatedStorage=20, MasterUsername="admin", MasterUserPassword=PASSWORD, CACertificateIdentifier=ca,
+    )

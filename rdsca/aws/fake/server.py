@@ -52,7 +52,6 @@ AUGMENTED = {
 #: ``<AccessKeyId>`` in an STS AssumeRole response: the credentials moto will attribute to the role's account.
 ACCESS_KEY = re.compile(r"<AccessKeyId>([A-Z0-9]+)</AccessKeyId>")
 ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):role/(?:.*/)?([\w+=,.@-]+)")
-EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
 
 @dataclass
@@ -97,6 +96,8 @@ class FakeAccount:
         self.opted_out: set[tuple[str, str]] = set()
         #: Access key id -> account, learnt from AssumeRole responses (moto attributes them the same way).
         self.keys: dict[str, str] = {}
+        #: The parameters of every AssumeRole call (RoleArn, RoleSessionName, ExternalId).
+        self.assumed: list[dict[str, str]] = []
         self.calls: list[Call] = []
         #: Every accepted change (Modify*, Reboot*, ApplyPendingMaintenanceAction, ModifyCertificates).
         self.changes: list[dict[str, Any]] = []
@@ -224,6 +225,7 @@ class FakeAccount:
         return None
 
     def _missing_role(self, request: Request) -> Reply | None:
+        self.assumed.append({k: v for k, v in request.params.items() if k in ("RoleArn", "RoleSessionName", "ExternalId")})
         found = ROLE_ARN.fullmatch(request.params.get("RoleArn", ""))
         if found and (found[1], found[2]) in self.missing_roles:
             return X.error(
@@ -289,9 +291,9 @@ class FakeAccount:
         import xml.etree.ElementTree as ET
 
         root = ET.fromstring(payload)
-        for info in root.iter(f"{{{EC2_NS}}}regionInfo"):
+        for info in root.findall(".//{*}regionInfo"):  # whatever namespace moto's EC2 writes
             for item in list(info):
-                if (request.account, item.findtext(f"{{{EC2_NS}}}regionName")) in self.opted_out:
+                if (request.account, item.findtext("{*}regionName")) in self.opted_out:
                     info.remove(item)
         return ET.tostring(root, xml_declaration=True, encoding="utf-8")
 
