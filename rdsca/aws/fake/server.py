@@ -225,7 +225,8 @@ class FakeAccount:
         return None
 
     def _missing_role(self, request: Request) -> Reply | None:
-        self.assumed.append({k: v for k, v in request.params.items() if k in ("RoleArn", "RoleSessionName", "ExternalId")})
+        wanted = ("RoleArn", "RoleSessionName", "ExternalId")
+        self.assumed.append({k: v for k, v in request.params.items() if k in wanted})
         found = ROLE_ARN.fullmatch(request.params.get("RoleArn", ""))
         if found and (found[1], found[2]) in self.missing_roles:
             return X.error(
