@@ -44,6 +44,6 @@ class FakeProcess:
 
 
 def instance(name: str, engine: str, version: str, ca: str) -> dict[str, Any]:
-    return {"DBInstanceIdentifier": name, "Engine": engine, "EngineVersion": version, "DBInstanceClass": "db.t4g.medium",
-            "AllocatedStorage": 20, "MasterUsername": "admin", "MasterUserPassword": "bench-password-1",
-            "CACertificateIdentifier": ca}
+    return {"DBInstanceIdentifier": name, "Engine": engine, "EngineVersion": version,
+            "DBInstanceClass": "db.t4g.medium", "AllocatedStorage": 20, "MasterUsername": "admin",
+            "MasterUserPassword": "bench-password-1", "CACertificateIdentifier": ca}

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fakeproc import FakeProcess, instance  # noqa: E402
+from fakeproc import FakeProcess, instance
 
 REGIONS = ("us-east-1", "eu-west-1")
 TARGET = "rds-ca-rsa2048-g1"

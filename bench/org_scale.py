@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fakeproc import FakeProcess, instance  # noqa: E402
+from fakeproc import FakeProcess, instance
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"]
 ENGINES = [("mysql", "8.0.39"), ("postgres", "16.4"), ("mariadb", "10.6.16"), ("sqlserver-se", "15.00.4236.7.v1")]
@@ -71,8 +71,8 @@ def main() -> None:
                           AWS_DEFAULT_REGION="us-east-1", RDSCA_AS_OF=TODAY.isoformat())
         start = time.perf_counter()
         seed(fake, accounts, regions, args.databases)
-        print(f"seeded {args.accounts * len(regions) * args.databases} databases in {time.perf_counter() - start:.0f} s",
-              flush=True)
+        seeded = args.accounts * len(regions) * args.databases
+        print(f"seeded {seeded} databases in {time.perf_counter() - start:.0f} s", flush=True)
         fake.control("configure", {"latency": args.latency})
         runs: dict[int, list[float]] = {w: [] for w in args.workers}
         calls: dict[int, dict[str, int]] = {}
@@ -92,8 +92,8 @@ def main() -> None:
     for workers, seconds in runs.items():
         total = sum(calls[workers].values())
         median = statistics.median(seconds)
-        print(f"| {workers} | {median:.1f} | {min(seconds):.1f} | {max(seconds):.1f} | {base / median:.1f}x | {total} | "
-              f"{total / args.accounts:.1f} |")
+        print(f"| {workers} | {median:.1f} | {min(seconds):.1f} | {max(seconds):.1f} | {base / median:.1f}x "
+              f"| {total} | {total / args.accounts:.1f} |")
     per_op = Counter(calls[args.workers[-1]])
     print("calls per account by operation: " + ", ".join(
         f"{op} {count / args.accounts:g}" for op, count in sorted(per_op.items())))

@@ -258,10 +258,6 @@ class Outcome:
     message: str = ""
 
 
-class Stopped(Exception):
-    """The run stopped before all changes were made (a journal write failed); ``reason`` says where it stands."""
-
-
 @dataclass
 class Applier:
     """Sends a plan's requests, each between its intent and its outcome line."""

@@ -111,7 +111,13 @@ def test_refused_optional_apis_are_warnings_and_the_catalog_stands_in(fleet: Fak
     assert any("pending maintenance actions not available" in w for w in warnings)
 
 
-def test_throttling_is_retried(fleet: FakeAccount) -> None:
+def test_throttling_is_retried(fleet: FakeAccount, monkeypatch: pytest.MonkeyPatch) -> None:
+    import botocore.retries.bucket
+    import botocore.retries.standard
+
+    # botocore's own back-off and adaptive rate limiting (seconds of sleep) are not what is tested: the retries are.
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda self, amount=1, block=True: True)
     fleet.fail("us-east-1", "DescribeDBInstances", "Throttling", times=2)
     result = run("audit", "--regions", "us-east-1", "--format", "json")
     assert result.exit_code == 1
