@@ -351,13 +351,16 @@ def judge_region(scan: RegionScan, options: Options, seen: set[str] | None = Non
     return rows
 
 
-def audit(accounts: list[AccountScan] | list[RegionScan], options: Options) -> Audit:
-    if accounts and isinstance(accounts[0], RegionScan):  # one account's regions (tests, benchmarks)
-        accounts = [AccountScan("", regions=list(accounts))]  # type: ignore[arg-type]
-    scanned: list[AccountScan] = accounts  # type: ignore[assignment]
+def audit(accounts: list[AccountScan], options: Options) -> Audit:
     seen: set[str] = set()
-    rows = [row for a in scanned for scan in a.regions for row in judge_region(scan, options, seen)]
-    return Audit(scanned, sorted(rows, key=row_order), options.today)
+    rows = [row for a in accounts for scan in a.regions for row in judge_region(scan, options, seen)]
+    return Audit(accounts, sorted(rows, key=row_order), options.today)
+
+
+def audit_regions(scans: list[RegionScan], options: Options) -> Audit:
+    """The audit of one account's region scans (``scans``' own account)."""
+    account = scans[0].account if scans else ""
+    return audit([AccountScan(account, regions=scans)], options)
 
 
 def restart_records(journals: Iterable[Any]) -> dict[str, RestartRecord]:

@@ -466,10 +466,7 @@ def _read_journal(path: Path) -> Any:
 
     if not path.is_file() or not path.stat().st_size:
         return None
-    contents = journal.read(path)
-    for warning in contents.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    return contents
+    return journal.read(path)  # its warnings were shown when it was first read
 
 
 @click.group("default-ca")

@@ -230,7 +230,7 @@ def test_the_same_database_listed_twice_is_one_row() -> None:
 
     db = Database("eu-west-1", Kind.DOCDB_INSTANCE, "docs-0", "arn:aws:rds:eu-west-1:1:db:docs-0", "docdb", "5.0.0",
                   "rds-ca-2019")
-    result = audit.audit([RegionScan("eu-west-1", databases=[db, db])], audit.Options(dt.date(2026, 11, 27)))
+    result = audit.audit_regions([RegionScan("eu-west-1", databases=[db, db])], audit.Options(dt.date(2026, 11, 27)))
     assert [r.db.identifier for r in result.rows] == ["docs-0"]
     assert [f.kind for f in result.rows[0].findings] == ["retired"]
 

@@ -110,7 +110,7 @@ def test_a_multi_az_cluster_is_rebooted_as_a_cluster() -> None:
     db = Database("us-east-1", Kind.MULTI_AZ_CLUSTER, "ledger", arn, "postgres", "16.4", "rds-ca-rsa2048-g1",
                   account="1")
     record = audit.RestartRecord(arn, "rds-ca-rsa2048-g1", "2026-11-27T00:00:00Z", "j.jsonl", "no-restart")
-    result = audit.audit([RegionScan("us-east-1", [db], account="1")],
+    result = audit.audit_regions([RegionScan("us-east-1", [db], account="1")],
                          audit.Options(dt.date(2026, 11, 27), restarts={arn: record}))
     (change,) = rotate.make_plan(result, rotate.PlanOptions(reboot=True)).changes
     assert (change.action, change.request()) == ("reboot-db-cluster", {"DBClusterIdentifier": "ledger"})
