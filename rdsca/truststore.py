@@ -469,20 +469,21 @@ def verify(chain: Sequence[x509.Certificate], trusted: Sequence[Entry], today: d
     moment = dt.datetime.combine(today, dt.time(12), dt.timezone.utc)
     for _ in range(10):
         current = path[-1].cert
-        root = next((r for r in roots if _issued_by(current, r.cert)), None)
+        root = next((r for r in roots if issued_by(current, r.cert)), None)
         if root is not None:
             for entry in [*path, root]:
                 if not (entry.cert.not_valid_before_utc <= moment <= entry.cert.not_valid_after_utc):
                     problems.append(f"{entry.cn} is not valid on {today.isoformat()} (until {entry.not_after.date()})")
             return Verification(path, root, problems)
-        issuer = next((e for e in pool if e.cert != current and _issued_by(current, e.cert)), None)
+        issuer = next((e for e in pool if e.cert != current and issued_by(current, e.cert)), None)
         if issuer is None:
             break
         path.append(issuer)
     return Verification(path, None, [f"{path[-1].cn} does not chain to a root in the trust store"])
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer`` signed ``cert`` (names match and the signature verifies)."""
     if cert.issuer != issuer.subject:
         return False
     try:

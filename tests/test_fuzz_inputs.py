@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,11 @@ from rdsca.aws import audit, journal, rotate
 from rdsca.probe.endpoints import AuditFileError, load_audit
 from rdsca.runner import ProjectError, load_project
 from rdsca.runner.analyzer import PolicyError, load_pack, load_state, parse_config_file
+from rdsca.runner.answers import InvokeAnswersError, load_invoke_answers
+from rdsca.terraform.check import check as check_terraform
+from rdsca.terraform.config import MANIFEST
+from rdsca.terraform.model import ConfigError
+from rdsca.terraform.report import to_json, to_sarif
 
 #: Cases per kind in the suite; the stress profile's ``max_examples`` (1,000) overrides it.
 MAX_EXAMPLES = 40 if settings().max_examples < 1000 else settings().max_examples
@@ -46,6 +52,9 @@ class FileKind:
     write: Callable[[Path, bytes], Path]
     load: Callable[[Path], Any]
     error: type[BaseException] | tuple[type[BaseException], ...]
+    #: Valid files of this kind: every kind is also fed mutations of them (a cut, a few random bytes inserted),
+    #: which reach deeper into a parser than random bytes do.
+    samples: tuple[bytes, ...] = ()
 
 
 def _file(name: str) -> Callable[[Path, bytes], Path]:
@@ -72,6 +81,22 @@ def _pack_manifest(directory: Path, data: bytes) -> Path:
     return _file("PulumiPolicy.yaml")(directory, data)
 
 
+#: A journal as rotate writes it: a start line, an intent and its outcome, and an intent left without one.
+JOURNAL_SAMPLE = "".join(json.dumps(r) + "\n" for r in (
+    {"type": "start", "time": "2026-11-27T00:00:00Z", "pid": 42, "command": "rotate", "rdsca": "0.1.0"},
+    {"type": "intent", "seq": 1, "time": "2026-11-27T00:00:01Z", "account": "123456789012", "region": "us-east-1",
+     "resource": "db", "arn": "arn:aws:rds:us-east-1:123456789012:db:db", "kind": "RDS instance",
+     "action": "modify-db-instance", "previous_ca": "rds-ca-2019", "new_ca": "rds-ca-rsa2048-g1",
+     "request": {"DBInstanceIdentifier": "db", "CACertificateIdentifier": "rds-ca-rsa2048-g1",
+                 "ApplyImmediately": True, "CertificateRotationRestart": False},
+     "babelfish": False, "reason": None, "restart": "unknown"},
+    {"type": "outcome", "seq": 1, "time": "2026-11-27T00:00:02Z", "result": "accepted", "message": ""},
+    {"type": "intent", "seq": 2, "time": "2026-11-27T00:00:03Z", "account": "123456789012", "region": "us-east-1",
+     "resource": "db", "arn": "arn:aws:rds:us-east-1:123456789012:db:db", "action": "reboot-db-instance",
+     "request": {"DBInstanceIdentifier": "db"}, "reason": "journal"},
+)).encode()
+
+
 def _load_journal(path: Path) -> Any:
     # What rotate --resume and audit do with a journal: read it, find changes that wait for a restart, and check
     # each request without an outcome against a (here empty) fresh scan.
@@ -86,6 +111,49 @@ def _read_store(path: Path) -> Any:
     return truststore.read(path, "password" if truststore.needs_password(path) else None)
 
 
+#: A root module that declares the variable the tfvars samples set, beside a variable file under test.
+_TF_ROOT = b'variable "ca" {\n  default = "rds-ca-2019"\n}\nresource "aws_db_instance" "x" {\n  ca_cert_identifier = var.ca\n}\n'
+_TF_SAMPLES = {
+    "main.tf": b'locals {\n  fleet = { a = "mysql" }\n}\nresource "aws_db_instance" "x" {\n  for_each = local.fleet\n'
+    b'  engine = each.value\n  ca_cert_identifier = "rds-ca-${2000 + 19}"\n  apply_immediately = true\n}\n',
+    "main.tf.json": b'{"resource": {"aws_db_instance": {"x": {"ca_cert_identifier": "${var.ca}"}}}, '
+    b'"variable": {"ca": {"default": "rds-ca-2019"}}}',
+    "terraform.tfvars": b'ca = "rds-ca-rsa2048-g1"\nother = [1, { a = true }]\n',
+    "terraform.tfvars.json": b'{"ca": "rds-ca-rsa2048-g1", "other": [1, {"a": true}]}',
+    "modules.json": b'{"Modules": [{"Key": "", "Source": "", "Dir": "."}, {"Key": "m", "Source": "x/y", "Dir": "m"}]}',
+    "plan.json": (Path(__file__).parent / "fixtures" / "terraform" / "plans" / "update-unset-in-code.json").read_bytes(),
+}
+
+
+def _terraform_file(name: str, root: bool = False) -> Callable[[Path, bytes], Path]:
+    """A file of a Terraform configuration directory, with a root module beside it when it is not one itself."""
+
+    def write(directory: Path, data: bytes) -> Path:
+        path = directory / (MANIFEST if name == "modules.json" else name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if root:
+            (directory / "main.tf").write_bytes(_TF_ROOT)
+        path.write_bytes(data)
+        return path
+
+    return write
+
+
+def _terraform_check(path: Path) -> Any:
+    """What ``rdsca check`` does with the file: read the directory (or plan), judge it, and build the JSON and SARIF
+    output (a value that reads but is malformed must not break a judgement or the report either)."""
+    if path.name == "plan.json":
+        report = check_terraform(path, "plan")
+    else:
+        root = path.parent.parent.parent if path.name == MANIFEST.name else path.parent
+        report = check_terraform(root, "terraform", environ={})
+    return json.dumps([to_json(report), to_sarif(report)])
+
+
+def _terraform_kind(name: str, description: str, root: bool = False) -> FileKind:
+    return FileKind(description, _terraform_file(name, root), _terraform_check, ConfigError, (_TF_SAMPLES[name],))
+
+
 FILE_KINDS: list[FileKind] = [
     FileKind("Pulumi.yaml", _project_file, lambda p: load_project(p.parent), ProjectError),
     FileKind("stack file", _stack_file, lambda p: load_project(p.parent, "dev"), ProjectError),
@@ -94,8 +162,17 @@ FILE_KINDS: list[FileKind] = [
     FileKind("stack export (--state)", _file("state.json"), load_state, PolicyError),
     FileKind("trust store or bundle", _file("store.bin"), _read_store, truststore.TruststoreError),
     FileKind("audit JSON (probe --from-audit)", _file("audit.json"), load_audit, AuditFileError),
-    FileKind("rotation journal (--resume, --journal)", _file("journal.jsonl"), _load_journal, journal.JournalError),
+    FileKind("invoke answers (--invoke-answers)", _file("answers.yaml"), load_invoke_answers, InvokeAnswersError),
+    _terraform_kind("main.tf", "Terraform .tf"),
+    _terraform_kind("main.tf.json", "Terraform .tf.json"),
+    _terraform_kind("terraform.tfvars", "Terraform .tfvars", root=True),
+    _terraform_kind("terraform.tfvars.json", "Terraform .tfvars.json", root=True),
+    _terraform_kind("modules.json", "Terraform module manifest (.terraform/modules)", root=True),
+    _terraform_kind("plan.json", "Terraform plan JSON"),
+    FileKind("rotation journal (--resume, --journal)", _file("journal.jsonl"), _load_journal, journal.JournalError,
+             samples=(JOURNAL_SAMPLE,)),
 ]
+SAMPLES: list[bytes] = [sample for kind in FILE_KINDS for sample in kind.samples]
 
 
 # -- strategies ----------------------------------------------------------------------------------------------------
@@ -110,7 +187,8 @@ _KEYS = ["name", "runtime", "main", "config", "options", "virtualenv", "version"
          "outputs", "type", "secure", "value", "default", "enforcementLevel", "all", "rds-ca-retired", "plaintext",
          "4dabf18193072939515e22adb298388d", "ciphertext", "checkpoint", "aws:region",
          "databases", "identifier", "region", "engine", "endpoint_address", "endpoint_port", "pending_ca",
-         "seq", "time", "account", "resource", "arn", "action", "request", "result", "pid", "command", "new_ca",
+         "aws:ec2/getAmi:getAmi", "args",
+         "result", "seq", "time", "account", "resource", "arn", "action", "request", "pid", "command", "new_ca",
          "intent", "outcome", "start", "modify-db-instance", "reboot-db-instance", "CertificateRotationRestart"]
 _shaped = st.recursive(
     _scalars,
@@ -133,6 +211,11 @@ def _deep(depth: int) -> bytes:
     return ("[" * depth + "]" * depth).encode()
 
 
+def _mutate(sample: bytes, at: int, insert: bytes, cut: int) -> bytes:
+    at %= len(sample) + 1
+    return sample[:at] + insert + sample[at + cut :]
+
+
 _documents = st.one_of(
     st.binary(max_size=300),
     _json_values.map(lambda v: json.dumps(v).encode()),
@@ -141,13 +224,17 @@ _documents = st.one_of(
     st.integers(min_value=500, max_value=200_000).map(_deep),
     _journal_lines,
     st.sampled_from([b"", b"\xff\xfe\x00", b"\xef\xbb\xbf", b"- - - -", b"a: &a [*a]", b"\x00" * 64]),
+    st.builds(_mutate, st.sampled_from(SAMPLES), st.integers(0, 10_000), st.binary(max_size=12), st.integers(0, 40)),
 )
 
 
 def _check(kind: FileKind, directory: Path, data: bytes) -> None:
     COUNTS[kind.name] = COUNTS.get(kind.name, 0) + 1
     for stale in directory.iterdir():
-        stale.unlink()
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
     path = kind.write(directory, data)
     try:
         kind.load(path)
@@ -166,6 +253,13 @@ def test_loaders_accept_or_refuse_in_one_line(kind: FileKind, data: bytes, tmp_p
     directory = tmp_path / "fuzz"
     directory.mkdir(exist_ok=True)
     _check(kind, directory, data)
+
+
+@pytest.mark.parametrize("kind", [k for k in FILE_KINDS if k.samples], ids=lambda k: k.name)
+def test_samples_are_accepted(kind: FileKind, tmp_path: Path) -> None:
+    """Mutations of a sample its loader refuses would test only the refusal."""
+    for sample in kind.samples:
+        kind.load(kind.write(tmp_path, sample))
 
 
 def test_print_counts_for_the_stress_profile() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 
 def test_every_private_piece_is_still_there() -> None:
+    from pulumi import _types
     from pulumi.output import Output
     from pulumi.runtime import rpc, settings
     from pulumi.runtime._callbacks import _CallbackServicer
@@ -30,6 +31,8 @@ def test_every_private_piece_is_still_there() -> None:
             ("Output.resources", callable(getattr(Output, "resources", None))),
             ("_CallbackServicer._servicers", isinstance(getattr(_CallbackServicer, "_servicers", None), list)),
             ("_CallbackServicer.shutdown", callable(getattr(_CallbackServicer, "shutdown", None))),
+            ("_types._py_properties", callable(getattr(_types, "_py_properties", None))),
+            ("_types.output_type_types", callable(getattr(_types, "output_type_types", None))),
         ]
         if not present
     ]
@@ -68,3 +71,21 @@ def test_the_versions_checked_are_recorded() -> None:
     installed = importlib.metadata.version("pulumi")
     major, minor = (int(x) for x in installed.split(".")[:2])
     assert (major, minor) >= (3, 200), installed
+
+
+def test_a_data_source_result_type_gives_wire_names_and_types() -> None:
+    """What ``rdsca check`` shapes placeholder answers from (pulumi-aws's generated ``Get...Result`` classes)."""
+    import typing
+
+    from pulumi_aws.ec2.get_ami import GetAmiResult
+    from pulumi_aws.ec2.outputs import GetAmiBlockDeviceMappingResult
+
+    from rdsca import sdk_internals
+
+    assert sdk_internals.is_output_type(GetAmiResult) and not sdk_internals.is_output_type(dict)
+    fields = sdk_internals.output_type_fields(GetAmiResult)
+    assert fields["imageId"] == ("image_id", str)
+    assert fields["mostRecent"] == ("most_recent", bool)  # Optional[bool] unwrapped
+    python_name, nested = fields["blockDeviceMappings"]
+    assert python_name == "block_device_mappings"
+    assert typing.get_args(nested) == (GetAmiBlockDeviceMappingResult,)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,12 +26,19 @@ DEBUG_ENV = "RDSCA_DEBUG"
 
 
 class Failure(click.ClickException):
-    """An error that stops the job: one message on stderr, exit code 2, no traceback."""
+    """An error that stops the job: one message on stderr, exit code 2, no traceback. ``hint``: one more line
+    saying what the user can do about it, when rdsca knows."""
 
     exit_code = EXIT_ERROR
 
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
     def show(self, file: Any = None) -> None:
         click.echo(f"rdsca: error: {printable(self.format_message())}", err=True)
+        if self.hint:
+            click.echo(f"rdsca: hint: {printable(self.hint)}", err=True)
 
 
 class Group(click.Group):
@@ -177,3 +185,16 @@ def common_options(formats: tuple[str, ...] = ("table", "json")) -> Callable[[Ca
         return wrapper
 
     return decorate
+
+
+def read_password(env: str | None, what: str = "this store", confirm: bool = False) -> str:
+    """A password from ``--password-env VAR``, else a prompt; with neither and no terminal, one clear error.
+    Passwords never come from the command line itself, where other users can read them (``ps``)."""
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise Failure(f"--password-env {env}: the environment variable is not set")
+        return value
+    if not sys.stdin.isatty():
+        raise Failure(f"{what} needs a password: give --password-env VAR (there is no terminal to prompt on)")
+    return str(click.prompt(f"Password of {what}", hide_input=True, confirmation_prompt=confirm, err=True))

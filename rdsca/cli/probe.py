@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import click
 
 from rdsca import catalog, clock
 from rdsca import truststore as ts
-from rdsca.cli.common import Failure, common_options
+from rdsca.cli.common import Failure, common_options, read_password
 from rdsca.output import emit_json, render_table
 from rdsca.probe import endpoints as ep
 from rdsca.probe import report
@@ -21,22 +20,11 @@ from rdsca.probe.run import Options, Result, Store, probe_all, system_store
 _REGION = re.compile(catalog.REGION_PATTERN)
 
 
-def _password(store: Path, env: str | None) -> str:
-    if env:
-        value = os.environ.get(env)
-        if value is None:
-            raise Failure(f"--password-env {env}: the environment variable is not set")
-        return value
-    if not sys.stdin.isatty():
-        raise Failure(f"{store} needs a password: give --password-env VAR (there is no terminal to prompt on)")
-    return str(click.prompt(f"Password of {store}", hide_input=True, err=True))
-
-
 def _stores(paths: tuple[Path, ...], password_env: str | None, system: bool) -> list[Store]:
     stores = []
     try:
         for path in paths:
-            password = _password(path, password_env) if ts.needs_password(path) else None
+            password = read_password(password_env, str(path)) if ts.needs_password(path) else None
             stores.append(Store(str(path), ts.read(path, password)))
         if system:
             stores.append(system_store())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,25 +11,10 @@ import click
 
 from rdsca import catalog, clock
 from rdsca import truststore as ts
-from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, common_options, split_list
+from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, common_options, read_password, split_list
 from rdsca.output import emit_json, render_table
 
 FAMILIES = (*catalog.CURRENT_CAS, catalog.CA_2019)
-
-
-def _password(env: str | None, needed: bool, confirm: bool = False) -> str | None:
-    """From ``--password-env VAR``, else a prompt; with neither and no terminal, one clear error."""
-    if not needed:
-        return None
-    if env:
-        value = os.environ.get(env)
-        if value is None:
-            raise Failure(f"--password-env {env}: the environment variable is not set")
-        return value
-    if not sys.stdin.isatty():
-        raise Failure("this store needs a password: give --password-env VAR (there is no terminal to prompt on)")
-    value = click.prompt("Store password", hide_input=True, confirmation_prompt=confirm, err=True)
-    return str(value)
 
 
 @click.group()
@@ -62,7 +46,7 @@ def inspect(
     """Every certificate in a PEM or PKCS#7 bundle, a PKCS#12 or JKS store, or a directory of PEM files (pem-dir):
     family, region, expiry."""
     today = clock.today()
-    password = _password(password_env, ts.needs_password(source))
+    password = read_password(password_env) if ts.needs_password(source) else None
     try:
         entries = ts.order(ts.read(source, password))
     except ts.TruststoreError as exc:
@@ -173,7 +157,7 @@ def build(**options: Any) -> None:
         )
         if not entries:
             raise ts.TruststoreError("no certificate left after the filters: nothing written")
-        password = _password(opts.password_env, store_format in ("pkcs12", "jks"), confirm=True)
+        password = read_password(opts.password_env, confirm=True) if store_format in ("pkcs12", "jks") else None
         written = ts.write_store(entries, store_format, opts.out, password, opts.force, opts.mode)
     except ts.TruststoreError as exc:
         raise Failure(str(exc)) from None
@@ -247,7 +231,7 @@ def _certificates(opts: BuildOptions) -> tuple[str, list[Any]]:
 def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> None:
     """Whether a server certificate (and intermediates, PEM) chains to a current root in a bundle or store."""
     today = clock.today()
-    password = _password(password_env, ts.needs_password(trusted))
+    password = read_password(password_env) if ts.needs_password(trusted) else None
     try:
         store = ts.read(trusted, password)
         certs = [e.cert for e in ts.read(chain)]

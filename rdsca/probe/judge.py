@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 
 from rdsca import catalog
@@ -168,18 +167,8 @@ class Trust:
     path: list[x509.Certificate] = field(default_factory=list)
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if cert.issuer != issuer.subject:
-        return False
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
 def _self_signed(cert: x509.Certificate) -> bool:
-    return cert.subject == cert.issuer and _issued_by(cert, cert)
+    return cert.subject == cert.issuer and ts.issued_by(cert, cert)
 
 
 def _build_path(
@@ -193,10 +182,10 @@ def _build_path(
     path = [served[0]]
     for _ in range(_MAX_DEPTH):
         current = path[-1]
-        root = next((r for r in roots if _issued_by(current, r.cert)), None)
+        root = next((r for r in roots if ts.issued_by(current, r.cert)), None)
         if root is not None:
             return path, root
-        issuer = next((c for c in pool if c not in path and _issued_by(current, c)), None)
+        issuer = next((c for c in pool if c not in path and ts.issued_by(current, c)), None)
         if issuer is None:
             break
         path.append(issuer)

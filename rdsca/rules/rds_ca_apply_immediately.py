@@ -50,7 +50,7 @@ RULE = Rule(
     level="disabled",
     severity="low",
     config={},
-    steps="Set apply_immediately=True together with the CA.",
+    steps="Set apply_immediately together with the CA, so that the change does not wait for the maintenance window.",
     judge=judge,
     fix=fix,
     apply_immediately=True,

@@ -31,7 +31,9 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
 from rdsca import clock, sdk_internals
-from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry, OfflineMocks
+from rdsca.runner.answers import from_spec
+from rdsca.runner.invokes import OfflineMocks
+from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry
 
 #: The CLI's default ``--parallel`` is unbounded (2147483647); the language host gives its executor 4x that.
 DEFAULT_PARALLEL = 2147483647
@@ -149,7 +151,8 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     """Run the program described by ``spec`` and return what it registered, logged and raised.
 
     ``spec``: ``directory``, ``main``, ``project``, ``stack``, ``config`` (qualified key -> string),
-    ``secure_keys``, ``region`` (may be None), ``parallel`` (optional).
+    ``secure_keys``, ``region`` (may be None), ``parallel`` (optional), ``invoke_answers`` (optional: the
+    ``--invoke-answers`` file, ``rdsca.runner.answers.to_spec``).
     """
     program_dir = Path(spec["directory"]).resolve()
     secure_keys = set(spec.get("secure_keys", []))
@@ -157,7 +160,7 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     for key in secure_keys:
         config[key] = SECRET_TEXT
     warnings: list[str] = []
-    mocks = OfflineMocks(spec.get("region"))
+    mocks = OfflineMocks(spec.get("region"), from_spec(spec.get("invoke_answers") or {}))
     monitor = EngineMonitor(mocks, spec["project"], spec["stack"])
     engine = _RecordingEngine()
     error: str | None = None
@@ -228,8 +231,7 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
         "log": [e.__dict__ for e in engine.entries],
         "warnings": warnings,
         "root_urn": monitor.root_urn,
-        "invokes": mocks.calls,
-        "unanswered_invokes": sorted(set(mocks.unanswered)),
+        **mocks.report(),
         "error": error,
     }
 
