@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -88,7 +89,9 @@ def main() -> int:
     text = json.dumps(document(), indent=1) + "\n"
     if args.check:
         return 0 if OUT.read_text() == text else 1
-    OUT.write_text(text)
+    temporary = OUT.with_name(OUT.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, OUT)  # never half-written
     print(f"wrote {OUT.relative_to(ROOT)}")
     return 0
 

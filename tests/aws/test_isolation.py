@@ -132,8 +132,14 @@ def test_an_empty_region_never_means_every_region(account: FakeAccount, value: s
     assert account.calls == []
 
 
+class Silent(str):
+    """The endpoint's URL; ``connections`` lists what it accepted."""
+
+    connections: list[socket.socket]
+
+
 @pytest.fixture
-def silent_endpoint() -> Iterator[str]:
+def silent_endpoint() -> Iterator[Silent]:
     """An endpoint that accepts connections and never answers."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -150,16 +156,25 @@ def silent_endpoint() -> Iterator[str]:
                 continue
 
     threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    url = Silent(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    url.connections = held
+    yield url
     stop.set()
     listener.close()
     for conn in held:
         conn.close()
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no KeyboardInterrupt handler:
+    # give the child the terminal's default, as an interactive run has.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _rdsca(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "rdsca.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "rdsca.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_default_sigint,
     )
 
 
@@ -184,12 +199,15 @@ def test_an_endpoint_that_never_answers_is_bounded(silent_endpoint: str, tmp_pat
     assert "no answer in time" in err or "timed out" in err
 
 
-def test_the_first_ctrl_c_stops_at_once(silent_endpoint: str, tmp_path: Path) -> None:
+def test_the_first_ctrl_c_stops_at_once(silent_endpoint: Silent, tmp_path: Path) -> None:
     """With the default timeouts a call could wait 10 s a try: Ctrl-C does not wait for it."""
     env = _env(silent_endpoint, tmp_path)
     proc = _rdsca("audit", "--regions", "us-east-1,eu-west-1,ap-southeast-2", "--accounts", "111111111111",
                   env=env)
-    time.sleep(2.5)  # started, and waiting on the endpoint
+    deadline = time.monotonic() + 30
+    while not silent_endpoint.connections and time.monotonic() < deadline:
+        time.sleep(0.05)  # until it waits on the endpoint
+    time.sleep(0.3)
     start = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=30)
