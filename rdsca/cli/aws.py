@@ -143,7 +143,7 @@ def _scope(args: AwsArgs) -> Iterator[Any]:
         yield args.scope(None, None)
         return
     if importlib.util.find_spec("moto") is None:
-        raise Failure("the demo needs moto: pip install 'rdsca[demo]'")
+        raise Failure("the demo needs moto: pip install '/path/to/rdsca[demo]' (rdsca's source folder, with [demo])")
     from rdsca.aws.live import demo_account
 
     with demo_account(clock.today(), org=args.org or bool(args.ous) or bool(args.accounts)) as (demo, regions):
