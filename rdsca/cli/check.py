@@ -7,29 +7,42 @@ from pathlib import Path
 
 import click
 
-from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, common_options
+from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, SecondsType, common_options
 
 
 @click.command()
 @click.argument("program_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--stack", "-s", metavar="NAME", help="Stack whose Pulumi.<NAME>.yaml config to use.")
-@click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds before the program is stopped.")
+@click.option(
+    "--timeout",
+    type=SecondsType(),
+    default=600.0,
+    show_default=True,
+    help="Seconds before the whole run (program and policy packs) is stopped.",
+)
 @click.option(
     "--policy-pack",
+    "policy_packs",
     metavar="DIR",
+    multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Run this CrossGuard policy pack (e.g. policies) over the program, as pulumi preview --policy-pack does.",
+    help="Run this CrossGuard policy pack (e.g. policies) over the program, as pulumi preview --policy-pack does. "
+    "Repeatable.",
 )
 @click.option(
     "--policy-pack-config",
+    "policy_pack_configs",
     metavar="FILE",
+    multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy config JSON, as pulumi preview --policy-pack-config (levels and settings per policy).",
+    help="Policy config JSON, as pulumi preview --policy-pack-config (levels and settings per policy); "
+    "one per --policy-pack, in the same order.",
 )
 @click.option(
     "--remediate",
     is_flag=True,
-    help="Raise every enabled policy that has a remediation to level remediate, and show what it changes.",
+    help='Run every policy at level remediate (the policy config {"all": "remediate"} under any '
+    "--policy-pack-config), and show what the remediations change.",
 )
 @click.option(
     "--state",
@@ -43,8 +56,8 @@ def check(
     program_dir: Path,
     stack: str | None,
     timeout: float,
-    policy_pack: Path | None,
-    policy_pack_config: Path | None,
+    policy_packs: tuple[Path, ...],
+    policy_pack_configs: tuple[Path, ...],
     remediate: bool,
     state_file: Path | None,
     fmt: str,
@@ -57,14 +70,15 @@ def check(
     violation exits 1.
     """
     from rdsca.report import print_check
-    from rdsca.runner import PolicyOptions, ProgramError, ProjectError, check_program
-    from rdsca.runner.analyzer import PolicyError
+    from rdsca.runner import PolicyError, PolicyOptions, ProgramError, ProjectError, check_program
+    from rdsca.runner.processes import Terminated
+    from rdsca.runner.state import StateError
 
-    if policy_pack is None:
+    if not policy_packs:
         given = [
             name
             for name, value in (
-                ("--policy-pack-config", policy_pack_config),
+                ("--policy-pack-config", policy_pack_configs),
                 ("--remediate", remediate),
                 ("--state", state_file),
             )
@@ -73,17 +87,20 @@ def check(
         if given or fmt == "sarif":
             what = ", ".join(given) or "--format sarif"
             raise click.UsageError(f"{what} needs --policy-pack")
-    options = PolicyOptions(policy_pack, policy_pack_config, remediate, state_file) if policy_pack else None
+    options = PolicyOptions(policy_packs, policy_pack_configs, remediate, state_file) if policy_packs else None
     try:
         report = check_program(program_dir, stack, timeout, options)
-    except ProjectError as exc:
+    except (ProjectError, StateError) as exc:
         raise Failure(str(exc)) from None
-    except ProgramError as exc:
-        raise Failure(f"the program failed: {exc}") from None
-    except PolicyError as exc:
-        raise Failure(str(exc)) from None
+    except (ProgramError, PolicyError) as exc:
+        if exc.report is not None:
+            print_check(exc.report, fmt)  # what the resources registered before the failure gave
+        prefix = "the program failed: " if isinstance(exc, ProgramError) else ""
+        raise Failure(f"{prefix}{exc}") from None
     except KeyboardInterrupt:
-        raise Failure("interrupted; the program and the policy pack were stopped") from None
+        raise Failure("interrupted; the program and the policy packs were stopped") from None
+    except Terminated as exc:
+        raise Failure(f"stopped by {exc}; the program and the policy packs were stopped") from None
     print_check(report, fmt)
     if report.policy is not None:
         sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)

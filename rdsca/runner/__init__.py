@@ -1,16 +1,21 @@
 """``rdsca check``: run a Pulumi Python program offline and describe the databases it would create.
 
 The program runs in a fresh interpreter (``python -m rdsca.runner.host``), as the language host runs it: one
-root stack per process, nothing shared with the caller, and the program's own prints kept off our stdout.
+root stack per process, nothing shared with the caller, and the program's own prints kept off our stdout. The
+host runs the policy packs too, analysing each resource as it registers, as the engine does. Spec and result
+cross pipes, never files; the host and everything it starts form one process group, stopped as a whole at the
+end, on Ctrl-C, SIGTERM, SIGHUP and at the ``--timeout``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
-import tempfile
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,14 +34,18 @@ from rdsca.resources import (
     read_plain,
 )
 
-# Only light imports here: the parent process of ``rdsca check`` does not need the Pulumi SDK (the host does).
-from rdsca.runner.project import UNKNOWN_TEXT, Project, ProjectError, load_project
+# Only light imports here: the parent process of ``rdsca check`` needs neither the Pulumi SDK nor grpc (the host
+# does, and drives the policy packs).
+from rdsca.runner import processes
+from rdsca.runner.packs import PolicyError, PolicyResult, load_pack, parse_config_file, with_remediation
+from rdsca.runner.project import SECRET_TEXT, UNKNOWN_TEXT, Project, ProjectError, load_project
 
 if TYPE_CHECKING:
-    from rdsca.runner.analyzer import PolicyResult
+    from rdsca.runner.packs import PackDirectory, PolicyConfig
 
 __all__ = [
     "CheckReport",
+    "PolicyError",
     "PolicyOptions",
     "ProgramError",
     "ProjectError",
@@ -48,8 +57,17 @@ __all__ = [
 ]
 
 
+#: How long past the ``--timeout`` the host gets to report what it was doing before its group is killed.
+REPORT_GRACE_S = 15.0
+
+
 class ProgramError(Exception):
-    """The program raised, or its process died: the check could not run (exit 2)."""
+    """The program raised, or its process died: the check could not run (exit 2). ``report``: what the resources
+    registered before the failure gave (their databases and policy verdicts), when the host could say."""
+
+    def __init__(self, message: str, report: CheckReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass
@@ -123,31 +141,65 @@ def host_spec(project: Project) -> dict[str, Any]:
     }
 
 
-def run_program(project: Project, timeout: float | None = None) -> dict[str, Any]:
-    """Run the program in a fresh interpreter; return the host's raw result. Raises ``ProgramError``."""
-    spec = host_spec(project)
-    with tempfile.TemporaryDirectory(prefix="rdsca-check-") as tmp:
-        spec_path, result_path = Path(tmp, "spec.json"), Path(tmp, "result.json")
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        env = dict(os.environ)
-        # Offline: no engine, and no cloud credentials are needed or used.
-        env.pop("PULUMI_CONFIG", None)
+def _read_until_done(stream: Any, deadline: float | None) -> bytes | None:
+    """Everything ``stream`` gives until it closes, or None at ``deadline``. The main thread waits in short slices
+    so that a signal (Ctrl-C, SIGTERM) is handled at once."""
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(stream.read()), daemon=True)
+    reader.start()
+    while reader.is_alive():
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
+        reader.join(0.1)
+    return b"".join(chunks)
+
+
+def run_host(spec: dict[str, Any], cwd: Path, timeout: float | None = None) -> dict[str, Any]:
+    """Run ``python -m rdsca.runner.host`` on ``spec`` and return its result; the host and every process it started
+    are gone when this returns or raises. Raises ``ProgramError`` when the host cannot report."""
+    env = dict(os.environ)
+    # Offline: no engine, and no cloud credentials are needed or used.
+    env.pop("PULUMI_CONFIG", None)
+    spec = {**spec, "timeout": timeout}
+    hard_deadline = time.monotonic() + timeout + REPORT_GRACE_S if timeout else None
+    with processes.signals_stop_the_run():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rdsca.runner.host"],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            **processes.group_options(),
+        )
+        assert proc.stdin is not None and proc.stdout is not None
         try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "rdsca.runner.host", str(spec_path), str(result_path)],
-                cwd=project.directory,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise ProgramError(f"the program did not finish within {timeout:.0f} s") from None
-        if not result_path.exists():
-            raise ProgramError(f"the program's process exited with code {proc.returncode} before reporting")
-        result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
+            proc.stdin.write(json.dumps(spec).encode("utf-8") + b"\n")
+            proc.stdin.flush()
+            data = _read_until_done(proc.stdout, hard_deadline)
+            if data is None:
+                raise ProgramError(f"the program did not finish within the --timeout of {timeout:g} s")
+            try:
+                proc.wait(timeout=processes.GRACE_S * 5)
+            except subprocess.TimeoutExpired:
+                pass
+        finally:
+            processes.stop_group(proc)
+            proc.stdin.close()
+            proc.stdout.close()
+    if not data.strip():
+        raise ProgramError(f"the program's process exited with code {proc.returncode} before reporting")
+    result: dict[str, Any] = json.loads(data)
+    return result
+
+
+def run_program(project: Project, timeout: float | None = None) -> dict[str, Any]:
+    """Run the program (no policy pack) in a fresh interpreter; return the host's raw result. Raises
+    ``ProgramError``, with the raw result so far as its ``result``."""
+    result = run_host(host_spec(project), project.directory, timeout)
     if result.get("error"):
-        raise ProgramError(result["error"])
+        error = ProgramError(result["error"])
+        error.result = result  # type: ignore[attr-defined]
+        raise error
     return result
 
 
@@ -167,11 +219,27 @@ def _read(props: Mapping[str, Any], name: str) -> Any:
     return MISSING if value is None or value is NULL else value
 
 
+def _hide(verdict: catalog.Verdict, secret: Any) -> catalog.Verdict:
+    """The verdict on a secret CA, judged on its value, with the value replaced by ``[secret]`` in its text."""
+    if not isinstance(secret, str) or not secret:
+        return verdict
+    return dataclasses.replace(
+        verdict,
+        ca_id=SECRET_TEXT if verdict.ca_id == secret else verdict.ca_id,
+        reason=verdict.reason.replace(secret, SECRET_TEXT),
+        warnings=tuple(w.replace(secret, SECRET_TEXT) for w in verdict.warnings),
+    )
+
+
 def _row(reg: dict[str, Any], db: DatabaseView) -> DatabaseRow:
     restart = catalog.restart_on_rotation(db.engine, db.engine_version).value
     ca = None if db.ca is MISSING else (UNKNOWN_TEXT if isinstance(db.ca, Unknown) else db.ca)
     apply = None if db.apply_immediately is MISSING else db.apply_immediately
     verdict = None if isinstance(db.ca, Unknown) else db.verdict()
+    if read_plain(reg["inputs"], db.type.fields.ca) == SECRET_TEXT:
+        # A secret CA is judged on its value (the host passes it over the pipe) and never shown.
+        verdict = _hide(verdict, ca) if verdict is not None else None
+        ca = SECRET_TEXT
     return DatabaseRow(
         reg["urn"], reg["name"], db.kind, db.engine, db.engine_version, db.region, ca, apply, restart, verdict
     )
@@ -191,7 +259,8 @@ def analyse(project: Project, result: dict[str, Any]) -> CheckReport:
         if reg["type"] not in PULUMI_DATABASES:
             continue
         region = providers.get(reg.get("provider", "").rsplit("::", 1)[0]) or default_region
-        db = database_view(reg["type"], reg["inputs"], reg["name"], region=region, read=_read)
+        # ``values``: the inputs with secrets' plaintext, present only when there are secrets.
+        db = database_view(reg["type"], reg.get("values") or reg["inputs"], reg["name"], region=region, read=_read)
         if db is None or db.kind is Kind.AURORA_CLUSTER or db.undecided:
             continue  # Aurora clusters carry no CA (and a cluster whose engine is unknown cannot be judged)
         row = _row(reg, db)
@@ -214,12 +283,35 @@ def analyse(project: Project, result: dict[str, Any]) -> CheckReport:
 
 @dataclass(frozen=True)
 class PolicyOptions:
-    """``rdsca check --policy-pack DIR [--policy-pack-config FILE] [--remediate] [--state FILE]``."""
+    """``rdsca check --policy-pack DIR... [--policy-pack-config FILE...] [--remediate] [--state FILE]``: each
+    config file belongs to the pack at the same position, as with the CLI."""
 
-    pack: Path
-    config_file: Path | None = None
+    packs: tuple[Path, ...]
+    config_files: tuple[Path, ...] = ()
     remediate: bool = False
     state_file: Path | None = None
+
+
+def _pack_specs(policies: PolicyOptions) -> list[dict[str, Any]]:
+    """Every pack and its config, read before the program runs (so that a mistake stops the check at once)."""
+    if policies.config_files and len(policies.config_files) != len(policies.packs):
+        raise PolicyError('the number of "--policy-pack-config" flags must match the number of "--policy-pack" flags')
+    packs: list[PackDirectory] = [load_pack(p) for p in policies.packs]
+    configs: list[dict[str, PolicyConfig]] = [parse_config_file(f) for f in policies.config_files] or [{} for _ in packs]
+    specs = []
+    for pack, given in zip(packs, configs):
+        if policies.remediate:
+            given = with_remediation(given)
+        specs.append(
+            {
+                "directory": str(pack.directory),
+                "python": pack.python,
+                "version": pack.version,
+                "warnings": list(pack.warnings),
+                "config": {name: {"level": c.level, "properties": c.properties} for name, c in given.items()},
+            }
+        )
+    return specs
 
 
 def check_program(
@@ -228,23 +320,27 @@ def check_program(
     timeout: float | None = None,
     policies: PolicyOptions | None = None,
 ) -> CheckReport:
-    """Load the project, run its program offline, run the policy pack (if any) and analyse what it registered.
+    """Load the project, run its program offline with the policy packs (if any) and analyse what it registered.
 
-    Raises ``ProjectError``, ``ProgramError`` or ``analyzer.PolicyError``; every input file is read before the
-    program runs, so a mistake in one stops the check at once.
+    Raises ``ProjectError``, ``StateError``, ``ProgramError`` or ``PolicyError``; every input file is read before
+    the program runs, so a mistake in one stops the check at once. A ``ProgramError`` or ``PolicyError`` raised
+    once the program ran carries the ``report`` of what was registered before it failed.
     """
     project = load_project(program_dir, stack)
-    if policies is None:
-        return analyse(project, run_program(project, timeout))
-    from rdsca.runner import analyzer  # grpc and the analyzer protocol: only with a pack
-    pack = analyzer.load_pack(policies.pack)
-    given = analyzer.parse_config_file(policies.config_file) if policies.config_file else {}
-    state = analyzer.load_state(policies.state_file) if policies.state_file else None
-    # The engine starts analyzers before the program; so does this: the pack starts while the program runs.
-    with analyzer.start_pack(pack, project) as launched:
-        result = run_program(project, timeout)
-        policy = analyzer.run_policies(pack, project, result, given, policies.remediate, state, launched)
+    spec = host_spec(project)
+    if policies is not None:
+        spec["packs"] = _pack_specs(policies)
+        if policies.state_file is not None:
+            from rdsca.runner.state import load_state
+
+            load_state(policies.state_file)
+            spec["state"] = str(policies.state_file.resolve())
+    result = run_host(spec, project.directory, timeout)
     report = analyse(project, result)
-    report.policy = policy
-    report.warnings += policy.warnings
+    if result.get("policy") is not None:
+        report.policy = PolicyResult.from_json(result["policy"])
+        report.warnings += report.policy.warnings
+    if result.get("error"):
+        error_type = PolicyError if result.get("error_kind") == "policy" else ProgramError
+        raise error_type(result["error"], report)
     return report
