@@ -36,14 +36,15 @@ def _shown(value: Any) -> str:
 def _print_policies(report: CheckReport) -> None:
     policy = report.policy
     assert policy is not None
-    status = "blocked" if policy.blocked else "passed"
     click.echo("")
     click.echo("Policies:")
-    click.echo(f"    {policy.pack}@v{policy.version}: {status}")
-    for d in sorted(report.diagnostics, key=lambda d: (d["level"] != "mandatory", d["policy"], d["urn"])):
-        click.echo(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(report, d['urn'])})")
-        for line in d["message"].splitlines():
-            click.echo(f"          {line}")
+    for pack in policy.packs:
+        click.echo(f"    {pack.name}@v{pack.version}: {'blocked' if pack.blocked else 'passed'}")
+        found = [d for d in report.diagnostics if d["pack"] == pack.name]
+        for d in sorted(found, key=lambda d: (d["level"] != "mandatory", d["policy"], d["urn"])):
+            click.echo(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(report, d['urn'])})")
+            for line in d["message"].splitlines():
+                click.echo(f"          {line}")
     if report.remediations:
         click.echo("    Remediations:")
         for r in report.remediations:

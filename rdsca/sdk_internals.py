@@ -83,6 +83,32 @@ async def _wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
             break
 
 
+async def _wait_all(pending: list[asyncio.Task[Any]]) -> None:
+    """Wait for every task; raise the first failure to complete (one callback per task)."""
+    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    remaining = len(pending)
+
+    def done(task: asyncio.Task[Any]) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if finished.done():
+            return
+        if task.cancelled():
+            finished.set_exception(asyncio.CancelledError())
+        elif task.exception() is not None:
+            finished.set_exception(task.exception())  # type: ignore[arg-type]
+        elif remaining == 0:
+            finished.set_result(None)
+
+    for task in pending:
+        task.add_done_callback(done)
+    try:
+        await finished
+    finally:
+        for task in pending:
+            task.remove_done_callback(done)
+
+
 async def _wait_for_outputs() -> None:
     while True:
         with _settings.SETTINGS.lock:
@@ -90,28 +116,7 @@ async def _wait_for_outputs() -> None:
                 return
             pending = list(_settings.SETTINGS.outputs)
             _settings.SETTINGS.outputs.clear()
-        finished = asyncio.get_running_loop().create_future()
-        remaining = len(pending)
-
-        def done(task: asyncio.Task[Any]) -> None:
-            nonlocal remaining
-            remaining -= 1
-            if finished.done():
-                return
-            if not task.cancelled() and task.exception() is not None:
-                finished.set_exception(task.exception())  # type: ignore[arg-type]
-            elif task.cancelled():
-                finished.set_exception(asyncio.CancelledError())
-            elif remaining == 0:
-                finished.set_result(None)
-
-        for task in pending:
-            task.add_done_callback(done)
-        try:
-            await finished
-        finally:
-            for task in pending:
-                task.remove_done_callback(done)
+        await _wait_all(pending)
 
 
 @contextlib.contextmanager
@@ -125,7 +130,7 @@ def linear_final_wait() -> Iterator[None]:
         _stack.wait_for_rpcs = original
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def output_only_properties(token: str) -> frozenset[str]:
     """The wire names of the outputs a resource type declares beyond its inputs: what only its provider computes
     (``arn``, ``endpoint``...), unknown in a preview of a new resource. Read from the provider SDK's classes, found

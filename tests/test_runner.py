@@ -55,7 +55,7 @@ def test_urns_follow_the_engine(program) -> None:
         "urn:pulumi:dev::testprog::test:index:Box$test:index:Box$aws:rds/instance:Instance::db"
     )
     assert run.registration("outer")["parent"] == "urn:pulumi:dev::testprog::pulumi:pulumi:Stack::testprog-dev"
-    names = [r["name"] for r in run.registrations]
+    names = [r["name"] for r in run.raw["registrations"]]
     # Registrations arrive as the SDK sends them (asynchronously); a parent always before its children, the root
     # stack first, and the default provider just before the first resource that needs it.
     provider = "default_" + importlib.metadata.version("pulumi-aws").replace(".", "_")

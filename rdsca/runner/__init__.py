@@ -9,6 +9,7 @@ end, on Ctrl-C, SIGTERM, SIGHUP and at the ``--timeout``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -124,6 +125,7 @@ class CheckReport:
             "warnings": self.warnings,
             "blocked": self.blocked,
             "policy_pack": {"name": self.policy.pack, "version": self.policy.version} if self.policy else None,
+            "policy_packs": [{"name": p.name, "version": p.version} for p in self.policy.packs] if self.policy else [],
             "log": self.log,
         }
 
@@ -178,10 +180,8 @@ def run_host(spec: dict[str, Any], cwd: Path, timeout: float | None = None) -> d
             data = _read_until_done(proc.stdout, hard_deadline)
             if data is None:
                 raise ProgramError(f"the program did not finish within the --timeout of {timeout:g} s")
-            try:
-                proc.wait(timeout=processes.GRACE_S * 5)
-            except subprocess.TimeoutExpired:
-                pass
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=processes.GRACE_S * 5)  # the host stops its packs, then exits
         finally:
             processes.stop_group(proc)
             proc.stdin.close()
@@ -297,9 +297,9 @@ def _pack_specs(policies: PolicyOptions) -> list[dict[str, Any]]:
     if policies.config_files and len(policies.config_files) != len(policies.packs):
         raise PolicyError('the number of "--policy-pack-config" flags must match the number of "--policy-pack" flags')
     packs: list[PackDirectory] = [load_pack(p) for p in policies.packs]
-    configs: list[dict[str, PolicyConfig]] = [parse_config_file(f) for f in policies.config_files] or [{} for _ in packs]
+    configs: list[dict[str, PolicyConfig]] = [parse_config_file(f) for f in policies.config_files]
     specs = []
-    for pack, given in zip(packs, configs):
+    for pack, given in zip(packs, configs or [{} for _ in packs], strict=True):
         if policies.remediate:
             given = with_remediation(given)
         specs.append(

@@ -394,7 +394,9 @@ class PackClient:
         self.config = reconcile(self.info, given)
         self.call("Configure", configure_request(self.config))
         unknown = sorted(set(given) - known - {"all"})
-        return [f"the policy config names {', '.join(unknown)}, which pack {self.name} does not have"] if unknown else []
+        if not unknown:
+            return []
+        return [f"the policy config names {', '.join(unknown)}, which pack {self.name} does not have"]
 
     @property
     def remediates(self) -> bool:

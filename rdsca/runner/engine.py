@@ -183,7 +183,8 @@ class OfflineEngine:
             return props
         props, invalid = process_ignore_changes(props, old.inputs, ignored)
         if invalid:
-            message = f"cannot ignore changes in added or removed elements of the path: {json.dumps(', '.join(invalid))}"
+            paths = json.dumps(", ".join(invalid))
+            message = f"cannot ignore changes in added or removed elements of the path: {paths}"
             with self._lock:
                 self.log.append(LogEntry("info", message, goal.urn))
         return props

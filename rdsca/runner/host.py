@@ -425,7 +425,8 @@ def serve(spec: dict[str, Any], output: _Output) -> None:
         output.write({"registrations": [], "log": [], "warnings": [], "error": str(exc), "error_kind": "policy"})
         return
     if session.deadline is not None:
-        threading.Thread(target=_watch_deadline, args=(session, output, threading.current_thread()), daemon=True).start()
+        watch = (session, output, threading.current_thread())
+        threading.Thread(target=_watch_deadline, args=watch, daemon=True).start()
     try:
         contextvars.copy_context().run(run_program, session)
         finish_policies(session)

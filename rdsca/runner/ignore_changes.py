@@ -136,15 +136,11 @@ def _reset_all(path: Path, old: Any, new: Any, old_secret: bool, new_secret: boo
             return True
         return False
     if _is_object(old) and _is_object(new):
-        for k in old:
-            if k not in new or not _reset(path[1:], old[k], new[k], old_secret, new_secret):
-                return False
-        return True
+        return all(k in new and _reset(path[1:], old[k], new[k], old_secret, new_secret) for k in old)
     if isinstance(old, list) and isinstance(new, list):
-        for o, n in zip(old, new):
-            if not _reset(path[1:], o, n, old_secret, new_secret):
-                return False
-        return len(old) == len(new)
+        # Elements past the shorter array are not compared; arrays of different lengths are a path error.
+        pairs = zip(old[: len(new)], new[: len(old)], strict=True)
+        return all(_reset(path[1:], o, n, old_secret, new_secret) for o, n in pairs) and len(old) == len(new)
     return False
 
 

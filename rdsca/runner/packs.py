@@ -45,7 +45,8 @@ def _interpreter(directory: Path, options: Any) -> tuple[str, list[str]]:
     candidate = venv_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if not candidate.exists():
         # The CLI would create it and install requirements.txt; offline we use the interpreter running rdsca.
-        return sys.executable, [f"the pack's virtualenv {venv_dir} does not exist; running the pack with {sys.executable}"]
+        warning = f"the pack's virtualenv {venv_dir} does not exist; running the pack with {sys.executable}"
+        return sys.executable, [warning]
     if not candidate.is_file() or not os.access(candidate, os.X_OK):
         raise PolicyError(f"the pack's virtualenv python {candidate} is not an executable file")
     return str(candidate), []

@@ -10,6 +10,7 @@ to every pack at once when the program is done (the engine runs the analyzers in
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import threading
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,8 @@ class PolicyRun:
             self.stop()
             raise
         self._setup = [
-            client.submit(lambda c=client, p=pack: self._configure(c, project, p)) for client, pack in zip(self.clients, packs)
+            client.submit(functools.partial(self._configure, client, project, pack))
+            for client, pack in zip(self.clients, packs, strict=True)
         ]
 
     def _configure(self, client: PackClient, project: dict[str, Any], pack: dict[str, Any]) -> None:
@@ -80,7 +82,7 @@ class PolicyRun:
                 continue  # no policy at level remediate: the pack would answer nothing
             request = analyzer_pb2.AnalyzeRequest(properties=struct(props), **fields)
             try:
-                response = client.submit(lambda c=client, r=request: c.call("Remediate", r, subject)).result()
+                response = client.call_later("Remediate", request, subject).result()
             except PolicyError as exc:
                 with self._lock:
                     self._error = self._error or exc
@@ -92,7 +94,8 @@ class PolicyRun:
                         policyPackName=remediation.policyPackName,
                         enforcementLevel=analyzer_pb2.ADVISORY,
                     )
-                    self._add(index, position, [diagnostic(note, subject.urn, client, self.secrets.text(remediation.diagnostic))])
+                    message = self.secrets.text(remediation.diagnostic)
+                    self._add(index, position, [diagnostic(note, subject.urn, client, message)])
                 elif remediation.HasField("properties"):
                     after = json_format.MessageToDict(remediation.properties)
                     self.secrets.add_value(after)
@@ -113,7 +116,7 @@ class PolicyRun:
         for position, client in enumerate(self.clients):
             request = analyzer_pb2.AnalyzeRequest(properties=struct(props), **fields)
             future = client.call_later("Analyze", request, subject)
-            future.add_done_callback(lambda f, c=client, p=position: self._analysed(index, p, c, subject, f))
+            future.add_done_callback(functools.partial(self._analysed, index, position, client, subject))
             with self._lock:
                 self._pending.append(future)
 
@@ -171,8 +174,10 @@ class PolicyRun:
             resource = request.resources.add(**fields)
             resource.properties.CopyFrom(properties)
         futures = [client.call_later("AnalyzeStack", request) for client in self.clients]
-        for position, (client, future) in enumerate(zip(self.clients, futures)):
-            self._add(index, position, [diagnostic(d, d.urn, client, self.secrets.text(d.message)) for d in future.result().diagnostics])
+        for position, (client, future) in enumerate(zip(self.clients, futures, strict=True)):
+            answer = future.result()
+            found = [diagnostic(d, d.urn, client, self.secrets.text(d.message)) for d in answer.diagnostics]
+            self._add(index, position, found)
 
     def result(self) -> dict[str, Any]:
         packs = [PackRun(c.name, c.version, c.policies()).__dict__ for c in self.clients if c.info is not None]

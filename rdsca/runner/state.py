@@ -86,7 +86,7 @@ def _resource(path: Path, index: int, resource: Any) -> OldResource | None:
     if resource.get("delete"):
         return None  # a pending delete from an interrupted update: not part of the stack's state
     where = f"resource {urn}"
-    rid = resource.get("id")
+    rid, provider = resource.get("id"), resource.get("provider")
     return OldResource(
         urn=urn,
         type=str(resource.get("type") or urn.rsplit("::", 2)[-2].rsplit("$", 1)[-1]),
@@ -94,7 +94,7 @@ def _resource(path: Path, index: int, resource: Any) -> OldResource | None:
         custom=bool(resource.get("custom", True)),
         inputs=_properties(path, where, resource, "inputs"),
         outputs=_properties(path, where, resource, "outputs"),
-        provider=resource.get("provider") if isinstance(resource.get("provider"), str) else "",
+        provider=provider if isinstance(provider, str) else "",
     )
 
 
