@@ -95,8 +95,7 @@ def check(
     except (ProgramError, PolicyError) as exc:
         if exc.report is not None:
             print_check(exc.report, fmt)  # what the resources registered before the failure gave
-        prefix = "the program failed: " if isinstance(exc, ProgramError) else ""
-        raise Failure(f"{prefix}{exc}") from None
+        raise Failure(str(exc)) from None
     except KeyboardInterrupt:
         raise Failure("interrupted; the program and the policy packs were stopped") from None
     except Terminated as exc:

@@ -340,7 +340,9 @@ def check_program(
     if result.get("policy") is not None:
         report.policy = PolicyResult.from_json(result["policy"])
         report.warnings += report.policy.warnings
-    if result.get("error"):
-        error_type = PolicyError if result.get("error_kind") == "policy" else ProgramError
-        raise error_type(result["error"], report)
+    kind, error = result.get("error_kind"), result.get("error")
+    if error:
+        if kind == "policy":
+            raise PolicyError(error, report)
+        raise ProgramError(f"the program failed: {error}" if kind == "program" else error, report)
     return report

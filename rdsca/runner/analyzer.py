@@ -259,10 +259,15 @@ def stuck_policy_code(lines: list[str], directory: Path) -> str:
             frames[-1].append((match["file"], match["line"], match["func"]))
         elif text.startswith(("Thread ", "Current thread ")):
             frames.append([])
+    sdk = os.sep + "pulumi_policy" + os.sep
     for stack in frames:
         for depth, (file, _line, func) in enumerate(stack):
-            if func in _ENTRY_POINTS and file.endswith(os.path.join("pulumi_policy", "policy.py")) and depth > 0:
-                entry, innermost = stack[depth - 1], stack[0]
+            if func in _ENTRY_POINTS and file.endswith(os.path.join("pulumi_policy", "policy.py")):
+                # The outermost frame below the SDK's entry point that is not the SDK's own: the policy's function.
+                user = [frame for frame in stack[:depth] if sdk not in frame[0]]
+                if not user:
+                    break
+                entry, innermost = user[-1], stack[0]
                 where = f"{entry[2]} ({_place(entry[0], entry[1], directory)})"
                 if innermost != entry:
                     where += f", at {_place(innermost[0], innermost[1], directory)} in {innermost[2]}"
