@@ -40,6 +40,7 @@ from rdsca.resources import (
 from rdsca.runner import processes
 from rdsca.runner.packs import PolicyError, PolicyResult, load_pack, parse_config_file, with_remediation
 from rdsca.runner.project import SECRET_TEXT, UNKNOWN_TEXT, Project, ProjectError, load_project
+from rdsca.runner.secrets import SecretFilter
 
 if TYPE_CHECKING:
     from rdsca.runner.packs import PackDirectory, PolicyConfig
@@ -219,35 +220,44 @@ def _read(props: Mapping[str, Any], name: str) -> Any:
     return MISSING if value is None or value is NULL else value
 
 
-def _hide(verdict: catalog.Verdict, secret: Any) -> catalog.Verdict:
-    """The verdict on a secret CA, judged on its value, with the value replaced by ``[secret]`` in its text."""
-    if not isinstance(secret, str) or not secret:
-        return verdict
+def _filtered(verdict: catalog.Verdict | None, secrets: SecretFilter) -> catalog.Verdict | None:
+    """A verdict with every secret's value replaced by ``[secret]`` in its text (as the engine filters messages)."""
+    if verdict is None:
+        return None
     return dataclasses.replace(
         verdict,
-        ca_id=SECRET_TEXT if verdict.ca_id == secret else verdict.ca_id,
-        reason=verdict.reason.replace(secret, SECRET_TEXT),
-        warnings=tuple(w.replace(secret, SECRET_TEXT) for w in verdict.warnings),
+        ca_id=secrets.text(verdict.ca_id) if verdict.ca_id else verdict.ca_id,
+        reason=secrets.text(verdict.reason),
+        warnings=tuple(secrets.text(w) for w in verdict.warnings),
     )
 
 
-def _row(reg: dict[str, Any], db: DatabaseView) -> DatabaseRow:
+def _row(reg: dict[str, Any], db: DatabaseView, secrets: SecretFilter) -> DatabaseRow:
     restart = catalog.restart_on_rotation(db.engine, db.engine_version).value
     ca = None if db.ca is MISSING else (UNKNOWN_TEXT if isinstance(db.ca, Unknown) else db.ca)
     apply = None if db.apply_immediately is MISSING else db.apply_immediately
-    verdict = None if isinstance(db.ca, Unknown) else db.verdict()
+    verdict = _filtered(None if isinstance(db.ca, Unknown) else db.verdict(), secrets)
     if read_plain(reg["inputs"], db.type.fields.ca) == SECRET_TEXT:
-        # A secret CA is judged on its value (the host passes it over the pipe) and never shown.
-        verdict = _hide(verdict, ca) if verdict is not None else None
-        ca = SECRET_TEXT
+        ca = SECRET_TEXT  # a secret CA is judged on its value (the host passes it over the pipe), never shown
     return DatabaseRow(
         reg["urn"], reg["name"], db.kind, db.engine, db.engine_version, db.region, ca, apply, restart, verdict
     )
 
 
+def _secrets(registrations: list[dict[str, Any]]) -> SecretFilter:
+    """The values the host marked secret (``[secret]`` in ``inputs``, the value in ``values``)."""
+    secrets = SecretFilter()
+    for reg in registrations:
+        values = reg.get("values")
+        if values:
+            secrets.add({str(v) for k, v in values.items() if reg["inputs"].get(k) == SECRET_TEXT})
+    return secrets
+
+
 def analyse(project: Project, result: dict[str, Any]) -> CheckReport:
     """Turn the host's registrations into the report: restart and CA verdict per database."""
     registrations = result["registrations"]
+    secrets = _secrets(registrations)
     providers = _provider_regions(registrations)
     default_region = project.config.get("aws:region")
     resources: list[dict[str, Any]] = []
@@ -263,7 +273,7 @@ def analyse(project: Project, result: dict[str, Any]) -> CheckReport:
         db = database_view(reg["type"], reg.get("values") or reg["inputs"], reg["name"], region=region, read=_read)
         if db is None or db.kind is Kind.AURORA_CLUSTER or db.undecided:
             continue  # Aurora clusters carry no CA (and a cluster whose engine is unknown cannot be judged)
-        row = _row(reg, db)
+        row = _row(reg, db, secrets)
         entry["restart"] = row.restart
         databases.append(row)
     warnings = list(result.get("warnings", []))

@@ -32,7 +32,7 @@ from rdsca.runner.analyzer import Subject, analyzer_value, struct
 from rdsca.runner.ignore_changes import process_ignore_changes
 from rdsca.runner.monitor import Goal, LogEntry, Registration, wire_to_json, wire_to_plain
 from rdsca.runner.policy_run import PolicyRun
-from rdsca.runner.secrets import SecretFilter
+from rdsca.runner.secrets import SecretFilter, holds_secret
 from rdsca.runner.state import OldResource, StackState
 
 PROVIDER_PREFIX = "pulumi:providers:"
@@ -70,7 +70,7 @@ def _judged_values(token: str, props: dict[str, Any]) -> dict[str, Any] | None:
         return None
     names = {n.split(".")[0] for n in dataclasses.astuple(rtype.fields) if n}
     judged = {k: v for k, v in props.items() if k in names}
-    if not SecretFilter.holds_secret(judged):
+    if not holds_secret(judged):
         return None
     return {**wire_to_json(props), **wire_to_plain(judged)}
 

@@ -153,13 +153,11 @@ def _user_frame(exc: BaseException, program_dir: Path) -> str:
 
 def describe_error(exc: BaseException, program_dir: Path) -> str:
     """One line for a failed program: where in the program, what type, what message; no traceback."""
-    if isinstance(exc, SyntaxError):
-        message = exc.msg or "invalid syntax"
-    else:
-        message = str(exc).strip() or exc.__class__.__name__
+    message = (exc.msg or "invalid syntax") if isinstance(exc, SyntaxError) else str(exc).strip()
     if isinstance(exc, pulumi.RunError):
         return message
-    return f"{_user_frame(exc, program_dir)}{exc.__class__.__name__}: {message}"
+    kind = exc.__class__.__name__
+    return f"{_user_frame(exc, program_dir)}{kind}: {message}" if message else f"{_user_frame(exc, program_dir)}{kind}"
 
 
 def where_running(thread: threading.Thread, program_dir: Path) -> str:
@@ -323,9 +321,16 @@ def _policy_failure(session: Session) -> None:
 
 
 def finish_policies(session: Session) -> None:
-    """After a successful program: the queued analyses, then ``AnalyzeStack``."""
+    """The queued analyses (also after a failure: what was registered is reported), then, after a successful
+    program, ``AnalyzeStack``."""
+    if session.policies is None:
+        return
+    try:
+        session.policies.drain()
+    except PolicyError as exc:
+        session.fail("policy", str(exc))
     _policy_failure(session)
-    if session.policies is None or session.error is not None:
+    if session.error is not None:
         return
     try:
         session.engine.analyze_stack()

@@ -15,15 +15,12 @@ import re
 import threading
 from typing import Any
 
-from rdsca import sdk_internals
 from rdsca.runner.project import SECRET_TEXT
-
-_SIG = sdk_internals.SIG_KEY
-_SECRET = sdk_internals.SECRET_SIG
-_OUTPUT = sdk_internals.OUTPUT_VALUE_SIG
 
 
 def _strings(value: Any, inside: bool, found: set[str]) -> None:
+    from rdsca import sdk_internals  # the wire signatures; the parent of ``rdsca check`` filters plain strings only
+
     if isinstance(value, str):
         if inside and value != sdk_internals.UNKNOWN:
             found.add(value)
@@ -31,10 +28,11 @@ def _strings(value: Any, inside: bool, found: set[str]) -> None:
         for item in value:
             _strings(item, inside, found)
     elif isinstance(value, dict):
-        sig = value.get(_SIG)
-        secret = inside or sig == _SECRET or (sig == _OUTPUT and bool(value.get("secret")))
+        sig = value.get(sdk_internals.SIG_KEY)
+        secret = inside or sig == sdk_internals.SECRET_SIG
+        secret = secret or (sig == sdk_internals.OUTPUT_VALUE_SIG and bool(value.get("secret")))
         for key, item in value.items():
-            if key != _SIG:
+            if key != sdk_internals.SIG_KEY:
                 _strings(item, secret, found)
 
 
@@ -46,8 +44,13 @@ def secret_strings(value: Any) -> set[str]:
 
 
 def holds_secret(value: Any) -> bool:
+    """Whether a wire value (as the engine holds it: output values unwrapped) has a secret in it."""
+    from rdsca import sdk_internals
+
     if isinstance(value, dict):
-        return value.get(_SIG) == _SECRET or any(holds_secret(v) for v in value.values())
+        if value.get(sdk_internals.SIG_KEY) == sdk_internals.SECRET_SIG:
+            return True
+        return any(holds_secret(v) for v in value.values())
     if isinstance(value, list):
         return any(holds_secret(v) for v in value)
     return False
@@ -71,11 +74,6 @@ class SecretFilter:
             forms |= {json.dumps(s)[1:-1] for s in self._secrets}
             # Longest first, so that a secret containing another is replaced whole.
             self._pattern = re.compile("|".join(re.escape(s) for s in sorted(forms, key=len, reverse=True)))
-
-    @staticmethod
-    def holds_secret(value: Any) -> bool:
-        """Whether a wire value (as the engine holds it: output values unwrapped) has a secret in it."""
-        return holds_secret(value)
 
     def add_value(self, value: Any) -> None:
         self.add(secret_strings(value))
