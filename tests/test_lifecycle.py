@@ -110,7 +110,7 @@ def test_a_signal_stops_the_whole_run(tmp_path: Path, hanging: tuple[Path, Path]
     proc, scratch = _start(tmp_path, str(program), "--policy-pack", str(pack))
     started = _descendants_once_running(proc, ["rdsca.runner.host", "pulumi.policy", "sleep 300"])
     proc.send_signal(signum)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     name = signal.Signals(signum).name
     assert err.strip().splitlines()[-1] == (
@@ -159,7 +159,7 @@ def test_a_hanging_policy_is_named_with_its_resource(tmp_path: Path) -> None:
     pack = _pack(tmp_path / "pack", HANGING_PACK)
     proc, scratch = _start(tmp_path, str(program), "--policy-pack", str(pack), "--timeout", "6")
     started = _descendants_once_running(proc, ["rdsca.runner.host", "pulumi.policy", "sleep 300"])
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == (
         "rdsca: error: the policy pack hangs did not answer Analyze for aws:rds/instance:Instance db before the "
