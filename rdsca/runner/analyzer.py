@@ -20,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
+import math
 import os
 import queue
 import re
@@ -325,8 +326,8 @@ class PackClient:
         and the resource."""
         self.current = (method, subject)
         try:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
+            remaining = self.deadline - time.monotonic() if math.isfinite(self.deadline) else None
+            if remaining is not None and remaining <= 0:
                 raise PolicyError(self.stuck(method, subject))
             return getattr(self._stub, method)(request, timeout=remaining)
         except grpc.RpcError as exc:
