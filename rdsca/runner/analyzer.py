@@ -119,9 +119,12 @@ def reconcile(info: Any, given: dict[str, PolicyConfig]) -> dict[str, PolicyConf
         if schema is None:
             continue
         validator = jsonschema.Draft7Validator(schema)
-        for error in sorted(validator.iter_errors(result[policy.name].properties or {}), key=str):
+        found = []
+        for error in validator.iter_errors(result[policy.name].properties or {}):
             where = ".".join(str(p) for p in error.absolute_path)
-            errors.append(f"{policy.name}: {where + ': ' if where else ''}{error.message}")
+            found.append((where, error.message))
+        # By property, as the CLI lists them.
+        errors += [f"{policy.name}: {where + ': ' if where else ''}{message}" for where, message in sorted(found)]
     if errors:
         raise PolicyError("invalid policy config: " + "; ".join(errors))
     return result

@@ -134,9 +134,10 @@ class OfflineEngine:
         self.secrets.add_value(given)
         old = self.state.get(goal.urn) if self.state else None
         props = self._ignore_changes(goal, given, old)
-        subject = Subject(goal.type, goal.name, goal.urn)
-        fields = self._fields(goal)
+        fields: dict[str, Any] = {}
         if self.policies is not None and not goal.read:
+            subject = Subject(goal.type, goal.name, goal.urn)
+            fields = self._fields(goal)
             props = self.policies.remediate(index, subject, fields, props)
             self.policies.analyze(index, subject, fields, props)
         ident, outputs = self._plan(goal, props, old)
