@@ -50,6 +50,9 @@ def demo() -> int:
         (("check", ".", "--policy-pack", "policies"), 0),
         (("check", "examples/legacy-stack", "--policy-pack", "policies"), 1),
         (("check", "examples/legacy-stack", "--policy-pack", "policies", "--remediate"), 0),
+        # The same judgements over a Terraform configuration, and the diff that --fix would write (nothing written).
+        (("check", "examples/terraform-legacy"), 1),
+        (("check", "examples/terraform-legacy", "--diff"), 1),
         # A built-in fake AWS account (loopback, no credentials): the audit finds retired and refused CAs (1),
         # the rotation plan is a dry run (0).
         (("audit", "--demo"), 1),

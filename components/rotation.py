@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,6 +21,7 @@ import pulumi_aws as aws
 from rdsca import catalog, clock, sdk_internals
 from rdsca.resources import (
     AWS_PROVIDER_TOKEN,
+    DOCDB_CLUSTER_INSTANCE,
     MISSING,
     PULUMI_DATABASES,
     DatabaseView,
@@ -74,9 +76,10 @@ class RotationArgs:
         if self.restart not in ("allow", "avoid"):
             raise RotationConfigError(f"restart must be 'allow' or 'avoid', not {self.restart!r}")
         try:
-            catalog.require_target(self.ca_identifier)
+            # Expiry is judged for each database in its own region (CA validity differs by region).
+            catalog.require_target(self.ca_identifier, expiry=False)
             if self.fallback_ca is not None:
-                catalog.require_target(self.fallback_ca)
+                catalog.require_target(self.fallback_ca, expiry=False)
         except catalog.CatalogError as exc:
             raise RotationConfigError(str(exc)) from None
         if self.fallback_ca == self.ca_identifier:
@@ -97,6 +100,43 @@ def _read(props: Mapping[str, Any], name: str) -> Any:
     if isinstance(value, pulumi.Output) or pulumi.contains_unknowns(value):
         return Unknown(name, reason="comes from another resource's output")
     return value
+
+
+class _DocDbClusters:
+    """Which DocumentDB cluster each instance belongs to, for its engine version (DocumentDB 3.6 refuses ECC384).
+
+    The engine's transform sees an instance's ``cluster_identifier`` as unknown during a preview when it is another
+    resource's output, without the dependency behind it; a legacy (in-process) transformation sees the program's
+    own values, ``Output``s included, before registration. So this one only observes: it records each instance's
+    cluster reference and each cluster named by a literal identifier, and the engine's transform then follows the
+    reference to the cluster (``Output.resources()``) and reads its engine version.
+    """
+
+    def __init__(self) -> None:
+        self.instances: dict[str, Any] = {}
+        self.by_identifier: dict[str, aws.docdb.Cluster] = {}
+
+    def observe(self, args: pulumi.ResourceTransformationArgs) -> None:
+        if isinstance(args.resource, aws.docdb.Cluster):
+            identifier = args.props.get("cluster_identifier")
+            if isinstance(identifier, str):
+                self.by_identifier[identifier] = args.resource
+        elif isinstance(args.resource, aws.docdb.ClusterInstance):
+            self.instances[args.name] = args.props.get("cluster_identifier")
+
+    async def engine_version(self, instance: str) -> str | None:
+        """The engine version of the instance's cluster when the program says it, else None (cannot decide)."""
+        reference = self.instances.get(instance)
+        clusters: list[Any] = []
+        if isinstance(reference, pulumi.Output):
+            clusters = [r for r in await sdk_internals.output_resources(reference) if isinstance(r, aws.docdb.Cluster)]
+        elif isinstance(reference, str) and reference in self.by_identifier:
+            clusters = [self.by_identifier[reference]]
+        for cluster in clusters:
+            version = await cluster.engine_version.future()
+            if isinstance(version, str) and version:
+                return version
+        return None
 
 
 @dataclass
@@ -162,6 +202,7 @@ class _Rotator:
     def __init__(self, settings: RotationArgs) -> None:
         self.settings = settings
         self.summary = _RestartSummary()
+        self.clusters = _DocDbClusters()
         self._provider_regions: dict[str, str | None] = {}
         self._flags: dict[tuple[str, str, str | None], asyncio.Future[bool | None]] = {}
 
@@ -225,7 +266,8 @@ class _Rotator:
     async def _rotate(self, args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         props = dict(args.props)
         region = await self._fallback_region(args.opts)
-        db = database_view(args.type_, props, args.name, region=region, read=_read)
+        version = await self.clusters.engine_version(args.name) if args.type_ == DOCDB_CLUSTER_INSTANCE.token else None
+        db = database_view(args.type_, props, args.name, region=region, engine_version=version, read=_read)
         if db is None:
             return None
         if db.undecided:
@@ -239,10 +281,19 @@ class _Rotator:
                 "checks it once the value is known (pulumi up)"
             )
             return None
-        props[db.ca_property] = self._choose(db)
+        chosen = self._choose(db)
+        if chosen == db.ca:
+            return None  # the CA stays: nothing else changes either (an explicit apply_immediately is the user's)
+        props[db.ca_property] = chosen
+        apply_field = db.type.fields.apply_immediately
         apply_now = await self._apply_now(db)
-        if db.type.fields.apply_immediately:
-            props[db.type.fields.apply_immediately] = apply_now
+        if apply_field:
+            if db.apply_immediately is not MISSING and db.apply_immediately != apply_now:
+                pulumi.log.info(
+                    f"rdsca: {db.name}: the CA changes to {chosen}, so apply_immediately={db.apply_immediately!r} "
+                    f"is set to {apply_now!r}"
+                )
+            props[apply_field] = apply_now
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
     async def _apply_now(self, db: DatabaseView) -> bool:
@@ -266,14 +317,28 @@ class _Rotator:
             if verdict.status is catalog.Status.OK and s.keep_current:
                 self._warn(db.name, verdict)
                 return str(db.ca)
+        refused: list[catalog.Verdict] = []
         for candidate in (s.ca_identifier, s.fallback_ca):
             if candidate is None:
                 continue
             verdict = db.with_ca(candidate).verdict(today)
             if verdict.status is catalog.Status.OK:
                 self._warn(db.name, verdict)
+                for earlier in refused:
+                    pulumi.log.warn(f"rdsca: {db.name}: {earlier.reason}; using {candidate}")
                 self._warn_version_unknown(db, candidate)
                 return candidate
+            refused.append(verdict)
+        return self._none_fits(db, refused)
+
+    def _none_fits(self, db: DatabaseView, refused: list[catalog.Verdict]) -> str:
+        """No candidate fits this database. A target that has only expired here, under ``rdsca check`` (a question
+        asked with ``--as-of``), is written and warned about so that the check reports it; otherwise refuse."""
+        s = self.settings
+        first = refused[0]
+        if os.environ.get(clock.CHECK_ENV) and all(v.status is catalog.Status.EXPIRED for v in refused):
+            pulumi.log.warn(f"rdsca: {db.name}: {first.reason}")
+            return s.ca_identifier
         engine_text = f"{db.engine} {db.engine_version}" if db.engine_version else str(db.engine)
         hint = (
             "choose a fallback_ca the engine accepts"
@@ -281,7 +346,7 @@ class _Rotator:
             else f"pass fallback_ca (for example {catalog.RSA4096_G1})"
         )
         raise RotationConfigError(
-            f"{db.kind} {db.name!r} ({engine_text}) cannot use {s.ca_identifier}: {verdict.reason}; {hint}"
+            f"{db.kind} {db.name!r} ({engine_text}) cannot use {s.ca_identifier}: {first.reason}; {hint}"
         )
 
     @staticmethod
@@ -332,7 +397,10 @@ class CertificateRotation(pulumi.ComponentResource):
     ) -> None:
         settings = RotationArgs.of(locals())
         self._rotator = _Rotator(settings)
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[self._rotator.transform]))
+        own = pulumi.ResourceOptions(
+            transforms=[self._rotator.transform], transformations=[self._rotator.clusters.observe]
+        )
+        opts = pulumi.ResourceOptions.merge(opts, own)
         super().__init__(
             TYPE_TOKEN,
             resource_name,
@@ -366,6 +434,7 @@ def rotate_all(
     """
     settings = RotationArgs.of(locals())
     rotator = _Rotator(settings)
+    pulumi.runtime.register_stack_transformation(rotator.clusters.observe)
     pulumi.runtime.register_resource_transform(rotator.transform)
     if set_account_default:
         _account_default("rdsca-account-default", settings, None)

@@ -13,30 +13,18 @@ Each policy is the ``policy`` value of the module with its name (``rds-ca-retire
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 from pulumi_policy import Policy
 
-from rdsca.policies import (
-    rds_ca_allowed_list,
-    rds_ca_apply_immediately,
-    rds_ca_availability_note,
-    rds_ca_engine_support,
-    rds_ca_expiring,
-    rds_ca_retired,
-    rds_ca_stack_state,
-    rds_ca_unset,
-)
+from rdsca import rules
 
 PACK_NAME = "rdsca"
 
-MODULES = (
-    rds_ca_retired,
-    rds_ca_engine_support,
-    rds_ca_allowed_list,
-    rds_ca_expiring,
-    rds_ca_availability_note,
-    rds_ca_unset,
-    rds_ca_apply_immediately,
-    rds_ca_stack_state,
+#: One policy module per rule, with the rule's module name, in the rules' order.
+MODULES: tuple[ModuleType, ...] = tuple(
+    importlib.import_module(f"{__name__}.{rule_module.__name__.rsplit('.', 1)[1]}") for rule_module in rules.MODULES
 )
 
 ALL_POLICIES: list[Policy] = [module.policy for module in MODULES]

@@ -368,7 +368,8 @@ REGION_RESTRICTIONS: tuple[RegionRestriction, ...] = (
 
 
 # Databases and endpoints where the CA setting does not apply, for reasons that are not the engine's
-# (rds-ca-facts, "Not affected"). Engine-level reasons (RDS Custom, Neptune) are ``EngineFact.not_applicable``.
+# (RDS Proxy and Aurora Serverless v1 serve ACM certificates: RDS User Guide, "Using SSL/TLS" and the RDS Proxy and
+# Serverless v1 pages). Engine-level reasons (RDS Custom, Neptune) are ``EngineFact.not_applicable``.
 PROXY_NOT_APPLICABLE = "RDS Proxy uses ACM certificates (Amazon Root CA); nothing to rotate"
 SERVERLESS_V1_NOT_APPLICABLE = "Aurora Serverless v1 uses ACM certificates (Amazon Root CA); nothing to rotate"
 AURORA_CLUSTER_NOT_APPLICABLE = "an Aurora cluster carries no CA: it is set on each of its cluster instances"
@@ -475,6 +476,8 @@ class Verdict:
     days_left: int | None = None
     #: Advisory notes: unconfirmed region restrictions, engine caveats.
     warnings: tuple[str, ...] = ()
+    #: Where the fact behind the verdict comes from (kept out of ``reason``, which people read).
+    source: str | None = None
 
 
 class CatalogError(ValueError):
@@ -552,7 +555,8 @@ def _evaluate(
     refusal = _refusal(ca_id, engine, engine_version)
     if refusal:
         instead = _replacement(engine, engine_version, region, today, avoid=ca_id)
-        return Verdict(ca_id, Status.REFUSED, False, refusal, instead, until, days_left)
+        reason, source = refusal
+        return Verdict(ca_id, Status.REFUSED, False, reason, instead, until, days_left, source=source)
     warnings = tuple(_warnings(ca_id, engine, engine_version, region))
     return Verdict(ca_id, Status.OK, True, f"{ca_id} is current", None, until, days_left, warnings)
 
@@ -569,12 +573,12 @@ def _unknown(
     return Verdict(ca_id, Status.UNKNOWN, False, f"unknown CA {ca_id!r}: valid CAs are {valid}", instead)
 
 
-def _refusal(ca_id: str, engine: str | None, engine_version: str | None) -> str | None:
-    """Why the engine (and version) refuses ``ca_id``, or None."""
+def _refusal(ca_id: str, engine: str | None, engine_version: str | None) -> tuple[str, str] | None:
+    """Why the engine (and version) refuses ``ca_id``, and the source of that fact; or None."""
     for fact in engine_facts(engine, engine_version):
         if ca_id in fact.refuses:
             version_text = f" {engine_version}" if engine_version else ""
-            return f"{engine}{version_text} does not support {ca_id} ({fact.source})"
+            return f"{engine}{version_text} does not support {ca_id}", fact.source
     return None
 
 
@@ -589,12 +593,16 @@ def _warnings(ca_id: str, engine: str | None, engine_version: str | None, region
     return warnings
 
 
-def require_target(ca_id: object, today: dt.date | None = None) -> str:
-    """Check a target CA given to the tool itself; raise ``CatalogError`` unless it is current."""
+def require_target(ca_id: object, today: dt.date | None = None, *, expiry: bool = True) -> str:
+    """Check a target CA given to the tool itself; raise ``CatalogError`` unless it is current.
+
+    ``expiry=False`` accepts a current CA that has expired in some region by ``today``: a caller that judges each
+    database in its own region decides that per database (validity differs by region by up to two years).
+    """
     if not isinstance(ca_id, str):
         raise CatalogError(f"the target CA must be a string, one of {', '.join(CURRENT_CAS)}; got {ca_id!r}")
     verdict = evaluate(ca_id, today=today)
-    if verdict.status is not Status.OK:
+    if verdict.status is not Status.OK and not (verdict.status is Status.EXPIRED and not expiry):
         raise CatalogError(f"cannot use {ca_id!r} as the target CA: {verdict.reason}")
     return ca_id
 

@@ -9,6 +9,10 @@ import os
 #: Environment variable that pins "today" (``YYYY-MM-DD``) for this process and every subprocess it starts
 #: (the program under ``rdsca check``, a policy pack, tests). ``--as-of`` sets it.
 AS_OF_ENV = "RDSCA_AS_OF"
+#: Set while ``rdsca check`` runs a program: rdsca's component then writes a target CA that has expired in a
+#: database's region (a question asked with ``--as-of``) and warns, so that the check reports it as a finding,
+#: instead of refusing it as it does in a real deployment.
+CHECK_ENV = "RDSCA_CHECK"
 
 
 def parse_date(text: str) -> dt.date:

@@ -78,6 +78,9 @@ class ResourceType:
     kind_from_engine: bool = False
     #: The AWS CLI call that changes the CA of a database outside the IaC tool ({id}: its identifier).
     cli_modify: str = "aws rds modify-db-instance --db-instance-identifier {id}"
+    #: The resource type of the cluster that the ``cluster`` field names (where an instance's engine version lives
+    #: when it sets none), for front ends that resolve it from the configuration (Terraform).
+    cluster_type: str | None = None
 
     @property
     def database(self) -> bool:
@@ -184,6 +187,9 @@ def _terraform(token: str, kind: Kind, ca: str, **extra: Any) -> ResourceType:
     return ResourceType(token, FrontEnd.TERRAFORM, kind, Fields(ca, **field_names), token, ca, **extra)
 
 
+#: The DocumentDB cluster, whose engine version its instances share.
+TERRAFORM_DOCDB_CLUSTER = "aws_docdb_cluster"
+
 TERRAFORM_TYPES: Mapping[str, ResourceType] = {
     t.token: t
     for t in (
@@ -193,6 +199,7 @@ TERRAFORM_TYPES: Mapping[str, ResourceType] = {
             Kind.AURORA_INSTANCE,
             "ca_cert_identifier",
             fields={"cluster": "cluster_identifier"},
+            cluster_type="aws_rds_cluster",
         ),
         _terraform(
             "aws_rds_cluster",
@@ -206,15 +213,24 @@ TERRAFORM_TYPES: Mapping[str, ResourceType] = {
             "aws_docdb_cluster_instance",
             Kind.DOCDB_INSTANCE,
             "ca_cert_identifier",
+            # engine_version is computed on the instance (terraform-provider-aws docdb cluster_instance.go): the
+            # configuration's version is the cluster's.
             fields={"engine_version": None, "cluster": "cluster_identifier"},
             default_engine="docdb",
             cli_modify=_DOCDB_CLI,
+            cluster_type=TERRAFORM_DOCDB_CLUSTER,
         ),
         _terraform(
             "awscc_rds_db_instance",
             Kind.RDS_INSTANCE,
             "ca_certificate_identifier",
-            fields={"identifier": "db_instance_identifier", "rotation_restart": "certificate_rotation_restart"},
+            # The awscc documentation read lists no apply_immediately (CloudFormation's DBInstance added
+            # ApplyImmediately later: pulumi-aws-native 1.84 has it), so rdsca neither reads nor writes it.
+            fields={
+                "identifier": "db_instance_identifier",
+                "rotation_restart": "certificate_rotation_restart",
+                "apply_immediately": None,
+            },
         ),
         ResourceType(
             "aws_rds_certificate",
@@ -226,7 +242,9 @@ TERRAFORM_TYPES: Mapping[str, ResourceType] = {
         ),
     )
 }
-TERRAFORM_DOCDB_CLUSTER = "aws_docdb_cluster"
+#: What Terraform reads from the cluster an instance names: ``aws_rds_cluster`` and ``aws_docdb_cluster`` both carry
+#: ``cluster_identifier`` and ``engine_version``.
+TERRAFORM_CLUSTER_FIELDS = Fields("-", engine_version="engine_version", identifier="cluster_identifier")
 
 
 # -- AWS API (botocore's RDS model: DescribeDBInstances, DescribeDBClusters, DescribeDBProxies) ----------------------
@@ -491,6 +509,7 @@ __all__ = [
     "NULL",
     "PULUMI_DATABASES",
     "PULUMI_TYPES",
+    "TERRAFORM_CLUSTER_FIELDS",
     "TERRAFORM_TYPES",
     "DatabaseView",
     "Fields",

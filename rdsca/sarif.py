@@ -51,16 +51,20 @@ class Rule:
 
 
 def location(
-    path: Path | str | None = None, line: int | None = None, logical_name: str | None = None
+    path: Path | str | None = None,
+    line: int | None = None,
+    logical_name: str | None = None,
+    column: int | None = None,
 ) -> dict[str, Any]:
     """A result's location: a file and line (relative to the working directory when it can be), and/or a logical
-    name (a URN, an ARN, a Terraform address) for what has no file."""
+    name (a URN, an ARN, a Terraform address) for what has no file. ``column`` (1-based) where a line holds many
+    results, as a plan from ``terraform show -json`` does (one line)."""
     result: dict[str, Any] = {}
     if path is not None:
-        result["physicalLocation"] = {
-            "artifactLocation": {"uri": _uri(Path(path))},
-            "region": {"startLine": max(int(line or 1), 1)},
-        }
+        region: dict[str, Any] = {"startLine": max(int(line or 1), 1)}
+        if column is not None:
+            region["startColumn"] = max(int(column), 1)
+        result["physicalLocation"] = {"artifactLocation": {"uri": _uri(Path(path))}, "region": region}
     if logical_name:
         result["logicalLocations"] = [{"fullyQualifiedName": logical_name, "kind": "resource"}]
     return result

@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Sequence
@@ -27,9 +25,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
-from rdsca import catalog
+from rdsca import catalog, files
 
-#: AWS publishes the bundles here (rds-ca-facts, "Trust stores"); a mirror can stand in with --base-url.
+#: AWS publishes the bundles here (RDS User Guide, "Using SSL/TLS to encrypt a connection to a DB instance or
+#: cluster", certificate bundles); a mirror can stand in with --base-url.
 BASE_URL = "https://truststore.pki.rds.amazonaws.com"
 FORMATS = ("pkcs12", "jks", "pem", "pem-dir")
 OTHER = "other"
@@ -95,15 +94,24 @@ def _key_type(cert: x509.Certificate) -> str:
     return type(key).__name__
 
 
-def classify(cert: x509.Certificate) -> Entry:
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    cn = str(names[0].value) if names else cert.subject.rfc4514_string()
-    family, region, stage = OTHER, None, None
+def common_name(name: x509.Name) -> str:
+    """A name's CN, or the whole name when it has none."""
+    names = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else name.rfc4514_string()
+
+
+def family_of(cn: str) -> tuple[str, str | None, str | None]:
+    """(CA family, region, pre-release stage) that an RDS CA's common name spells; (``OTHER``, None, None) else."""
     if match := _G1.match(cn):
-        family, region, stage = _G1_FAMILIES[match["fam"]], match["region"], match["stage"]
-    elif match := _2019_REGIONAL.match(cn) or _2019_ROOT.match(cn):
-        family, stage = catalog.CA_2019, match["stage"]
-        region = match.groupdict().get("region")
+        return _G1_FAMILIES[match["fam"]], match["region"], match["stage"]
+    if match := _2019_REGIONAL.match(cn) or _2019_ROOT.match(cn):
+        return catalog.CA_2019, match.groupdict().get("region"), match["stage"]
+    return OTHER, None, None
+
+
+def classify(cert: x509.Certificate) -> Entry:
+    cn = common_name(cert.subject)
+    family, region, stage = family_of(cn)
     root = cert.subject == cert.issuer
     return Entry(
         cert=cert,
@@ -171,10 +179,19 @@ def _load_jks(data: bytes, name: str, password: str | None) -> list[x509.Certifi
         raise TruststoreError(f"{name}: wrong password for this JKS store") from None
     except Exception as exc:  # purejks raises several types for corrupt input
         raise TruststoreError(f"{name}: not a readable JKS store ({exc})") from None
-    return [x509.load_der_x509_certificate(entry.cert) for _, entry in sorted(store.certs.items())]
+    certs = []
+    for alias, entry in sorted(store.certs.items()):
+        try:
+            certs.append(x509.load_der_x509_certificate(entry.cert))
+        except ValueError:
+            raise TruststoreError(f"{name}: entry {alias!r} is not a readable certificate") from None
+    return certs
 
 
 def read(path: Path, password: str | None = None) -> list[Entry]:
+    """Every certificate in a bundle or store, or in the ``*.pem``/``*.crt`` files of a directory (pem-dir)."""
+    if path.is_dir():
+        return _read_dir(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -182,6 +199,29 @@ def read(path: Path, password: str | None = None) -> list[Entry]:
     if not data.strip():
         raise TruststoreError(f"{path}: empty file")
     return [classify(c) for c in load(data, str(path), password)]
+
+
+def _read_dir(path: Path) -> list[Entry]:
+    # What ``build --store-format pem-dir`` writes, and OpenSSL's hashed CApath layout (``<hash>.0`` links to PEM
+    # files): every regular file that holds PEM certificates, each certificate once.
+    found: dict[str, Entry] = {}
+    try:
+        files = sorted(p for p in path.iterdir() if p.is_file())
+    except OSError as exc:
+        raise TruststoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+    for file in files:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise TruststoreError(f"cannot read {file}: {exc.strerror or exc}") from None
+        if b"-----BEGIN CERTIFICATE-----" not in data:
+            continue
+        for cert in load(data, str(file)):
+            entry = classify(cert)
+            found.setdefault(entry.sha1, entry)
+    if not found:
+        raise TruststoreError(f"{path}: a directory without PEM certificates")
+    return list(found.values())
 
 
 def needs_password(path: Path) -> bool:
@@ -192,7 +232,7 @@ def needs_password(path: Path) -> bool:
         return False
     if data[:4] == b"\xfe\xed\xfe\xed":
         return True
-    if data.lstrip().startswith(b"-----BEGIN"):
+    if not data.strip() or data.lstrip().startswith(b"-----BEGIN"):
         return False
     for loader in (pkcs7.load_der_pkcs7_certificates, x509.load_der_x509_certificate):
         try:
@@ -200,7 +240,8 @@ def needs_password(path: Path) -> bool:
             return False
         except ValueError:
             continue
-    return True
+    # PKCS#12 is DER: a SEQUENCE (0x30). Anything else is not a store, and reading it says what it is instead.
+    return data[:1] == b"\x30"
 
 
 def download(region: str | None = None, base_url: str = BASE_URL, timeout: float = 30.0) -> bytes:
@@ -241,7 +282,7 @@ def unmet(entries: Sequence[Entry], today: dt.date, regions: Sequence[str], fami
 def summary(entries: Sequence[Entry], today: dt.date) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for e in entries:
-        region = e.region if e.stage is None else f"{e.region} ({e.stage})"
+        region = e.region if e.stage is None else f"{e.region or 'global'} ({e.stage})"
         key = (e.family, region or "-")
         group = groups.setdefault(
             key, {"family": e.family, "region": region, "roots": 0, "intermediates": 0, "expired": 0}
@@ -298,9 +339,10 @@ SUFFIXES = {
 
 def format_for(out: Path) -> str | None:
     """The store format a file name implies (no suffix: a directory of PEM files)."""
-    if out.is_dir() or not out.suffix:
-        return "pem-dir"
-    return SUFFIXES.get(out.suffix.lower())
+    known = SUFFIXES.get(out.suffix.lower())
+    if known is not None:
+        return known
+    return "pem-dir" if out.is_dir() or not out.suffix else None
 
 
 def serialize(entries: Sequence[Entry], fmt: str, password: str | None) -> bytes | dict[str, bytes]:
@@ -347,52 +389,56 @@ def read_back(path: Path, fmt: str, password: str | None) -> list[tuple[str, str
     return [(alias, classify(x509.load_der_x509_certificate(e.cert)).sha1) for alias, e in sorted(store.certs.items())]
 
 
-def write_store(
-    entries: Sequence[Entry], fmt: str, out: Path, password: str | None, force: bool = False
-) -> list[tuple[str, str]]:
-    """Write atomically (a temporary sibling, checked by reading it back, then renamed over ``out``).
-
-    An existing ``out`` is kept unless ``force``; on any failure it is left untouched.
-    """
-    if out.exists() and not force:
+def target_of(out: Path, fmt: str, force: bool) -> Path:
+    """Where a store for ``--out`` goes: ``out``, or the file or directory a symbolic link at ``out`` names (the
+    link is kept, dangling or not). An existing ``out`` (a link counts, even dangling) needs ``force``."""
+    if (out.exists() or out.is_symlink()) and not force:
         raise TruststoreError(f"{out} exists; add --force to replace it")
+    target = Path(os.path.realpath(out)) if out.is_symlink() else out
+    if fmt == "pem-dir" and target.exists() and not target.is_dir():
+        raise TruststoreError(f"{out} is a file; a pem-dir store is a directory")
+    if fmt != "pem-dir" and target.is_dir():
+        raise TruststoreError(f"{out} is a directory; a {fmt} store is a file")
+    return target
+
+
+def write_store(
+    entries: Sequence[Entry],
+    fmt: str,
+    out: Path,
+    password: str | None,
+    force: bool = False,
+    mode: int | None = None,
+) -> list[tuple[str, str]]:
+    """Write atomically (built beside ``out``, checked by reading it back, then renamed or swapped into place).
+
+    An existing ``out`` is kept unless ``force``; on any failure it is left untouched and nothing is left behind.
+    ``mode``: the store's permissions; by default an existing store's, else an ordinary file's (0666 or, for a
+    pem-dir, 0777, less the umask), so that a client image built by one user can be read by another.
+    """
+    target = target_of(out, fmt, force)
+    if fmt in ("pkcs12", "jks") and not password:
+        raise TruststoreError(f"{out}: a {fmt} store needs a password that is not empty")
     payload = serialize(entries, fmt, password)
     expected = list(zip(aliases(entries), (e.sha1 for e in entries), strict=True))
     if fmt == "jks":
         expected.sort()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(payload, dict):
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
-            for name, data in payload.items():
-                (tmp / name).write_bytes(data)
-            found = read_back(tmp, fmt, password)
-            if sorted(found) != sorted(expected):
-                raise TruststoreError(f"{out}: the written directory does not read back as built")
-            if out.exists():
-                old = out.with_name(f".{out.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                out.rename(old)
-                tmp.rename(out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return found
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    tmp_file = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        found = read_back(tmp_file, fmt, password)
-        if found != expected:
+    chosen = mode if mode is not None else files.existing_mode(target) or files.ordinary_mode(fmt == "pem-dir")
+    found: list[tuple[str, str]] = []
+
+    def check(written: Path) -> None:
+        found.extend(read_back(written, fmt, password))
+        if sorted(found) != sorted(expected):
             raise TruststoreError(f"{out}: the written store does not read back as built")
-        os.replace(tmp_file, out)
-    except BaseException:
-        tmp_file.unlink(missing_ok=True)
-        raise
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(payload, dict):
+            files.write_directory(target, payload, chosen, check)
+        else:
+            files.write_file(target, payload, chosen, check)
+    except OSError as exc:
+        raise TruststoreError(f"cannot write {out}: {exc.strerror or exc}") from None
     return found
 
 
@@ -423,20 +469,21 @@ def verify(chain: Sequence[x509.Certificate], trusted: Sequence[Entry], today: d
     moment = dt.datetime.combine(today, dt.time(12), dt.timezone.utc)
     for _ in range(10):
         current = path[-1].cert
-        root = next((r for r in roots if _issued_by(current, r.cert)), None)
+        root = next((r for r in roots if issued_by(current, r.cert)), None)
         if root is not None:
             for entry in [*path, root]:
                 if not (entry.cert.not_valid_before_utc <= moment <= entry.cert.not_valid_after_utc):
                     problems.append(f"{entry.cn} is not valid on {today.isoformat()} (until {entry.not_after.date()})")
             return Verification(path, root, problems)
-        issuer = next((e for e in pool if e.cert != current and _issued_by(current, e.cert)), None)
+        issuer = next((e for e in pool if e.cert != current and issued_by(current, e.cert)), None)
         if issuer is None:
             break
         path.append(issuer)
     return Verification(path, None, [f"{path[-1].cn} does not chain to a root in the trust store"])
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer`` signed ``cert`` (names match and the signature verifies)."""
     if cert.issuer != issuer.subject:
         return False
     try:

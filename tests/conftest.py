@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from rdsca import clock
 from rdsca.paths import STATE_DIR_ENV
@@ -17,6 +18,9 @@ from rdsca.runner.host import execute
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
 PINNED_TODAY = dt.date(2026, 11, 27)
+
+# ``--hypothesis-profile stress``: at least 1,000 cases per fuzzed file kind (tests/test_fuzz_inputs.py).
+settings.register_profile("stress", max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture(autouse=True)

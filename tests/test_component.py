@@ -291,3 +291,103 @@ def test_small_parallel_does_not_hang(tmp_path, monkeypatch) -> None:
     dbs = [r["inputs"] for r in raw["registrations"] if r["type"] == "aws:rds/instance:Instance"]
     assert len(dbs) == 12
     assert all(d["caCertIdentifier"] == "rds-ca-rsa2048-g1" and d["applyImmediately"] is False for d in dbs)
+
+
+def test_docdb_instance_takes_the_engine_version_of_its_cluster_through_the_output(program) -> None:
+    # DocumentDB 3.6 refuses ECC384. The instance's version lives on its cluster; during a preview the cluster id
+    # is unknown, so the component follows the dependency behind the output to the cluster.
+    run = program(
+        HEADER
+        + """
+rotate_all(ca_identifier="rds-ca-ecc384-g1", fallback_ca="rds-ca-rsa4096-g1")
+old = aws.docdb.Cluster("old", engine_version="3.6.0", master_username="u", master_password="pw-123456")
+new = aws.docdb.Cluster("new", engine_version="5.0.0", master_username="u", master_password="pw-123456")
+aws.docdb.ClusterInstance("old-0", cluster_identifier=old.id, instance_class="db.r6g.large")
+aws.docdb.ClusterInstance("new-0", cluster_identifier=new.cluster_identifier, instance_class="db.r6g.large")
+"""
+    )
+    assert run.error is None, run.error
+    assert run.inputs("old-0")["caCertIdentifier"] == "rds-ca-rsa4096-g1"
+    assert run.inputs("new-0")["caCertIdentifier"] == "rds-ca-ecc384-g1"
+    assert any("old-0: docdb 3.6.0 does not support rds-ca-ecc384-g1; using rds-ca-rsa4096-g1" in w
+               for w in run.messages("warning"))
+    assert not any("cannot check it here" in w for w in run.messages("warning"))
+
+
+def test_docdb_instance_already_on_a_ca_its_cluster_refuses_is_moved(program) -> None:
+    run = program(
+        HEADER
+        + """
+rotate_all()
+c = aws.docdb.Cluster("c", cluster_identifier="docs", engine_version="3.6.0", master_username="u",
+                      master_password="pw-123456")
+aws.docdb.ClusterInstance("by-name", cluster_identifier="docs", instance_class="db.r6g.large",
+                          ca_cert_identifier="rds-ca-ecc384-g1")
+"""
+    )
+    assert run.error is None, run.error
+    assert run.inputs("by-name")["caCertIdentifier"] == "rds-ca-rsa2048-g1"
+    assert run.report is not None
+    assert [(d.name, d.verdict.status.value if d.verdict else None) for d in run.report.databases] == [
+        ("by-name", "ok")
+    ]
+
+
+def test_docdb_instance_whose_cluster_is_not_in_the_program_cannot_be_decided(program) -> None:
+    run = program(HEADER + 'rotate_all(ca_identifier="rds-ca-ecc384-g1")\n'
+                  'aws.docdb.ClusterInstance("orphan", cluster_identifier="elsewhere", instance_class="db.r6g.large")\n')
+    assert run.inputs("orphan")["caCertIdentifier"] == "rds-ca-ecc384-g1"
+    assert any("orphan: DocumentDB versions 3.6" in w and "cannot check it here" in w for w in run.messages("warning"))
+
+
+def test_an_explicit_apply_immediately_is_kept_where_the_ca_does_not_change(program) -> None:
+    run = program(
+        HEADER
+        + """
+rotate_all()
+aws.rds.Instance("resize-only", engine="mysql", engine_version="8.0.39", instance_class="db.m5.large",
+                 ca_cert_identifier="rds-ca-rsa2048-g1", apply_immediately=False)
+aws.rds.Instance("moved", engine="mysql", engine_version="8.0.39", instance_class="db.m5.large",
+                 ca_cert_identifier="rds-ca-2019", apply_immediately=False)
+"""
+    )
+    assert run.inputs("resize-only")["applyImmediately"] is False
+    assert run.inputs("moved")["applyImmediately"] is True
+    assert "rdsca: moved: the CA changes to rds-ca-rsa2048-g1, so apply_immediately=False is set to True" in (
+        run.messages("info")
+    )
+
+
+def test_an_expired_target_is_judged_in_each_databases_region(program, monkeypatch) -> None:
+    # rds-ca-rsa2048-g1's eu-west-1 root ends 2061-05-20, its us-west-2 root 2061-05-24.
+    monkeypatch.setenv("RDSCA_AS_OF", "2061-05-22")
+    code = HEADER + "rotate_all({args})\n" + (
+        'aws.rds.Instance("oregon", engine="postgres", engine_version="16.4", instance_class="db.m5.large")\n'
+        'aws.rds.Instance("ireland", engine="postgres", engine_version="16.4", instance_class="db.m5.large", '
+        'region="eu-west-1")\n'
+    )
+    run = program(code.format(args=""))
+    assert run.error is None, run.error  # under rdsca check: reported, not refused
+    assert run.inputs("oregon")["caCertIdentifier"] == run.inputs("ireland")["caCertIdentifier"] == "rds-ca-rsa2048-g1"
+    assert run.report is not None
+    statuses = {d.name: (d.verdict.status.value, d.verdict.reason) for d in run.report.databases if d.verdict}
+    assert statuses == {
+        "oregon": ("ok", "rds-ca-rsa2048-g1 is current"),
+        "ireland": ("expired", "rds-ca-rsa2048-g1 expired on 2061-05-20 in eu-west-1"),
+    }
+    fallback = program(code.format(args='fallback_ca="rds-ca-rsa4096-g1"'))
+    assert fallback.inputs("ireland")["caCertIdentifier"] == "rds-ca-rsa4096-g1"
+    assert fallback.inputs("oregon")["caCertIdentifier"] == "rds-ca-rsa2048-g1"
+
+
+def test_outside_rdsca_check_an_expired_target_is_refused(monkeypatch) -> None:
+    from rdsca import clock
+    from rdsca.components.rotation import RotationArgs, RotationConfigError, _Rotator
+    from rdsca.resources import database_view
+
+    monkeypatch.setenv("RDSCA_AS_OF", "2061-05-22")
+    monkeypatch.delenv(clock.CHECK_ENV, raising=False)
+    db = database_view("aws:rds/instance:Instance", {"engine": "postgres"}, "ireland", region="eu-west-1")
+    assert db is not None
+    with pytest.raises(RotationConfigError, match="rds-ca-rsa2048-g1 expired on 2061-05-20 in eu-west-1"):
+        _Rotator(RotationArgs())._choose(db)

@@ -54,6 +54,8 @@ class Row:
             "arn": db.arn,
             "engine": db.engine,
             "engine_version": db.engine_version,
+            "endpoint_address": db.endpoint_address,
+            "endpoint_port": db.endpoint_port,
             "ca": db.ca,
             "ca_status": self.status.value,
             "ca_valid_until": _iso(self.ca_valid_until),

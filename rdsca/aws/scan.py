@@ -41,6 +41,10 @@ class Database:
     cluster: str | None = None
     #: Why nothing needs doing (RDS Proxy, Aurora Serverless v1, Neptune, RDS Custom), or None.
     not_applicable: str | None = None
+    #: Where clients connect (``Endpoint.Address``/``Port`` of an instance; ``Endpoint``/``Port`` of a cluster or
+    #: proxy); None while AWS has not assigned one (a database being created).
+    endpoint_address: str | None = None
+    endpoint_port: int | None = None
 
 
 @dataclass
@@ -89,6 +93,8 @@ def _instance(region: str, raw: dict[str, Any]) -> Database:
         tags={t["Key"]: t.get("Value", "") for t in raw.get("TagList") or []},
         cluster=known_text(view.cluster),
         not_applicable=view.not_applicable,
+        endpoint_address=(raw.get("Endpoint") or {}).get("Address"),
+        endpoint_port=(raw.get("Endpoint") or {}).get("Port"),
     )
 
 
@@ -113,6 +119,8 @@ def _cluster(region: str, raw: dict[str, Any]) -> Database | None:
         pending_ca=pending.get("CACertificateIdentifier"),
         tags={t["Key"]: t.get("Value", "") for t in raw.get("TagList") or []},
         not_applicable=view.not_applicable,
+        endpoint_address=raw.get("Endpoint"),
+        endpoint_port=raw.get("Port"),
     )
 
 
@@ -128,6 +136,7 @@ def _proxy(region: str, raw: dict[str, Any]) -> Database:
         None,
         None,
         not_applicable=view.not_applicable,
+        endpoint_address=raw.get("Endpoint"),
     )
 
 

@@ -1,9 +1,9 @@
 """The ``rdsca`` command line: one grammar for every command.
 
-Commands live one module per area (``check``, ``aws``, ``truststore``) and are added here explicitly; they share
-options, parameter types, exit codes and the error contract through ``rdsca.cli.common``, and never import this
-module (no import cycle). Every command takes ``--format`` (``table`` default, ``json``) and ``--as-of DATE``.
-Exit codes: 0 clean or done, 1 findings remain, 2 usage errors or failures that stopped the job.
+Commands live one module per area (``check``, ``aws``, ``truststore``, ``probe``) and are added here explicitly;
+they share options, parameter types, exit codes and the error contract through ``rdsca.cli.common``, and never
+import this module (no import cycle). Every command takes ``--format`` (``table`` default, ``json``) and
+``--as-of DATE``. Exit codes: 0 clean or done, 1 findings remain, 2 usage errors or failures that stopped the job.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from rdsca import __version__
 from rdsca.cli.aws import audit, default_ca, rotate
 from rdsca.cli.check import check
 from rdsca.cli.common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, Group, debug_option
+from rdsca.cli.probe import probe
 from rdsca.cli.truststore import truststore
 
 
@@ -24,7 +25,7 @@ def cli() -> None:
     """Get Amazon RDS, Aurora and DocumentDB off retired CA certificates, and keep them off."""
 
 
-for command in (check, audit, rotate, default_ca, truststore):
+for command in (check, audit, rotate, default_ca, truststore, probe):
     cli.add_command(command)
 
 

@@ -1,24 +1,103 @@
-"""``rdsca check``: run a Pulumi Python program (and a policy pack) offline; a thin shell over ``rdsca.runner``."""
+"""``rdsca check``: a Pulumi program (and a policy pack) run offline, or a Terraform configuration or plan read
+statically; a thin shell over ``rdsca.runner`` and ``rdsca.terraform``."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from rdsca import catalog
 from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, SecondsType, common_options
 
+KINDS = ("pulumi", "terraform", "plan")
+#: Where ``CheckCommand`` leaves ``--var``/``--var-file`` in command-line order: ``[("var" | "file", text), ...]``.
+ASSIGNMENTS = "rdsca.terraform.assignments"
+_ASSIGNMENT_KIND = {"tf_vars": "var", "var_files": "file"}
 
-@click.command()
-@click.argument("program_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--stack", "-s", metavar="NAME", help="Stack whose Pulumi.<NAME>.yaml config to use.")
+
+class CheckCommand(click.Command):
+    """Records ``--var`` and ``--var-file`` in command-line order. Terraform applies them in that order (a later one
+    wins), but click hands each repeated option its values separately, losing how the two interleave."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        opts, _rest, order = self.make_parser(ctx).parse_args(args=list(args))
+        values = {name: iter(opts.get(name) or ()) for name in _ASSIGNMENT_KIND}
+        ctx.meta[ASSIGNMENTS] = [
+            (_ASSIGNMENT_KIND[param.name], next(values[param.name]))
+            for param in order
+            if param.name in _ASSIGNMENT_KIND
+        ]
+        return super().parse_args(ctx, args)
+
+
+@dataclass(frozen=True)
+class PulumiOptions:
+    stack: str | None
+    timeout: float
+    policy_packs: tuple[Path, ...]
+    policy_pack_configs: tuple[Path, ...]
+    remediate: bool
+    state_file: Path | None
+
+    def given(self) -> list[str]:
+        """The Pulumi-only options given (``--policy-pack-config`` serves both)."""
+        flags = (("--stack", self.stack), ("--policy-pack", self.policy_packs), ("--remediate", self.remediate))
+        return [name for name, value in (*flags, ("--state", self.state_file)) if value]
+
+
+@dataclass(frozen=True)
+class TerraformOptions:
+    assignments: list[tuple[str, str]]
+    fix: bool = False
+    diff: bool = False
+    target_ca: str | None = None
+    fallback_ca: str | None = None
+    no_apply_immediately: bool = False
+
+    def given(self) -> list[str]:
+        flags = [
+            ("--var/--var-file", bool(self.assignments)),
+            ("--fix", self.fix),
+            ("--diff", self.diff),
+            ("--ca", self.target_ca is not None),
+            ("--fallback-ca", self.fallback_ca is not None),
+            ("--no-apply-immediately", self.no_apply_immediately),
+        ]
+        return [name for name, value in flags if value]
+
+    def check(self, kind: str) -> None:
+        """Options that do not fit together, and target CAs that are not current (judged against ``--as-of``)."""
+        fixing = self.fix or self.diff
+        if kind == "plan" and (fixing or self.assignments):
+            raise click.UsageError("--fix, --diff, --var and --var-file apply to a Terraform directory, not to a plan")
+        if not fixing and (self.target_ca or self.fallback_ca or self.no_apply_immediately):
+            raise click.UsageError("--ca, --fallback-ca and --no-apply-immediately need --fix or --diff")
+        for option, ca_id in (("--ca", self.target_ca), ("--fallback-ca", self.fallback_ca)):
+            if ca_id is not None:
+                try:
+                    catalog.require_target(ca_id)
+                except catalog.CatalogError as exc:
+                    raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+@click.command(cls=CheckCommand)
+@click.argument("path", metavar="PATH", type=click.Path(path_type=Path), default=".")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    help="What PATH holds: a Pulumi project, a Terraform configuration directory or a Terraform plan in JSON "
+    "(terraform show -json). Detected when not given.",
+)
+@click.option("--stack", "-s", metavar="NAME", help="Pulumi: the stack whose Pulumi.<NAME>.yaml config to use.")
 @click.option(
     "--timeout",
     type=SecondsType(),
     default=600.0,
     show_default=True,
-    help="Seconds before the whole run (program and policy packs) is stopped.",
+    help="Pulumi: seconds before the whole run (the program and the policy packs) is stopped.",
 )
 @click.option(
     "--policy-pack",
@@ -26,8 +105,8 @@ from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, SecondsType, commo
     metavar="DIR",
     multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Run this CrossGuard policy pack (e.g. policies) over the program, as pulumi preview --policy-pack does. "
-    "Repeatable.",
+    help="Pulumi: run this CrossGuard policy pack (e.g. policies) over the program, as pulumi preview --policy-pack "
+    "does; repeatable.",
 )
 @click.option(
     "--policy-pack-config",
@@ -35,13 +114,13 @@ from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, SecondsType, commo
     metavar="FILE",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy config JSON, as pulumi preview --policy-pack-config (levels and settings per policy); "
-    "one per --policy-pack, in the same order.",
+    help="Policy config JSON, as pulumi preview --policy-pack-config (levels and settings per policy): one per "
+    "--policy-pack, in the same order; Terraform reads one the same way.",
 )
 @click.option(
     "--remediate",
     is_flag=True,
-    help='Run every policy at level remediate (the policy config {"all": "remediate"} under any '
+    help='Pulumi: run the policies at level remediate (the policy config {"all": "remediate"} under any '
     "--policy-pack-config), and show what the remediations change.",
 )
 @click.option(
@@ -49,47 +128,117 @@ from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, SecondsType, commo
     "state_file",
     metavar="FILE",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A `pulumi stack export` file: the stack policy sees the deployed outputs of existing resources.",
+    help="Pulumi: a `pulumi stack export` file: the stack policy sees the deployed outputs of existing resources.",
+)
+@click.option(
+    "--var", "tf_vars", metavar="NAME=VALUE", multiple=True, help="Terraform: set a root module variable, as -var."
+)
+@click.option(
+    "--var-file",
+    "var_files",
+    metavar="FILE",
+    multiple=True,
+    help="Terraform: read variable values from a .tfvars or .tfvars.json file, as -var-file (applied with --var in "
+    "command-line order).",
+)
+@click.option(
+    "--fix", is_flag=True, help="Terraform: rewrite the .tf files so that every flagged database gets a current CA."
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Terraform: print the unified diff --fix would make, and write nothing."
+)
+@click.option(
+    "--ca", "target_ca", metavar="CA", help="Terraform --fix: the CA to write (default: the policy config's targetCa)."
+)
+@click.option("--fallback-ca", metavar="CA", help="Terraform --fix: the CA for engines that refuse --ca.")
+@click.option(
+    "--no-apply-immediately",
+    is_flag=True,
+    help="Terraform --fix: do not add apply_immediately = true; the change waits for the maintenance window.",
 )
 @common_options(("table", "json", "sarif"))
 def check(
-    program_dir: Path,
+    path: Path,
+    kind: str | None,
     stack: str | None,
     timeout: float,
     policy_packs: tuple[Path, ...],
     policy_pack_configs: tuple[Path, ...],
     remediate: bool,
     state_file: Path | None,
+    tf_vars: tuple[str, ...],
+    var_files: tuple[str, ...],
+    fix: bool,
+    show_diff: bool,
+    target_ca: str | None,
+    fallback_ca: str | None,
+    no_apply_immediately: bool,
     fmt: str,
 ) -> None:
-    """Run a Pulumi Python program offline and show the databases it would create.
+    """Check a Pulumi program, a Terraform configuration or a Terraform plan offline.
 
-    No Pulumi CLI and no cloud credentials are used: the program runs against an offline engine that applies
-    transforms in the engine's order and leaves computed outputs unknown, as a preview does. With --policy-pack,
-    the pack runs as the CLI runs it (its own process, over gRPC, in the engine's order) and a mandatory
-    violation exits 1.
+    A Pulumi Python program runs against an offline engine that applies transforms in the engine's order and
+    leaves computed outputs unknown, as a preview does; with --policy-pack, the pack runs as the CLI runs it and a
+    mandatory violation exits 1. A Terraform directory (*.tf, *.tf.json) is read statically, with its modules and
+    variables, and a plan from terraform show -json is read as planned; rdsca's policies judge both in process and a
+    mandatory violation exits 1. No Pulumi or Terraform CLI and no cloud credentials are used.
     """
+    pulumi = PulumiOptions(stack, timeout, policy_packs, policy_pack_configs, remediate, state_file)
+    # tf_vars and var_files as click groups them; CheckCommand kept them in command-line order.
+    assignments = click.get_current_context().meta.get(ASSIGNMENTS, [])
+    terraform = TerraformOptions(assignments, fix, show_diff, target_ca, fallback_ca, no_apply_immediately)
+    kind = kind or _detect_kind(path)
+    if kind == "pulumi":
+        if terraform.given():
+            raise click.UsageError(f"{', '.join(terraform.given())}: only for Terraform (--kind terraform|plan)")
+        _check_pulumi(path, pulumi, fmt)
+        return
+    if pulumi.given():
+        raise click.UsageError(f"{', '.join(pulumi.given())}: only for Pulumi programs, not with --kind {kind}")
+    terraform.check(kind)
+    if len(policy_pack_configs) > 1:
+        raise click.UsageError("--policy-pack-config: a Terraform check takes one policy config")
+    _check_terraform(path, kind, policy_pack_configs[0] if policy_pack_configs else None, terraform, fmt)
+
+
+def _detect_kind(path: Path) -> str:
+    from rdsca.terraform.check import detect_kind
+    from rdsca.terraform.model import ConfigError
+
+    try:
+        return detect_kind(path)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
     from rdsca.report import print_check
     from rdsca.runner import PolicyError, PolicyOptions, ProgramError, ProjectError, check_program
     from rdsca.runner.processes import Terminated
     from rdsca.runner.state import StateError
 
-    if not policy_packs:
+    if program_dir.is_file():
+        raise click.UsageError(f"{program_dir} is a file: a Pulumi program is a directory (for a plan, --kind plan)")
+    if not options.policy_packs:
         given = [
             name
             for name, value in (
-                ("--policy-pack-config", policy_pack_configs),
-                ("--remediate", remediate),
-                ("--state", state_file),
+                ("--policy-pack-config", options.policy_pack_configs),
+                ("--remediate", options.remediate),
+                ("--state", options.state_file),
             )
             if value
         ]
         if given or fmt == "sarif":
             what = ", ".join(given) or "--format sarif"
             raise click.UsageError(f"{what} needs --policy-pack")
-    options = PolicyOptions(policy_packs, policy_pack_configs, remediate, state_file) if policy_packs else None
+    policies = None
+    if options.policy_packs:
+        policies = PolicyOptions(
+            options.policy_packs, options.policy_pack_configs, options.remediate, options.state_file
+        )
     try:
-        report = check_program(program_dir, stack, timeout, options)
+        report = check_program(program_dir, options.stack, options.timeout, policies)
     except (ProjectError, StateError) as exc:
         raise Failure(str(exc)) from None
     except (ProgramError, PolicyError) as exc:
@@ -104,3 +253,29 @@ def check(
     if report.policy is not None:
         sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)
     sys.exit(EXIT_FINDINGS if report.findings else EXIT_OK)
+
+
+def _check_terraform(path: Path, kind: str, config_file: Path | None, options: TerraformOptions, fmt: str) -> None:
+    from rdsca.terraform.check import check as check_terraform
+    from rdsca.terraform.fix import FixOptions, fix_report
+    from rdsca.terraform.model import ConfigError
+    from rdsca.terraform.report import print_report
+
+    try:
+        report = check_terraform(path, kind, options.assignments, config_file)
+        if options.fix or options.diff:
+            fix_options = FixOptions(options.target_ca, options.fallback_ca, not options.no_apply_immediately)
+            report, diff = fix_report(
+                report, fix_options, write=options.fix, assignments=options.assignments, config_file=config_file
+            )
+    except ConfigError as exc:
+        raise Failure(str(exc)) from None
+    if options.diff and not options.fix:
+        # As ruff --diff: the diff on stdout, nothing written; exit 1 when something would change or stays to do.
+        click.echo(diff, nl=False)
+        for entry in report.fixes:
+            if entry["action"] == "by-hand":
+                click.echo(f"{entry['address']}: {entry['message']}", err=True)
+        sys.exit(EXIT_FINDINGS if report.fixes or report.blocked else EXIT_OK)
+    print_report(report, fmt)
+    sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)

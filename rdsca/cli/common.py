@@ -11,6 +11,7 @@ import functools
 import math
 import os
 import re
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,11 +38,20 @@ class Failure(click.ClickException):
 class Group(click.Group):
     """The command group: every error a command raises ends as one line and exit 2 (``--debug``: traceback too)."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise Failure(exc.format_message()) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
+        except click.UsageError as exc:
+            # One line naming the flag and what is wrong (click's default adds the usage and a --help hint).
+            raise Failure(exc.format_message()) from None
         except click.ClickException as exc:
             # Every click error is a usage or input error here; click gives some (FileError) exit code 1.
             if exc.exit_code < EXIT_ERROR:
@@ -184,3 +194,16 @@ def common_options(formats: tuple[str, ...] = ("table", "json")) -> Callable[[Ca
         return wrapper
 
     return decorate
+
+
+def read_password(env: str | None, what: str = "this store", confirm: bool = False) -> str:
+    """A password from ``--password-env VAR``, else a prompt; with neither and no terminal, one clear error.
+    Passwords never come from the command line itself, where other users can read them (``ps``)."""
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise Failure(f"--password-env {env}: the environment variable is not set")
+        return value
+    if not sys.stdin.isatty():
+        raise Failure(f"{what} needs a password: give --password-env VAR (there is no terminal to prompt on)")
+    return str(click.prompt(f"Password of {what}", hide_input=True, confirmation_prompt=confirm, err=True))

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 from rdsca import catalog, clock
 from rdsca import truststore as ts
-from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, common_options, split_list
+from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, common_options, read_password, split_list
 from rdsca.output import emit_json, render_table
 
 FAMILIES = (*catalog.CURRENT_CAS, catalog.CA_2019)
-
-
-def _password(env: str | None, needed: bool, confirm: bool = False) -> str | None:
-    """From ``--password-env VAR``, else a prompt; with neither and no terminal, one clear error."""
-    if not needed:
-        return None
-    if env:
-        value = os.environ.get(env)
-        if value is None:
-            raise Failure(f"--password-env {env}: the environment variable is not set")
-        return value
-    if not sys.stdin.isatty():
-        raise Failure("this store needs a password: give --password-env VAR (there is no terminal to prompt on)")
-    value = click.prompt("Store password", hide_input=True, confirmation_prompt=confirm, err=True)
-    return str(value)
 
 
 @click.group()
@@ -37,7 +23,7 @@ def truststore() -> None:
 
 
 @truststore.command()
-@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(path_type=Path))
 @click.option("--password-env", metavar="VAR", help="Environment variable holding the store's password.")
 @click.option(
     "--require-region",
@@ -57,9 +43,10 @@ def truststore() -> None:
 def inspect(
     source: Path, password_env: str | None, regions: tuple[str, ...], families: tuple[str, ...], fmt: str
 ) -> None:
-    """Every certificate in a PEM or PKCS#7 bundle, or a PKCS#12 or JKS store: family, region, expiry."""
+    """Every certificate in a PEM or PKCS#7 bundle, a PKCS#12 or JKS store, or a directory of PEM files (pem-dir):
+    family, region, expiry."""
     today = clock.today()
-    password = _password(password_env, ts.needs_password(source))
+    password = read_password(password_env) if ts.needs_password(source) else None
     try:
         entries = ts.order(ts.read(source, password))
     except ts.TruststoreError as exc:
@@ -107,6 +94,24 @@ def inspect(
     sys.exit(EXIT_FINDINGS if missing else EXIT_OK)
 
 
+class ModeType(click.ParamType):
+    """File permissions in octal: ``0644``, ``644``, ``0o640``."""
+
+    name = "OCTAL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower().removeprefix("0o")
+        try:
+            mode = int(text, 8)
+        except ValueError:
+            self.fail(f"{value!r}: expected an octal mode such as 0644", param, ctx)
+        if not 0 <= mode <= 0o7777:
+            self.fail(f"{value!r}: a mode is at most 7777", param, ctx)
+        return mode
+
+
 @truststore.command()
 @click.option("--bundle", type=click.Path(dir_okay=False, path_type=Path), help="A PEM or PKCS#7 bundle to build from.")
 @click.option("--download", is_flag=True, help="Download AWS's global bundle (or --region's).")
@@ -125,76 +130,91 @@ def inspect(
 @click.option("--include-intermediates", is_flag=True, help="Keep intermediates (AWS advises roots only).")
 @click.option("--keep-expired", is_flag=True, help="Keep expired certificates (they can validate nothing).")
 @click.option("--password-env", metavar="VAR", help="Environment variable holding the store password.")
-@click.option("--force", is_flag=True, help="Replace an existing --out.")
+@click.option(
+    "--mode",
+    type=ModeType(),
+    help="The store's permissions (default: an existing store's, else 0666/0777 less the umask, like any new file).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing --out (or the store a link at --out names).")
 @common_options(("table", "json"))
-def build(
-    bundle: Path | None,
-    download: bool,
-    region: str | None,
-    base_url: str,
-    out: Path,
-    store_format: str | None,
-    regions: tuple[str, ...],
-    families: tuple[str, ...],
-    include_intermediates: bool,
-    keep_expired: bool,
-    password_env: str | None,
-    force: bool,
-    fmt: str,
-) -> None:
+def build(**options: Any) -> None:
     """Write a trust store (PKCS#12, JKS, PEM or a PEM directory) of the current RDS roots.
 
     The same input and options give the same entries, aliases and order; the store is written atomically and
     read back before it replaces anything.
     """
-    if bool(bundle) == download:
-        raise click.UsageError("give exactly one of --bundle FILE or --download")
-    if region and not download:
-        raise click.UsageError("--region goes with --download")
-    unknown = [f for f in split_list(families) if f not in FAMILIES]
-    if unknown:
-        raise click.UsageError(f"--families: unknown CA {', '.join(unknown)} (choose from {', '.join(FAMILIES)})")
-    store_format = store_format or ts.format_for(out)
-    if store_format is None:
-        raise click.UsageError(f"--out {out}: cannot tell the store format from the name; give --store-format")
-    if out.exists() and not force:
-        raise Failure(f"{out} exists; add --force to replace it")
-    today = clock.today()
+    opts = BuildOptions(**options)
+    store_format = opts.check()
     try:
-        if download:
-            data = ts.download(region, base_url)
-            source = f"{base_url}/{region or 'global'}"
-            certs = ts.load(data, source)
-        else:
-            assert bundle is not None
-            source = str(bundle)
-            certs = [e.cert for e in ts.read(bundle)]
+        source, certs = _certificates(opts)
         entries = ts.select(
             (ts.classify(c) for c in certs),
-            today,
-            split_list(regions),
-            split_list(families),
-            include_intermediates,
-            keep_expired,
+            clock.today(),
+            split_list(opts.regions),
+            split_list(opts.families),
+            opts.include_intermediates,
+            opts.keep_expired,
         )
         if not entries:
             raise ts.TruststoreError("no certificate left after the filters: nothing written")
-        password = _password(password_env, store_format in ("pkcs12", "jks"), confirm=True)
-        written = ts.write_store(entries, store_format, out, password, force)
+        password = read_password(opts.password_env, confirm=True) if store_format in ("pkcs12", "jks") else None
+        written = ts.write_store(entries, store_format, opts.out, password, opts.force, opts.mode)
     except ts.TruststoreError as exc:
         raise Failure(str(exc)) from None
-    if fmt == "json":
-        emit_json(
-            {
-                "source": source,
-                "out": str(out),
-                "format": store_format,
-                "entries": [{"alias": a, "sha1": s} for a, s in written],
-            }
-        )
+    if opts.fmt == "json":
+        entries_json = [{"alias": a, "sha1": s} for a, s in written]
+        emit_json({"source": source, "out": str(opts.out), "format": store_format, "entries": entries_json})
     else:
-        click.echo(f"wrote {len(written)} certificate(s) to {out} ({store_format}) from {source}")
+        click.echo(f"wrote {len(written)} certificate(s) to {opts.out} ({store_format}) from {source}")
         click.echo(render_table(["ALIAS", "SHA-1"], [[a, s] for a, s in written]))
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """``truststore build``'s options, checked together."""
+
+    bundle: Path | None
+    download: bool
+    region: str | None
+    base_url: str
+    out: Path
+    store_format: str | None
+    regions: tuple[str, ...]
+    families: tuple[str, ...]
+    include_intermediates: bool
+    keep_expired: bool
+    password_env: str | None
+    mode: int | None
+    force: bool
+    fmt: str
+
+    def check(self) -> str:
+        """The usage errors, then the store format."""
+        if bool(self.bundle) == self.download:
+            raise click.UsageError("give exactly one of --bundle FILE or --download")
+        if self.region and not self.download:
+            raise click.UsageError("--region goes with --download")
+        unknown = [f for f in split_list(self.families) if f not in FAMILIES]
+        if unknown:
+            raise click.UsageError(f"--families: unknown CA {', '.join(unknown)} (choose from {', '.join(FAMILIES)})")
+        store_format = self.store_format or ts.format_for(self.out)
+        if store_format is None:
+            raise click.UsageError(f"--out {self.out}: cannot tell the store format from the name; give --store-format")
+        try:
+            ts.target_of(self.out, store_format, self.force)
+        except ts.TruststoreError as exc:
+            raise Failure(str(exc)) from None
+        return store_format
+
+
+def _certificates(opts: BuildOptions) -> tuple[str, list[Any]]:
+    """(where they come from, the certificates): the bundle file or the download."""
+    if opts.download:
+        data = ts.download(opts.region, opts.base_url)
+        source = f"{opts.base_url}/{opts.region or 'global'}"
+        return source, ts.load(data, source)
+    assert opts.bundle is not None
+    return str(opts.bundle), [e.cert for e in ts.read(opts.bundle)]
 
 
 @truststore.command()
@@ -202,16 +222,16 @@ def build(
 @click.option(
     "--bundle",
     "trusted",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     required=True,
-    help="The bundle or store to trust (PEM, PKCS#7, PKCS#12 or JKS).",
+    help="The bundle or store to trust (PEM, PKCS#7, PKCS#12, JKS or a pem-dir).",
 )
 @click.option("--password-env", metavar="VAR", help="Environment variable holding the store's password.")
 @common_options(("table", "json"))
 def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> None:
     """Whether a server certificate (and intermediates, PEM) chains to a current root in a bundle or store."""
     today = clock.today()
-    password = _password(password_env, ts.needs_password(trusted))
+    password = read_password(password_env) if ts.needs_password(trusted) else None
     try:
         store = ts.read(trusted, password)
         certs = [e.cert for e in ts.read(chain)]

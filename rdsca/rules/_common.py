@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -139,15 +140,23 @@ def how_to_fix(view: DatabaseView, ca_id: str | None) -> str:
     apply = rtype.database and rtype.fields.apply_immediately is not None
     if rtype.front_end is FrontEnd.TERRAFORM:
         extra = " and apply_immediately = true" if apply else ""
-        where = f"{rtype.display}.{view.name}"
-        return f'Set {rtype.ca_argument} = "{ca_id}"{extra} on {where} ({_OUTSIDE[rtype.front_end]}: {cli}).'
+        return f'Set {rtype.ca_argument} = "{ca_id}"{extra} on {label(view)} ({_OUTSIDE[rtype.front_end]}: {cli}).'
     extra = ", apply_immediately=True" if apply else ""
     where = f"{rtype.display} {view.name}"
     return f'Set {rtype.ca_argument}="{ca_id}"{extra} on {where} ({_OUTSIDE[rtype.front_end]}: {cli}).'
 
 
 def label(view: DatabaseView) -> str:
-    """How a message names the resource: ``aws.rds.Instance billing-db``, ``aws_db_instance.billing``."""
+    """How a message names the resource: ``aws.rds.Instance billing-db``; in Terraform its address, which starts
+    with the type (``aws_db_instance.billing``, ``module.db.aws_db_instance.this[0]``)."""
     if view.type.front_end is FrontEnd.TERRAFORM:
-        return f"{view.type.display}.{view.name}"
+        return view.name
     return f"{view.type.display} {view.name}"
+
+
+def setting(view: DatabaseView, name: str, value: Any) -> str:
+    """``name`` set to ``value`` in the front end's own syntax: ``ca_cert_identifier = "rds-ca-2019"`` in Terraform,
+    ``caCertIdentifier='rds-ca-2019'`` elsewhere."""
+    if view.type.front_end is FrontEnd.TERRAFORM:
+        return f"{name} = {json.dumps(value, default=repr)}"
+    return f"{name}={value!r}"

@@ -8,6 +8,7 @@ change should land now.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,27 +20,27 @@ def fix(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
     return view.ca if isinstance(view.ca, str) else None
 
 
-def _shown(view: DatabaseView) -> str:
-    value = view.apply_immediately
-    if value is MISSING:
-        return "unset"
-    if isinstance(value, bool):
-        return str(value).lower() if view.type.front_end is FrontEnd.TERRAFORM else str(value)
-    return repr(value)
+def _setting(view: DatabaseView, value: Any) -> str:
+    """``apply_immediately`` with ``value``, as the user writes it in this front end."""
+    if view.type.front_end is FrontEnd.TERRAFORM:
+        text = str(value).lower() if isinstance(value, bool) else json.dumps(value, default=str)
+        return f"apply_immediately = {text}"
+    text = str(value) if isinstance(value, bool) else repr(value)
+    return f"apply_immediately={text}"
 
 
 def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
-    field = view.type.fields.apply_immediately
-    if not view.type.database or field is None or not view.ca_is_set:
+    if not view.type.database or view.type.fields.apply_immediately is None or not view.ca_is_set:
         return None
     if isinstance(view.apply_immediately, Unknown):
         raise UnknownValue(view.apply_immediately)
     if view.apply_immediately is True:
         return None
-    setting = "apply_immediately = true" if view.type.front_end is FrontEnd.TERRAFORM else "apply_immediately=True"
+    value = view.apply_immediately
+    how = "without apply_immediately" if value is MISSING else f"with {_setting(view, value)}"
     return (
-        f"{label(view)}: the CA is set but {field} is {_shown(view)}, so the change waits for the next maintenance "
-        f"window. Set {setting} to apply it now (engines that restart to rotate will restart)."
+        f"{label(view)}: the CA is set {how}, so the change waits for the next maintenance window. "
+        f"Set {_setting(view, True)} to apply it now (engines that restart to rotate will restart)."
     )
 
 
@@ -49,7 +50,7 @@ RULE = Rule(
     level="disabled",
     severity="low",
     config={},
-    steps="Set apply_immediately=True together with the CA.",
+    steps="Set apply_immediately together with the CA, so that the change does not wait for the maintenance window.",
     judge=judge,
     fix=fix,
     apply_immediately=True,

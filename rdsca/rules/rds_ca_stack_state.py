@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rdsca.resources import MISSING, DatabaseView, Unknown
-from rdsca.rules._common import Rule, how_to_fix, label
+from rdsca.rules._common import Rule, how_to_fix, label, setting
 
 
 def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
@@ -21,7 +21,7 @@ def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
     if not verdict.status.invalid_ca:
         return None
     return (
-        f"{label(view)}: its state after this update is {view.ca_property}={view.ca!r}: "
+        f"{label(view)}: its state after this update is {setting(view, view.ca_property, view.ca)}: "
         f"{verdict.reason}. {how_to_fix(view, verdict.replacement)}"
     )
 
@@ -32,7 +32,7 @@ RULE = Rule(
     level="mandatory",
     severity="critical",
     config={},
-    steps="Set the CA explicitly in the program: a database whose CA is unset keeps the one it has in AWS.",
+    steps="Set the CA explicitly in code: a database whose CA is unset keeps the one it has in AWS.",
     judge=judge,
     stack=True,
 )

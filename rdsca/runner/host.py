@@ -40,7 +40,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
-from rdsca import sdk_internals
+from rdsca import clock, sdk_internals
 from rdsca.runner.engine import OfflineEngine
 from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry, OfflineMocks
 from rdsca.runner.packs import PolicyError
@@ -124,6 +124,20 @@ def _secure_config(secure_keys: set[str], warnings: list[str]) -> Iterator[None]
     finally:
         for name, original in saved.items():
             setattr(config_cls, name, original)
+
+
+@contextlib.contextmanager
+def _check_mode() -> Iterator[None]:
+    """Tell rdsca's component that it runs under ``rdsca check`` (``clock.CHECK_ENV``), for this run only."""
+    saved = os.environ.get(clock.CHECK_ENV)
+    os.environ[clock.CHECK_ENV] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(clock.CHECK_ENV, None)
+        else:
+            os.environ[clock.CHECK_ENV] = saved
 
 
 # -- errors --------------------------------------------------------------------------------------------------------
@@ -300,7 +314,7 @@ def run_program(session: Session) -> None:
     try:
         with _program_environment(session.program_dir), _secure_config(
             set(session.spec.get("secure_keys", [])), session.warnings
-        ), sdk_internals.linear_final_wait():
+        ), _check_mode(), sdk_internals.linear_final_wait():
             loop.run_until_complete(pulumi.runtime.stack.run_in_stack(program))
     except BaseException as exc:  # the program's own KeyboardInterrupt and SystemExit too: it failed
         if os.environ.get("RDSCA_DEBUG"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from rdsca.runner.project import load_yaml, read_text
 
 #: Enforcement levels, as the CLI spells them in a policy config file.
 LEVEL_NAMES = ("advisory", "mandatory", "remediate", "disabled")
@@ -58,10 +58,7 @@ def load_pack(directory: Path) -> PackDirectory:
     manifest = directory / "PulumiPolicy.yaml"
     if not manifest.is_file():
         raise PolicyError(f"{directory}: not a policy pack (no PulumiPolicy.yaml)")
-    try:
-        doc = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{manifest}: cannot read: {exc}") from None
+    doc = load_yaml(manifest, PolicyError) or {}
     runtime = doc.get("runtime") if isinstance(doc, dict) else None
     name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if name != "python":
@@ -99,20 +96,15 @@ def _entry(path: Path, key: str, value: Any) -> PolicyConfig | None:
 
 def parse_config_file(path: Path) -> dict[str, PolicyConfig]:
     """A ``--policy-pack-config`` file: ``{"all": LEVEL, "<policy>": LEVEL | {"enforcementLevel": LEVEL, ...}}``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"cannot read policy config {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise PolicyError(f"{path}: not valid JSON (not UTF-8 text)") from None
+    text = read_text(path, PolicyError, "policy config")
     if not text.strip():
         return {}
     try:
         doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:
-        raise PolicyError(f"{path}: not valid JSON (nested too deeply)") from None
-    except ValueError as exc:
-        raise PolicyError(f"{path}: not valid JSON: {exc}") from None
+        raise PolicyError(f"{path}: nested too deeply") from None
     if not isinstance(doc, dict):
         raise PolicyError(f"{path}: must be a JSON object of policy names")
     result: dict[str, PolicyConfig] = {}

@@ -31,13 +31,35 @@ class Project:
     secure_keys: set[str] = field(default_factory=set)
 
 
-def _load_yaml(path: Path) -> Any:
+def read_text(path: Path, error: type[Exception], what: str = "") -> str:
+    """A file's text (UTF-8, as Pulumi's own files are); ``error`` names the file (and ``what`` it is) otherwise."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ProjectError(f"{path}: not valid YAML ({exc.__class__.__name__}: {exc})") from None
+        data = path.read_bytes()
     except OSError as exc:
-        raise ProjectError(f"{path}: cannot read ({exc.strerror})") from None
+        reason = exc.strerror or str(exc)
+        raise error(f"cannot read {what} {path}: {reason}" if what else f"{path}: cannot read ({reason})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def load_yaml(path: Path, error: type[Exception]) -> Any:
+    """A YAML file, parsed safely; ``error`` names the file for a file that is not YAML."""
+    text = read_text(path, error)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise error(f"{path}: not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply") from None
+
+
+def _load_yaml(path: Path) -> Any:
+    return load_yaml(path, ProjectError) or {}
 
 
 def _qualify(key: str, project: str) -> str:
@@ -45,14 +67,18 @@ def _qualify(key: str, project: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
-def _as_config_string(value: Any) -> str:
+def _as_config_string(value: Any, path: Path, key: str) -> str:
     # The engine hands every config value to the program as a string; structured values as JSON
     # (this is what PULUMI_CONFIG carries and what Config.get_object parses).
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    return json.dumps(value)
+    try:
+        # YAML dates and times become their ISO text, as a string is what the program gets.
+        return json.dumps(value, default=str)
+    except (ValueError, RecursionError):
+        raise ProjectError(f"{path}: config {key}: a value that refers to itself or is nested too deeply") from None
 
 
 def load_project(directory: Path, stack: str | None = None) -> Project:
@@ -75,7 +101,10 @@ def load_project(directory: Path, stack: str | None = None) -> Project:
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
         raise ProjectError(f"{project_file}: runtime is {runtime_name!r}; rdsca check runs Python programs only")
-    main = directory / str(doc.get("main") or ".")
+    main_value = doc.get("main") or "."
+    if not isinstance(main_value, str) or "\0" in main_value:
+        raise ProjectError(f"{project_file}: 'main' must be a path")
+    main = directory / main_value
     if main.is_dir():
         main = main / "__main__.py"
     if not main.is_file():
@@ -99,11 +128,11 @@ def load_project(directory: Path, stack: str | None = None) -> Project:
         # Project-level config: either a plain value or a typed declaration with a default/value.
         if isinstance(spec, dict) and ({"type", "default", "value", "description", "secret"} & spec.keys()):
             if "value" in spec:
-                config[full] = _as_config_string(spec["value"])
+                config[full] = _as_config_string(spec["value"], project_file, full)
             elif "default" in spec:
-                config[full] = _as_config_string(spec["default"])
+                config[full] = _as_config_string(spec["default"], project_file, full)
         else:
-            config[full] = _as_config_string(spec)
+            config[full] = _as_config_string(spec, project_file, full)
 
     secure: set[str] = set()
     stack_file = directory / f"Pulumi.{stack}.yaml"
@@ -118,5 +147,5 @@ def load_project(directory: Path, stack: str | None = None) -> Project:
                 secure.add(full)
                 config.pop(full, None)
             else:
-                config[full] = _as_config_string(value)
+                config[full] = _as_config_string(value, stack_file, full)
     return Project(directory, name, "python", main, stack, config, secure)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rdsca import sdk_internals
+from rdsca.runner.project import read_text
 
 _SIG = sdk_internals.SIG_KEY
 _SECRET = sdk_internals.SECRET_SIG
@@ -100,18 +101,13 @@ def _resource(path: Path, index: int, resource: Any) -> OldResource | None:
 
 def load_state(path: Path) -> StackState:
     """The resources of a ``pulumi stack export`` file (checkpoint version 3; a bare deployment is accepted)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise StateError(f"cannot read state {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise StateError(f"{path}: not a stack export (not UTF-8 text)") from None
+    text = read_text(path, StateError, "state")
     try:
         doc = json.loads(text)
     except RecursionError:
         raise StateError(f"{path}: not a stack export (JSON nested too deeply)") from None
-    except ValueError as exc:
-        raise StateError(f"{path}: not a stack export (invalid JSON: {exc})") from None
+    except json.JSONDecodeError as exc:
+        raise StateError(f"{path}: not a stack export (invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg})") from None
     deployment = doc.get("deployment", doc) if isinstance(doc, dict) else None
     resources = deployment.get("resources") if isinstance(deployment, dict) else None
     if not isinstance(resources, list):

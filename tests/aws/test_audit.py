@@ -226,3 +226,27 @@ def test_the_same_database_listed_twice_is_one_row() -> None:
     result = audit.audit([RegionScan("eu-west-1", databases=[db, db])], dt.date(2026, 11, 27))
     assert [r.db.identifier for r in result.rows] == ["docs-0"]
     assert [f.kind for f in result.rows[0].findings] == ["retired"]
+
+
+def test_audit_json_carries_each_endpoint_for_rdsca_probe(fleet: FakeAccount, tmp_path: Path) -> None:
+    from rdsca.probe.endpoints import load_audit
+
+    result = run("audit", "--regions", "us-east-1,eu-west-1", "--format", "json")
+    by_id = {d["identifier"]: d for d in result.json()["databases"]}
+    assert (by_id["pg"]["endpoint_address"], by_id["pg"]["endpoint_port"]) == (
+        "pg.aaaaaaaaaa.us-east-1.rds.amazonaws.com", 5432
+    )
+    # The fake's DocumentDB instances (rdsca.aws.fake) carry no endpoint: read as "cannot be probed".
+    assert (by_id["docs-0"]["endpoint_address"], by_id["docs-0"]["endpoint_port"]) == (None, None)
+    path = tmp_path / "audit.json"
+    path.write_text(result.stdout)
+    endpoints = {e.database: (e.address, e.engine, e.region, e.error is None) for e in load_audit(path)}
+    assert endpoints == {
+        "old-mysql": ("old-mysql.aaaaaaaaaa.us-east-1.rds.amazonaws.com:3306", "mysql", "us-east-1", True),
+        "pg": ("pg.aaaaaaaaaa.us-east-1.rds.amazonaws.com:5432", "postgres", "us-east-1", True),
+        "mssql": ("mssql.aaaaaaaaaa.us-east-1.rds.amazonaws.com:1433", "sqlserver", "us-east-1", True),
+        "graph": ("graph.aaaaaaaaaa.us-east-1.rds.amazonaws.com:8182", "tls", "us-east-1", True),
+        "maria": ("maria.aaaaaaaaaa.eu-west-1.rds.amazonaws.com:3306", "mariadb", "eu-west-1", True),
+        "typo": ("typo.aaaaaaaaaa.eu-west-1.rds.amazonaws.com:5432", "postgres", "eu-west-1", True),
+        "docs-0": ("-", "docdb", "eu-west-1", False),
+    }

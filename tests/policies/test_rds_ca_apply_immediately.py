@@ -24,7 +24,13 @@ def test_exact_sets_when_enabled() -> None:
     explicit_false = {"engine": "mysql", "caCertIdentifier": "rds-ca-rsa2048-g1", "applyImmediately": False}
     (diag,) = [d for d in pack.analyze(INSTANCE, explicit_false, name="app") if d.policy == NAME]
     assert diag.level == "advisory"
-    assert "aws.rds.Instance app: the CA is set but applyImmediately is False" in diag.message
+    assert diag.message.endswith(
+        "aws.rds.Instance app: the CA is set with apply_immediately=False, so the change waits for the next "
+        "maintenance window. Set apply_immediately=True to apply it now (engines that restart to rotate will restart)."
+    )
+    unset_apply = {"engine": "mysql", "caCertIdentifier": "rds-ca-rsa2048-g1"}
+    (diag,) = [d for d in pack.analyze(INSTANCE, unset_apply, name="app") if d.policy == NAME]
+    assert "aws.rds.Instance app: the CA is set without apply_immediately, so" in diag.message
     unset_ca = {"engine": "mysql"}
     assert [d for d in pack.analyze(INSTANCE, unset_ca) if d.policy == NAME] == []
     unknown = {"engine": "mysql", "caCertIdentifier": "rds-ca-rsa2048-g1", "applyImmediately": UNKNOWN}

@@ -39,7 +39,7 @@ def test_message(pack: Pack) -> None:
     assert diag.level == "mandatory"
     assert diag.message.startswith(
         "A database's CA must be one its engine and version support.\n"
-        "aws.rds.Instance erp: sqlserver-se does not support rds-ca-ecc384-g1 ("
+        "aws.rds.Instance erp: sqlserver-se does not support rds-ca-ecc384-g1. Set ca_cert_identifier="
     )
     assert diag.message.endswith(
         'Set ca_cert_identifier="rds-ca-rsa2048-g1", apply_immediately=True on aws.rds.Instance erp (outside '

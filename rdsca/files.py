@@ -1,0 +1,127 @@
+"""Writing files people depend on: atomically, with the mode an ordinary file would get, never half-written.
+
+A file is written to a temporary sibling, checked, then renamed over the target (``os.replace`` is atomic on POSIX
+and Windows). A directory is built beside the target and swapped in: on Linux with ``renameat2(RENAME_EXCHANGE)``
+(Linux 3.15+, glibc 2.28+; https://man7.org/linux/man-pages/man2/rename.2.html), so the target is never absent;
+elsewhere the old directory is renamed aside and the new one renamed in, so the target is absent for an instant.
+Either way nothing is left behind, also when a step fails.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import shutil
+import stat
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+_RENAME_EXCHANGE = 2  # <linux/fs.h>
+_AT_FDCWD = -100
+_UMASK_LOCK = threading.Lock()
+
+
+def umask() -> int:
+    """The process's umask (reading it means setting it: done under a lock and restored at once)."""
+    with _UMASK_LOCK:
+        current = os.umask(0o022)
+        os.umask(current)
+    return current
+
+
+def ordinary_mode(directory: bool = False) -> int:
+    """The mode a file (0666) or directory (0777) the user creates gets under the current umask."""
+    return (0o777 if directory else 0o666) & ~umask()
+
+
+def existing_mode(path: Path) -> int | None:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+
+
+def write_file(target: Path, data: bytes, mode: int, check: Callable[[Path], None] | None = None) -> None:
+    """Write ``data`` to a temporary sibling with ``mode``, run ``check`` on it, then rename it over ``target``."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if check is not None:
+            check(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_directory(
+    target: Path, files: Mapping[str, bytes], mode: int, check: Callable[[Path], None] | None = None
+) -> None:
+    """Build a directory of ``files`` beside ``target`` (files get ``mode`` without execute bits), run ``check``
+    on it, then swap it in; the old directory, if any, is removed."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        for name, data in files.items():
+            path = tmp / name
+            path.write_bytes(data)
+            path.chmod(mode & 0o666)
+        tmp.chmod(mode)
+        if check is not None:
+            check(tmp)
+        _swap_in(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # after a swap it holds the old directory
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Put directory ``new`` at ``target``; whatever was at ``target`` ends up at ``new`` (or is removed)."""
+    for _ in range(10):  # another writer may create or remove the target in between
+        if target.exists() or target.is_symlink():
+            if exchange(new, target):
+                return
+            _replace_aside(new, target)
+            return
+        try:
+            new.rename(target)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+    raise OSError(errno.EBUSY, "the target keeps changing under concurrent writers", str(target))
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where that is not available."""
+    if not hasattr(os, "uname") or os.uname().sysname != "Linux":
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False  # the kernel or the file system cannot exchange
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _replace_aside(new: Path, target: Path) -> None:
+    aside = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    target.rename(aside)
+    try:
+        new.rename(target)
+    except BaseException:
+        aside.rename(target)
+        raise
+    aside.rename(new)  # the caller removes ``new``, now the old directory

@@ -1,0 +1,51 @@
+"""``rdsca check`` for Terraform: detect what a path holds, read it, judge it, and build the report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from rdsca.terraform import judge
+from rdsca.terraform.loader import load_directory
+from rdsca.terraform.model import ConfigError
+from rdsca.terraform.plan import load_plan
+from rdsca.terraform.report import TerraformReport
+
+
+def detect_kind(path: Path) -> str:
+    """``plan`` for a file, ``pulumi`` for a directory with Pulumi.yaml, ``terraform`` for one with ``*.tf`` or
+    ``*.tf.json``; a directory with both must be told which (``--kind``)."""
+    if path.is_file():
+        return "plan"
+    if not path.is_dir():
+        return "pulumi"  # the Pulumi loader names the missing path
+    pulumi = any((path / name).is_file() for name in ("Pulumi.yaml", "Pulumi.yml"))
+    terraform = any(p.name.endswith((".tf", ".tf.json")) for p in path.iterdir() if p.is_file())
+    if pulumi and terraform:
+        raise ConfigError(
+            f"{path} holds both a Pulumi project and Terraform files: choose one with --kind pulumi|terraform"
+        )
+    return "terraform" if terraform else "pulumi"
+
+
+def check(
+    path: Path,
+    kind: str,
+    assignments: list[tuple[str, str]] | None = None,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> TerraformReport:
+    """Read and judge a Terraform configuration (``kind="terraform"``) or plan (``kind="plan"``)."""
+    config = judge.settings(config_file)
+    if kind == "plan":
+        if not path.is_file():
+            raise ConfigError(f"{path}: a plan must be a file (terraform show -json PLANFILE > plan.json)")
+        resources, warnings = load_plan(path)
+    else:
+        if not path.is_dir():
+            raise ConfigError(f"{path}: not a directory")
+        configuration = load_directory(path, assignments, os.environ if environ is None else environ)
+        resources, warnings = configuration.resources, configuration.warnings
+    outcome = judge.judge(resources, config)
+    return TerraformReport(kind, path, resources, outcome, list(warnings))

@@ -1,0 +1,303 @@
+"""``rdsca check DIR --fix`` and ``--diff``: edits to Terraform files by source position, so that comments and
+formatting stay as they are. The CA literal is replaced where it lives (the attribute, a variable's default, a
+local, a module argument), or the attribute is added where unset; ``apply_immediately = true`` is added only where
+the CA changes and the block sets no ``apply_immediately`` of its own. Anything else is reported "fix by hand".
+Files are checked unchanged since they were read and written atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdsca import files
+from rdsca.resources import TERRAFORM_TYPES, DatabaseView
+from rdsca.rules import (
+    Rule,
+    rds_ca_allowed_list,
+    rds_ca_engine_support,
+    rds_ca_expiring,
+    rds_ca_retired,
+    rds_ca_unset,
+)
+from rdsca.terraform import judge
+from rdsca.terraform.model import Block, ConfigError, Resource, SourceFile, Span
+from rdsca.terraform.report import TerraformReport
+
+#: The rules whose findings ``--fix`` acts on, in the order their fixes are tried: those whose remediation moves the
+#: CA (rds-ca-apply-immediately's only keeps the current one, and --fix adds apply_immediately only with a new CA).
+FIXING: tuple[Rule, ...] = tuple(
+    module.RULE
+    for module in (rds_ca_retired, rds_ca_engine_support, rds_ca_allowed_list, rds_ca_expiring, rds_ca_unset)
+)
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    target_ca: str | None = None
+    fallback_ca: str | None = None
+    apply_immediately: bool = True
+
+
+@dataclass
+class Edit:
+    file: SourceFile
+    start: int
+    end: int
+    text: str
+    address: str
+
+
+@dataclass
+class Plan:
+    edits: dict[tuple[int, int, int], Edit] = field(default_factory=dict)
+    fixes: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, edit: Edit) -> str | None:
+        """Add an edit; the address of a conflicting edit of the same text span, if any."""
+        key = (id(edit.file), edit.start, edit.end)
+        existing = self.edits.get(key)
+        if existing is not None and existing.text != edit.text:
+            return existing.address
+        self.edits.setdefault(key, edit)
+        return None
+
+
+def _rule_config(config: dict[str, Any], options: FixOptions) -> dict[str, Any]:
+    """A rule's config with ``--ca`` and ``--fallback-ca`` in place of its ``targetCa`` and ``fallbackCa``."""
+    config = dict(config)
+    if options.target_ca is not None:
+        config["targetCa"] = options.target_ca
+    if options.fallback_ca is not None:
+        config["fallbackCa"] = options.fallback_ca
+    return config
+
+
+def _quoted(file: SourceFile, value: str) -> str:
+    return json.dumps(value)  # an HCL quoted string needs the same escapes as JSON for CA identifiers
+
+
+def _line_start(data: bytes, offset: int) -> int:
+    return data.rfind(b"\n", 0, offset) + 1
+
+
+def _indent(block: Block) -> str:
+    data = block.file.data
+    for attribute in block.attributes.values():
+        start = _line_start(data, attribute.span.start)
+        return data[start : attribute.span.start].decode("utf-8", "replace")
+    start = _line_start(data, block.span.start)
+    own = data[start : block.span.start].decode("utf-8", "replace")
+    return (own if not own.strip() else "") + "  "
+
+
+def _append(block: Block, pairs: list[tuple[str, str]]) -> Edit:
+    """New attributes at the end of the block's attributes, as their own paragraph (terraform fmt aligns the ``=``
+    of adjacent lines; a blank line keeps the existing group as it is)."""
+    file, data = block.file, block.file.data
+    if file.syntax == "json":
+        text = ", ".join(f"{json.dumps(name)}: {value}" for name, value in pairs)
+        return Edit(file, block.body_start, block.body_start, text + (", " if block.attributes else ""), "")
+    width = max(len(name) for name, _value in pairs)
+    if data.find(b"\n", block.body_start, block.body_end) < 0:
+        # A one-line block (resource "x" "y" { engine = "mysql" }): open it up, one line per attribute.
+        own_start = _line_start(data, block.span.start)
+        own = data[own_start : block.span.start].decode("utf-8", "replace")
+        base = own if not own.strip() else ""
+        inner = data[block.body_start : block.body_end].decode("utf-8").strip()
+        kept = f"{base}  {inner}\n\n" if inner else ""
+        lines = "".join(f"{base}  {name.ljust(width)} = {value}\n" for name, value in pairs)
+        return Edit(file, block.body_start, block.body_end, f"\n{kept}{lines}{base}", "")
+    indent = _indent(block)
+    lines = "".join(f"\n{indent}{name.ljust(width)} = {value}" for name, value in pairs)
+    if block.attributes:
+        last = max(block.attributes.values(), key=lambda a: a.span.end)
+        line_end = data.find(b"\n", last.span.end)
+        at = len(data) if line_end < 0 else line_end
+        return Edit(file, at, at, "\n" + lines, "")
+    newline = data.find(b"\n", block.body_start, block.body_end)
+    return Edit(file, newline, newline, lines, "")
+
+
+def _after(block: Block, anchor_name: str, name: str, value: str) -> Edit:
+    """A new ``name = value`` line just after attribute ``anchor_name``, aligned with it."""
+    file, data = block.file, block.file.data
+    anchor = block.attributes[anchor_name]
+    if file.syntax == "json":
+        return Edit(file, anchor.span.end, anchor.span.end, f", {json.dumps(name)}: {value}", "")
+    line_end = data.find(b"\n", anchor.span.end)
+    at = len(data) if line_end < 0 else line_end
+    # Keep the alignment terraform fmt gives a run of attributes: pad the name to the anchor's "=" column.
+    prefix = data[anchor.span.start : anchor.value.start].decode("utf-8")
+    padded = name.ljust(prefix.index("=") - 1) if "=" in prefix else name
+    return Edit(file, at, at, f"\n{_indent(block)}{padded} = {value}", "")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a flagged resource is moved to: the CA from the first fixing rule that names one, and whether that
+    rule's config wants ``apply_immediately = true`` with it."""
+
+    ca_id: str | None
+    apply_immediately: bool
+
+
+def _target(subject: DatabaseView, rules: list[Rule], config: judge.Settings, options: FixOptions) -> Target:
+    for rule in rules:
+        rule_config = _rule_config(config[rule.name][1], options)
+        ca_id = rule.fix(subject, rule_config) if rule.fix else None
+        if ca_id:
+            return Target(ca_id, options.apply_immediately and rule_config.get("applyImmediately") is not False)
+    return Target(None, False)
+
+
+def plan_fixes(report: TerraformReport, config: judge.Settings, options: FixOptions) -> Plan:
+    """The edits that put every flagged resource on a current CA, and the fixes to make by hand."""
+    plan = Plan()
+    flagged: dict[str, list[Rule]] = {}
+    for d in report.outcome.diagnostics:
+        rule = next((r for r in FIXING if r.name == d["policy"]), None)
+        if rule is not None and config[rule.name][0] != "disabled":
+            flagged.setdefault(d["address"], []).append(rule)
+    for resource in report.resources:
+        rules = flagged.get(resource.address)
+        subject = judge.view(resource) if rules and resource.block is not None else None
+        if rules and subject is not None:
+            _plan_resource(plan, resource, subject, _target(subject, rules, config, options))
+    return plan
+
+
+def _by_hand(plan: Plan, resource: Resource, message: str) -> None:
+    plan.fixes.append({"address": resource.address, "action": "by-hand", "message": f"fix by hand: {message}"})
+
+
+def _blocker(resource: Resource, subject: DatabaseView, ca_id: str | None) -> str | None:
+    """Why the resource's CA cannot be written at all, if so."""
+    block = resource.block
+    assert block is not None
+    if ca_id is None:
+        engine = subject.engine or "this engine"
+        return f"no current CA is known to work for {engine}: choose one its engine version supports"
+    if not resource.editable:
+        return (
+            f"it is declared in an installed module ({block.span.where()}), which rdsca never edits: "
+            "set the CA through the module's inputs or upstream"
+        )
+    name = subject.ca_property
+    origin = resource.origins.get(name)
+    if name not in block.attributes:
+        return None
+    wanted = f"set it to {json.dumps(ca_id)}"
+    if origin is None or origin.span is None:
+        return f"{name}: {origin.by_hand if origin else 'not a literal'}; {wanted}"
+    if not origin.span.file.editable:
+        return f"{name} comes from {origin.span.where()}, a file rdsca does not edit; {wanted}"
+    return None
+
+
+def _ca_edit(resource: Resource, block: Block, name: str, ca_id: str, apply: str | None) -> Edit:
+    """The CA literal replaced where it lives, or the attribute added (with ``apply`` when not None)."""
+    if name in block.attributes:
+        span = resource.origins[name].span
+        assert span is not None
+        return Edit(span.file, span.start, span.end, _quoted(span.file, ca_id), resource.address)
+    pairs = [(name, _quoted(block.file, ca_id))] + ([(apply, "true")] if apply else [])
+    return dataclasses.replace(_append(block, pairs), address=resource.address)
+
+
+def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target: Target) -> None:
+    block, name = resource.block, subject.ca_property
+    assert block is not None
+    reason = _blocker(resource, subject, target.ca_id)
+    if reason is not None or target.ca_id is None:
+        _by_hand(plan, resource, reason or "no CA to write")
+        return
+    # The component's rule: apply_immediately is added only with a new CA, and an explicit value is kept.
+    apply_name = TERRAFORM_TYPES[resource.type].fields.apply_immediately
+    if not (subject.type.database and target.apply_immediately) or apply_name in block.attributes:
+        apply_name = None
+    edit = _ca_edit(resource, block, name, target.ca_id, apply_name if name not in block.attributes else None)
+    where = Span(edit.file, edit.start, edit.end).where()
+    conflict = plan.add(edit)
+    if conflict:
+        _by_hand(plan, resource, f"{name} comes from {where}, which {conflict} needs set to another CA")
+        return
+    plan.fixes.append(
+        {"address": resource.address, "action": "ca", "message": f"{name} = {json.dumps(target.ca_id)} ({where})"}
+    )
+    if apply_name:
+        if name in block.attributes:
+            plan.add(dataclasses.replace(_after(block, name, apply_name, "true"), address=resource.address))
+        plan.fixes.append({"address": resource.address, "action": "apply", "message": f"{apply_name} = true"})
+
+
+def apply_edits(plan: Plan) -> dict[SourceFile, bytes]:
+    """The new content of every file the plan changes."""
+    by_file: dict[SourceFile, list[Edit]] = {}
+    for edit in plan.edits.values():
+        by_file.setdefault(edit.file, []).append(edit)
+    result: dict[SourceFile, bytes] = {}
+    for file, edits in by_file.items():
+        data = file.data
+        for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+            data = data[: edit.start] + edit.text.encode("utf-8") + data[edit.end :]
+        result[file] = data
+    return result
+
+
+def unified_diff(changes: dict[SourceFile, bytes], base: Path) -> str:
+    chunks: list[str] = []
+    for file, data in sorted(changes.items(), key=lambda item: str(item[0].path)):
+        name = os.path.relpath(file.path, base) if base.is_dir() else file.path.name
+        before = file.data.decode("utf-8").splitlines(keepends=True)
+        after = data.decode("utf-8").splitlines(keepends=True)
+        chunks.extend(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
+    return "".join(chunks)
+
+
+def write_files(changes: dict[SourceFile, bytes]) -> None:
+    """Write every changed file atomically (``rdsca.files``), after checking that none changed since it was read.
+    A symbolic link keeps pointing at the file it named: the file it names is rewritten. Raises ``ConfigError``."""
+    for file in changes:
+        try:
+            current = file.path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{file.path}: cannot read it again before writing: {exc.strerror or exc}") from None
+        if current != file.data:
+            raise ConfigError(f"{file.path} changed since rdsca read it; nothing was written: run the check again")
+    written: list[str] = []
+    for file, data in changes.items():
+        target = file.path.resolve()
+        try:
+            files.write_file(target, data, files.existing_mode(target) or files.ordinary_mode())
+        except OSError as exc:
+            done = f" (already written: {', '.join(written)})" if written else "; nothing was written"
+            raise ConfigError(f"{file.path}: cannot write it: {exc.strerror or exc}{done}") from None
+        written.append(str(file.path))
+
+
+def fix_report(
+    report: TerraformReport,
+    options: FixOptions,
+    *,
+    write: bool,
+    assignments: list[tuple[str, str]] | None = None,
+    config_file: Path | None = None,
+) -> tuple[TerraformReport, str]:
+    """Plan the fixes: the report with the planned fixes and the unified diff; with ``write``, the files are written
+    and the report is the re-check after the fix. The target CAs are checked by the caller
+    (``catalog.require_target``). Raises ``ConfigError``."""
+    from rdsca.terraform.check import check
+
+    plan = plan_fixes(report, judge.settings(config_file), options)
+    changes = apply_edits(plan)
+    diff = unified_diff(changes, report.path)
+    if write:
+        write_files(changes)
+        report = check(report.path, report.kind, assignments, config_file)
+    report.fixes = plan.fixes
+    return report, diff

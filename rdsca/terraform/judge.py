@@ -1,0 +1,167 @@
+"""rdsca's rules over Terraform resources, in process: each resource becomes one database view
+(``rdsca.resources.database_view``) and every rule in ``rdsca.rules`` judges it with the same config keys, defaults
+and levels as the policy pack (``--policy-pack-config`` read as for the pack).
+
+Only translation happens here: Terraform values in, the rules' messages (in Terraform's own words) out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdsca import catalog
+from rdsca.resources import (
+    MISSING,
+    NULL,
+    TERRAFORM_TYPES,
+    DatabaseView,
+    Kind,
+    Unknown,
+    database_view,
+    known_text,
+    read_plain,
+)
+from rdsca.rules import RESOURCE_RULES, RULES, STACK_RULES, Rule, UnknownValue, with_defaults
+from rdsca.terraform.model import ConfigError, Resource
+
+#: Per rule name: its enforcement level and its config (the schema's defaults overlaid with what was configured).
+Settings = Mapping[str, tuple[str, dict[str, Any]]]
+
+
+@dataclass
+class Database:
+    """One row of the report: a judged database (or account default) and its CA verdict."""
+
+    resource: Resource
+    view: DatabaseView
+    #: None while the CA is not known (computed during plan or apply).
+    verdict: catalog.Verdict | None
+    restart: str
+
+
+@dataclass
+class Outcome:
+    databases: list[Database] = field(default_factory=list)
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    #: Every rule with its level: the ``policies`` of the report and the rules of SARIF.
+    rules: list[tuple[Rule, str]] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(d["level"] in ("mandatory", "remediate") for d in self.diagnostics)
+
+
+def read(props: Mapping[str, Any], name: str) -> Any:
+    """One attribute's value: in Terraform an argument set to null is the same as an argument left out."""
+    value = read_plain(props, name)
+    return MISSING if value is NULL else value
+
+
+def view(resource: Resource, values: Mapping[str, Any] | None = None) -> DatabaseView | None:
+    """The database view of a resource (of ``values`` instead of its own, e.g. its planned state)."""
+    return database_view(
+        TERRAFORM_TYPES[resource.type],
+        resource.values if values is None else values,
+        resource.address,
+        region=known_text(resource.region),
+        engine_version=known_text(resource.cluster_engine_version),
+        read=read,
+    )
+
+
+def settings(config_file: Path | None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Per rule: its level and config, from the defaults and ``--policy-pack-config`` as the Pulumi CLI merges them
+    (an ``all`` level first, then each policy's), validated against each rule's schema. Raises ``ConfigError``."""
+    if config_file is None:
+        return {rule.name: (rule.level, with_defaults(None, rule.config)) for rule in RULES}
+    from rdsca.runner.analyzer import PolicyError, parse_config_file
+
+    try:
+        given = parse_config_file(config_file)
+    except PolicyError as exc:
+        raise ConfigError(str(exc)) from None
+    result: dict[str, tuple[str, dict[str, Any]]] = {}
+    errors: list[str] = []
+    for rule in RULES:
+        level = rule.level
+        for layer in (given.get("all"), given.get(rule.name)):
+            if layer is not None and layer.level:
+                level = layer.level
+        own = given.get(rule.name)
+        config = with_defaults(own.properties if own is not None else None, rule.config)
+        errors += [f"{rule.name}: {error}" for error in _schema_errors(rule, config)]
+        result[rule.name] = (level, config)
+    if errors:
+        raise ConfigError(f"{config_file}: invalid policy config: " + "; ".join(errors))
+    return result
+
+
+def _schema_errors(rule: Rule, config: Mapping[str, Any]) -> list[str]:
+    import jsonschema  # only with a config file: the defaults are valid by construction
+
+    validator = jsonschema.Draft7Validator({"type": "object", "properties": dict(rule.config)})
+    errors = []
+    for error in sorted(validator.iter_errors(config), key=str):
+        where = ".".join(str(p) for p in error.absolute_path)
+        errors.append(f"{where + ': ' if where else ''}{error.message}")
+    return errors
+
+
+def _diagnostic(rule: Rule, level: str, address: str, message: str) -> dict[str, Any]:
+    return {
+        "policy": rule.name,
+        "level": level,
+        "address": address,
+        "message": message,
+        "severity": rule.severity,
+        "pack": "rdsca",
+    }
+
+
+def run_rule(rule: Rule, subject: DatabaseView, config: Mapping[str, Any]) -> str | None:
+    """The rule's message, or None. A value Terraform knows only during plan or apply never blocks: as in a Pulumi
+    preview, the judgement that needs it is skipped."""
+    if not rule.covers(subject):
+        return None
+    try:
+        return rule.judge(subject, config)
+    except UnknownValue:
+        return None
+
+
+def _row(resource: Resource, subject: DatabaseView) -> Database:
+    verdict = None if isinstance(subject.ca, Unknown) else subject.verdict()
+    restart = catalog.restart_on_rotation(subject.engine, subject.engine_version).value if subject.type.database else ""
+    return Database(resource, subject, verdict, restart)
+
+
+def _judge_all(outcome: Outcome, rules: tuple[Rule, ...], subject: DatabaseView, config: Settings) -> None:
+    for rule in rules:
+        level, rule_config = config[rule.name]
+        message = run_rule(rule, subject, rule_config) if level != "disabled" else None
+        if message:
+            outcome.diagnostics.append(_diagnostic(rule, level, subject.name, message))
+
+
+def judge(resources: list[Resource], config: Settings) -> Outcome:
+    """Every resource rule over every resource's configured values, and the stack rules over its planned state."""
+    outcome = Outcome(rules=[(rule, config[rule.name][0]) for rule in RULES])
+    for resource in resources:
+        subject = view(resource)
+        if subject is None:
+            continue
+        if subject.kind is not Kind.AURORA_CLUSTER and not subject.undecided:
+            # Aurora clusters carry no CA, and a cluster whose engine is unknown cannot be told: no row (the rules
+            # still judge a CA set on one).
+            outcome.databases.append(_row(resource, subject))
+        _judge_all(outcome, RESOURCE_RULES, subject, config)
+        state = view(resource, resource.state) if resource.state is not None else None
+        if state is not None:
+            _judge_all(outcome, STACK_RULES, state, config)
+    return outcome
+
+
+__all__ = ["Database", "Outcome", "Settings", "judge", "read", "run_rule", "settings", "view"]

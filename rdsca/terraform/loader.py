@@ -1,0 +1,168 @@
+"""Reads a Terraform configuration directory into the resource instances rdsca judges: the root module, local
+modules followed, installed registry modules read from ``.terraform/modules`` (never edited), others reported as
+not checked."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdsca.terraform import expr
+from rdsca.terraform.config import (
+    MANIFEST,
+    ModuleSource,
+    VariableValue,
+    is_local_source,
+    raw_text,
+    read_module,
+    root_variables,
+)
+from rdsca.terraform.instance import Instance
+from rdsca.terraform.model import ConfigError, Resource
+
+
+@dataclass
+class Configuration:
+    """What ``load_directory`` found."""
+
+    root: Path
+    resources: list[Resource]
+    warnings: list[str]
+    #: Every file read (for ``--fix`` and for locating findings).
+    files: list[Any] = field(default_factory=list)
+
+
+class Loader:
+    def __init__(self, root: Path, assignments: list[tuple[str, str]], environ: Mapping[str, str]) -> None:
+        self.root = root
+        self.assignments = assignments
+        self.environ = environ
+        self.warnings: list[str] = []
+        self.sources: dict[Path, ModuleSource] = {}
+        self.manifest = self._manifest()
+        self._stack: list[Path] = []
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def _manifest(self) -> dict[str, Path]:
+        path = self.root / MANIFEST
+        if not path.is_file():
+            return {}
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            return {m["Key"]: self.root / m["Dir"] for m in document.get("Modules", []) if m.get("Key")}
+        except RecursionError:
+            raise ConfigError(f"{path}: not a Terraform module manifest (nested too deeply)") from None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{path}: not a Terraform module manifest ({exc})") from None
+
+    def module(self, directory: Path, editable: bool) -> ModuleSource:
+        key = directory.resolve()
+        if key not in self.sources:
+            self.sources[key] = read_module(directory, editable, self.warnings)
+        return self.sources[key]
+
+    def load(self) -> Configuration:
+        root = self.module(self.root, True)
+        if not root.files:
+            raise ConfigError(f"{self.root}: no Terraform configuration files (*.tf, *.tf.json)")
+        inputs = root_variables(root, self.assignments, self.environ)
+        instance = Instance(self, root, "", "", inputs, {})
+        resources = list(self._walk(instance))
+        files = [f for source in self.sources.values() for f in source.files]
+        return Configuration(self.root, resources, self.warnings, files)
+
+    def _walk(self, instance: Instance) -> Any:
+        yield from instance.resources()
+        for name in instance.source.module_calls:
+            for _key, child in instance.children(name) or []:
+                yield from self._walk(child)
+
+    def _module_directory(self, parent: Instance, name: str, call_source: str, where: str) -> tuple[Path, bool] | None:
+        key = f"{parent.manifest_key}.{name}" if parent.manifest_key else name
+        if key in self.manifest:
+            directory = self.manifest[key]
+            if directory.is_dir():
+                return directory, _editable(self.root, directory)
+        if is_local_source(call_source):
+            directory = (parent.source.directory / call_source).resolve()
+            if not directory.is_dir():
+                raise ConfigError(f"{where}: module {name}: no directory {call_source!r}")
+            return directory, parent.source.editable and _editable(self.root, directory)
+        self.warn(
+            f"{where}: module.{name} (source {call_source!r}) not checked: it is not installed; run terraform init "
+            "so that .terraform/modules holds it"
+        )
+        return None
+
+    def child_instances(self, parent: Instance, name: str) -> list[tuple[Any, Instance]] | None:
+        call = parent.source.module_calls[name]
+        source_attribute = call.attributes.get("source")
+        where = call.span.where()
+        if source_attribute is None:
+            raise ConfigError(f"{where}: module {name} has no source")
+        found = self._module_directory(parent, name, raw_text(source_attribute).strip('"'), where)
+        if found is None:
+            return None
+        directory, editable = found
+        if directory.resolve() in self._stack:
+            raise ConfigError(f"{where}: module {name} calls itself")
+        child_source = self.module(directory, editable)
+        self._stack.append(directory.resolve())
+        try:
+            return [
+                self._child(parent, name, call, child_source, key, count_index, each)
+                for key, count_index, each in parent.expand(call)
+            ]
+        finally:
+            self._stack.pop()
+
+    def _child(
+        self, parent: Instance, name: str, call: Any, source: ModuleSource, key: Any, count_index: Any, each: Any
+    ) -> tuple[Any, Instance]:
+
+        scope = parent._scope_for(count_index, each)
+        inputs = {}
+        for arg, attribute in call.attributes.items():
+            if arg in source.variables:
+                inputs[arg] = VariableValue(expr.evaluate(attribute.expr, scope), parent.origin(attribute))
+        providers = {k: v for k, v in parent.providers.items() if "." not in k}  # default configurations
+        mapping = call.attributes.get("providers")
+        if mapping is not None:
+            text = raw_text(mapping).strip("{}")
+            for line in text.replace(",", "\n").splitlines():
+                inner, _sep, outer = (part.strip() for part in line.partition("="))
+                if inner and outer:
+                    providers[inner] = parent.providers.get(outer)
+        manifest_key = f"{parent.manifest_key}.{name}" if parent.manifest_key else name
+        address = f"{parent.address}module.{name}{_key(key)}."
+        child = Instance(self, source, address, manifest_key, inputs, providers)
+        return key, child
+
+
+def _key(key: Any) -> str:
+    from rdsca.terraform.config import instance_key
+
+    return instance_key(key)
+
+
+def _editable(root: Path, directory: Path) -> bool:
+    """Nothing inside ``.terraform`` (registry and git modules installed by terraform init) is ever edited."""
+    try:
+        directory.resolve().relative_to((root / ".terraform").resolve())
+    except ValueError:
+        return True
+    return False
+
+
+def load_directory(
+    directory: Path, assignments: list[tuple[str, str]] | None = None, environ: Mapping[str, str] | None = None
+) -> Configuration:
+    """Every resource instance of a judged type in the configuration at ``directory``. Raises ``ConfigError``."""
+    return Loader(directory, assignments or [], os.environ if environ is None else environ).load()

@@ -1,0 +1,211 @@
+"""``rdsca check`` output for Terraform configurations and plans: the same table, JSON and SARIF as for a Pulumi
+program, with Terraform addresses where Pulumi has URNs and file and line of the attribute (or block) in SARIF."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rdsca import __version__, catalog, sarif
+from rdsca.output import emit_json, render_table
+from rdsca.resources import ACCOUNT_DEFAULT_CLI, MISSING, TERRAFORM_TYPES, Unknown
+from rdsca.rules import Rule
+from rdsca.terraform.judge import Database, Outcome
+from rdsca.terraform.model import Resource, Span
+
+UNKNOWN_JSON = "[unknown]"
+SENSITIVE_JSON = "[sensitive]"
+
+
+@dataclass
+class TerraformReport:
+    kind: str  # "terraform" or "plan"
+    path: Path
+    resources: list[Resource]
+    outcome: Outcome
+    warnings: list[str] = field(default_factory=list)
+    #: Lines describing fixes (``--fix``/``--diff``), shown after the policies.
+    fixes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return self.outcome.blocked
+
+
+def _judged_attributes(resource: Resource) -> list[str]:
+    f = TERRAFORM_TYPES[resource.type].fields
+    names = (f.ca, f.apply_immediately, f.engine, f.engine_version, f.identifier, f.region, f.cluster)
+    return [n for n in names if n]
+
+
+def _shown(resource: Resource, attribute: str, value: Any) -> Any:
+    if attribute in resource.sensitive:
+        return SENSITIVE_JSON
+    return UNKNOWN_JSON if isinstance(value, Unknown) else value
+
+
+def _values(resource: Resource) -> dict[str, Any]:
+    """Only the attributes rdsca judges: a configuration or plan also holds passwords, which are never printed."""
+    return {n: _shown(resource, n, resource.values[n]) for n in _judged_attributes(resource) if n in resource.values}
+
+
+def _unknowns(resource: Resource) -> dict[str, str]:
+    return {
+        n: resource.values[n].reason
+        for n in _judged_attributes(resource)
+        if isinstance(resource.values.get(n), Unknown)
+    }
+
+
+def _relative(path: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, Path.cwd())).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def _position(span: Span | None) -> dict[str, Any] | None:
+    if span is None:
+        return None
+    return {"file": _relative(span.file.path), "line": span.line}
+
+
+def _ca_span(resource: Resource) -> Span | None:
+    return resource.where(TERRAFORM_TYPES[resource.type].fields.ca)
+
+
+def resource_json(resource: Resource, databases: dict[str, Database]) -> dict[str, Any]:
+    row = databases.get(resource.address)
+    return {
+        "address": resource.address,
+        "type": resource.type,
+        "name": resource.name,
+        "values": _values(resource),
+        "unknown": _unknowns(resource),
+        "source": _position(_ca_span(resource)),
+        "restart": row.restart if row and row.restart else None,
+        "ca_status": row.verdict.status.value if row and row.verdict else None,
+    }
+
+
+def to_json(report: TerraformReport) -> dict[str, Any]:
+    databases = {d.resource.address: d for d in report.outcome.databases}
+    return {
+        "kind": report.kind,
+        "path": str(report.path),
+        "resources": [resource_json(r, databases) for r in report.resources],
+        "diagnostics": report.outcome.diagnostics,
+        "fixes": report.fixes,
+        "warnings": report.warnings,
+        "blocked": report.blocked,
+    }
+
+
+def remediation_steps(rule: Rule) -> str:
+    """A rule's remediation steps for Terraform users: what to do, the attribute per resource type, the AWS CLI."""
+    target = catalog.DEFAULT_TARGET
+    lines = [rule.steps, "In Terraform:"]
+    for rtype in TERRAFORM_TYPES.values():
+        apply = f"{rtype.fields.apply_immediately} = true" if rtype.database and rtype.fields.apply_immediately else ""
+        lines.append(f'  {rtype.display}: {rtype.ca_argument} = "{target}"' + (f", {apply}" if apply else ""))
+    lines.append("Outside Terraform (AWS CLI):")
+    databases = [t for t in TERRAFORM_TYPES.values() if t.database]
+    lines += [f"  {cli}" for cli in dict.fromkeys(t.cli_command(target) for t in databases)]
+    lines.append(f"Account default for new launches: {ACCOUNT_DEFAULT_CLI.format(ca=target)}")
+    return "\n".join(lines)
+
+
+def _location(report: TerraformReport, resource: Resource | None, address: str) -> dict[str, Any]:
+    span = _ca_span(resource) if resource else None
+    if span is None:
+        return sarif.location(report.path, 1, address)
+    column = None
+    if report.kind == "plan":  # terraform show -json writes one line: the column tells resources apart
+        line_start = span.file.data.rfind(b"\n", 0, span.start) + 1
+        column = len(span.file.data[line_start : span.start].decode("utf-8", "replace")) + 1
+    return sarif.location(span.file.path, span.line, address, column)
+
+
+def to_sarif(report: TerraformReport) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule per policy, one result per diagnostic at the attribute's line (the block's when the
+    attribute is unset; the resource's entry in a plan file)."""
+    rules = [
+        sarif.Rule(rule.name, rule.description, sarif.LEVEL[level], rule.severity, remediation_steps(rule), rule.url)
+        for rule, level in report.outcome.rules
+    ]
+    by_address = {r.address: r for r in report.resources}
+    results = [
+        sarif.result(
+            d["policy"],
+            sarif.LEVEL[d["level"]],
+            d["message"],
+            [_location(report, by_address.get(d["address"]), d["address"])],
+        )
+        for d in report.outcome.diagnostics
+    ]
+    return sarif.document(f"rdsca-check/{report.kind}/", rules, results)
+
+
+def _apply(value: Any) -> str:
+    if value is True:
+        return "immediately"
+    if value is False or value is MISSING:
+        return "maintenance window"
+    return "unknown" if isinstance(value, Unknown) else str(value)
+
+
+def _ca(db: Database) -> str:
+    if TERRAFORM_TYPES[db.resource.type].fields.ca in db.resource.sensitive:
+        return "(sensitive)"
+    ca = db.view.ca
+    if isinstance(ca, Unknown):
+        return "(known after apply)"
+    return "(account default)" if ca is MISSING else str(ca)
+
+
+def print_report(report: TerraformReport, fmt: str) -> None:
+    if fmt == "json":
+        emit_json(to_json(report))
+    elif fmt == "sarif":
+        emit_json(to_sarif(report))
+    else:
+        _print_table(report)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _rows(report: TerraformReport) -> list[list[str]]:
+    rows = []
+    for db in report.outcome.databases:
+        view = db.view
+        status = db.verdict.status.value if db.verdict else "not known until apply"
+        engine = " ".join(x for x in (view.engine, view.engine_version) if x) or "?"
+        apply = _apply(view.apply_immediately) if view.type.fields.apply_immediately else "-"
+        rows.append([db.resource.address, str(view.kind), engine, _ca(db), apply, db.restart or "-", status])
+    return rows
+
+
+def _print_table(report: TerraformReport) -> None:
+    what = "Terraform plan" if report.kind == "plan" else "Terraform configuration"
+    rows = _rows(report)
+    click.echo(f"{what} {report.path}: {len(rows)} database(s)")
+    if rows:
+        click.echo(render_table(["ADDRESS", "KIND", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"], rows))
+    click.echo("")
+    click.echo("Policies:")
+    click.echo(f"    rdsca@v{__version__}: {'blocked' if report.blocked else 'passed'}")
+    diagnostics = sorted(
+        report.outcome.diagnostics, key=lambda d: (d["level"] != "mandatory", d["policy"], d["address"])
+    )
+    for d in diagnostics:
+        click.echo(f"        - [{d['level']}]  {d['policy']}  ({d['address']})")
+        for line in d["message"].splitlines():
+            click.echo(f"          {line}")
+    if report.fixes:
+        click.echo("Fixes:")
+        for fix in report.fixes:
+            click.echo(f"    - {fix['address']}: {fix['message']}")

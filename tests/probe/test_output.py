@@ -1,0 +1,159 @@
+"""``rdsca probe``'s formats (table, JSON, CSV, SARIF valid against the OASIS schema) and usage errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from ..conftest import FIXTURES
+from .conftest import Pki, probe
+from .servers import Server, free_port
+
+SCHEMA = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text())
+
+
+def _args(pg: Server, certs: Pki) -> list[str]:
+    # One trusted-and-ready store, one that does not trust, one that will break; and a refused port.
+    return [
+        f"localhost:{pg.port}",
+        f"127.0.0.1:{free_port()}",
+        "--engine",
+        "postgres",
+        "--target-ca",
+        "rds-ca-rsa4096-g1",
+        "--region",
+        "us-east-1",
+        "--store",
+        str(certs.stores["a+bundle.pem"]),
+        "--store",
+        str(certs.stores["b.pem"]),
+        "--store",
+        str(certs.stores["a.pem"]),
+    ]
+
+
+def test_table(pg: Server, certs: Pki) -> None:
+    run = probe(*_args(pg, certs))
+    assert run.exit_code == 2
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == [
+        "ENDPOINT",
+        "ENGINE",
+        "TLS",
+        "CERTIFICATE",
+        "KEY",
+        "DAYS",
+        "LEFT",
+        "ISSUING",
+        "CA",
+        "STORE",
+        "TRUST",
+        "TARGET",
+        "AFTER",
+        "ROTATION",
+    ]
+    cells = [re.split(r"\s{2,}", line.strip()) for line in lines[2:6]]
+    head = [f"localhost:{pg.port}", "postgres", "TLSv1.3", "localhost", "EC secp256r1", "365", "other"]
+    assert cells[:3] == [
+        [*head, str(certs.stores["a+bundle.pem"]), "trusted", "rds-ca-rsa4096-g1", "ready"],
+        [*head, str(certs.stores["b.pem"]), "NOT TRUSTED", "rds-ca-rsa4096-g1", "WILL BREAK"],
+        [*head, str(certs.stores["a.pem"]), "trusted", "rds-ca-rsa4096-g1", "WILL BREAK"],
+    ]
+    assert cells[3][1:] == ["postgres", "-", "-", "-", "-", "-", "-", "not probed", "-", "-"]
+    assert (
+        f"not trusted: localhost:{pg.port} with {certs.stores['b.pem']}: localhost is issued by rdsca test root A, "
+        "which is not a root in the store" in lines
+    )
+    assert any(
+        line.startswith(f"will break: localhost:{pg.port} with {certs.stores['a.pem']}: no current") for line in lines
+    )
+    assert any(line.startswith("not probed: 127.0.0.1:") and line.endswith(": connection refused") for line in lines)
+
+
+def test_csv(pg: Server, certs: Pki) -> None:
+    run = probe(*_args(pg, certs), "--format", "csv")
+    assert run.exit_code == 2
+    rows = list(csv.DictReader(io.StringIO(run.stdout)))
+    assert [(Path(r["store"]).name if r["store"] else "", r["trusted"], r["rotation"], r["error"]) for r in rows] == [
+        ("a+bundle.pem", "yes", "ready", ""),
+        ("b.pem", "no", "will-break", ""),
+        ("a.pem", "yes", "will-break", ""),
+        ("", "", "", "connection refused"),
+    ]
+    assert rows[0]["sans"] == "localhost db.rdsca.test" and rows[0]["key_type"] == "EC secp256r1"
+    assert "error: 127.0.0.1:" in run.stderr
+
+
+def test_sarif_is_valid_and_names_each_problem(pg: Server, certs: Pki) -> None:
+    run = probe(*_args(pg, certs), "--format", "sarif")
+    assert run.exit_code == 2
+    document = run.json()
+    jsonschema.validate(document, SCHEMA)
+    results = document["runs"][0]["results"]
+    assert sorted(r["ruleId"] for r in results) == [
+        "rdsca-probe-not-probed",
+        "rdsca-probe-not-trusted",
+        "rdsca-probe-will-break",
+        "rdsca-probe-will-break",
+    ]
+    assert all(r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in results)
+
+
+def test_no_store_shows_the_chain_without_judging(pg: Server) -> None:
+    run = probe(f"localhost:{pg.port}", "--engine", "postgres")
+    assert run.exit_code == 0
+    assert "not judged" in run.stdout
+    assert run.stdout.rstrip().endswith(
+        "no trust store given (--store FILE or --system): the chains are shown, not judged"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give one or more ENDPOINTs, or --from-audit FILE"),
+        (["db:99999"], "endpoint 'db:99999': the port must be a number from 1 to 65535"),
+        (["db"], "endpoint 'db': give a port (HOST:PORT) or --engine"),
+        (["db:1234"], "endpoint 'db:1234': cannot tell the engine from port 1234: give --engine"),
+        (["db;ls:5432"], "endpoint 'db;ls:5432': not a host name or IP address"),
+        (["[::1:5432"], "endpoint '[::1:5432': expected [IPv6]:PORT"),
+        (["db", "--engine", "tls"], "endpoint 'db': give a port (HOST:PORT) for --engine tls"),
+        (["a:5432", "b:5432", "--server-name", "x"], "--server-name names one endpoint"),
+        (["a:5432", "--target-ca", "rds-ca-2019"], "--target-ca: cannot use 'rds-ca-2019' as the target CA"),
+        (["a:5432", "--region", "Narnia"], "--region 'Narnia': not a region name such as us-east-1"),
+        (["a:5432", "--as-of", "yesterday"], "invalid date 'yesterday'"),
+    ],
+)
+def test_usage_errors(args: list[str], message: str) -> None:
+    run = probe(*args)
+    assert run.exit_code == 2
+    assert message in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_store_that_needs_a_password_without_one(certs: Pki) -> None:
+    run = probe("localhost:5432", "--store", str(certs.stores["a.jks"]))
+    assert run.exit_code == 2
+    assert run.stderr == (
+        f"rdsca: error: {certs.stores['a.jks']} needs a password: give --password-env VAR (there is no terminal to "
+        "prompt on)\n"
+    )
+
+
+def test_an_unreadable_store(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n")
+    run = probe("localhost:5432", "--store", str(bad))
+    assert (run.exit_code, run.stderr) == (
+        2,
+        f"rdsca: error: {bad}: truncated PEM (a BEGIN CERTIFICATE without its END)\n",
+    )
+    empty = tmp_path / "empty-dir"
+    empty.mkdir()
+    run = probe("localhost:5432", "--store", str(empty))
+    assert (run.exit_code, run.stderr) == (2, f"rdsca: error: {empty}: a directory without PEM certificates\n")

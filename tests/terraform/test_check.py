@@ -1,0 +1,297 @@
+"""``rdsca check`` on Terraform directories and plans: kinds, exact findings, exit codes, JSON, schema-valid SARIF
+with file and line, policy config, sensitive values, and malformed input (exit 2, one line)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import FIXTURES
+from tests.terraform.conftest import PLANS, run, run_json, write_tf
+
+LEGACY = {
+    "main.tf": """
+    variable "ca" {
+      default = "rds-ca-2019"
+    }
+    resource "aws_db_instance" "billing" {
+      identifier         = "billing"
+      engine             = "mysql"
+      engine_version     = "8.0.39"
+      ca_cert_identifier = var.ca
+      password           = "hunter2-never-printed"
+    }
+    resource "aws_db_instance" "reports" {
+      engine             = "sqlserver-se"
+      engine_version     = "15.00.4236.7.v1"
+      ca_cert_identifier = "rds-ca-ecc384-g1"
+      apply_immediately  = true
+    }
+    resource "aws_rds_cluster" "multi_az" {
+      engine                    = "postgres"
+      ca_certificate_identifier = "rds-ca-rsa4096-g1"
+    }
+    resource "aws_rds_cluster" "aurora" {
+      engine = "aurora-postgresql"
+    }
+    resource "awscc_rds_db_instance" "native" {
+      engine                    = "postgres"
+      ca_certificate_identifier = "rds-ca-typo"
+    }
+    resource "aws_rds_certificate" "default" {
+      certificate_identifier = "rds-ca-2019"
+    }
+    """
+}
+
+
+def diagnostics(document: dict[str, object]) -> set[tuple[str, str, str]]:
+    return {(d["policy"], d["level"], d["address"]) for d in document["diagnostics"]}  # type: ignore[index,union-attr]
+
+
+def test_a_legacy_configuration_is_blocked_with_exact_findings(tmp_path: Path) -> None:
+    write_tf(tmp_path, LEGACY)
+    code, document = run_json("check", tmp_path)
+    assert code == 1
+    assert document["kind"] == "terraform" and document["blocked"] is True
+    assert diagnostics(document) == {
+        ("rds-ca-retired", "mandatory", "aws_db_instance.billing"),
+        ("rds-ca-engine-support", "mandatory", "aws_db_instance.reports"),
+        ("rds-ca-retired", "mandatory", "awscc_rds_db_instance.native"),
+        ("rds-ca-retired", "mandatory", "aws_rds_certificate.default"),
+    }
+    resources = {r["address"]: r for r in document["resources"]}
+    source = resources["aws_db_instance.billing"]["source"]
+    assert (Path(source["file"]).name, source["line"]) == ("main.tf", 8)
+    assert resources["aws_db_instance.billing"]["values"] == {
+        "ca_cert_identifier": "rds-ca-2019",
+        "engine": "mysql",
+        "engine_version": "8.0.39",
+        "identifier": "billing",
+    }
+    assert resources["aws_rds_cluster.aurora"]["ca_status"] is None  # Aurora clusters carry no CA
+    assert "hunter2" not in json.dumps(document)
+
+
+def test_a_clean_configuration_passes(tmp_path: Path) -> None:
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_db_instance" "x" {\n  engine = "postgres"\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\n}\n'
+        },
+    )
+    result = run("check", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "rdsca@v0.1.0: passed" in result.stdout
+
+
+def test_sarif_is_schema_valid_with_the_line_of_the_attribute_or_the_block(tmp_path: Path) -> None:
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_db_instance" "unset" {\n  engine = "mysql"\n}\n\nresource "aws_db_instance" "old" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'
+        },
+    )
+    result = run("check", tmp_path, "--format", "sarif")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text()))
+    located = {
+        (
+            r["ruleId"],
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in document["runs"][0]["results"]
+    }
+    assert located == {("rds-ca-unset", "aws_db_instance.unset", 1), ("rds-ca-retired", "aws_db_instance.old", 7)}
+    assert all(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("main.tf")
+        for r in document["runs"][0]["results"]
+    )
+
+
+def test_policy_config_levels_and_settings_apply_as_for_the_pack(tmp_path: Path) -> None:
+    write_tf(tmp_path, LEGACY)
+    config = tmp_path / "policy.json"
+    config.write_text(
+        json.dumps(
+            {
+                "all": "advisory",
+                "rds-ca-allowed-list": {"enforcementLevel": "mandatory", "allowedCas": ["rds-ca-rsa2048-g1"]},
+            }
+        )
+    )
+    code, document = run_json("check", tmp_path, "--policy-pack-config", config)
+    assert code == 1
+    mandatory = {(p, a) for p, level, a in diagnostics(document) if level == "mandatory"}
+    # Every CA outside the list, retired ones included; the rest is advisory now.
+    assert mandatory == {
+        ("rds-ca-allowed-list", address)
+        for address in (
+            "aws_rds_cluster.multi_az",
+            "aws_db_instance.billing",
+            "aws_db_instance.reports",
+            "awscc_rds_db_instance.native",
+            "aws_rds_certificate.default",
+        )
+    }
+    config.write_text(json.dumps({"rds-ca-expiring": {"days": "soon"}}))
+    result = run("check", tmp_path, "--policy-pack-config", config)
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith(
+        "invalid policy config: rds-ca-expiring: days: 'soon' is not of type 'integer'"
+    )
+
+
+def test_real_plan_from_checkov_fixtures_ca_known_only_after_apply() -> None:
+    code, document = run_json("check", PLANS / "checkov-tfplan.json")
+    assert code == 0
+    assert [(r["address"], r["ca_status"], r["unknown"]) for r in document["resources"]] == [
+        ("aws_db_instance.default", "unset", {})
+    ]
+    assert diagnostics(document) == {("rds-ca-unset", "advisory", "aws_db_instance.default")}
+    assert "foobarbaz" not in run("check", PLANS / "terraform-compliance-issue-401.json", "--format", "json").stdout
+
+
+def test_plan_unset_in_code_but_retired_in_state_is_caught_and_sensitive_values_never_printed() -> None:
+    plan = PLANS / "update-unset-in-code.json"
+    code, document = run_json("check", plan)
+    assert code == 1
+    assert diagnostics(document) == {
+        ("rds-ca-stack-state", "mandatory", "aws_db_instance.orders"),
+        ("rds-ca-unset", "advisory", "aws_db_instance.orders"),
+        ("rds-ca-engine-support", "mandatory", "module.reports.aws_db_instance.this[0]"),
+        ("rds-ca-engine-support", "mandatory", "aws_docdb_cluster_instance.docs"),
+    }
+    addresses = [r["address"] for r in document["resources"]]
+    assert "aws_db_instance.old" not in addresses  # deleted by the plan
+    secret = next(r for r in document["resources"] if r["address"] == "aws_db_instance.secret_ca")
+    assert secret["values"]["ca_cert_identifier"] == "[sensitive]"
+    for fmt in ("table", "json", "sarif"):
+        output = run("check", plan, "--format", fmt).output
+        assert "rds-ca-2015" not in output and "hunter2" not in output
+
+
+def test_plan_in_utf16_as_powershell_writes_it(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_bytes((PLANS / "update-unset-in-code.json").read_text().encode("utf-16"))
+    assert run("check", plan).exit_code == 1
+
+
+def test_kind_detection_and_options_that_do_not_apply(tmp_path: Path) -> None:
+    write_tf(tmp_path, {"main.tf": "x = 1\n", "Pulumi.yaml": "name: x\nruntime: python\n"})
+    result = run("check", tmp_path)
+    assert result.exit_code == 2
+    assert "holds both a Pulumi project and Terraform files: choose one with --kind pulumi|terraform" in result.stderr
+    assert run("check", tmp_path, "--kind", "terraform").exit_code == 0
+    result = run("check", tmp_path, "--kind", "terraform", "--policy-pack", "policies")
+    assert result.exit_code == 2 and "--policy-pack: only for Pulumi programs" in result.stderr
+    result = run("check", tmp_path, "--kind", "pulumi", "--fix")
+    assert result.exit_code == 2 and "--fix: only for Terraform" in result.stderr
+    result = run("check", PLANS / "checkov-tfplan.json", "--fix")
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("plan.json", "{", "plan.json:1: invalid JSON: Expecting property name enclosed in double quotes"),
+        ("plan.json", '{"resources": []}', "plan.json: not a Terraform plan in JSON"),
+        ("plan.json", b"\xff\x00\xfe", "plan.json: not UTF-8 or UTF-16 text"),
+    ],
+)
+def test_malformed_plans_exit_2_with_one_line(tmp_path: Path, name: str, content: str | bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = run("check", path)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output
+
+
+def test_var_and_var_file_on_the_command_line(tmp_path: Path) -> None:
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'variable "ca" {}\nresource "aws_db_instance" "x" { ca_cert_identifier = var.ca }\n',
+            "prod.tfvars": 'ca = "rds-ca-2019"\n',
+        },
+    )
+    assert run("check", tmp_path, "--var", "ca=rds-ca-rsa2048-g1").exit_code == 0
+    assert run("check", tmp_path, "--var-file", tmp_path / "prod.tfvars").exit_code == 1
+    assert (
+        run("check", tmp_path, "--var-file", tmp_path / "prod.tfvars", "--var", "ca=rds-ca-rsa2048-g1").exit_code == 0
+    )
+    assert (
+        run("check", tmp_path, "--var", "ca=rds-ca-rsa2048-g1", "--var-file", tmp_path / "prod.tfvars").exit_code == 1
+    )
+    result = run("check", tmp_path, "--var", "nonsense")
+    assert result.exit_code == 2 and "-var 'nonsense': expected NAME=VALUE" in result.stderr
+    result = run("check", tmp_path, "--var-file", tmp_path / "missing.tfvars")
+    assert result.exit_code == 2 and "missing.tfvars: no such variable file" in result.stderr
+
+
+def test_var_and_var_file_interleaved_apply_in_command_line_order(tmp_path: Path) -> None:
+    """Terraform applies -var and -var-file in the order given, a later one winning; click groups each repeated
+    option's values, so the order across the two options is kept by the command itself."""
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'variable "ca" {}\nresource "aws_db_instance" "x" { ca_cert_identifier = var.ca }\n',
+            "old.tfvars": 'ca = "rds-ca-2019"\n',
+            "new.tfvars": 'ca = "rds-ca-rsa4096-g1"\n',
+        },
+    )
+    old, new = tmp_path / "old.tfvars", tmp_path / "new.tfvars"
+    cases = {
+        ("--var-file", old, "--var", "ca=rds-ca-rsa2048-g1", "--var-file", new): "rds-ca-rsa4096-g1",
+        ("--var-file", new, "--var", "ca=rds-ca-rsa2048-g1", "--var-file", old): "rds-ca-2019",
+        ("--var", "ca=rds-ca-2015", "--var-file", new, "--var", "ca=rds-ca-rsa2048-g1"): "rds-ca-rsa2048-g1",
+    }
+    for args, expected in cases.items():
+        _code, document = run_json("check", tmp_path, *args)
+        assert document["resources"][0]["values"]["ca_cert_identifier"] == expected, args
+
+
+def test_terraform_output_never_speaks_pulumi(tmp_path: Path) -> None:
+    write_tf(tmp_path, LEGACY)
+    outputs = [run("check", tmp_path, "--format", fmt).output for fmt in ("table", "json", "sarif")]
+    outputs += [run("check", PLANS / "update-unset-in-code.json", "--format", fmt).output for fmt in ("table", "sarif")]
+    for output in outputs:
+        for word in ("aws.rds.", "aws_native.", "outside Pulumi", "caCert", "applyImmediately", "=True", "Pulumi"):
+            assert word not in output
+    sarif = json.loads(outputs[2])
+    help_text = {r["id"]: r["help"]["text"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert '  aws_db_instance: ca_cert_identifier = "rds-ca-rsa2048-g1", apply_immediately = true' in help_text["rds-ca-retired"]
+    assert '  awscc_rds_db_instance: ca_certificate_identifier = "rds-ca-rsa2048-g1"\n' in help_text["rds-ca-retired"]
+
+
+def test_sarif_for_a_plan_points_at_each_resource_by_column() -> None:
+    """terraform show -json writes the whole plan on one line: the column tells the results apart."""
+    plan = PLANS / "update-unset-in-code.json"
+    document = json.loads(run("check", plan, "--format", "sarif").stdout)
+    jsonschema.validate(document, json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text()))
+    regions = {
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: r["locations"][0]["physicalLocation"]["region"]
+        for r in document["runs"][0]["results"]
+    }
+    text = plan.read_text()
+    for address, region in regions.items():
+        assert region["startLine"] == 1
+        assert text[region["startColumn"] - 1 :].startswith(json.dumps({"address": address})[1:-1])
+
+
+def test_real_plan_with_an_aurora_cluster_is_listed_but_not_judged() -> None:
+    """terraform-compliance's issue-438 plan (Terraform 0.13): an Aurora cluster carries no CA of its own."""
+    plan = PLANS / "terraform-compliance-issue-438.json"
+    code, document = run_json("check", plan)
+    assert code == 0
+    assert [(r["address"], r["ca_status"], r["unknown"]) for r in document["resources"]] == [
+        ("aws_rds_cluster.db_cluster", None, {"engine_version": "engine_version is known after apply"})
+    ]
+    assert document["diagnostics"] == []
+    assert all("nothing" not in run("check", plan, "--format", fmt).output for fmt in ("table", "json", "sarif"))

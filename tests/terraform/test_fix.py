@@ -1,0 +1,177 @@
+"""``--fix`` and ``--diff`` on Terraform files: golden before/after files and diffs (comments, odd spacing, heredocs,
+for_each, a variable default, a module argument, one-line and unset blocks), idempotence, the "fix by hand" cases,
+target and fallback CAs, and the safety rules (installed modules untouched, a file changed since read not written).
+
+Set RDSCA_UPDATE_GOLDEN=1 to rewrite the expected files, then review the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rdsca.terraform.check import check
+from rdsca.terraform.fix import FixOptions, fix_report
+from rdsca.terraform.model import ConfigError
+from tests.terraform.conftest import run, write_tf
+
+GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "terraform" / "fix"
+
+
+def files(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    work = tmp_path / "fleet"
+    shutil.copytree(GOLDEN / "fleet" / "before", work)
+    monkeypatch.chdir(work)
+    return work
+
+
+def golden(name: str, actual: dict[str, bytes] | str) -> None:
+    path = GOLDEN / "fleet" / name
+    if os.environ.get("RDSCA_UPDATE_GOLDEN"):
+        if isinstance(actual, str):
+            path.write_text(actual)
+        else:
+            for rel, data in actual.items():
+                (path / rel).parent.mkdir(parents=True, exist_ok=True)
+                (path / rel).write_bytes(data)
+    expected = path.read_text() if isinstance(actual, str) else files(path)
+    assert actual == expected
+
+
+def test_diff_writes_nothing_and_matches_the_golden_diff(fleet: Path) -> None:
+    before = files(fleet)
+    result = run("check", ".", "--diff")
+    assert result.exit_code == 1  # something would change
+    golden("expected.diff", result.stdout)
+    assert files(fleet) == before
+
+
+def test_fix_matches_the_golden_files_then_passes_and_is_idempotent(fleet: Path) -> None:
+    result = run("check", ".", "--fix", "--format", "json")
+    assert result.exit_code == 0, result.output  # the re-check after the fix passes
+    golden("after", files(fleet))
+    second = run("check", ".", "--diff")
+    assert (second.exit_code, second.stdout) == (0, "")
+    assert run("check", ".", "--fix").exit_code == 0
+    golden("after", files(fleet))
+
+
+def test_fix_by_hand_cases_name_the_place_and_leave_files_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "by-hand"
+    shutil.copytree(GOLDEN / "by-hand" / "before", work)
+    monkeypatch.chdir(work)
+    before = files(work)
+    result = run("check", ".", "--fix")
+    assert result.exit_code == 1
+    assert files(work) == before
+    assert [line for line in result.stdout.splitlines() if "fix by hand" in line] == [
+        "    - aws_db_instance.from_tfvars: fix by hand: ca_cert_identifier: set in terraform.tfvars:1; set it to \"rds-ca-rsa2048-g1\"",
+        "    - aws_db_instance.from_for_each[\"a\"]: fix by hand: ca_cert_identifier: the value is computed by the expression at main.tf:15; set it to \"rds-ca-rsa2048-g1\"",
+        "    - aws_db_instance.from_function: fix by hand: ca_cert_identifier: the value is computed by the expression at main.tf:20; set it to \"rds-ca-rsa2048-g1\"",
+        "    - module.vendor.aws_db_instance.vendored: fix by hand: it is declared in an installed module (.terraform/modules/vendor/main.tf:1), which rdsca never edits: set the CA through the module's inputs or upstream",
+    ]
+
+
+def test_target_fallback_and_no_apply_immediately(tmp_path: Path) -> None:
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": """
+            resource "aws_db_instance" "pg" {
+              engine             = "postgres"
+              ca_cert_identifier = "rds-ca-2019"
+            }
+            resource "aws_db_instance" "mssql" {
+              engine             = "sqlserver-se"
+              ca_cert_identifier = "rds-ca-2019"
+            }
+            """
+        },
+    )
+    result = run(
+        "check",
+        tmp_path,
+        "--fix",
+        "--ca",
+        "rds-ca-ecc384-g1",
+        "--fallback-ca",
+        "rds-ca-rsa4096-g1",
+        "--no-apply-immediately",
+    )
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "main.tf").read_text()
+    assert 'engine             = "postgres"\n  ca_cert_identifier = "rds-ca-ecc384-g1"' in text
+    assert 'engine             = "sqlserver-se"\n  ca_cert_identifier = "rds-ca-rsa4096-g1"' in text
+    assert "apply_immediately" not in text
+    result = run("check", tmp_path, "--diff", "--ca", "rds-ca-2019")
+    assert result.exit_code == 2 and "cannot use 'rds-ca-2019' as the target CA" in result.stderr
+    assert run("check", tmp_path, "--ca", "rds-ca-ecc384-g1").exit_code == 2  # --ca needs --fix or --diff
+
+
+def test_json_configuration_is_fixed_in_place(tmp_path: Path) -> None:
+    (tmp_path / "main.tf.json").write_text(
+        '{\n  "resource": {\n    "aws_db_instance": {\n      "a": {"engine": "mysql", "ca_cert_identifier": "rds-ca-2019"},\n      "b": {}\n    }\n  }\n}\n'
+    )
+    result = run("check", tmp_path, "--fix")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "main.tf.json").read_text() == (
+        '{\n  "resource": {\n    "aws_db_instance": {\n'
+        '      "a": {"engine": "mysql", "ca_cert_identifier": "rds-ca-rsa2048-g1", "apply_immediately": true},\n'
+        '      "b": {"ca_cert_identifier": "rds-ca-rsa2048-g1", "apply_immediately": true}\n    }\n  }\n}\n'
+    )
+
+
+def test_a_file_changed_since_it_was_read_is_not_overwritten(tmp_path: Path) -> None:
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_db_instance" "a" {\n  ca_cert_identifier = "rds-ca-2019"\n}\n',
+            "other.tf": 'resource "aws_db_instance" "b" {\n  ca_cert_identifier = "rds-ca-2015"\n}\n',
+        },
+    )
+    report = check(tmp_path, "terraform", [], None, {})
+    (tmp_path / "main.tf").write_text("# edited meanwhile\n")
+    with pytest.raises(ConfigError, match="main.tf changed since rdsca read it; nothing was written"):
+        fix_report(report, FixOptions(), write=True, assignments=[])
+    assert (tmp_path / "main.tf").read_text() == "# edited meanwhile\n"
+    assert "rds-ca-2015" in (tmp_path / "other.tf").read_text()  # no file written when one is refused
+
+
+def test_fix_writes_through_a_symbolic_link_and_keeps_the_mode(tmp_path: Path) -> None:
+    real = tmp_path / "shared" / "db.tf"
+    real.parent.mkdir()
+    real.write_text('resource "aws_db_instance" "a" {\n  ca_cert_identifier = "rds-ca-2019"\n}\n')
+    real.chmod(0o640)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "db.tf").symlink_to(real)
+    result = run("check", work, "--fix")
+    assert result.exit_code == 0, result.output
+    assert (work / "db.tf").is_symlink() and 'ca_cert_identifier = "rds-ca-rsa2048-g1"' in real.read_text()
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in real.parent.iterdir()) == ["db.tf"]  # no temporary file left
+
+
+def test_a_file_that_cannot_be_written_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "a" {\n  ca_cert_identifier = "rds-ca-2019"\n}\n'})
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("rdsca.files.write_file", refuse)
+    result = run("check", tmp_path, "--fix")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"rdsca: error: {tmp_path / 'main.tf'}: cannot write it: Permission denied; nothing was written"
+    ]
+    assert "rds-ca-2019" in (tmp_path / "main.tf").read_text()

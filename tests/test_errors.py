@@ -1,0 +1,169 @@
+"""One error contract for every command: an error is one line on stderr and exit 2, never a traceback, never 1.
+
+Each hostile input found by trying rdsca as an attacker would is a named case here (the fuzz harness in
+``test_fuzz_inputs.py`` covers random ones). Commands run in process through click, as the ``rdsca`` script does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from rdsca.cli import cli
+from rdsca.cli.common import DEBUG_ENV
+
+from .conftest import write_program
+
+
+def rdsca(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def one_error_line(code: int, out: str, err: str) -> str:
+    """The error line, after checking the contract around it."""
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("rdsca: error: "), lines[0]
+    return lines[0]
+
+
+# -- files rdsca reads ---------------------------------------------------------------------------------------------
+
+
+def _program(tmp_path: Path) -> Path:
+    return write_program(tmp_path / "prog", "import pulumi\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("Pulumi.yaml", b"name: \xff\xfe bad\nruntime: python\n"),
+        ("Pulumi.yaml", b"\x00\x01\x02binary"),
+        ("Pulumi.dev.yaml", b"config:\n  aws:region: \xc3\x28\n"),
+        ("Pulumi.dev.yaml", b"config: [1, 2, 3]\n"),
+        ("Pulumi.dev.yaml", b"a: &a [*a]\nconfig:\n  testprog:x: &b [*b]\n"),
+        ("Pulumi.yaml", b"name: x\nruntime: python\nmain: [1]\n"),
+    ],
+    ids=["project-not-utf8", "project-binary", "stack-not-utf8", "stack-config-list", "stack-self-reference",
+         "project-main-list"],
+)
+def test_bad_project_files(tmp_path: Path, name: str, data: bytes) -> None:
+    program = _program(tmp_path)
+    (program / name).write_bytes(data)
+    line = one_error_line(*rdsca("check", str(program)))
+    assert name in line
+
+
+@pytest.mark.parametrize(
+    ("option", "data", "expected"),
+    [
+        ("--policy-pack-config", b"\xff\xfe{}", "not UTF-8 text"),
+        ("--policy-pack-config", b"[" * 100_000, "nested too deeply"),
+        ("--state", b"\x89PNG\r\n", "not UTF-8 text"),
+        ("--state", b'{"deployment": {"resources": [{"urn": "u", "outputs": [1, 2]}]}}', "outputs must be an object"),
+        ("--state", b'{"deployment": {"resources": [{"urn": "u", "outputs": "text"}]}}', "outputs must be an object"),
+        ("--state", b"[" * 100_000, "nested too deeply"),
+    ],
+    ids=["config-not-utf8", "config-deep", "state-binary", "state-outputs-list", "state-outputs-string", "state-deep"],
+)
+def test_bad_pack_inputs(tmp_path: Path, option: str, data: bytes, expected: str) -> None:
+    from .conftest import REPO
+
+    program = _program(tmp_path)
+    bad = tmp_path / "input.json"
+    bad.write_bytes(data)
+    line = one_error_line(*rdsca("check", str(program), "--policy-pack", str(REPO / "policies"), option, str(bad)))
+    assert str(bad) in line and expected in line
+
+
+def test_a_pack_manifest_that_is_not_utf8(tmp_path: Path) -> None:
+    program = _program(tmp_path)
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_bytes(b"runtime: python\ndescription: \xe9t\xe9\n")
+    line = one_error_line(*rdsca("check", str(program), "--policy-pack", str(pack)))
+    assert "PulumiPolicy.yaml: not UTF-8 text" in line
+
+
+# -- flags ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "regions", ["bad region!", "", ",,", "us-east-1,,eu-west-1", "US-EAST-1"], ids=lambda r: repr(r)
+)
+@pytest.mark.parametrize("command", [["audit"], ["rotate"], ["default-ca", "show"]])
+def test_regions_must_be_region_names_and_never_empty(command: list[str], regions: str) -> None:
+    # An empty element never means "every region": a script whose $REGION is empty must not widen its scope.
+    line = one_error_line(*rdsca(*command, "--regions", regions))
+    assert "--regions" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["rotate", "--tag", "novalue"], "expected KEY=VALUE"),
+        (["rotate", "--tag", "=v"], "expected KEY=VALUE"),
+        (["audit", "--as-of", "2026-13-01"], "invalid date"),
+        (["check", ".", "--format", "csv"], "Invalid value for '--format'"),
+    ],
+)
+def test_bad_flag_values(args: list[str], expected: str) -> None:
+    assert expected in one_error_line(*rdsca(*args))
+
+
+# -- unexpected failures -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broken_command() -> click.Command:
+    @click.command("explode")
+    def explode() -> None:
+        raise RuntimeError("something\nunexpected \x1b[31mred\u202e")
+
+    cli.add_command(explode)
+    yield explode
+    cli.commands.pop("explode")
+
+
+def test_an_internal_error_is_one_line_exit_2_with_the_debug_hint(broken_command: click.Command) -> None:
+    line = one_error_line(*rdsca("explode"))
+    # Control characters from the error text are escaped: one line, no terminal escapes, no bidi override.
+    assert line == (
+        "rdsca: error: internal error: RuntimeError: something\\nunexpected \\x1b[31mred\\u202e "
+        "(run with --debug for the traceback)"
+    )
+
+
+def test_debug_shows_the_traceback(broken_command: click.Command, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DEBUG_ENV, raising=False)
+    code, _, err = rdsca("--debug", "explode")
+    assert code == 2
+    assert "Traceback (most recent call last)" in err and err.rstrip().endswith("for the traceback)")
+
+
+def test_ctrl_c_in_a_command_is_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    @click.command("interrupted")
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    cli.add_command(interrupted)
+    try:
+        assert one_error_line(*rdsca("interrupted")) == "rdsca: error: interrupted; nothing more was done"
+    finally:
+        cli.commands.pop("interrupted")
+
+
+def test_json_output_stays_clean_on_errors(tmp_path: Path) -> None:
+    program = _program(tmp_path)
+    (program / "Pulumi.yaml").write_bytes(b"\xff")
+    code, out, _ = rdsca("check", str(program), "--format", "json")
+    assert code == 2 and out == ""
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(out)

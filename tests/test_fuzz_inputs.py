@@ -1,0 +1,236 @@
+"""Every file an rdsca command reads, fuzzed: random bytes and random JSON/YAML shapes never crash a loader.
+
+A loader may accept the input, or refuse it with its layer's one error type (which the CLI prints as one line and
+exit 2) naming the file; any other exception (TypeError, RecursionError, UnicodeDecodeError...) is a bug, because
+the CLI would report it as an internal error. Loaders run in process, before any subprocess starts.
+
+Each file kind is one ``FileKind`` in ``FILE_KINDS``; a feature that adds a file kind registers it here.
+Budget: about 60 s for the whole module in the suite (``MAX_EXAMPLES`` per kind). The stress profile (registered
+in ``tests/conftest.py``) runs at least 1,000 cases per kind and prints the counts::
+
+    .venv/bin/python -m pytest tests/test_fuzz_inputs.py --hypothesis-profile stress -s
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rdsca import truststore
+from rdsca.probe.endpoints import AuditFileError, load_audit
+from rdsca.runner import ProjectError, load_project
+from rdsca.runner.packs import PolicyError, load_pack, parse_config_file
+from rdsca.runner.state import StateError, load_state
+from rdsca.terraform.check import check as check_terraform
+from rdsca.terraform.config import MANIFEST
+from rdsca.terraform.model import ConfigError
+from rdsca.terraform.report import to_json, to_sarif
+
+#: Cases per kind in the suite; the stress profile's ``max_examples`` (1,000) overrides it.
+MAX_EXAMPLES = 40 if settings().max_examples < 1000 else settings().max_examples
+COUNTS: dict[str, int] = {}
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of file: how a test puts content in place (``write(directory, data) -> path``), how rdsca loads
+    it, and the one error type its layer raises for bad content."""
+
+    name: str
+    write: Callable[[Path, bytes], Path]
+    load: Callable[[Path], Any]
+    error: type[BaseException] | tuple[type[BaseException], ...]
+    #: Valid files of this kind: every kind is also fed mutations of them (a cut, a few random bytes inserted),
+    #: which reach deeper into a parser than random bytes do.
+    samples: tuple[bytes, ...] = ()
+
+
+def _file(name: str) -> Callable[[Path, bytes], Path]:
+    def write(directory: Path, data: bytes) -> Path:
+        path = directory / name
+        path.write_bytes(data)
+        return path
+
+    return write
+
+
+def _project_file(directory: Path, data: bytes) -> Path:
+    (directory / "__main__.py").write_text("")
+    return _file("Pulumi.yaml")(directory, data)
+
+
+def _stack_file(directory: Path, data: bytes) -> Path:
+    (directory / "__main__.py").write_text("")
+    (directory / "Pulumi.yaml").write_text("name: fuzz\nruntime: python\n")
+    return _file("Pulumi.dev.yaml")(directory, data)
+
+
+def _pack_manifest(directory: Path, data: bytes) -> Path:
+    return _file("PulumiPolicy.yaml")(directory, data)
+
+
+def _read_store(path: Path) -> Any:
+    # What `truststore inspect` does: ask whether a password is needed, then read with one.
+    return truststore.read(path, "password" if truststore.needs_password(path) else None)
+
+
+#: A root module that declares the variable the tfvars samples set, beside a variable file under test.
+_TF_ROOT = b'variable "ca" {\n  default = "rds-ca-2019"\n}\nresource "aws_db_instance" "x" {\n  ca_cert_identifier = var.ca\n}\n'
+_TF_SAMPLES = {
+    "main.tf": b'locals {\n  fleet = { a = "mysql" }\n}\nresource "aws_db_instance" "x" {\n  for_each = local.fleet\n'
+    b'  engine = each.value\n  ca_cert_identifier = "rds-ca-${2000 + 19}"\n  apply_immediately = true\n}\n',
+    "main.tf.json": b'{"resource": {"aws_db_instance": {"x": {"ca_cert_identifier": "${var.ca}"}}}, '
+    b'"variable": {"ca": {"default": "rds-ca-2019"}}}',
+    "terraform.tfvars": b'ca = "rds-ca-rsa2048-g1"\nother = [1, { a = true }]\n',
+    "terraform.tfvars.json": b'{"ca": "rds-ca-rsa2048-g1", "other": [1, {"a": true}]}',
+    "modules.json": b'{"Modules": [{"Key": "", "Source": "", "Dir": "."}, {"Key": "m", "Source": "x/y", "Dir": "m"}]}',
+    "plan.json": (Path(__file__).parent / "fixtures" / "terraform" / "plans" / "update-unset-in-code.json").read_bytes(),
+}
+
+
+def _terraform_file(name: str, root: bool = False) -> Callable[[Path, bytes], Path]:
+    """A file of a Terraform configuration directory, with a root module beside it when it is not one itself."""
+
+    def write(directory: Path, data: bytes) -> Path:
+        path = directory / (MANIFEST if name == "modules.json" else name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if root:
+            (directory / "main.tf").write_bytes(_TF_ROOT)
+        path.write_bytes(data)
+        return path
+
+    return write
+
+
+def _terraform_check(path: Path) -> Any:
+    """What ``rdsca check`` does with the file: read the directory (or plan), judge it, and build the JSON and SARIF
+    output (a value that reads but is malformed must not break a judgement or the report either)."""
+    if path.name == "plan.json":
+        report = check_terraform(path, "plan")
+    else:
+        root = path.parent.parent.parent if path.name == MANIFEST.name else path.parent
+        report = check_terraform(root, "terraform", environ={})
+    return json.dumps([to_json(report), to_sarif(report)])
+
+
+def _terraform_kind(name: str, description: str, root: bool = False) -> FileKind:
+    return FileKind(description, _terraform_file(name, root), _terraform_check, ConfigError, (_TF_SAMPLES[name],))
+
+
+FILE_KINDS: list[FileKind] = [
+    FileKind("Pulumi.yaml", _project_file, lambda p: load_project(p.parent), ProjectError),
+    FileKind("stack file", _stack_file, lambda p: load_project(p.parent, "dev"), ProjectError),
+    FileKind("PulumiPolicy.yaml", _pack_manifest, lambda p: load_pack(p.parent), PolicyError),
+    FileKind("policy config", _file("policy-config.json"), parse_config_file, PolicyError),
+    FileKind(
+        "stack export (--state)",
+        _file("state.json"),
+        load_state,
+        StateError,
+        (
+            json.dumps({"version": 3, "deployment": {"resources": [
+                {"urn": "urn:pulumi:dev::p::aws:rds/instance:Instance::db", "id": "db-1", "custom": True,
+                 "type": "aws:rds/instance:Instance", "inputs": {"engine": "mysql", "tags": {"a": ["b"]}},
+                 "outputs": {"caCertIdentifier": "rds-ca-2019", "password": {
+                     "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "plaintext": '"x"'}}},
+            ]}}).encode(),
+        ),
+    ),
+    FileKind("trust store or bundle", _file("store.bin"), _read_store, truststore.TruststoreError),
+    FileKind("audit JSON (probe --from-audit)", _file("audit.json"), load_audit, AuditFileError),
+    _terraform_kind("main.tf", "Terraform .tf"),
+    _terraform_kind("main.tf.json", "Terraform .tf.json"),
+    _terraform_kind("terraform.tfvars", "Terraform .tfvars", root=True),
+    _terraform_kind("terraform.tfvars.json", "Terraform .tfvars.json", root=True),
+    _terraform_kind("modules.json", "Terraform module manifest (.terraform/modules)", root=True),
+    _terraform_kind("plan.json", "Terraform plan JSON"),
+]
+SAMPLES: list[bytes] = [sample for kind in FILE_KINDS for sample in kind.samples]
+
+
+# -- strategies ----------------------------------------------------------------------------------------------------
+
+_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20)
+_json_values = st.recursive(
+    _scalars, lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+#: Shapes the loaders look into: the keys they read, with random values at every level.
+_KEYS = ["name", "runtime", "main", "config", "options", "virtualenv", "version", "deployment", "resources", "urn",
+         "outputs", "type", "secure", "value", "default", "enforcementLevel", "all", "rds-ca-retired", "plaintext",
+         "4dabf18193072939515e22adb298388d", "ciphertext", "checkpoint", "aws:region",
+         "databases", "identifier", "region", "engine", "endpoint_address", "endpoint_port", "pending_ca"]
+_shaped = st.recursive(
+    _scalars,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), children, max_size=5),
+    max_leaves=25,
+)
+
+
+def _deep(depth: int) -> bytes:
+    return ("[" * depth + "]" * depth).encode()
+
+
+def _mutate(sample: bytes, at: int, insert: bytes, cut: int) -> bytes:
+    at %= len(sample) + 1
+    return sample[:at] + insert + sample[at + cut :]
+
+
+_documents = st.one_of(
+    st.binary(max_size=300),
+    _json_values.map(lambda v: json.dumps(v).encode()),
+    _shaped.map(lambda v: json.dumps(v).encode()),
+    _shaped.map(lambda v: yaml.safe_dump(v).encode()),
+    st.integers(min_value=500, max_value=200_000).map(_deep),
+    st.sampled_from([b"", b"\xff\xfe\x00", b"\xef\xbb\xbf", b"- - - -", b"a: &a [*a]", b"\x00" * 64]),
+    st.builds(_mutate, st.sampled_from(SAMPLES), st.integers(0, 10_000), st.binary(max_size=12), st.integers(0, 40)),
+)
+
+
+def _check(kind: FileKind, directory: Path, data: bytes) -> None:
+    COUNTS[kind.name] = COUNTS.get(kind.name, 0) + 1
+    for stale in directory.iterdir():
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
+    path = kind.write(directory, data)
+    try:
+        kind.load(path)
+    except kind.error as exc:
+        message = str(exc)
+        assert message.strip(), f"{kind.name}: an empty error message"
+        assert str(path.parent.resolve()) in message or str(path) in message or path.name in message, (
+            f"{kind.name}: the error does not name the file: {message}"
+        )
+
+
+@pytest.mark.parametrize("kind", FILE_KINDS, ids=lambda k: k.name)
+@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=_documents)
+def test_loaders_accept_or_refuse_in_one_line(kind: FileKind, data: bytes, tmp_path: Path) -> None:
+    directory = tmp_path / "fuzz"
+    directory.mkdir(exist_ok=True)
+    _check(kind, directory, data)
+
+
+@pytest.mark.parametrize("kind", [k for k in FILE_KINDS if k.samples], ids=lambda k: k.name)
+def test_samples_are_accepted(kind: FileKind, tmp_path: Path) -> None:
+    """Mutations of a sample its loader refuses would test only the refusal."""
+    for sample in kind.samples:
+        kind.load(kind.write(tmp_path, sample))
+
+
+def test_print_counts_for_the_stress_profile() -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") is None and COUNTS:
+        print("\nfuzz cases per file kind: " + ", ".join(f"{k}: {v}" for k, v in sorted(COUNTS.items())))

@@ -1,0 +1,200 @@
+"""Trust store files as people deploy them: modes, atomic replacement, links, hostile stores, nothing left behind."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rdsca import truststore as ts
+from rdsca.cli import cli
+
+from .conftest import FIXTURES
+
+BUNDLE = FIXTURES / "rds-global-bundle-2024-06.pem"
+ENV = {"STORE_PW": "s3cret-pass"}
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("runuser") is not None
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["truststore", *args], env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def build(out: Path, *extra: str) -> tuple[int, str, str]:
+    return run("build", "--bundle", str(BUNDLE), "--out", str(out), "--password-env", "STORE_PW", *extra, env=ENV)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory every user may enter (pytest's own temporary directories are private to their owner)."""
+    path = Path(tempfile.mkdtemp(prefix="rdsca-shared-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+# -- modes ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "expected"), [("rds.p12", 0o644), ("rds.jks", 0o644), ("rds.pem", 0o644), ("rds", 0o755)])
+def test_a_store_gets_the_mode_of_an_ordinary_new_file(umask_022: None, tmp_path: Path, name: str, expected: int) -> None:
+    out = tmp_path / name
+    assert build(out)[0] == 0
+    assert mode(out) == expected
+    if out.is_dir():
+        assert {mode(p) for p in out.iterdir()} == {0o644}
+
+
+def test_mode_option_and_force_keeps_the_existing_mode(umask_022: None, tmp_path: Path) -> None:
+    out = tmp_path / "rds.p12"
+    assert build(out, "--mode", "0640")[0] == 0 and mode(out) == 0o640
+    assert build(out, "--force")[0] == 0 and mode(out) == 0o640  # --force keeps the store's mode
+    assert build(out, "--force", "--mode", "600")[0] == 0 and mode(out) == 0o600
+    code, _, err = build(out, "--force", "--mode", "rw-r--r--")
+    assert code == 2 and "expected an octal mode" in err
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="needs root to check the store as another user (runuser)")
+@pytest.mark.parametrize("name", ["rds.pem", "rds-dir"])
+def test_another_user_can_read_a_store_built_by_root(umask_022: None, shared_dir: Path, name: str) -> None:
+    out = shared_dir / name
+    assert build(out)[0] == 0
+    target = out if name.endswith(".pem") else next(out.iterdir())
+    proc = subprocess.run(["runuser", "-u", "nobody", "--", "cat", str(target)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "BEGIN CERTIFICATE" in proc.stdout
+
+
+# -- replacing -----------------------------------------------------------------------------------------------------
+
+
+def test_concurrent_pem_dir_builds_all_succeed_and_leave_nothing_behind(tmp_path: Path) -> None:
+    entries = ts.select((ts.classify(c) for c in ts.load(BUNDLE.read_bytes(), "bundle")), dt.date(2026, 11, 27))
+    out = tmp_path / "rds"
+
+    def one(_: int) -> int:
+        return len(ts.write_store(entries, "pem-dir", out, None, force=True))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        counts = list(pool.map(one, range(30)))
+    assert counts == [93] * 30
+    assert len(ts.read(out)) == 93
+    assert leftovers(tmp_path) == []
+
+
+def test_pem_dir_is_swapped_in_and_never_absent(tmp_path: Path) -> None:
+    from rdsca import files
+
+    old, new = tmp_path / "a", tmp_path / "b"
+    old.mkdir()
+    (old / "old.pem").write_text("old")
+    new.mkdir()
+    (new / "new.pem").write_text("new")
+    assert files.exchange(new, old) is True  # Linux: renameat2(RENAME_EXCHANGE)
+    assert [p.name for p in old.iterdir()] == ["new.pem"] and [p.name for p in new.iterdir()] == ["old.pem"]
+
+
+@pytest.mark.parametrize("dangling", [True, False])
+def test_a_link_at_out_needs_force_and_keeps_pointing_at_the_store(tmp_path: Path, dangling: bool) -> None:
+    target = tmp_path / "real.pem"
+    if not dangling:
+        target.write_text("old store")
+    link = tmp_path / "link.pem"
+    link.symlink_to(target)
+    code, _, err = build(link)
+    assert code == 2 and err.strip() == f"rdsca: error: {link} exists; add --force to replace it"
+    assert target.exists() is not dangling
+    assert build(link, "--force")[0] == 0
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text().count("BEGIN CERTIFICATE") == 93
+
+
+def test_out_that_is_a_directory_is_refused_for_a_file_store(tmp_path: Path) -> None:
+    out = tmp_path / "store.p12"
+    out.mkdir()
+    code, _, err = build(out, "--force")
+    assert code == 2 and err.strip() == f"rdsca: error: {out} is a directory; a pkcs12 store is a file"
+    assert out.is_dir() and list(out.iterdir()) == []
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="needs root to run the build as another user (runuser)")
+def test_a_directory_the_user_cannot_write_is_one_line(shared_dir: Path) -> None:
+    proc = subprocess.run(
+        ["runuser", "-u", "nobody", "--", sys.executable, "-m", "rdsca.cli", "truststore", "build",
+         "--bundle", str(BUNDLE), "--out", str(shared_dir / "rds.pem")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"rdsca: error: cannot write {shared_dir / 'rds.pem'}: Permission denied"
+    assert list(shared_dir.iterdir()) == []
+
+
+def test_an_empty_password_is_refused(tmp_path: Path) -> None:
+    code, _, err = run("build", "--bundle", str(BUNDLE), "--out", str(tmp_path / "rds.p12"), "--password-env", "EMPTY",
+                       env={"EMPTY": ""})
+    assert code == 2 and "needs a password that is not empty" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- reading -------------------------------------------------------------------------------------------------------
+
+
+def test_inspect_and_verify_read_the_pem_dir_build_writes(tmp_path: Path) -> None:
+    out = tmp_path / "rds"
+    assert build(out)[0] == 0
+    code, text, err = run("inspect", str(out), "--format", "json", "--require-region", "eu-west-1")
+    assert code == 0, err
+    assert len(json.loads(text)["certificates"]) == 93
+
+
+def test_the_summary_never_prints_none_as_a_region() -> None:
+    code, text, _ = run("inspect", str(BUNDLE))
+    assert code == 0
+    assert "None" not in text
+    assert "global (beta)" in text
+
+
+@pytest.mark.parametrize("source", ["empty", "/dev/null"])
+def test_an_empty_file_is_empty_not_a_store_that_needs_a_password(tmp_path: Path, source: str) -> None:
+    path = Path(source) if source.startswith("/") else tmp_path / "empty.pem"
+    if not path.exists():
+        path.write_bytes(b"")
+    code, _, err = run("inspect", str(path))
+    assert code == 2 and err.strip() == f"rdsca: error: {path}: empty file"
+
+
+def test_a_jks_with_a_corrupt_certificate_entry_is_one_line(tmp_path: Path) -> None:
+    import jks  # purejks
+
+    store = jks.KeyStore.new("jks", [jks.TrustedCertEntry.new("broken", b"\x30\x03garbage")])
+    path = tmp_path / "broken.jks"
+    path.write_bytes(store.saves("s3cret-pass"))
+    code, _, err = run("inspect", str(path), "--password-env", "STORE_PW", env=ENV)
+    assert code == 2 and err.strip() == f"rdsca: error: {path}: entry 'broken' is not a readable certificate"
