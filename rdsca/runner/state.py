@@ -107,7 +107,8 @@ def load_state(path: Path) -> StackState:
     except RecursionError:
         raise StateError(f"{path}: not a stack export (JSON nested too deeply)") from None
     except json.JSONDecodeError as exc:
-        raise StateError(f"{path}: not a stack export (invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg})") from None
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise StateError(f"{path}: not a stack export (invalid JSON at {where}: {exc.msg})") from None
     deployment = doc.get("deployment", doc) if isinstance(doc, dict) else None
     resources = deployment.get("resources") if isinstance(deployment, dict) else None
     if not isinstance(resources, list):
