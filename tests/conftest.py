@@ -31,6 +31,12 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
 
 
 @pytest.fixture(autouse=True)
+def no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--debug`` run in process sets ``RDSCA_DEBUG`` for this process: no later test inherits it."""
+    monkeypatch.delenv("RDSCA_DEBUG", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every test keeps rdsca's per-user state (journals, locks) in a directory of its own."""
     path = tmp_path_factory.mktemp("state")

@@ -368,11 +368,11 @@ def test_a_pack_virtualenv_whose_python_is_not_executable(tmp_path: Path) -> Non
     [
         ("[" * 100_000 + "]" * 100_000, "not a stack export (JSON nested too deeply)"),
         (json.dumps({"deployment": {"resources": [{"urn": URN, "outputs": ["a"]}]}}),
-         f"resource {URN}: 'outputs' must be an object, not list"),
+         f"resource {URN}: outputs must be an object, not list"),
         (json.dumps({"deployment": {"resources": [{"urn": URN, "outputs": "caCertIdentifier"}]}}),
-         f"resource {URN}: 'outputs' must be an object, not str"),
+         f"resource {URN}: outputs must be an object, not str"),
         (json.dumps({"deployment": {"resources": [{"urn": URN, "inputs": 3}]}}),
-         f"resource {URN}: 'inputs' must be an object, not int"),
+         f"resource {URN}: inputs must be an object, not int"),
     ],
     ids=["deeply-nested", "outputs-list", "outputs-string", "inputs-number"],
 )

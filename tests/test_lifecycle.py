@@ -179,5 +179,6 @@ def test_timeout_must_be_a_positive_number(value: str) -> None:
         check=False,
     )
     assert proc.returncode == 2
-    assert "Error: Invalid value for '--timeout'" in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("rdsca: error: Invalid value for '--timeout': ")
     assert "Traceback" not in proc.stderr

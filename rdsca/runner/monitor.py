@@ -7,11 +7,10 @@ inputs, and builds URNs the engine does not. This monitor fixes those three thin
   transforms (pulumi/pulumi ``pkg/resource/deploy/source_eval.go``, ``RegisterResource``). Each transform is
   invoked through the SDK's own callback servicer with a serialized ``TransformRequest``, exactly the bytes the
   engine would send; only the loopback gRPC hop is skipped;
-* as in a real preview, a new resource's ID and every output that is not an input are unknown (the engine
-  returns the checked inputs as the planned state);
+* each registration, after its transforms, goes to the engine's step (``rdsca.runner.engine``: default provider,
+  ``ignore_changes``, policy packs), which gives back the ID and planned state the program sees: as in a real
+  preview, a new resource's ID and every output that is not an input are unknown;
 * URNs follow the engine: children of the root stack carry no ``pulumi:pulumi:Stack$`` type prefix.
-
-Every registration is recorded with its final (post-transform) inputs in wire form.
 """
 
 from __future__ import annotations

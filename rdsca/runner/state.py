@@ -73,7 +73,7 @@ def _properties(path: Path, where: str, resource: Mapping[str, Any], key: str) -
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise StateError(f"{path}: {where}: '{key}' must be an object, not {type(value).__name__}")
+        raise StateError(f"{path}: {where}: {key} must be an object, not {type(value).__name__}")
     converted: dict[str, Any] = state_value(value)
     return converted
 
@@ -82,7 +82,7 @@ def _resource(path: Path, index: int, resource: Any) -> OldResource | None:
     if not isinstance(resource, dict):
         raise StateError(f"{path}: resource #{index} is not an object")
     urn = resource.get("urn")
-    if not isinstance(urn, str) or not urn.startswith("urn:pulumi:"):
+    if not isinstance(urn, str) or not urn:
         raise StateError(f"{path}: resource #{index} has no URN")
     if resource.get("delete"):
         return None  # a pending delete from an interrupted update: not part of the stack's state
@@ -90,7 +90,7 @@ def _resource(path: Path, index: int, resource: Any) -> OldResource | None:
     rid, provider = resource.get("id"), resource.get("provider")
     return OldResource(
         urn=urn,
-        type=str(resource.get("type") or urn.rsplit("::", 2)[-2].rsplit("$", 1)[-1]),
+        type=str(resource.get("type") or ""),
         id=rid if isinstance(rid, str) else "",
         custom=bool(resource.get("custom", True)),
         inputs=_properties(path, where, resource, "inputs"),
