@@ -190,16 +190,23 @@ def fleets(tmp: Path, n: int, repeat: int) -> None:
 
 
 def large(tmp: Path, sizes: list[int]) -> None:
-    print("\n`rdsca check --policy-pack`, 90% of the databases on rds-ca-2019, one run each")
-    print("| databases | seconds | seconds per 1,000 | peak memory MiB (process tree) | diagnostics |")
-    print("|---|---|---|---|---|")
+    floor = tmp / "floor.py"
+    floor.write_text(FLOOR)
+    print("\n90% of the databases on rds-ca-2019, one run each")
+    print("| command | databases | seconds | seconds per 1,000 | peak memory MiB (process tree) | diagnostics |")
+    print("|---|---|---|---|---|---|")
     for n in sizes:
         program = write_program(tmp / f"large{n}", n, 9)
         cmd = [*RDSCA, "check", str(program), "--format", "json", "--policy-pack", str(REPO / "policies")]
         seconds, proc, peak = timed(cmd, program, sample_memory=True)
         assert proc.returncode == 1, proc.stderr[-2000:]
         diagnostics = len(json.loads(proc.stdout)["diagnostics"])
-        print(f"| {n:,} | {seconds:.1f} | {seconds / (n / 1000):.2f} | {peak / 2**20:.0f} | {diagnostics:,} |")
+        print(f"| rdsca check --policy-pack | {n:,} | {seconds:.1f} | {seconds / (n / 1000):.2f} | "
+              f"{peak / 2**20:.0f} | {diagnostics:,} |")
+        seconds, proc, peak = timed([sys.executable, str(floor), str(program / "__main__.py")], program, True)
+        check("plain", proc, n, True)
+        print(f"| plain SDK mocks: floor (a) | {n:,} | {seconds:.1f} | {seconds / (n / 1000):.2f} | "
+              f"{peak / 2**20:.0f} | - |")
 
 
 def main() -> None:

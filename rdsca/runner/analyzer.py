@@ -24,7 +24,6 @@ import math
 import os
 import queue
 import re
-import resource as rlimit
 import signal
 import subprocess
 import threading
@@ -65,6 +64,11 @@ SEVERITIES = {
 
 _SIG = sdk_internals.SIG_KEY
 _SECRET = sdk_internals.SECRET_SIG
+
+try:
+    import resource as rlimit
+except ImportError:  # Windows: no core files to prevent
+    rlimit = None  # type: ignore[assignment]
 
 
 def channel_options() -> list[tuple[str, int]]:
@@ -194,9 +198,10 @@ class PackProcess:
     def __init__(self, directory: Path, python: str, env: dict[str, str]) -> None:
         self.directory = directory
         env = {**env, "PYTHONFAULTHANDLER": "1"}
-        soft, hard = rlimit.getrlimit(rlimit.RLIMIT_CORE)
-        # No core file from SIGABRT in the user's pack directory: the limit is inherited at fork.
-        rlimit.setrlimit(rlimit.RLIMIT_CORE, (0, hard))
+        limits = rlimit.getrlimit(rlimit.RLIMIT_CORE) if rlimit is not None else None
+        if limits is not None:
+            # No core file from SIGABRT in the user's pack directory: the limit is inherited at fork.
+            rlimit.setrlimit(rlimit.RLIMIT_CORE, (0, limits[1]))
         try:
             self.process = subprocess.Popen(
                 [python, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS, "."],
@@ -209,7 +214,8 @@ class PackProcess:
         except OSError as exc:
             raise PolicyError(f"the policy pack {directory} did not start: {python}: {exc.strerror or exc}") from None
         finally:
-            rlimit.setrlimit(rlimit.RLIMIT_CORE, (soft, hard))
+            if limits is not None:
+                rlimit.setrlimit(rlimit.RLIMIT_CORE, limits)
         assert self.process.stderr is not None
         self.stderr = OutputTail(self.process.stderr)
 
@@ -232,7 +238,7 @@ class PackProcess:
         """Abort the pack (SIGABRT: the fault handler prints every thread's stack) and say which policy code was
         running: the frames the policy SDK's ``Analyze``/``Remediate``/``AnalyzeStack`` had called."""
         with contextlib.suppress(ProcessLookupError):
-            os.kill(self.process.pid, signal.SIGABRT)
+            os.kill(self.process.pid, getattr(signal, "SIGABRT", signal.SIGTERM))
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
         self.stderr.wait(2.0)

@@ -96,6 +96,7 @@ class OfflineEngine:
         self._records: dict[int, _Record] = {}
         self._by_urn: dict[str, _Record] = {}
         self._providers: dict[tuple[str, str, str], str] = {}
+        self._provider_messages: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._provider_lock = threading.Lock()
         self._next = 0
@@ -261,20 +262,30 @@ class OfflineEngine:
             options.deleteBeforeReplace = bool(opts["deleteBeforeReplace"])
             options.deleteBeforeReplaceDefined = True
         fields: dict[str, Any] = {"type": goal.type, "urn": goal.urn, "name": goal.name, "options": options}
-        provider = self._by_urn.get(goal.provider.rsplit("::", 1)[0]) if goal.provider else None
+        provider = self._provider_resource(goal.provider.rsplit("::", 1)[0]) if goal.provider else None
         if provider is not None:
-            reg = provider.registration
-            fields["provider"] = analyzer_pb2.AnalyzerProviderResource(
+            fields["provider"] = provider
+        return fields
+
+    def _provider_resource(self, urn: str) -> Any:
+        """The ``AnalyzerProviderResource`` of a registered provider (built once: many resources share one)."""
+        cached = self._provider_messages.get(urn)
+        if cached is None:
+            record = self._by_urn.get(urn)
+            if record is None:
+                return None
+            reg = record.registration
+            cached = analyzer_pb2.AnalyzerProviderResource(
                 type=reg.type, urn=reg.urn, name=reg.name, properties=struct(reg.wire)
             )
-        return fields
+            self._provider_messages[urn] = cached
+        return cached
 
     # -- the end of the program -----------------------------------------------------------------------------------
     def analyze_stack(self) -> None:
         """Every pack's ``AnalyzeStack`` over the planned outputs of every registered (not read) resource."""
         if self.policies is None:
             return
-        self.policies.drain()
         resources = []
         with self._lock:
             records = [self._records[i] for i in sorted(self._records)]

@@ -123,11 +123,16 @@ class PolicyRun:
     def _analysed(
         self, index: int, position: int, client: PackClient, subject: Subject, future: concurrent.futures.Future[Any]
     ) -> None:
-        if future.exception() is not None:
-            return  # raised to the host by ``drain``
-        # The engine reports every diagnostic against the resource it analysed (step_generator.go).
-        found = [diagnostic(d, subject.urn, client, self.secrets.text(d.message)) for d in future.result().diagnostics]
-        self._add(index, position, found)
+        error = future.exception()
+        if error is not None:
+            with self._lock:
+                self._error = self._error or error  # the host stops the program on it; ``drain`` raises it too
+            return
+        answer = future.result()
+        if answer.diagnostics:
+            # The engine reports every diagnostic against the resource it analysed (step_generator.go).
+            found = [diagnostic(d, subject.urn, client, self.secrets.text(d.message)) for d in answer.diagnostics]
+            self._add(index, position, found)
 
     def _add(self, index: int, position: int, found: list[dict[str, Any]]) -> None:
         if found:
@@ -136,11 +141,7 @@ class PolicyRun:
 
     def failure(self) -> BaseException | None:
         """The first failed call so far, if any (the host stops the program on it)."""
-        with self._lock:
-            if self._error is not None:
-                return self._error
-            pending = list(self._pending)
-        return next((f.exception() for f in pending if f.done() and f.exception() is not None), None)
+        return self._error
 
     def first_error(self) -> BaseException | None:
         """``failure``, or a pack that could not start or be configured."""
@@ -173,7 +174,9 @@ class PolicyRun:
             properties = struct(fields.pop("properties"))
             resource = request.resources.add(**fields)
             resource.properties.CopyFrom(properties)
+        # Queued behind every pack's outstanding analyses (each pack answers in order, as the engine calls it).
         futures = [client.call_later("AnalyzeStack", request) for client in self.clients]
+        self.drain()
         for position, (client, future) in enumerate(zip(self.clients, futures, strict=True)):
             answer = future.result()
             found = [diagnostic(d, d.urn, client, self.secrets.text(d.message)) for d in answer.diagnostics]

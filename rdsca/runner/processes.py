@@ -85,8 +85,10 @@ def stop_group(process: subprocess.Popen[Any], grace: float = GRACE_S) -> None:
         if process.poll() is not None and not group_alive(pgid):
             break
         time.sleep(0.02)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
+    # Only a group that still has members: an empty group's id could in principle belong to someone else by now.
+    if group_alive(pgid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
     process.wait()
 
 
