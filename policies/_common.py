@@ -11,7 +11,7 @@ re-raises it (the SDK then reports an advisory "can't run policy ... during prev
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 import pulumi
@@ -40,6 +40,8 @@ from pulumi_policy.secret import Secret
 from rdsca import catalog
 from rdsca.resources import (
     ACCOUNT_DEFAULT,
+    DOCDB_CLUSTER_INSTANCE,
+    DOCDB_CLUSTER_TOKEN,
     MISSING,
     NULL,
     PULUMI_DATABASES,
@@ -101,12 +103,31 @@ def _fallback_region(args: Any) -> str | None:
     return known_text(configured)
 
 
-def view(args: Any, props: Mapping[str, Any] | None = None) -> DatabaseView | None:
+def view(args: Any, props: Mapping[str, Any] | None = None, engine_version: str | None = None) -> DatabaseView | None:
     """The database view of a covered resource (``args``: resource or stack-resource arguments), or None."""
     if args.resource_type not in COVERED_TYPES:
         return None
     props = args.props if props is None else props
-    return database_view(args.resource_type, props, args.name, region=_fallback_region(args), read=read)
+    region = _fallback_region(args)
+    return database_view(args.resource_type, props, args.name, region=region, engine_version=engine_version, read=read)
+
+
+def docdb_cluster_versions(resources: Sequence[Any]) -> dict[str, str]:
+    """URN of each DocumentDB instance -> its cluster's engine version, where the stack shows both: through the
+    resource behind ``clusterIdentifier`` (property dependencies), else a cluster with that literal identifier."""
+    clusters = [r for r in resources if r.resource_type == DOCDB_CLUSTER_TOKEN]
+    by_identifier = {known_text(read(c.props, "clusterIdentifier")): c for c in clusters}
+    versions: dict[str, str] = {}
+    for resource in resources:
+        if resource.resource_type != DOCDB_CLUSTER_INSTANCE.token:
+            continue
+        behind = getattr(resource, "property_dependencies", {}).get("clusterIdentifier") or []
+        cluster = next((d for d in behind if d.resource_type == DOCDB_CLUSTER_TOKEN), None)
+        cluster = cluster or by_identifier.get(known_text(read(resource.props, "clusterIdentifier")))
+        version = known_text(read(cluster.props, "engineVersion")) if cluster is not None else None
+        if version:
+            versions[resource.urn] = version
+    return versions
 
 
 def _raise_unknown(exc: UnknownValue) -> None:
@@ -194,8 +215,9 @@ def stack_policy(rule: Rule) -> StackValidationPolicy:
     """The CrossGuard policy for a stack rule: the rule judges each covered resource's outputs."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        versions = docdb_cluster_versions(args.resources)
         for resource in args.resources:
-            subject = view(resource)
+            subject = view(resource, engine_version=versions.get(resource.urn))
             if subject is None or not rule.covers(subject):
                 continue
             message = rule.judge(subject, with_defaults(args.get_config(), rule.config))

@@ -1,17 +1,22 @@
-"""Rendering of ``rdsca check`` results: a table for people, JSON, and SARIF for code scanning."""
+"""Rendering of ``rdsca check`` results: rdsca's table for people, JSON, SARIF for code scanning, and the policy
+section exactly as ``pulumi preview`` prints it (``--format pulumi``) for teams that compare CI output with the CLI."""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import click
 
-from rdsca import sarif
-from rdsca.output import emit_json, render_table
-from rdsca.runner import CheckReport
+from rdsca import catalog, sarif
+from rdsca.output import emit_json, printable, render_table
+from rdsca.runner import CheckReport, DatabaseRow
+
+FORMATS = ("table", "json", "sarif", "pulumi")
 
 
 def _apply_mode(value: object) -> str:
@@ -22,7 +27,7 @@ def _apply_mode(value: object) -> str:
     return str(value)
 
 
-def _resource_label(report: CheckReport, urn: str) -> str:
+def _resource_label(urn: str) -> str:
     if not urn:
         return "stack"
     parts = urn.split("::")
@@ -33,25 +38,68 @@ def _shown(value: Any) -> str:
     return "(unset)" if value is None else json.dumps(value)
 
 
+def _echo_lines(text: str, indent: str) -> None:
+    # Messages come from a program or a pack: each line printed with control characters escaped.
+    for line in text.splitlines() or [""]:
+        click.echo(f"{indent}{printable(line)}")
+
+
+# -- table ---------------------------------------------------------------------------------------------------------
+
+
 def _print_policies(report: CheckReport) -> None:
     policy = report.policy
     assert policy is not None
     click.echo("")
     click.echo("Policies:")
     for pack in policy.packs:
-        click.echo(f"    {pack.name}@v{pack.version}: {'blocked' if pack.blocked else 'passed'}")
-        found = [d for d in report.diagnostics if d["pack"] == pack.name]
-        for d in sorted(found, key=lambda d: (d["level"] != "mandatory", d["policy"], d["urn"])):
-            click.echo(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(report, d['urn'])})")
-            for line in d["message"].splitlines():
-                click.echo(f"          {line}")
+        click.echo(printable(f"    {pack.name}@v{pack.version}: {'blocked' if pack.blocked else 'passed'}"))
+        for d in report.diagnostics:
+            if d["pack"] == pack.name:
+                click.echo(printable(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(d['urn'])})"))
+                _echo_lines(d["message"], "          ")
     if report.remediations:
         click.echo("    Remediations:")
         for r in report.remediations:
-            click.echo(f"        - [remediate]  {r['policy']}  ({_resource_label(report, r['urn'])})")
+            click.echo(printable(f"        - [remediate]  {r['policy']}  ({_resource_label(r['urn'])})"))
             for change in r["changes"]:
                 before, after = (_shown(change[k]) for k in ("before", "after"))
-                click.echo(f"          {change['property']}: {before} => {after}")
+                click.echo(printable(f"          {change['property']}: {before} => {after}"))
+
+
+def _table_row(db: DatabaseRow) -> list[str]:
+    engine = " ".join(x for x in (db.engine, db.engine_version) if x) or "?"
+    ca = db.ca if db.ca is not None else "(account default)"
+    cells = [db.name, db.kind, db.region or "?", engine, ca, _apply_mode(db.apply_immediately), db.restart, db.status]
+    # Names and values come from the program: escaped, so that none can restyle the terminal.
+    return [printable(str(cell)) for cell in cells]
+
+
+def print_table(report: CheckReport) -> None:
+    click.echo(printable(f"Program {report.program} (stack {report.stack}): {len(report.databases)} database(s)"))
+    if report.databases:
+        headers = ["DATABASE", "KIND", "REGION", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"]
+        click.echo(render_table(headers, [_table_row(db) for db in report.databases]))
+    if report.policy is not None:
+        _print_policies(report)
+    else:
+        for db in report.findings:
+            click.echo(printable(f"finding: {db.name}: {db.message}"))
+
+
+# -- SARIF ---------------------------------------------------------------------------------------------------------
+
+#: Rules for a check without a policy pack: the catalog's verdicts, as ``rdsca audit --format sarif`` reports them.
+CATALOG_RULES = {
+    "invalid": sarif.Rule(
+        "rdsca-check-retired-ca", "A database names a retired, unknown or expired CA", "error", "critical",
+        help_uri=catalog.ROTATION_GUIDE,
+    ),
+    "refused": sarif.Rule(
+        "rdsca-check-refused-ca", "A database names a CA its engine version does not support", "error", "high",
+        help_uri=catalog.ROTATION_GUIDE,
+    ),
+}
 
 
 def _location(report: CheckReport, urn: str) -> dict[str, Any]:
@@ -64,10 +112,18 @@ def _location(report: CheckReport, urn: str) -> dict[str, Any]:
 
 
 def to_sarif(report: CheckReport) -> dict[str, Any]:
-    """SARIF 2.1.0: one rule per policy, one result per diagnostic, located where the program registered the
-    resource (the SDK sends the source position with every registration)."""
+    """SARIF 2.1.0, each result located where the program registered the resource (the SDK sends the source
+    position with every registration). With a pack: one rule per policy, one result per diagnostic. Without:
+    the findings that decide the exit code, one rule per kind of verdict."""
     policy = report.policy
-    assert policy is not None
+    if policy is None:
+        results = []
+        for db in report.findings:
+            assert db.verdict is not None
+            rule = CATALOG_RULES["refused" if db.verdict.status is catalog.Status.REFUSED else "invalid"]
+            message = f"{_resource_label(db.urn)}: {db.message}"
+            results.append(sarif.result(rule.id, rule.level, message, [_location(report, db.urn)]))
+        return sarif.document(f"rdsca-check/{report.stack}", list(CATALOG_RULES.values()), results)
     rules = [
         sarif.Rule(
             p["name"],
@@ -86,43 +142,102 @@ def to_sarif(report: CheckReport) -> dict[str, Any]:
     return sarif.document(f"rdsca-check/{policy.pack}/{report.stack}", rules, results)
 
 
-def print_check(report: CheckReport, fmt: str) -> None:
+# -- the Pulumi CLI's policy section -------------------------------------------------------------------------------
+# Read from pulumi/pulumi at 1b5949891b3c (2026-08-21): pkg/backend/display/progress.go (printPolicies),
+# diff.go (renderDiffPolicyViolationEvent, renderDiffPolicyRemediationEvent, policyResourceClause), rows.go
+# (writeShortDiff), sdk/go/common/tokens/tokens.go (Type.DisplayName) and pkg/engine/update.go (abbreviateFilePath).
+
+
+def display_name(token: str) -> str:
+    """``aws:rds/instance:Instance`` -> ``aws:rds:Instance``: the module path cut at its last slash when what
+    follows is the type's name in camel case, as ``tokens.Type.DisplayName`` does; otherwise the token itself."""
+    parts = token.split(":")
+    if len(parts) != 3 or not parts[2] or "/" not in parts[1]:
+        return token
+    module, _, file = parts[1].rpartition("/")
+    if file != parts[2][:1].lower() + parts[2][1:]:
+        return token
+    return f"{parts[0]}:{module}:{parts[2]}"
+
+
+def _clause(urn: str) -> str:
+    """``  (type: name)`` for a policy event's resource; nothing for an empty URN."""
+    parts = urn.split("::")
+    if len(parts) < 4:
+        return ""
+    return f"  ({display_name(parts[2].rsplit('$', 1)[-1])}: {parts[3]})"
+
+
+def abbreviate_path(path: str) -> str:
+    """How the CLI names a local pack: cleaned, and a path over 75 characters shortened to its first two and
+    last two parts."""
+    path = os.path.normpath(path)
+    if len(path) > 75:
+        parts = path.split("/")
+        if len(parts) > 4:
+            path = "/".join([*parts[:2], "...", *parts[-2:]])
+    return path
+
+
+def _short_diff(changes: list[dict[str, Any]]) -> str:
+    adds = sorted(c["property"] for c in changes if c["before"] is None)
+    deletes = sorted(c["property"] for c in changes if c["after"] is None and c["before"] is not None)
+    updates = sorted(c["property"] for c in changes if c["before"] is not None and c["after"] is not None)
+    groups = (("+", adds), ("-", deletes), ("~", updates))
+    return "diff: " + "".join(f"{sign}{','.join(keys)}" for sign, keys in groups if keys)
+
+
+def _pack_mark(diagnostics: list[dict[str, Any]]) -> str:
+    levels = {d["level"] for d in diagnostics}
+    return "❌" if "mandatory" in levels else ("⚠️" if levels else "✅")
+
+
+def print_pulumi(report: CheckReport, pack_paths: Sequence[str], show_remediations: bool = False) -> None:
+    """The ``Policies:`` section of ``pulumi preview --policy-pack PATH...`` (without colours), pack after pack."""
+    policy = report.policy
+    assert policy is not None
+    click.echo("Policies:")
+    indent = "        "
+    paths = [*pack_paths, *[""] * len(policy.packs)][: len(policy.packs)]
+    for pack, pack_path in zip(policy.packs, paths, strict=True):
+        diagnostics = [d for d in report.diagnostics if d["pack"] == pack.name]
+        remediations = [r for r in report.remediations if r.get("pack", pack.name) == pack.name]
+        mark = _pack_mark(diagnostics)
+        click.echo(printable(f"    {mark} {pack.name}@v{pack.version} (local: {abbreviate_path(pack_path)})"))
+        if show_remediations:
+            for r in remediations:
+                line = f"{indent}- [remediate]  {r['policy']}{_clause(r['urn'])} [{_short_diff(r['changes'])}]"
+                click.echo(printable(line))
+        else:
+            counts: dict[str, int] = {}
+            for r in remediations:
+                counts[r["policy"]] = counts.get(r["policy"], 0) + 1
+            for name in sorted(counts):
+                noun = "resource" if counts[name] == 1 else "resources"
+                click.echo(printable(f"{indent}- [remediate]  {name}  ({counts[name]} {noun})"))
+        for d in diagnostics:
+            severity = f" [severity: {d['severity']}]" if d.get("severity") else ""
+            click.echo(printable(f"{indent}- [{d['level']}]{severity}  {d['policy']}{_clause(d['urn'])}"))
+            _echo_lines(d["message"].rstrip("\n"), f"{indent}  ")
+    click.echo("")
+
+
+# -- all formats ---------------------------------------------------------------------------------------------------
+
+
+def print_check(
+    report: CheckReport, fmt: str, pack_paths: Sequence[str] = (), show_remediations: bool = False
+) -> None:
     if fmt == "json":
         emit_json(report.to_json())
-        return
-    if fmt == "sarif":
+    elif fmt == "sarif":
         emit_json(to_sarif(report))
-        for warning in report.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        return
-    rows = []
-    for db in report.databases:
-        verdict = db.verdict
-        status = verdict.status.value if verdict else "not known until deploy"
-        engine = " ".join(x for x in (db.engine, db.engine_version) if x) or "?"
-        rows.append(
-            [
-                db.name,
-                db.kind,
-                engine,
-                db.ca if db.ca is not None else "(account default)",
-                _apply_mode(db.apply_immediately),
-                db.restart,
-                status,
-            ]
-        )
-    click.echo(f"Program {report.program} (stack {report.stack}): {len(report.databases)} database(s)")
-    if rows:
-        click.echo(render_table(["DATABASE", "KIND", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"], rows))
-    if report.policy is not None:
-        _print_policies(report)
+    elif fmt == "pulumi":
+        print_pulumi(report, pack_paths, show_remediations)
     else:
-        for db in report.findings:
-            assert db.verdict is not None
-            instead = f" Use {db.verdict.replacement}." if db.verdict.replacement else ""
-            click.echo(f"finding: {db.name}: {db.verdict.reason}.{instead}")
-    for entry in report.log:
-        if entry["severity"] == "info":
-            click.echo(f"info: {entry['message']}", err=True)
+        print_table(report)
+        for entry in report.log:
+            if entry["severity"] == "info":
+                click.echo(f"info: {printable(entry['message'])}", err=True)
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {printable(warning)}", err=True)

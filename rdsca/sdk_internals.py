@@ -156,6 +156,28 @@ def reset_root_resource() -> None:
     _settings.ROOT.set(None)
 
 
+# -- data-source result types (pulumi/_types.py) --------------------------------------------------------------------
+
+
+def is_output_type(cls: Any) -> bool:
+    """An ``@pulumi.output_type`` class: a data source's ``Get...Result`` or one of its nested types."""
+    return isinstance(cls, type) and _types.is_output_type(cls)
+
+
+def output_type_fields(cls: type) -> dict[str, tuple[str, Any]]:
+    """The fields of an ``@pulumi.output_type`` class: wire name -> (Python name, type with ``Optional`` removed).
+
+    The SDK keeps each field's wire name on its getter (``@pulumi.getter(name="zoneIds")``) and resolves the
+    getters' annotations (``Sequence['outputs.GetAmiBlockDeviceMappingResult']``) against the class's module.
+    """
+    names = {wire: python for python, wire, _ in _types._py_properties(cls)}
+    try:
+        types = _types.output_type_types(cls)
+    except Exception:  # an annotation that does not resolve: the field's type is unknown, its name still holds
+        types = {}
+    return {wire: (python, types.get(wire)) for wire, python in names.items()}
+
+
 # -- the transform callback server (pulumi/runtime/_callbacks.py) ---------------------------------------------------
 
 
@@ -182,10 +204,12 @@ __all__ = [
     "SECRET_SIG",
     "SIG_KEY",
     "UNKNOWN",
+    "is_output_type",
     "keep_program_waiting",
     "linear_final_wait",
     "output_only_properties",
     "output_resources",
+    "output_type_fields",
     "outstanding_registrations",
     "reset_root_resource",
     "shutdown_callback_servers",

@@ -231,7 +231,7 @@ def test_sarif_for_code_scanning() -> None:
     ("args", "message"),
     [
         (("--remediate",), "--remediate needs --policy-pack"),
-        (("--format", "sarif"), "--format sarif needs --policy-pack"),
+        (("--format", "pulumi"), "--format pulumi needs --policy-pack"),
         (("--state", "x.json"), "--state needs --policy-pack"),
     ],
 )

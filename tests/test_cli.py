@@ -81,7 +81,7 @@ def test_table_output_and_summary_line() -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == f"Program {REPO} (stack dev): 6 database(s)"
-    assert lines[1].split() == ["DATABASE", "KIND", "ENGINE", "CA", "APPLY", "RESTART", "CA", "STATUS"]
+    assert lines[1].split() == ["DATABASE", "KIND", "REGION", "ENGINE", "CA", "APPLY", "RESTART", "CA", "STATUS"]
     assert len(lines) == 3 + 6
     assert proc.stderr.count("info: rdsca: 1 restart when their CA changes: reports-sqlserver (sqlserver-se)") == 1
     assert "Traceback" not in proc.stderr

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from rdsca import truststore
 from rdsca.probe.endpoints import AuditFileError, load_audit
 from rdsca.runner import ProjectError, load_project
+from rdsca.runner.answers import InvokeAnswersError, load_invoke_answers
 from rdsca.runner.packs import PolicyError, load_pack, parse_config_file
 from rdsca.runner.state import StateError, load_state
 from rdsca.terraform.check import check as check_terraform
@@ -148,6 +149,7 @@ FILE_KINDS: list[FileKind] = [
     ),
     FileKind("trust store or bundle", _file("store.bin"), _read_store, truststore.TruststoreError),
     FileKind("audit JSON (probe --from-audit)", _file("audit.json"), load_audit, AuditFileError),
+    FileKind("invoke answers (--invoke-answers)", _file("answers.yaml"), load_invoke_answers, InvokeAnswersError),
     _terraform_kind("main.tf", "Terraform .tf"),
     _terraform_kind("main.tf.json", "Terraform .tf.json"),
     _terraform_kind("terraform.tfvars", "Terraform .tfvars", root=True),
@@ -169,7 +171,8 @@ _json_values = st.recursive(
 _KEYS = ["name", "runtime", "main", "config", "options", "virtualenv", "version", "deployment", "resources", "urn",
          "outputs", "type", "secure", "value", "default", "enforcementLevel", "all", "rds-ca-retired", "plaintext",
          "4dabf18193072939515e22adb298388d", "ciphertext", "checkpoint", "aws:region",
-         "databases", "identifier", "region", "engine", "endpoint_address", "endpoint_port", "pending_ca"]
+         "databases", "identifier", "region", "engine", "endpoint_address", "endpoint_port", "pending_ca",
+         "aws:ec2/getAmi:getAmi", "args", "result"]
 _shaped = st.recursive(
     _scalars,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), children, max_size=5),

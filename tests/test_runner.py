@@ -158,8 +158,9 @@ def test_engine_version_invoke_is_answered_from_the_catalog(program) -> None:
         """
     )
     assert run.error is None
-    assert sorted(run.messages("warning")) == ["account None", "output False", "sync True", "unknown None"]
-    assert run.raw["unanswered_invokes"] == ["aws:index/getCallerIdentity:getCallerIdentity"]
+    assert sorted(run.messages("warning")) == ["account 123456789012", "output False", "sync True", "unknown None"]
+    # The catalog's answers are facts; the caller identity is a placeholder, and said to be one.
+    assert [p["token"] for p in run.raw["placeholder_answers"]] == ["aws:index/getCallerIdentity:getCallerIdentity"]
 
 
 def test_a_raising_program_reports_one_line(program) -> None:

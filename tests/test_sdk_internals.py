@@ -37,6 +37,8 @@ def test_every_private_piece_is_still_there() -> None:
             ("rpc._RESOURCE_MODULES", isinstance(getattr(rpc, "_RESOURCE_MODULES", None), dict)),
             ("_types.resource_py_to_pulumi_names", callable(getattr(_types, "resource_py_to_pulumi_names", None))),
             ("_types.input_type_py_to_pulumi_names", callable(getattr(_types, "input_type_py_to_pulumi_names", None))),
+            ("_types._py_properties", callable(getattr(_types, "_py_properties", None))),
+            ("_types.output_type_types", callable(getattr(_types, "output_type_types", None))),
         ]
         if not present
     ]
@@ -101,3 +103,19 @@ def test_output_only_properties_come_from_the_provider_sdk_classes() -> None:
     assert {"arn", "endpoint", "address", "resourceId"} <= computed
     assert not {"caCertIdentifier", "engine", "applyImmediately", "id", "urn"} & computed
     assert sdk_internals.output_only_properties("acme:index:Nothing") == frozenset()
+def test_a_data_source_result_type_gives_wire_names_and_types() -> None:
+    """What ``rdsca check`` shapes placeholder answers from (pulumi-aws's generated ``Get...Result`` classes)."""
+    import typing
+
+    from pulumi_aws.ec2.get_ami import GetAmiResult
+    from pulumi_aws.ec2.outputs import GetAmiBlockDeviceMappingResult
+
+    from rdsca import sdk_internals
+
+    assert sdk_internals.is_output_type(GetAmiResult) and not sdk_internals.is_output_type(dict)
+    fields = sdk_internals.output_type_fields(GetAmiResult)
+    assert fields["imageId"] == ("image_id", str)
+    assert fields["mostRecent"] == ("most_recent", bool)  # Optional[bool] unwrapped
+    python_name, nested = fields["blockDeviceMappings"]
+    assert python_name == "block_device_mappings"
+    assert typing.get_args(nested) == (GetAmiBlockDeviceMappingResult,)

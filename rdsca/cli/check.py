@@ -41,11 +41,37 @@ class PulumiOptions:
     policy_pack_configs: tuple[Path, ...]
     remediate: bool
     state_file: Path | None
+    invoke_answers: Path | None = None
+    show_policy_remediations: bool = False
 
     def given(self) -> list[str]:
         """The Pulumi-only options given (``--policy-pack-config`` serves both)."""
         flags = (("--stack", self.stack), ("--policy-pack", self.policy_packs), ("--remediate", self.remediate))
-        return [name for name, value in (*flags, ("--state", self.state_file)) if value]
+        more = (
+            ("--state", self.state_file),
+            ("--invoke-answers", self.invoke_answers),
+            ("--show-policy-remediations", self.show_policy_remediations),
+        )
+        return [name for name, value in (*flags, *more) if value]
+
+    def check(self, fmt: str) -> None:
+        """Options that only mean something with ``--policy-pack``, or with ``--format pulumi``."""
+        if not self.policy_packs:
+            given = [
+                name
+                for name, value in (
+                    ("--policy-pack-config", self.policy_pack_configs),
+                    ("--remediate", self.remediate),
+                    ("--state", self.state_file),
+                    # The Pulumi CLI's policy section exists only when a pack ran.
+                    ("--format pulumi", fmt == "pulumi"),
+                )
+                if value
+            ]
+            if given:
+                raise click.UsageError(f"{', '.join(given)} needs --policy-pack")
+        if self.show_policy_remediations and fmt != "pulumi":
+            raise click.UsageError("--show-policy-remediations needs --format pulumi")
 
 
 @dataclass(frozen=True)
@@ -156,7 +182,19 @@ class TerraformOptions:
     is_flag=True,
     help="Terraform --fix: do not add apply_immediately = true; the change waits for the maintenance window.",
 )
-@common_options(("table", "json", "sarif"))
+@click.option(
+    "--invoke-answers",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Pulumi: YAML or JSON answers to the program's data-source calls (token: result, or a list of cases matched "
+    "on arguments); other calls get placeholder values.",
+)
+@click.option(
+    "--show-policy-remediations",
+    is_flag=True,
+    help="Pulumi, with --format pulumi: list each remediation, as pulumi preview --show-policy-remediations does.",
+)
+@common_options(("table", "json", "sarif", "pulumi"))
 def check(
     path: Path,
     kind: str | None,
@@ -173,6 +211,8 @@ def check(
     target_ca: str | None,
     fallback_ca: str | None,
     no_apply_immediately: bool,
+    invoke_answers: Path | None,
+    show_policy_remediations: bool,
     fmt: str,
 ) -> None:
     """Check a Pulumi program, a Terraform configuration or a Terraform plan offline.
@@ -183,7 +223,16 @@ def check(
     variables, and a plan from terraform show -json is read as planned; rdsca's policies judge both in process and a
     mandatory violation exits 1. No Pulumi or Terraform CLI and no cloud credentials are used.
     """
-    pulumi = PulumiOptions(stack, timeout, policy_packs, policy_pack_configs, remediate, state_file)
+    pulumi = PulumiOptions(
+        stack,
+        timeout,
+        policy_packs,
+        policy_pack_configs,
+        remediate,
+        state_file,
+        invoke_answers,
+        show_policy_remediations,
+    )
     # tf_vars and var_files as click groups them; CheckCommand kept them in command-line order.
     assignments = click.get_current_context().meta.get(ASSIGNMENTS, [])
     terraform = TerraformOptions(assignments, fix, show_diff, target_ca, fallback_ca, no_apply_immediately)
@@ -193,8 +242,9 @@ def check(
             raise click.UsageError(f"{', '.join(terraform.given())}: only for Terraform (--kind terraform|plan)")
         _check_pulumi(path, pulumi, fmt)
         return
-    if pulumi.given():
-        raise click.UsageError(f"{', '.join(pulumi.given())}: only for Pulumi programs, not with --kind {kind}")
+    if pulumi.given() or fmt == "pulumi":
+        given = pulumi.given() + (["--format pulumi"] if fmt == "pulumi" else [])
+        raise click.UsageError(f"{', '.join(given)}: only for Pulumi programs, not with --kind {kind}")
     terraform.check(kind)
     if len(policy_pack_configs) > 1:
         raise click.UsageError("--policy-pack-config: a Terraform check takes one policy config")
@@ -213,43 +263,32 @@ def _detect_kind(path: Path) -> str:
 
 def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
     from rdsca.report import print_check
-    from rdsca.runner import PolicyError, PolicyOptions, ProgramError, ProjectError, check_program
+    from rdsca.runner import InvokeAnswersError, PolicyError, PolicyOptions, ProgramError, ProjectError, check_program
     from rdsca.runner.processes import Terminated
     from rdsca.runner.state import StateError
 
     if program_dir.is_file():
         raise click.UsageError(f"{program_dir} is a file: a Pulumi program is a directory (for a plan, --kind plan)")
-    if not options.policy_packs:
-        given = [
-            name
-            for name, value in (
-                ("--policy-pack-config", options.policy_pack_configs),
-                ("--remediate", options.remediate),
-                ("--state", options.state_file),
-            )
-            if value
-        ]
-        if given or fmt == "sarif":
-            what = ", ".join(given) or "--format sarif"
-            raise click.UsageError(f"{what} needs --policy-pack")
+    options.check(fmt)
     policies = None
     if options.policy_packs:
         policies = PolicyOptions(
             options.policy_packs, options.policy_pack_configs, options.remediate, options.state_file
         )
     try:
-        report = check_program(program_dir, options.stack, options.timeout, policies)
-    except (ProjectError, StateError) as exc:
+        report = check_program(program_dir, options.stack, options.timeout, policies, options.invoke_answers)
+    except (ProjectError, StateError, InvokeAnswersError) as exc:
         raise Failure(str(exc)) from None
     except (ProgramError, PolicyError) as exc:
         if exc.report is not None:
-            print_check(exc.report, fmt)  # what the resources registered before the failure gave
-        raise Failure(str(exc)) from None
+            # What the resources registered before the failure gave; the exit code stays 2.
+            print_check(exc.report, fmt, [str(p) for p in options.policy_packs], options.show_policy_remediations)
+        raise Failure(str(exc), hint=exc.hint if isinstance(exc, ProgramError) else None) from None
     except KeyboardInterrupt:
         raise Failure("interrupted; the program and the policy packs were stopped") from None
     except Terminated as exc:
         raise Failure(f"stopped by {exc}; the program and the policy packs were stopped") from None
-    print_check(report, fmt)
+    print_check(report, fmt, [str(p) for p in options.policy_packs], options.show_policy_remediations)
     if report.policy is not None:
         sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)
     sys.exit(EXIT_FINDINGS if report.findings else EXIT_OK)

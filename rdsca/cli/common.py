@@ -27,12 +27,19 @@ DEBUG_ENV = "RDSCA_DEBUG"
 
 
 class Failure(click.ClickException):
-    """An error that stops the job: one message on stderr, exit code 2, no traceback."""
+    """An error that stops the job: one message on stderr, exit code 2, no traceback. ``hint``: one more line
+    saying what the user can do about it, when rdsca knows."""
 
     exit_code = EXIT_ERROR
 
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
     def show(self, file: Any = None) -> None:
         click.echo(f"rdsca: error: {printable(self.format_message())}", err=True)
+        if self.hint:
+            click.echo(f"rdsca: hint: {printable(self.hint)}", err=True)
 
 
 class Group(click.Group):

@@ -2,7 +2,8 @@
 
 Judged over each resource's state after the update (for a resource that already exists, the deployed state with
 this update's inputs applied). It catches a database whose CA the configuration leaves unset while AWS still has
-it on ``rds-ca-2019``, which no rule over inputs can see. Values not known yet are skipped.
+it on ``rds-ca-2019``, which no rule over inputs can see, and a DocumentDB instance on a CA its cluster's engine
+version refuses (the instance does not carry the version). Values not known yet are skipped.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rdsca.resources import MISSING, DatabaseView, Unknown
+from rdsca.catalog import Status
+from rdsca.resources import MISSING, DatabaseView, Kind, Unknown
 from rdsca.rules._common import Rule, how_to_fix, label, setting
 
 
@@ -18,17 +20,23 @@ def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
     if view.ca is MISSING or isinstance(view.ca, Unknown):
         return None
     verdict = view.verdict()
-    if not verdict.status.invalid_ca:
-        return None
-    return (
-        f"{label(view)}: its state after this update is {setting(view, view.ca_property, view.ca)}: "
-        f"{verdict.reason}. {how_to_fix(view, verdict.replacement)}"
-    )
+    if verdict.status.invalid_ca:
+        return (
+            f"{label(view)}: its state after this update is {setting(view, view.ca_property, view.ca)}: "
+            f"{verdict.reason}. {how_to_fix(view, verdict.replacement)}"
+        )
+    if verdict.status is Status.REFUSED and view.kind is Kind.DOCDB_INSTANCE and view.engine_version:
+        # A DocumentDB instance's engine version is its cluster's: only the whole stack shows both, so the
+        # resource rule cannot catch DocumentDB 3.6 with ECC384 and this one does (AWS refuses it at deploy).
+        fix = how_to_fix(view, verdict.replacement)
+        return f"{label(view)}: {verdict.reason}, the engine version of its cluster. {fix}"
+    return None
 
 
 RULE = Rule(
     name="rds-ca-stack-state",
-    description="After the update, no database or account default in the stack may be on a retired CA.",
+    description="After the update, no database or account default in the stack may be on a retired CA, or on one "
+    "its DocumentDB cluster's engine version refuses.",
     level="mandatory",
     severity="critical",
     config={},

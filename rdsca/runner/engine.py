@@ -155,6 +155,8 @@ class OfflineEngine:
             wire=props,
             options=goal.options,
             dependencies=goal.dependencies,
+            property_dependencies=goal.property_dependencies,
+            remote=goal.remote,
             source=goal.source,
             values=_judged_values(goal.type, props),
         )

@@ -41,8 +41,10 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
 from rdsca import clock, sdk_internals
+from rdsca.runner.answers import from_spec
 from rdsca.runner.engine import OfflineEngine
-from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry, OfflineMocks
+from rdsca.runner.invokes import OfflineMocks
+from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry
 from rdsca.runner.packs import PolicyError
 from rdsca.runner.policy_run import PolicyRun
 from rdsca.runner.secrets import SecretFilter
@@ -236,7 +238,7 @@ def prepare(spec: dict[str, Any]) -> Session:
     packs = spec.get("packs") or []
     policies = PolicyRun(packs, project, deadline or float("inf"), secrets) if packs else None
     engine = OfflineEngine(project, state, policies, secrets)
-    mocks = OfflineMocks(spec.get("region"))
+    mocks = OfflineMocks(spec.get("region"), from_spec(spec.get("invoke_answers") or {}))
     monitor = EngineMonitor(mocks, spec["project"], spec["stack"], engine)
     return Session(spec, Path(spec["directory"]).resolve(), engine, monitor, mocks, _RecordingEngine(), secrets,
                    policies, deadline)
@@ -362,8 +364,7 @@ def result(session: Session) -> dict[str, Any]:
         "log": [e.__dict__ for e in log],
         "warnings": [secrets.text(w) for w in [*session.warnings, *engine.warnings, *engine.state_warnings()]],
         "root_urn": engine.root_urn,
-        "invokes": session.mocks.calls,
-        "unanswered_invokes": sorted(set(session.mocks.unanswered)),
+        **session.mocks.report(),
         "policy": session.policies.result() if session.policies else None,
         "error": message,
         "error_kind": kind,
@@ -374,7 +375,8 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     """Run the program described by ``spec`` in this process and return what it registered, logged and raised.
 
     ``spec``: ``directory``, ``main``, ``project``, ``stack``, ``config`` (qualified key -> string),
-    ``secure_keys``, ``region`` (may be None), and optionally ``parallel``, ``packs``, ``state``, ``timeout``.
+    ``secure_keys``, ``region`` (may be None), and optionally ``parallel``, ``packs``, ``state``, ``timeout``,
+    ``invoke_answers`` (the ``--invoke-answers`` file, ``rdsca.runner.answers.to_spec``).
     """
     session = prepare(spec)
     try:

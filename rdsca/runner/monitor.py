@@ -25,8 +25,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.proto import resource_pb2
 
-from rdsca import catalog, sdk_internals
-from rdsca.resources import ENGINE_VERSION_INVOKE, REGION_INVOKE
+from rdsca import sdk_internals
 from rdsca.runner.project import SECRET_TEXT, UNKNOWN_TEXT
 
 _SECRET_SIG = sdk_internals.SECRET_SIG
@@ -85,6 +84,11 @@ class Registration:
     #: Resource options a policy can see (``AnalyzerResourceOptions``).
     options: dict[str, Any] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)
+    #: The resources each input property's value came from (``propertyDependencies``), by wire property name.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    #: A component its provider plugin constructs (``remote=True``: multi-language components such as
+    #: ``awsx.ec2.Vpc``); offline nothing constructs it, so it has no children.
+    remote: bool = False
     #: Where the program registered the resource (the SDK sends ``sourcePosition``): ``{"uri", "line"}``.
     source: dict[str, Any] | None = None
     #: ``inputs`` with each secret's value in place of ``[secret]``; only when there is a secret (None otherwise).
@@ -109,6 +113,8 @@ class Goal:
     provider: str = ""
     options: dict[str, Any] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    remote: bool = False
     source: dict[str, Any] | None = None
     version: str = ""
     plugin_download_url: str = ""
@@ -132,38 +138,6 @@ class LogEntry:
     urn: str = ""
 
 
-class OfflineMocks(pulumi_mocks.Mocks):
-    """Answers data-source calls from the catalog's facts; what it does not know comes back unknown."""
-
-    def __init__(self, region: str | None) -> None:
-        self.region = region
-        self.calls: list[str] = []
-        self.unanswered: list[str] = []
-
-    def call(self, args: pulumi_mocks.MockCallArgs) -> dict:  # type: ignore[override]
-        self.calls.append(args.token)
-        if args.token == ENGINE_VERSION_INVOKE:
-            engine = args.args.get("engine")
-            version = args.args.get("version")
-            flag = catalog.rotation_flag(engine, version) if isinstance(engine, str) else None
-            answer = {"engine": engine, "version": version, "versionActual": version}
-            # Only AWS knows this flag for most versions: leave it out (null) rather than invent it. (An UNKNOWN
-            # sentinel would make the typed result raise in the SDK, and a sync call cannot be "unknown".)
-            if flag is not None:
-                answer["supportsCertificateRotationWithoutRestart"] = flag
-            return answer
-        if args.token == REGION_INVOKE:
-            region = args.args.get("region") or self.region
-            return {"name": region, "region": region, "id": region} if region else {}
-        # Any other data source: nothing is known offline; every field of the answer is null.
-        self.unanswered.append(args.token)
-        return {}
-
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
-        # Reads (``Resource.get``) return no state offline: every output stays unknown.
-        return "", {}
-
-
 @dataclass
 class _Chain:
     transforms: list[Any] = field(default_factory=list)
@@ -173,7 +147,7 @@ class _Chain:
 class EngineMonitor(pulumi_mocks.MockMonitor):
     """See the module docstring. ``engine`` runs the engine's step for each registration (``OfflineEngine``)."""
 
-    def __init__(self, mocks: OfflineMocks, project: str, stack: str, engine: Steps) -> None:
+    def __init__(self, mocks: pulumi_mocks.Mocks, project: str, stack: str, engine: Steps) -> None:
         super().__init__(mocks)
         self.project = project
         self.stack = stack
@@ -275,6 +249,8 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
                 "parent": request.parent,
             },
             dependencies=list(request.dependencies),
+            property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
+            remote=request.remote,
             source={"uri": request.sourcePosition.uri, "line": request.sourcePosition.line}
             if request.HasField("sourcePosition")
             else None,

@@ -101,6 +101,7 @@ class PolicyRun:
                     self.secrets.add_value(after)
                     record = {
                         "policy": remediation.policyName,
+                        "pack": remediation.policyPackName or client.name,
                         "urn": subject.urn,
                         "name": subject.name,
                         "type": subject.type,

@@ -88,19 +88,37 @@ def load_project(directory: Path, stack: str | None = None) -> Project:
     several stack files and no choice is an error listing them.
     """
     directory = directory.resolve()
+    project_file = _project_file(directory)
+    doc = _load_yaml(project_file)
+    if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
+        raise ProjectError(f"{project_file}: the project needs a 'name'")
+    name = doc["name"]
+    _require_python(doc, project_file)
+    main = _entry_point(doc, directory, project_file)
+    stack = _select_stack(directory, stack)
+    config = _project_config(doc, name, project_file)
+    secure = _apply_stack_config(directory / f"Pulumi.{stack}.yaml", name, config)
+    return Project(directory, name, "python", main, stack, config, secure)
+
+
+def _project_file(directory: Path) -> Path:
     if not directory.is_dir():
         raise ProjectError(f"{directory}: no such directory")
     project_file = next((directory / n for n in ("Pulumi.yaml", "Pulumi.yml") if (directory / n).is_file()), None)
     if project_file is None:
         raise ProjectError(f"{directory}: no Pulumi.yaml here; is this a Pulumi project?")
-    doc = _load_yaml(project_file)
-    if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
-        raise ProjectError(f"{project_file}: the project needs a 'name'")
-    name = doc["name"]
+    return project_file
+
+
+def _require_python(doc: dict[str, Any], project_file: Path) -> None:
     runtime = doc.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
         raise ProjectError(f"{project_file}: runtime is {runtime_name!r}; rdsca check runs Python programs only")
+
+
+def _entry_point(doc: dict[str, Any], directory: Path, project_file: Path) -> Path:
+    """``main`` as the language host reads it: a file, or a directory holding ``__main__.py``."""
     main_value = doc.get("main") or "."
     if not isinstance(main_value, str) or "\0" in main_value:
         raise ProjectError(f"{project_file}: 'main' must be a path")
@@ -109,23 +127,29 @@ def load_project(directory: Path, stack: str | None = None) -> Project:
         main = main / "__main__.py"
     if not main.is_file():
         raise ProjectError(f"{project_file}: the program entry point {main} does not exist")
+    return main
 
+
+def _select_stack(directory: Path, stack: str | None) -> str:
     stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
     if stack is None:
         if len(stacks) > 1:
             raise ProjectError(f"{directory}: several stacks ({', '.join(stacks)}); choose one with --stack NAME")
-        stack = stacks[0] if stacks else "dev"
-    elif stack not in stacks:
+        return stacks[0] if stacks else "dev"
+    if stack not in stacks:
         known = ", ".join(stacks) if stacks else "none"
         raise ProjectError(f"{directory}: no stack file Pulumi.{stack}.yaml (stacks here: {known})")
+    return stack
 
+
+def _project_config(doc: dict[str, Any], name: str, project_file: Path) -> dict[str, str]:
+    """``Pulumi.yaml``'s ``config:`` block: plain values, or typed declarations with a ``value`` or ``default``."""
     config: dict[str, str] = {}
     project_config = doc.get("config") or {}
     if not isinstance(project_config, dict):
         raise ProjectError(f"{project_file}: 'config' must be a mapping")
     for key, spec in project_config.items():
         full = _qualify(str(key), name)
-        # Project-level config: either a plain value or a typed declaration with a default/value.
         if isinstance(spec, dict) and ({"type", "default", "value", "description", "secret"} & spec.keys()):
             if "value" in spec:
                 config[full] = _as_config_string(spec["value"], project_file, full)
@@ -133,19 +157,23 @@ def load_project(directory: Path, stack: str | None = None) -> Project:
                 config[full] = _as_config_string(spec["default"], project_file, full)
         else:
             config[full] = _as_config_string(spec, project_file, full)
+    return config
 
+
+def _apply_stack_config(stack_file: Path, name: str, config: dict[str, str]) -> set[str]:
+    """Lay the stack file's values over ``config``; return the keys whose value is ``secure:``."""
     secure: set[str] = set()
-    stack_file = directory / f"Pulumi.{stack}.yaml"
-    if stack_file.is_file():
-        stack_doc = _load_yaml(stack_file)
-        stack_config = stack_doc.get("config") or {} if isinstance(stack_doc, dict) else None
-        if not isinstance(stack_config, dict):
-            raise ProjectError(f"{stack_file}: 'config' must be a mapping")
-        for key, value in stack_config.items():
-            full = _qualify(str(key), name)
-            if isinstance(value, dict) and set(value) == {"secure"}:
-                secure.add(full)
-                config.pop(full, None)
-            else:
-                config[full] = _as_config_string(value, stack_file, full)
-    return Project(directory, name, "python", main, stack, config, secure)
+    if not stack_file.is_file():
+        return secure
+    stack_doc = _load_yaml(stack_file)
+    stack_config = stack_doc.get("config") or {} if isinstance(stack_doc, dict) else None
+    if not isinstance(stack_config, dict):
+        raise ProjectError(f"{stack_file}: 'config' must be a mapping")
+    for key, value in stack_config.items():
+        full = _qualify(str(key), name)
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secure.add(full)
+            config.pop(full, None)
+        else:
+            config[full] = _as_config_string(value, stack_file, full)
+    return secure

@@ -110,11 +110,17 @@ class Pack:
             changed.append(remediation.policyName)
         return result, changed
 
-    def analyze_stack(self, resources: Iterable[tuple[str, str, Mapping[str, Any]]]) -> list[Diag]:
+    def analyze_stack(self, resources: Iterable[tuple[Any, ...]]) -> list[Diag]:
+        """``resources``: ``(type, name, props)``, or ``(type, name, props, {property: [name of a resource]})`` for
+        property dependencies (as the engine sends them, by URN)."""
         request = pb.AnalyzeStackRequest()
-        for type_, name, props in resources:
-            resource = request.resources.add(type=type_, urn=f"urn:pulumi:dev::test::{type_}::{name}", name=name)
+        listed = list(resources)
+        urns = {entry[1]: f"urn:pulumi:dev::test::{entry[0]}::{entry[1]}" for entry in listed}
+        for type_, name, props, *rest in listed:
+            resource = request.resources.add(type=type_, urn=urns[name], name=name)
             resource.properties.CopyFrom(_struct(props))
+            for key, names in (rest[0] if rest else {}).items():
+                resource.propertyDependencies[key].urns.extend(urns[n] for n in names)
         response = self.servicer.AnalyzeStack(request, None)
         return [Diag(d.policyName, LEVEL_NAMES[d.enforcementLevel], d.message, d.urn) for d in response.diagnostics]
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rdsca.policies import ALL_POLICIES
 
-from .harness import CA_PROPERTY, SECRET_SIG, UNKNOWN, Pack
+from .harness import CA_PROPERTY, SECRET_SIG, UNKNOWN, Pack, with_ca
 
 TYPES = sorted(CA_PROPERTY)
 KEYS = ["caCertIdentifier", "caCertificateIdentifier", "certificateIdentifier", "engine", "engineVersion",
@@ -38,6 +38,8 @@ props = st.one_of(
     st.dictionaries(st.sampled_from(KEYS), values, max_size=6),
 )
 
+#: The policies that implement a remediation (the others can only report, whatever their level).
+REMEDIABLE = {p.name for p in ALL_POLICIES if getattr(p, "has_remediation", lambda: False)()}
 ANALYZE = Pack()
 REMEDIATE = Pack(levels={p.name: "remediate" for p in ALL_POLICIES})
 ENABLED = Pack(levels={"rds-ca-apply-immediately": "advisory"}, config={"rds-ca-allowed-list": {"allowedCas": ["rds-ca-rsa4096-g1"]}})
@@ -51,8 +53,11 @@ def test_analyze_and_remediate_never_raise(type_: str, properties: dict[str, Any
             assert diag.message
     fixed, _ = REMEDIATE.remediate(type_, properties, strict=False)
     assert isinstance(fixed, dict)
-    # After remediation nothing mandatory about the CA may remain unless no CA could be chosen.
-    REMEDIATE.analyze(type_, fixed)
+    # After remediation nothing mandatory may remain unless no CA could be chosen (the remediation left the CA as
+    # it was: an unknown engine, a secret value) or the policy has no remediation to run (a note).
+    ca_left = fixed.get(CA_PROPERTY[type_]) == properties.get(CA_PROPERTY[type_])
+    remaining = [d for d in REMEDIATE.analyze(type_, fixed) if d.level == "mandatory" and d.policy in REMEDIABLE]
+    assert ca_left or remaining == [], remaining
 
 
 @settings(max_examples=100, deadline=None)
@@ -60,3 +65,12 @@ def test_analyze_and_remediate_never_raise(type_: str, properties: dict[str, Any
 def test_analyze_stack_never_raises(resources: list[tuple[str, str, dict[str, Any]]]) -> None:
     for diag in ANALYZE.analyze_stack(resources):
         assert diag.level == "mandatory"
+
+
+def test_remediation_leaves_nothing_mandatory_on_every_type() -> None:
+    """The companion of the property above: where a CA can be chosen, it is, and nothing mandatory remains."""
+    for name, (type_, props) in with_ca("rds-ca-2019").items():
+        fixed, changed = REMEDIATE.remediate(type_, props)
+        assert fixed[CA_PROPERTY[type_]] == "rds-ca-rsa2048-g1", name
+        assert "rds-ca-retired" in changed, name
+        assert [d for d in REMEDIATE.analyze(type_, fixed) if d.level == "mandatory"] == [], name

@@ -29,11 +29,33 @@ def test_message(pack: Pack) -> None:
     assert diag == Diag(
         NAME,
         "mandatory",
-        "After the update, no database or account default in the stack may be on a retired CA.\n"
+        "After the update, no database or account default in the stack may be on a retired CA, or on one its "
+        "DocumentDB cluster's engine version refuses.\n"
         "aws.rds.Instance old: its state after this update is caCertIdentifier='rds-ca-2019': rds-ca-2019 is "
         "retired (expired on 2024-08-22); AWS answers CertificateNotFound and deployments naming it fail. "
         'Set ca_cert_identifier="rds-ca-rsa2048-g1", apply_immediately=True on aws.rds.Instance old (outside '
         "Pulumi: aws rds modify-db-instance --db-instance-identifier NAME --ca-certificate-identifier "
         "rds-ca-rsa2048-g1 --apply-immediately).",
         "urn:pulumi:dev::test::aws:rds/instance:Instance::old",
+    )
+
+
+def test_docdb_instance_on_a_ca_its_cluster_refuses(pack: Pack) -> None:
+    """Only the stack shows an instance together with its cluster (the instance does not carry the version)."""
+    cluster = "aws:docdb/cluster:Cluster"
+    ecc = {"caCertIdentifier": "rds-ca-ecc384-g1"}
+    resources = [
+        (cluster, "old", {"engineVersion": "3.6.0", "clusterIdentifier": "old-docs"}),
+        (cluster, "new", {"engineVersion": "5.0.0", "clusterIdentifier": "new-docs"}),
+        (DOCDB_INSTANCE, "by-dependency", {**ecc, "clusterIdentifier": UNKNOWN}, {"clusterIdentifier": ["old"]}),
+        (DOCDB_INSTANCE, "by-identifier", {**ecc, "clusterIdentifier": "old-docs"}),
+        (DOCDB_INSTANCE, "on-5.0", {**ecc, "clusterIdentifier": UNKNOWN}, {"clusterIdentifier": ["new"]}),
+        (DOCDB_INSTANCE, "cluster-elsewhere", {**ecc, "clusterIdentifier": "not-in-this-stack"}),
+    ]
+    diags = pack.analyze_stack(resources)
+    assert {d.urn.rsplit("::", 1)[1] for d in diags} == {"by-dependency", "by-identifier"}
+    message = next(d.message for d in diags if d.urn.endswith("by-dependency"))
+    assert message.splitlines()[1].startswith(
+        "aws.docdb.ClusterInstance by-dependency: docdb 3.6.0 does not support rds-ca-ecc384-g1, the engine version of "
+        'its cluster. Set ca_cert_identifier="rds-ca-rsa2048-g1"'
     )

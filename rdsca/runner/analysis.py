@@ -1,0 +1,420 @@
+"""What ``rdsca check`` makes of a program's run: every database with its CA verdict, and the report's findings.
+
+Everything here is deterministic whatever order the program registered its resources in (the SDK registers them
+concurrently): databases are ordered by region, kind and name, resources by URN, policy diagnostics as the Pulumi
+CLI orders them (level, severity, policy, URN).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rdsca import catalog
+from rdsca.resources import (
+    AWS_PROVIDER_TOKEN,
+    DOCDB_CLUSTER_TOKEN,
+    MISSING,
+    NULL,
+    PULUMI_DATABASES,
+    DatabaseView,
+    Kind,
+    Unknown,
+    database_view,
+    known_text,
+    read_plain,
+)
+from rdsca.runner.project import SECRET_TEXT, UNKNOWN_TEXT, Project
+from rdsca.runner.secrets import SecretFilter
+
+if TYPE_CHECKING:
+    from rdsca.runner.packs import PolicyResult
+
+#: The Pulumi CLI's order of enforcement levels and severities in its policy section
+#: (pulumi/pulumi ``pkg/backend/display/progress.go``, ``enforcementRank`` and ``severityRank``).
+LEVEL_RANK = {"remediate": 0, "mandatory": 1, "advisory": 2, "disabled": 3}
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, None: 4}
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class DatabaseRow:
+    urn: str
+    name: str
+    type: str
+    kind: Kind
+    engine: str | None
+    engine_version: str | None
+    region: str | None
+    ca: Any
+    apply_immediately: Any
+    restart: str
+    verdict: catalog.Verdict | None
+    #: Why the verdict may not hold: a DocumentDB instance whose cluster (and so engine version) was not found.
+    cannot_decide: str | None = None
+
+    @property
+    def finding(self) -> bool:
+        """The CA is known and not acceptable (retired, unknown, expired, refused)."""
+        return self.verdict is not None and not self.verdict.acceptable
+
+    @property
+    def status(self) -> str:
+        if self.verdict is None:
+            return "not known until deploy"
+        if self.cannot_decide and self.verdict.acceptable:
+            return "cannot decide"
+        return self.verdict.status.value
+
+    @property
+    def message(self) -> str:
+        """The verdict in one sentence, with the CA to use instead."""
+        if self.verdict is None:
+            return "the CA comes from another resource's output: it is known at deploy time"
+        if self.cannot_decide and self.verdict.acceptable:
+            return self.cannot_decide
+        instead = f" Use {self.verdict.replacement}." if self.verdict.replacement else ""
+        return f"{self.verdict.reason}.{instead}"
+
+    def sort_key(self) -> tuple[str, str, str, str]:
+        return (self.region or "", self.kind.value, self.name, self.urn)
+
+    def to_json(self) -> dict[str, Any]:
+        verdict = self.verdict
+        return {
+            "urn": self.urn,
+            "name": self.name,
+            "type": self.type,
+            "kind": self.kind.value,
+            "engine": self.engine,
+            "engine_version": self.engine_version,
+            "region": self.region,
+            "ca": self.ca,
+            "apply_immediately": self.apply_immediately,
+            "restart": self.restart,
+            "status": self.status,
+            "reason": self.message,
+            "replacement": verdict.replacement if verdict else None,
+            "valid_until": verdict.valid_until.isoformat() if verdict and verdict.valid_until else None,
+            "finding": self.finding,
+        }
+
+
+@dataclass
+class CheckReport:
+    program: str
+    stack: str
+    resources: list[dict[str, Any]]
+    databases: list[DatabaseRow]
+    log: list[dict[str, Any]]
+    warnings: list[str]
+    #: Where each resource was registered in the program (``{"uri", "line"}``), by URN.
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    policy: PolicyResult | None = None
+    root_urn: str = ""
+    #: Data-source calls answered with invented values (``{"token", "args", "echoed", "result", "shaped"}``).
+    placeholder_answers: list[dict[str, Any]] = field(default_factory=list)
+    #: Components their provider plugin would construct, whose contents an offline run cannot see.
+    foreign_components: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def diagnostics(self) -> list[dict[str, Any]]:
+        """The pack's diagnostics as the CLI shows them: a stack policy's violation that names no resource of this
+        program is the root stack's (``resolveStackPolicyViolationURN`` in pulumi/pulumi
+        ``pkg/resource/deploy/analyze_snapshot.go``), in the CLI's order."""
+        if not self.policy:
+            return []
+        urns = {r["urn"] for r in self.resources}
+        resolved = [d if d["urn"] in urns else {**d, "urn": self.root_urn} for d in self.policy.diagnostics]
+        return sorted(resolved, key=diagnostic_order)
+
+    @property
+    def remediations(self) -> list[dict[str, Any]]:
+        # Stable: one resource's remediations keep the order the pack applied them in.
+        return sorted(self.policy.remediations, key=lambda r: r["urn"]) if self.policy else []
+
+    @property
+    def blocked(self) -> bool:
+        """A mandatory policy violation remains (only with a policy pack)."""
+        return bool(self.policy and self.policy.blocked)
+
+    @property
+    def findings(self) -> list[DatabaseRow]:
+        """Databases whose CA is known and not acceptable (retired, unknown, expired, refused)."""
+        return [d for d in self.databases if d.finding]
+
+    @property
+    def exit_findings(self) -> list[dict[str, Any]]:
+        """What decides exit code 1: with a pack, its mandatory violations; without, the databases' findings."""
+        if self.policy is not None:
+            return [
+                {"urn": d["urn"], "name": _name(d["urn"]), "rule": d["policy"], "message": d["message"]}
+                for d in self.diagnostics
+                if d["level"] == "mandatory"
+            ]
+        return [{"urn": d.urn, "name": d.name, "rule": d.status, "message": d.message} for d in self.findings]
+
+    def attach_policy(self, policy: PolicyResult) -> None:
+        """The policy pack's result; the check's own findings that no mandatory violation names are warned about
+        (a pack judges each resource's inputs: a DocumentDB instance's engine version lives on its cluster)."""
+        self.policy = policy
+        blocked = {d["urn"] for d in self.diagnostics if d["level"] == "mandatory"}
+        self.warnings += policy.warnings + [
+            f"{db.name}: {db.verdict.reason if db.verdict else db.message}; the policy pack did not block it"
+            for db in self.findings
+            if db.urn not in blocked
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "program": self.program,
+            "stack": self.stack,
+            "resources": self.resources,
+            "databases": [d.to_json() for d in self.databases],
+            "findings": self.exit_findings,
+            "diagnostics": self.diagnostics,
+            "remediations": self.remediations,
+            "warnings": self.warnings,
+            "blocked": self.blocked,
+            "policy_pack": {"name": self.policy.pack, "version": self.policy.version} if self.policy else None,
+            "policy_packs": [{"name": p.name, "version": p.version} for p in self.policy.packs] if self.policy else [],
+            "placeholder_answers": self.placeholder_answers,
+            "foreign_components": self.foreign_components,
+            "log": self.log,
+        }
+
+
+def diagnostic_order(d: Mapping[str, Any]) -> tuple[int, int, str, str]:
+    """Level, severity, policy, URN: the Pulumi CLI's order (``printPolicies`` in ``progress.go``)."""
+    return (LEVEL_RANK.get(d["level"], 99), SEVERITY_RANK.get(d.get("severity"), 99), d["policy"], d["urn"])
+
+
+def _name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+# -- reading registrations -----------------------------------------------------------------------------------------
+
+
+def _read(props: Mapping[str, Any], name: str) -> Any:
+    """Recorded inputs: unknowns are the text ``[unknown]``; a null input is as good as unset (the SDK drops it)."""
+    value = read_plain(props, name)
+    if value == UNKNOWN_TEXT:
+        return Unknown(name, reason="computed during preview")
+    return MISSING if value is None or value is NULL else value
+
+
+def _provider_regions(registrations: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        r["urn"]: r["inputs"]["region"]
+        for r in registrations
+        if r["type"] == AWS_PROVIDER_TOKEN and isinstance(r["inputs"].get("region"), str)
+    }
+
+
+def _urn_type(urn: str) -> str:
+    parts = urn.split("::")
+    return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
+
+
+@dataclass
+class _DocdbClusters:
+    """DocumentDB clusters of the program and of ``--state``: the engine version their instances run."""
+
+    by_urn: dict[str, str | None] = field(default_factory=dict)
+    by_identifier: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, registrations: list[dict[str, Any]], state: Mapping[str, Mapping[str, Any]] | None) -> _DocdbClusters:
+        clusters = cls()
+        # State first: the program's own declaration wins where it names a version.
+        for urn, outputs in (state or {}).items():
+            if _urn_type(urn) == DOCDB_CLUSTER_TOKEN:
+                clusters.add(urn, outputs)
+        for reg in registrations:
+            if reg["type"] == DOCDB_CLUSTER_TOKEN:
+                clusters.add(reg["urn"], reg["inputs"])
+        return clusters
+
+    def add(self, urn: str, props: Mapping[str, Any]) -> None:
+        version = known_text(_read(props, "engineVersion")) or self.by_urn.get(urn)
+        self.by_urn[urn] = version
+        identifier = known_text(_read(props, "clusterIdentifier"))
+        if identifier:
+            self.by_identifier[identifier] = (urn, version)
+
+    def version_of(self, reg: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(engine version, why it cannot be told) for a DocumentDB instance: through the resources its
+        ``clusterIdentifier`` came from (``propertyDependencies``: ``cluster_identifier=cluster.id`` is unknown in
+        a preview), else by a literal identifier."""
+        for urn in reg.get("property_dependencies", {}).get("clusterIdentifier", []):
+            if urn in self.by_urn:
+                return self._found(urn, self.by_urn[urn])
+        identifier = known_text(_read(reg["inputs"], "clusterIdentifier"))
+        if identifier and identifier in self.by_identifier:
+            return self._found(*self.by_identifier[identifier])
+        where = f"cluster {identifier!r}" if identifier else "its cluster"
+        return None, f"{where} is not in the program or the state, so its engine version is not known"
+
+    @staticmethod
+    def _found(urn: str, version: str | None) -> tuple[str | None, str | None]:
+        if version:
+            return version, None
+        return None, f"cluster {_name(urn)} sets no engine version (AWS picks its default at creation)"
+
+
+def _database(
+    reg: dict[str, Any], region: str | None, clusters: _DocdbClusters, secrets: SecretFilter
+) -> DatabaseRow | None:
+    version, why_not = (None, None)
+    rtype = PULUMI_DATABASES[reg["type"]]
+    if rtype.kind is Kind.DOCDB_INSTANCE:
+        version, why_not = clusters.version_of(reg)
+    # ``values``: the judged inputs with their secrets' plaintext, which the host sends only when there are some.
+    props = reg.get("values") or reg["inputs"]
+    db = database_view(reg["type"], props, reg["name"], region=region, engine_version=version, read=_read)
+    if db is None or db.kind is Kind.AURORA_CLUSTER or db.undecided:
+        return None  # Aurora clusters carry no CA (and a cluster whose engine is unknown cannot be judged)
+    row = _row(reg, db, secrets)
+    refusing = catalog.refusing_versions(db.engine, db.ca) if isinstance(db.ca, str) else []
+    if why_not and refusing:
+        # Version patterns (3.6, 3.6.*) as people say them: 3.6.
+        versions = " and ".join(dict.fromkeys(v.removesuffix(".*") for v in refusing))
+        row.cannot_decide = f"cannot decide: DocumentDB {versions} refuses {db.ca}, and {why_not}"
+    return row
+
+
+def _filtered(verdict: catalog.Verdict | None, secrets: SecretFilter) -> catalog.Verdict | None:
+    """A verdict with every secret's value replaced by ``[secret]`` in its text (as the engine filters messages)."""
+    if verdict is None:
+        return None
+    return dataclasses.replace(
+        verdict,
+        ca_id=secrets.text(verdict.ca_id) if verdict.ca_id else verdict.ca_id,
+        reason=secrets.text(verdict.reason),
+        warnings=tuple(secrets.text(w) for w in verdict.warnings),
+    )
+
+
+def _secrets(registrations: list[dict[str, Any]]) -> SecretFilter:
+    """The values the host marked secret (``[secret]`` in ``inputs``, the value in ``values``)."""
+    secrets = SecretFilter()
+    for reg in registrations:
+        values = reg.get("values")
+        if values:
+            secrets.add({str(v) for k, v in values.items() if reg["inputs"].get(k) == SECRET_TEXT})
+    return secrets
+
+
+def _row(reg: dict[str, Any], db: DatabaseView, secrets: SecretFilter) -> DatabaseRow:
+    restart = catalog.restart_on_rotation(db.engine, db.engine_version).value
+    ca = None if db.ca is MISSING else (UNKNOWN_TEXT if isinstance(db.ca, Unknown) else db.ca)
+    apply = None if db.apply_immediately is MISSING else db.apply_immediately
+    verdict = _filtered(None if isinstance(db.ca, Unknown) else db.verdict(), secrets)
+    if read_plain(reg["inputs"], db.type.fields.ca) == SECRET_TEXT:
+        ca = SECRET_TEXT  # a secret CA is judged on its value (the host passes it over the pipe), never shown
+    return DatabaseRow(
+        reg["urn"], reg["name"], reg["type"], db.kind, db.engine, db.engine_version, db.region, ca, apply, restart,
+        verdict,
+    )
+
+
+# -- the report ----------------------------------------------------------------------------------------------------
+
+
+def analyse(
+    project: Project,
+    result: dict[str, Any],
+    state: Mapping[str, Mapping[str, Any]] | None = None,
+    unused_answers: list[str] | None = None,
+) -> CheckReport:
+    """Turn the host's registrations into the report: restart and CA verdict per database, and what an offline
+    run could not see (placeholder answers, foreign components). ``state``: outputs by URN (``--state``);
+    ``unused_answers``: warnings about ``--invoke-answers`` entries the program never used."""
+    registrations = sorted(result["registrations"], key=lambda r: r["urn"])
+    secrets = _secrets(registrations)
+    providers = _provider_regions(registrations)
+    clusters = _DocdbClusters.of(registrations, state)
+    resources: list[dict[str, Any]] = []
+    databases: list[DatabaseRow] = []
+    for reg in registrations:
+        entry = {k: reg[k] for k in ("urn", "type", "name", "parent", "inputs")}
+        entry["restart"] = None
+        resources.append(entry)
+        if reg["type"] not in PULUMI_DATABASES:
+            continue
+        region = providers.get(reg.get("provider", "").rsplit("::", 1)[0]) or project.config.get("aws:region")
+        row = _database(reg, region, clusters, secrets)
+        if row is not None:
+            entry["restart"] = row.restart
+            databases.append(row)
+    databases.sort(key=DatabaseRow.sort_key)
+    foreign = [
+        {"urn": r["urn"], "type": r["type"], "name": r["name"], "package": r["type"].split(":", 1)[0]}
+        for r in registrations
+        if r.get("remote")
+    ]
+    report = CheckReport(
+        program=str(project.directory),
+        stack=project.stack,
+        resources=resources,
+        databases=databases,
+        log=sorted(result.get("log", []), key=lambda e: (e.get("urn", ""), e["severity"], e["message"])),
+        warnings=[],
+        sources={r["urn"]: r["source"] for r in registrations if r.get("source")},
+        root_urn=result.get("root_urn") or "",
+        placeholder_answers=list(result.get("placeholder_answers", [])),
+        foreign_components=foreign,
+    )
+    report.warnings = _warnings(report, result) + list(unused_answers or [])
+    return report
+
+
+def _warnings(report: CheckReport, result: dict[str, Any]) -> list[str]:
+    warnings = list(result.get("warnings", []))
+    warnings += [e["message"] for e in report.log if e["severity"] in ("warning", "error")]
+    shaped = sorted({p["token"] for p in report.placeholder_answers if p["shaped"]})
+    if shaped:
+        warnings.append(
+            f"data sources answered with placeholder values (offline there is no provider to ask): "
+            f"{', '.join(shaped)}; give real ones with --invoke-answers FILE"
+        )
+    for token in sorted({p["token"] for p in report.placeholder_answers if not p["shaped"]}):
+        warnings.append(
+            f"data source {token} cannot be answered offline: no result type for it was found in the installed "
+            "provider packages, so its result fields were null; give real ones with --invoke-answers FILE"
+        )
+    for component in report.foreign_components:
+        warnings.append(
+            f"component {component['name']} ({component['type']}) is built by the {component['package']} provider "
+            "plugin, which an offline run does not start: the resources inside it, databases included, are neither "
+            "listed nor checked"
+        )
+    for db in report.databases:
+        if db.cannot_decide and not db.finding:
+            warnings.append(f"{db.name}: {db.cannot_decide}")
+    return sorted(dict.fromkeys(warnings))
+
+
+def placeholder_hint(result: Mapping[str, Any]) -> str | None:
+    """One line for a failed program that used placeholder answers: which data sources, how to give real ones."""
+    tokens = sorted({p["token"] for p in result.get("placeholder_answers", [])})
+    if not tokens:
+        return None
+    return (
+        f"data sources answered with placeholder values: {', '.join(tokens)}; if the program failed on one of "
+        "them, give real values with --invoke-answers FILE (YAML or JSON: token: result)"
+    )
+
+
+def unused_answers(path: Path | None, answers: Mapping[str, Any], result: Mapping[str, Any]) -> list[str]:
+    """A warning for each ``--invoke-answers`` token the program never called (a typo in the token, most often)."""
+    called = set(result.get("invokes", []))
+    return [
+        f"{path}: the program never called data source {token}; check the token (the JSON report lists the calls "
+        "answered with placeholders)"
+        for token in sorted(set(answers) - called)
+    ]
