@@ -226,7 +226,11 @@ def print_pulumi(report: CheckReport, pack_paths: Sequence[str], show_remediatio
 
 
 def print_check(
-    report: CheckReport, fmt: str, pack_paths: Sequence[str] = (), show_remediations: bool = False
+    report: CheckReport,
+    fmt: str,
+    pack_paths: Sequence[str] = (),
+    show_remediations: bool = False,
+    echo_warnings: bool = True,
 ) -> None:
     if fmt == "json":
         emit_json(report.to_json())
@@ -239,5 +243,6 @@ def print_check(
         for entry in report.log:
             if entry["severity"] == "info":
                 click.echo(f"info: {printable(entry['message'])}", err=True)
-    for warning in report.warnings:
-        click.echo(f"warning: {printable(warning)}", err=True)
+    if echo_warnings:
+        for warning in report.warnings:
+            click.echo(f"warning: {printable(warning)}", err=True)

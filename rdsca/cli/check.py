@@ -281,8 +281,9 @@ def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
         raise Failure(str(exc)) from None
     except (ProgramError, PolicyError) as exc:
         if exc.report is not None:
-            # What the resources registered before the failure gave; the exit code stays 2.
-            print_check(exc.report, fmt, [str(p) for p in options.policy_packs], options.show_policy_remediations)
+            # What the resources registered before the failure gave (stderr keeps only the error); exit 2.
+            paths = [str(p) for p in options.policy_packs]
+            print_check(exc.report, fmt, paths, options.show_policy_remediations, echo_warnings=False)
         raise Failure(str(exc), hint=exc.hint if isinstance(exc, ProgramError) else None) from None
     except KeyboardInterrupt:
         raise Failure("interrupted; the program and the policy packs were stopped") from None
