@@ -2,7 +2,7 @@
 """Benchmark: ``rdsca audit``'s API calls and time for N instances across R regions on the local fake account.
 
 The fake account (moto server plus ``rdsca.aws.fake``) runs on a loopback port; the scan is the one ``rdsca audit``
-runs (``rdsca.aws.scan.scan``). Calls are counted per operation by the client seam. The same scan runs with one
+runs (``rdsca.aws.live.scan_scope``). Calls are counted per operation by the client seam. The same scan runs with one
 worker (regions one after another) and with one worker per region, to show the regions scanning in parallel.
 
     python bench/audit_calls.py [--instances 2000] [--regions 4]
@@ -20,9 +20,8 @@ import time
 
 import boto3
 
-from rdsca.aws import audit, scan
+from rdsca.aws import audit, live, scan
 from rdsca.aws.fake import FakeAccount
-from rdsca.aws.session import Aws
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"]
 ENGINES = [("mysql", "8.0.39"), ("postgres", "16.4"), ("mariadb", "10.6.16"), ("sqlserver-se", "15.00.4236.7.v1")]
@@ -66,11 +65,11 @@ def main() -> None:
         results = {}
         account.latency = args.latency
         for workers in (1, len(regions)):
-            aws = Aws()
             start = time.perf_counter()
-            scans = scan.scan(aws, regions, workers)
-            result = audit.audit(scans, dt.date.today())
-            results[workers] = (time.perf_counter() - start, dict(aws.calls), len(result.rows), len(result.findings))
+            scope = live.Scope(regions=tuple(regions), workers=workers)
+            scanned = live.scan_scope(scope, audit.Options(dt.date.today()))
+            result = scanned.result
+            results[workers] = (time.perf_counter() - start, scanned.calls, len(result.rows), len(result.findings))
     latency_ms = args.latency * 1000
     print(f"Python {platform.python_version()}, {per_region} instances per region, {latency_ms:.0f} ms per call")
     print("| workers | seconds | databases | findings | " + " | ".join(sorted(results[1][1])) + " |")

@@ -378,6 +378,12 @@ MULTI_AZ_MEMBER_NOT_APPLICABLE = "member of Multi-AZ DB cluster {cluster}: its C
 AURORA_ENGINE_PREFIX = "aurora"
 
 
+#: Babelfish runs on Aurora PostgreSQL, turned on by this cluster parameter (Aurora User Guide, "DB cluster parameter
+#: group settings for Babelfish"); after a CA change its cluster must be rebooted (rds-ca-facts, "Clusters").
+BABELFISH_ENGINE = "aurora-postgresql"
+BABELFISH_PARAMETER = "rds.babelfish_status"
+
+
 def is_aurora(engine: str | None) -> bool:
     """Aurora engines (``aurora``, ``aurora-mysql``, ``aurora-postgresql``): the CA is per cluster instance."""
     return isinstance(engine, str) and engine.startswith(AURORA_ENGINE_PREFIX)
@@ -428,6 +434,21 @@ def restart_on_rotation(engine: str | None, version: str | None, flag: bool | No
     if flag is None:
         return Restart.UNKNOWN
     return Restart.NO if flag else Restart.YES
+
+
+# -- Server certificates -------------------------------------------------------------------------------------------
+
+# The server certificate a database presents is issued by its CA and lasts 12 months where the engine version rotates
+# without a restart, 36 months otherwise (RDS User Guide, "DB server certificate validities",
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html). RDS rotates the former itself in the
+# maintenance window at half life; for the latter it schedules a server-certificate-rotation maintenance action at
+# least 6 months before the certificate expires (rotation guide, "Automatic server certificate rotation").
+SERVER_CERT_MONTHS_WITHOUT_RESTART = 12
+SERVER_CERT_MONTHS_WITH_RESTART = 36
+#: How long before expiry RDS announces a rotation that needs a restart.
+SERVER_CERT_NOTICE_DAYS = 182
+#: A restart-free certificate this close to expiry was not rotated at half life as RDS does: something is wrong.
+SERVER_CERT_OVERDUE_DAYS = SERVER_CERT_MONTHS_WITHOUT_RESTART * 30 // 2 - 30
 
 
 # -- Evaluation ------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ in ``tests/conftest.py``) runs at least 1,000 cases per kind and prints the coun
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rdsca import truststore
+from rdsca.aws import audit, journal, rotate
 from rdsca.probe.endpoints import AuditFileError, load_audit
 from rdsca.runner import ProjectError, load_project
 from rdsca.runner.answers import InvokeAnswersError, load_invoke_answers
@@ -78,6 +80,31 @@ def _stack_file(directory: Path, data: bytes) -> Path:
 
 def _pack_manifest(directory: Path, data: bytes) -> Path:
     return _file("PulumiPolicy.yaml")(directory, data)
+
+
+#: A journal as rotate writes it: a start line, an intent and its outcome, and an intent left without one.
+JOURNAL_SAMPLE = "".join(json.dumps(r) + "\n" for r in (
+    {"type": "start", "time": "2026-11-27T00:00:00Z", "pid": 42, "command": "rotate", "rdsca": "0.1.0"},
+    {"type": "intent", "seq": 1, "time": "2026-11-27T00:00:01Z", "account": "123456789012", "region": "us-east-1",
+     "resource": "db", "arn": "arn:aws:rds:us-east-1:123456789012:db:db", "kind": "RDS instance",
+     "action": "modify-db-instance", "previous_ca": "rds-ca-2019", "new_ca": "rds-ca-rsa2048-g1",
+     "request": {"DBInstanceIdentifier": "db", "CACertificateIdentifier": "rds-ca-rsa2048-g1",
+                 "ApplyImmediately": True, "CertificateRotationRestart": False},
+     "babelfish": False, "reason": None, "restart": "unknown"},
+    {"type": "outcome", "seq": 1, "time": "2026-11-27T00:00:02Z", "result": "accepted", "message": ""},
+    {"type": "intent", "seq": 2, "time": "2026-11-27T00:00:03Z", "account": "123456789012", "region": "us-east-1",
+     "resource": "db", "arn": "arn:aws:rds:us-east-1:123456789012:db:db", "action": "reboot-db-instance",
+     "request": {"DBInstanceIdentifier": "db"}, "reason": "journal"},
+)).encode()
+
+
+def _load_journal(path: Path) -> Any:
+    # What rotate --resume and audit do with a journal: read it, find changes that wait for a restart, and check
+    # each request without an outcome against a (here empty) fresh scan.
+    contents = journal.read(path)
+    audit.restart_records([contents])
+    empty = audit.audit([], audit.Options(dt.date(2026, 11, 27)))
+    return [rotate.observed(intent, empty) for intent in contents.unresolved]
 
 
 def _read_store(path: Path) -> Any:
@@ -156,6 +183,8 @@ FILE_KINDS: list[FileKind] = [
     _terraform_kind("terraform.tfvars.json", "Terraform .tfvars.json", root=True),
     _terraform_kind("modules.json", "Terraform module manifest (.terraform/modules)", root=True),
     _terraform_kind("plan.json", "Terraform plan JSON"),
+    FileKind("rotation journal (--resume, --journal)", _file("journal.jsonl"), _load_journal, journal.JournalError,
+             samples=(JOURNAL_SAMPLE,)),
 ]
 SAMPLES: list[bytes] = [sample for kind in FILE_KINDS for sample in kind.samples]
 
@@ -172,11 +201,23 @@ _KEYS = ["name", "runtime", "main", "config", "options", "virtualenv", "version"
          "outputs", "type", "secure", "value", "default", "enforcementLevel", "all", "rds-ca-retired", "plaintext",
          "4dabf18193072939515e22adb298388d", "ciphertext", "checkpoint", "aws:region",
          "databases", "identifier", "region", "engine", "endpoint_address", "endpoint_port", "pending_ca",
-         "aws:ec2/getAmi:getAmi", "args", "result"]
+         "aws:ec2/getAmi:getAmi", "args",
+         "result", "seq", "time", "account", "resource", "arn", "action", "request", "pid", "command", "new_ca",
+         "intent", "outcome", "start", "modify-db-instance", "reboot-db-instance", "CertificateRotationRestart"]
 _shaped = st.recursive(
     _scalars,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), children, max_size=5),
     max_leaves=25,
+)
+
+
+#: JSON lines shaped like a journal's records (random types and values in the fields rdsca reads), possibly cut off.
+_record = st.fixed_dictionaries(
+    {"type": st.sampled_from(["start", "intent", "outcome"]) | _scalars},
+    optional={k: _scalars | st.integers(min_value=-2, max_value=3) | _shaped for k in _KEYS[-17:]},
+)
+_journal_lines = st.tuples(st.lists(_record, max_size=5), st.integers(min_value=0, max_value=400)).map(
+    lambda r: "\n".join(json.dumps(v) for v in r[0]).encode()[: r[1] or None]
 )
 
 
@@ -195,6 +236,7 @@ _documents = st.one_of(
     _shaped.map(lambda v: json.dumps(v).encode()),
     _shaped.map(lambda v: yaml.safe_dump(v).encode()),
     st.integers(min_value=500, max_value=200_000).map(_deep),
+    _journal_lines,
     st.sampled_from([b"", b"\xff\xfe\x00", b"\xef\xbb\xbf", b"- - - -", b"a: &a [*a]", b"\x00" * 64]),
     st.builds(_mutate, st.sampled_from(SAMPLES), st.integers(0, 10_000), st.binary(max_size=12), st.integers(0, 40)),
 )

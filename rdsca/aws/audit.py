@@ -1,4 +1,9 @@
-"""Judge scanned databases (pure: no AWS calls) and render the audit as a table, JSON, CSV or SARIF."""
+"""Judge scanned databases (pure: no AWS calls) and render the audit as a table, JSON, CSV or SARIF.
+
+Each database gets the status of its CA (``catalog.Status``) and what it serves now: a certificate from a retired or
+refused CA (a finding, also when a fix waits for the maintenance window: clients that verify the certificate fail
+until then), a certificate from an older CA until a restart takes a change (a finding until it restarts), or ``ok``.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,17 @@ import csv
 import datetime as dt
 import enum
 import io
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from rdsca import catalog, sarif
-from rdsca.aws.scan import CA_ACTIONS, Database, RegionScan
+from rdsca.aws.scan import CA_ACTIONS, AccountScan, Database, RegionScan
 
 DEFAULT_EXPIRING_DAYS = 180
+#: What AWS says of a CA that must change (rotation guide): updating is required for clients that verify the
+#: certificate.
+VERIFY = "updating is required for clients that verify the certificate"
 
 
 class FindingKind(str, enum.Enum):
@@ -22,6 +31,21 @@ class FindingKind(str, enum.Enum):
     REFUSED = "refused"
     CA_EXPIRING = "ca-expiring"
     SERVER_CERTIFICATE = "server-certificate"
+    RESTART_PENDING = "restart-pending"
+
+
+class Serving(str, enum.Enum):
+    """What the database presents to clients now."""
+
+    OK = "ok"
+    #: A certificate from a CA that needs action (retired, unknown, expired or refused), fix scheduled or not.
+    RETIRED_CA = "retired-ca"
+    #: A certificate from an older CA: the CA was changed, and the change takes effect at the next restart.
+    RESTART_PENDING = "restart-pending"
+    NOT_APPLICABLE = "not-applicable"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -33,6 +57,21 @@ class Finding:
         return self.text
 
 
+@dataclass(frozen=True)
+class RestartRecord:
+    """A journal's record of a CA change that takes effect only at a restart (no-restart, or Babelfish)."""
+
+    arn: str
+    ca: str | None
+    time: str
+    journal: str
+    why: str
+
+    def text(self) -> str:
+        cause = "without a restart" if self.why == "no-restart" else "on a Babelfish cluster, which needs a reboot"
+        return f"its CA was changed to {self.ca} {cause} at {self.time} (journal {self.journal})"
+
+
 @dataclass
 class Row:
     db: Database
@@ -42,12 +81,16 @@ class Row:
     #: A CA this database accepts to move to (None: not applicable or nothing known to work).
     replacement: str | None
     ca_valid_until: dt.datetime | None
+    serving: Serving = Serving.OK
+    #: When a fix waiting for the maintenance window lands ("scheduled for ..."), if one does.
+    scheduled: str | None = None
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         db = self.db
         return {
+            "account": db.account,
             "region": db.region,
             "kind": db.kind.value,
             "identifier": db.identifier,
@@ -58,9 +101,12 @@ class Row:
             "endpoint_port": db.endpoint_port,
             "ca": db.ca,
             "ca_status": self.status.value,
+            "serving": self.serving.value,
+            "served_ca": db.served_ca,
             "ca_valid_until": _iso(self.ca_valid_until),
             "server_certificate_valid_till": _iso(db.server_cert_valid_till),
             "pending_ca": db.pending_ca,
+            "scheduled": self.scheduled,
             "pending_maintenance": [
                 {k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in m.items()} for m in db.maintenance
             ],
@@ -77,6 +123,27 @@ def _iso(value: Any) -> str | None:
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value
+
+
+@dataclass(frozen=True)
+class Options:
+    today: dt.date
+    expiring_days: int = DEFAULT_EXPIRING_DAYS
+    #: A database still serving a retired CA with a fix scheduled is a note, not a finding.
+    accept_scheduled: bool = False
+    #: ARN -> the journal's record of a change that waits for a restart.
+    restarts: Mapping[str, RestartRecord] = field(default_factory=dict)
+
+
+# -- judgements ----------------------------------------------------------------------------------------------------
+
+
+def rotation_flag(db: Database, scan: RegionScan) -> bool | None:
+    """``SupportsCertificateRotationWithoutRestart`` from the live engine version, else the catalog's."""
+    known = scan.engine_versions.get((db.engine or "", db.engine_version or ""))
+    if known and known.rotates_without_restart is not None:
+        return known.rotates_without_restart
+    return catalog.rotation_flag(db.engine, db.engine_version)
 
 
 def restart(db: Database, scan: RegionScan) -> catalog.Restart:
@@ -116,71 +183,124 @@ def _ca_status(db: Database, scan: RegionScan, today: dt.date) -> tuple[catalog.
     return verdict, status, reason, until
 
 
-def _scheduled(db: Database, scan: RegionScan, today: dt.date) -> bool:
-    """A CA change waiting for the maintenance window, to a CA this database accepts."""
-    return (
+def _scheduled(db: Database, scan: RegionScan, today: dt.date) -> str | None:
+    """"scheduled for ..." when a CA change to a CA this database accepts waits for the maintenance window."""
+    if not (
         db.pending_ca is not None
         and catalog.evaluate(db.pending_ca, db.engine, db.engine_version, db.region, today).acceptable
         and accepts(db, scan, db.pending_ca, today)
-    )
+    ):
+        return None
+    window = "the maintenance window" + (f" {db.maintenance_window} UTC" if db.maintenance_window else "")
+    return f"scheduled for {window}"
 
 
-def _server_certificate(db: Database, today: dt.date, expiring_days: int, scheduled: bool) -> Finding | None:
-    """G1 CAs rotate server certificates at half life, so expiry matters only without that, or when it is close
-    and no rotation is pending (rds-ca-facts, "Server certificates")."""
+def _retired(row: Row, status: catalog.Status, reason: str, options: Options) -> None:
+    """A database that presents a certificate from a CA that needs action: a finding even with a fix scheduled
+    (clients that verify the certificate fail now; AWS's rotation guide says to apply at once then), a note only
+    with ``accept_scheduled``."""
+    db = row.db
+    row.serving = Serving.RETIRED_CA
+    kind = FindingKind.REFUSED if status is catalog.Status.REFUSED else FindingKind.RETIRED
+    text = f"CA {status}: {reason}; {VERIFY}"
+    if row.scheduled:
+        text += f"; the change to {db.pending_ca} is {row.scheduled} (apply it now: rdsca rotate --apply-immediately)"
+        if options.accept_scheduled:
+            row.notes.append(f"{status} CA until the change to {db.pending_ca} lands: {row.scheduled}")
+            return
+    row.findings.append(Finding(kind, text))
+
+
+def _restart_pending(db: Database, record: RestartRecord | None) -> Finding | None:
+    """The CA was changed but the certificate presented is still the old CA's until a restart: AWS reports another
+    CA in ``CertificateDetails.CAIdentifier``, or a journal records a change made without a restart (or on a
+    Babelfish cluster) and no reboot since. ModifyDBInstance: "The certificate is not updated until the DB instance
+    is restarted"."""
+    if db.served_ca and db.ca and db.served_ca != db.ca:
+        why = f"presents a certificate from {db.served_ca}, not from its CA {db.ca} (CertificateDetails)"
+    elif record is not None and record.ca == db.ca:
+        why = record.text() + "; it presents its old certificate until it restarts"
+    else:
+        return None
+    return Finding(FindingKind.RESTART_PENDING, f"restart pending: {why}; {VERIFY} (rdsca rotate --reboot)")
+
+
+def _rotation_scheduled(db: Database, before: dt.datetime) -> str | None:
+    for m in db.maintenance:
+        when = m.get("current_apply_date") or m.get("auto_applied_after")
+        if m["action"] in CA_ACTIONS and isinstance(when, dt.datetime) and when <= before:
+            return f"{m['action']} scheduled for {when.date().isoformat()}"
+    return None
+
+
+def _server_certificate(db: Database, scan: RegionScan, options: Options) -> tuple[Finding | None, str | None]:
+    """(finding, note) on the server certificate's expiry, by AWS's two rules: an engine version that rotates
+    without a restart gets a new 12-month certificate from RDS at half life (late if it is close to expiry); the
+    others get a rotation maintenance action at least 6 months before expiry, which must be applied (it restarts)."""
     valid_till = db.server_cert_valid_till
     if valid_till is None:
-        return None
-    days = (valid_till.date() - today).days
-    ca = catalog.CATALOG.get(db.ca or "")
-    auto = bool(ca and ca.server_cert_auto_rotation)
-    rotation_pending = any(m["action"] in CA_ACTIONS for m in db.maintenance)
-    if days > expiring_days or (auto and rotation_pending) or scheduled:
-        return None
-    when = (
-        f"expired on {valid_till.date().isoformat()}"
-        if days < 0
-        else f"expires on {valid_till.date().isoformat()} ({days} days left)"
-    )
-    return Finding(FindingKind.SERVER_CERTIFICATE, f"server certificate {when}")
+        return None, None
+    days = (valid_till.date() - options.today).days
+    on = valid_till.date().isoformat()
+    if days < 0:
+        return Finding(FindingKind.SERVER_CERTIFICATE, f"server certificate expired on {on}; {VERIFY}"), None
+    if rotation_flag(db, scan):
+        if days > catalog.SERVER_CERT_OVERDUE_DAYS:
+            return None, None
+        text = (f"server certificate expires on {on} ({days} days left) and was not rotated at half life as RDS "
+                "does for this engine version")
+        return Finding(FindingKind.SERVER_CERTIFICATE, text), None
+    if days > options.expiring_days:
+        return None, None
+    scheduled = _rotation_scheduled(db, valid_till)
+    if scheduled:
+        return None, f"server certificate expires on {on}; {scheduled}"
+    pending = any(m["action"] in CA_ACTIONS for m in db.maintenance)
+    fix = ("apply its pending maintenance action (rdsca rotate --pending-maintenance; it restarts)" if pending
+           else "no rotation is scheduled")
+    text = f"server certificate expires on {on} ({days} days left); {fix}"
+    return Finding(FindingKind.SERVER_CERTIFICATE, text), None
 
 
-def judge(db: Database, scan: RegionScan, today: dt.date, expiring_days: int = DEFAULT_EXPIRING_DAYS) -> Row:
+def judge(db: Database, scan: RegionScan, options: Options) -> Row:
     if db.not_applicable:
-        return Row(db, catalog.Status.NOT_APPLICABLE, db.not_applicable, "no", None, None)
+        return Row(db, catalog.Status.NOT_APPLICABLE, db.not_applicable, "no", None, None, Serving.NOT_APPLICABLE)
+    today = options.today
     verdict, status, reason, until = _ca_status(db, scan, today)
     replacement = next((ca for ca in catalog.CURRENT_CAS if accepts(db, scan, ca, today)), None)
-    row = Row(db, status, reason, restart(db, scan).value, replacement, until)
-    scheduled = _scheduled(db, scan, today)
+    row = Row(db, status, reason, restart(db, scan).value, replacement, until, scheduled=_scheduled(db, scan, today))
     if status.needs_action:
-        if scheduled:
-            # The fix is made and waits for the maintenance window (ModifyDBInstance without ApplyImmediately):
-            # nothing is left to do, so it is not a finding; the note and PENDING column say when it lands.
-            row.notes.append(f"{status} CA; replaced by {db.pending_ca} in the next maintenance window")
-        else:
-            kind = FindingKind.REFUSED if status is catalog.Status.REFUSED else FindingKind.RETIRED
-            row.findings.append(Finding(kind, f"CA {status}: {reason}"))
-    elif status is catalog.Status.OK and until is not None and (until.date() - today).days <= expiring_days:
-        row.findings.append(
-            Finding(FindingKind.CA_EXPIRING, f"CA expires on {until.date().isoformat()}, within {expiring_days} days")
-        )
+        _retired(row, status, reason, options)
+    elif status is catalog.Status.OK and until is not None and (until.date() - today).days <= options.expiring_days:
+        row.findings.append(Finding(
+            FindingKind.CA_EXPIRING, f"CA expires on {until.date().isoformat()}, within {options.expiring_days} days"
+        ))
+    pending = _restart_pending(db, options.restarts.get(db.arn))
+    if pending is not None:
+        row.findings.append(pending)
+        if row.serving is Serving.OK:
+            row.serving = Serving.RESTART_PENDING
     if db.ca is None and status is catalog.Status.UNSET:
         row.notes.append("no CA reported")
-    server = _server_certificate(db, today, expiring_days, scheduled)
-    if server:
-        row.findings.append(server)
-    if db.pending_ca:
+    server, note = _server_certificate(db, scan, options) if not row.scheduled else (None, None)
+    row.findings += [server] if server else []
+    row.notes += [note] if note else []
+    if db.pending_ca and not row.scheduled:
         row.notes.append(f"CA change to {db.pending_ca} pending for the maintenance window")
-    row.notes += [f"pending maintenance: {m['action']}" for m in db.maintenance]
+    row.notes += [f"pending maintenance: {m['action']} ({m.get('opt_in_status') or 'pending'})" for m in db.maintenance]
     row.notes += verdict.warnings
     return row
 
 
 @dataclass
 class Audit:
-    scans: list[RegionScan]
+    accounts: list[AccountScan]
     rows: list[Row]
     today: dt.date
+
+    @property
+    def scans(self) -> list[RegionScan]:
+        return [s for a in self.accounts for s in a.regions]
 
     @property
     def findings(self) -> list[Row]:
@@ -188,24 +308,82 @@ class Audit:
 
     @property
     def errors(self) -> list[str]:
-        return [s.error for s in self.scans if s.error]
+        return [a.error for a in self.accounts if a.error] + [s.error for s in self.scans if s.error]
 
     @property
     def warnings(self) -> list[str]:
-        return [w for s in self.scans for w in s.warnings]
+        found = [w for a in self.accounts for w in a.warnings] + [w for s in self.scans for w in s.warnings]
+        return found + [w for s in self.scans for w in catalog_disagreements(s)]
 
 
-def audit(scans: list[RegionScan], today: dt.date, expiring_days: int = DEFAULT_EXPIRING_DAYS) -> Audit:
-    rows: list[Row] = []
+def catalog_disagreements(scan: RegionScan) -> list[str]:
+    """Where the region's DescribeCertificates and the built-in catalog disagree on a CA's validity (the region's
+    answer is the one used): a wrong catalog entry shows up here."""
+    found = []
+    for ca_id, live in sorted((scan.certificates or {}).items()):
+        known = catalog.CATALOG.get(ca_id)
+        if known is None:
+            continue
+        # Only a date the catalog has for this region (or for the whole CA) is compared, not its fallback.
+        until = known.valid_until_by_region.get(scan.region) if known.valid_until_by_region else known.valid_until
+        if isinstance(live, dt.datetime) and until is not None and abs((live - until).days) > 1:
+            found.append(
+                f"{scan.where}: the built-in catalog says {ca_id} is valid until {until.date().isoformat()}, "
+                f"DescribeCertificates says {live.date().isoformat()}; the region's answer is used"
+            )
+    return found
+
+
+def row_order(row: Row) -> tuple[str, str, str, str]:
+    """Stable order of every output: account, region, kind, identifier."""
+    return (row.db.account, row.db.region, row.db.kind.value, row.db.identifier)
+
+
+def judge_region(scan: RegionScan, options: Options, seen: set[str] | None = None) -> list[Row]:
+    rows = []
+    seen = set() if seen is None else seen
+    for db in scan.databases:
+        # The RDS API also lists DocumentDB and Neptune instances: one row per ARN.
+        if db.arn in seen:
+            continue
+        seen.add(db.arn)
+        rows.append(judge(db, scan, options))
+    return rows
+
+
+def audit(accounts: list[AccountScan], options: Options) -> Audit:
     seen: set[str] = set()
-    for scan in scans:
-        for db in scan.databases:
-            # The RDS API also lists DocumentDB and Neptune instances: one row per ARN.
-            if db.arn in seen:
-                continue
-            seen.add(db.arn)
-            rows.append(judge(db, scan, today, expiring_days))
-    return Audit(scans, rows, today)
+    rows = [row for a in accounts for scan in a.regions for row in judge_region(scan, options, seen)]
+    return Audit(accounts, sorted(rows, key=row_order), options.today)
+
+
+def audit_regions(scans: list[RegionScan], options: Options) -> Audit:
+    """The audit of one account's region scans (``scans``' own account)."""
+    account = scans[0].account if scans else ""
+    return audit([AccountScan(account, regions=scans)], options)
+
+
+def restart_records(journals: Iterable[Any]) -> dict[str, RestartRecord]:
+    """From journals' accepted records, in time order: changes that wait for a restart, less those a later reboot or
+    restarting change took (``journals``: ``rdsca.aws.journal.Contents``)."""
+    events = sorted(
+        ((intent["time"], str(contents.path), intent) for contents in journals for intent, _ in contents.accepted()),
+        key=lambda e: e[0],
+    )
+    pending: dict[str, RestartRecord] = {}
+    for time, path, intent in events:
+        request = intent.get("request") or {}
+        if intent["action"].startswith("reboot"):
+            pending.pop(intent["arn"], None)
+        elif intent["action"] in ("modify-db-instance", "modify-db-cluster"):
+            # An engine version that rotates without a restart serves the new certificate at once.
+            waits = request.get("CertificateRotationRestart") is False and intent.get("restart") != "no"
+            if waits or intent.get("babelfish"):
+                why = "no-restart" if request.get("CertificateRotationRestart") is False else "babelfish"
+                pending[intent["arn"]] = RestartRecord(intent["arn"], intent.get("new_ca"), time, path, why)
+            else:
+                pending.pop(intent["arn"], None)
+    return pending
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------
@@ -214,8 +392,12 @@ def audit(scans: list[RegionScan], today: dt.date, expiring_days: int = DEFAULT_
 def to_json(result: Audit) -> dict[str, Any]:
     return {
         "as_of": result.today.isoformat(),
+        "accounts": [
+            {"account": a.account, "name": a.name, "error": a.error, "warnings": a.warnings} for a in result.accounts
+        ],
         "regions": [
             {
+                "account": s.account,
                 "region": s.region,
                 "default_ca_for_new_launches": s.default_ca,
                 "account_override": s.override,
@@ -232,6 +414,7 @@ def to_json(result: Audit) -> dict[str, Any]:
 
 
 CSV_COLUMNS = [
+    "account",
     "region",
     "kind",
     "identifier",
@@ -239,15 +422,29 @@ CSV_COLUMNS = [
     "engine_version",
     "ca",
     "ca_status",
+    "serving",
+    "served_ca",
     "ca_valid_until",
     "server_certificate_valid_till",
     "pending_ca",
+    "scheduled",
+    "pending_maintenance",
     "restart",
     "replacement",
     "findings",
+    "notes",
     "not_applicable",
     "arn",
 ]
+
+
+def maintenance_text(db: Database) -> str:
+    parts = []
+    for m in db.maintenance:
+        when = m.get("current_apply_date") or m.get("auto_applied_after")
+        date = f" {when.date().isoformat()}" if isinstance(when, dt.datetime) else ""
+        parts.append(f"{m['action']} ({m.get('opt_in_status') or 'pending'}{date})")
+    return "; ".join(parts)
 
 
 def to_csv(result: Audit) -> str:
@@ -257,6 +454,8 @@ def to_csv(result: Audit) -> str:
     for row in result.rows:
         data = row.to_json()
         data["findings"] = "; ".join(f.text for f in row.findings)
+        data["notes"] = "; ".join(row.notes)
+        data["pending_maintenance"] = maintenance_text(row.db)
         writer.writerow({k: "" if data.get(k) is None else data[k] for k in CSV_COLUMNS})
     return out.getvalue()
 
@@ -275,12 +474,17 @@ SARIF_RULES = {
         "rdsca-audit-expiring", "A CA or server certificate expires soon", "warning", "medium",
         help_uri=catalog.ROTATION_GUIDE,
     ),
+    "restart-pending": sarif.Rule(
+        "rdsca-audit-restart-pending", "A CA change waits for a restart to take effect", "error", "high",
+        help_uri=catalog.ROTATION_GUIDE,
+    ),
 }
 RULE_OF = {
     FindingKind.RETIRED: "retired",
     FindingKind.REFUSED: "refused",
     FindingKind.CA_EXPIRING: "expiring",
     FindingKind.SERVER_CERTIFICATE: "expiring",
+    FindingKind.RESTART_PENDING: "restart-pending",
 }
 
 
@@ -290,8 +494,9 @@ def to_sarif(result: Audit) -> dict[str, Any]:
     for row in result.rows:
         for finding in row.findings:
             rule = SARIF_RULES[RULE_OF[finding.kind]]
-            message = f"{row.db.kind} {row.db.identifier} ({row.db.region}): {finding}"
-            results.append(sarif.result(rule.id, rule.level, message, [sarif.location(logical_name=row.db.arn)]))
+            db = row.db
+            message = f"{db.kind} {db.identifier} (account {db.account}, {db.region}): {finding}"
+            results.append(sarif.result(rule.id, rule.level, message, [sarif.location(logical_name=db.arn)]))
     return sarif.document("rdsca-audit/", list(SARIF_RULES.values()), results)
 
 
@@ -301,17 +506,11 @@ def table_rows(result: Audit) -> list[list[Any]]:
         db = row.db
         engine = " ".join(x for x in (db.engine, db.engine_version) if x) or "-"
         valid = row.ca_valid_until.date().isoformat() if row.ca_valid_until else "-"
+        pending = f"{db.pending_ca} ({row.scheduled})" if db.pending_ca and row.scheduled else db.pending_ca or "-"
         rows.append(
             [
-                db.region,
-                db.identifier,
-                db.kind.value,
-                engine,
-                db.ca or "-",
-                row.status.value,
-                valid,
-                db.pending_ca or "-",
-                row.restart,
+                db.account or "-", db.region, db.identifier, db.kind.value, engine, db.ca or "-", row.status.value,
+                row.serving.value, valid, pending, maintenance_text(db) or "-", row.restart,
                 "yes" if row.findings else "",
             ]
         )
@@ -319,14 +518,17 @@ def table_rows(result: Audit) -> list[list[Any]]:
 
 
 TABLE_HEADERS = [
+    "ACCOUNT",
     "REGION",
     "DATABASE",
     "KIND",
     "ENGINE",
     "CA",
     "STATUS",
+    "SERVING",
     "CA VALID UNTIL",
     "PENDING",
+    "MAINTENANCE",
     "RESTART",
     "FINDING",
 ]

@@ -1,17 +1,20 @@
-"""``rdsca default-ca``: the account's default CA for new launches, per region (ModifyCertificates).
+"""``rdsca default-ca``: the account's default CA for new launches, per account and region (ModifyCertificates).
 
 An override that an engine in use cannot take breaks CreateDBInstance for that engine (rds-ca-facts: the SQL
-Server / ECC384 trap), so setting one is refused in a region where a database's engine refuses it.
+Server / ECC384 trap), so setting one is refused in a region where a database's engine refuses it. Changes are
+journaled like rotations (an intent before each ModifyCertificates, an outcome after).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from rdsca.aws.audit import Audit, accepts
+from rdsca.aws.journal import Journal
 from rdsca.aws.scan import RegionScan
-from rdsca.aws.session import Aws, error_message
+from rdsca.aws.session import error_message
 
 
 def refusals(scan: RegionScan, ca_id: str, today: dt.date) -> list[str]:
@@ -26,31 +29,44 @@ def refusals(scan: RegionScan, ca_id: str, today: dt.date) -> list[str]:
     return refused
 
 
-def change(aws: Aws, result: Audit, ca_id: str | None, do_apply: bool) -> list[dict[str, Any]]:
-    """Set (``ca_id``) or remove (None) the override in every scanned region; a dry run unless ``do_apply``.
-    One outcome per region: ``error`` (not scanned), ``refused``, ``dry-run`` or ``done``."""
+def plan(result: Audit, ca_id: str | None) -> list[dict[str, Any]]:
+    """One outcome per account and region: ``error`` (not scanned), ``refused``, ``unchanged`` or ``planned``."""
     outcomes = []
+    for account in result.accounts:
+        if account.error:
+            outcomes.append({"account": account.account, "region": "-", "result": "error", "message": account.error})
     for scan in result.scans:
-        outcome = {"region": scan.region, **_change_region(aws, scan, ca_id, do_apply, result.today)}
-        outcomes.append(outcome)
+        outcomes.append({"account": scan.account, "region": scan.region, **_plan_region(scan, ca_id, result.today)})
     return outcomes
 
 
-def _change_region(aws: Aws, scan: RegionScan, ca_id: str | None, do_apply: bool, today: dt.date) -> dict[str, str]:
+def _plan_region(scan: RegionScan, ca_id: str | None, today: dt.date) -> dict[str, str]:
     if scan.error:
         return {"result": "error", "message": scan.error}
     refused = refusals(scan, ca_id, today) if ca_id else []
     if refused:
         return {"result": "refused", "message": f"engines in use refuse {ca_id}: {', '.join(refused)}"}
-    what = f"set the default to {ca_id}" if ca_id else "remove the override"
-    if not do_apply:
-        return {"result": "dry-run", "message": f"would {what}"}
-    client = aws.client("rds", scan.region)
-    try:
-        if ca_id:
-            client.modify_certificates(CertificateIdentifier=ca_id)
-        else:
-            client.modify_certificates(RemoveCustomerOverride=True)
-    except Exception as exc:  # reported per region
-        return {"result": "refused", "message": error_message(exc)}
-    return {"result": "done", "message": what}
+    if scan.certificates is not None and scan.override == ca_id:
+        return {"result": "unchanged", "message": f"the override is already {ca_id}" if ca_id else "no override"}
+    return {"result": "planned", "message": f"set the default to {ca_id}" if ca_id else "remove the override"}
+
+
+def apply(
+    outcomes: list[dict[str, Any]], ca_id: str | None, client: Callable[[str, str], Any], journal: Journal
+) -> list[dict[str, Any]]:
+    """Make the planned changes; each becomes ``done`` or ``refused``."""
+    for outcome in outcomes:
+        if outcome["result"] != "planned":
+            continue
+        request = {"CertificateIdentifier": ca_id} if ca_id else {"RemoveCustomerOverride": True}
+        seq = journal.intent({
+            "account": outcome["account"], "region": outcome["region"], "resource": None, "arn": None,
+            "action": "modify-certificates", "previous_ca": None, "new_ca": ca_id, "request": request,
+        })
+        try:
+            client(outcome["account"], outcome["region"]).modify_certificates(**request)
+            outcome["result"] = "done"
+        except Exception as exc:  # reported per region
+            outcome.update(result="refused", message=error_message(exc))
+        journal.outcome(seq, "accepted" if outcome["result"] == "done" else "refused", outcome["message"])
+    return outcomes

@@ -1,27 +1,42 @@
-"""``rdsca rotate``: a plan from the audit (pure), and its application with a journal that ``--resume`` reads.
+"""``rdsca rotate``: a plan from the audit (pure), and its application through the write-ahead journal.
 
-Only what the plan lists is changed. Every request is journaled as one JSON line (resource, previous and new CA,
-the request's parameters, the result, the time) before the next one is made, so an interrupted run can be resumed
-without repeating accepted changes. Requests never carry secrets, so the journal holds none.
+Only what the plan lists is changed. Every request is journaled twice (``rdsca.aws.journal``): an intent before it
+is sent, an outcome after AWS answers. A run with an existing journal first reconciles the intents that have no
+outcome with the fresh scan (done if AWS shows the change made or pending, else planned again where still needed), so
+nothing is sent twice and nothing is trusted blindly. Requests run one at a time per account and region, accounts and
+regions side by side, at most ``rate`` changes per second per account.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
-import json
-import threading
-import time
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdsca.aws.audit import Audit, FindingKind, Row, accepts
-from rdsca.aws.scan import CA_ACTIONS, RegionScan
-from rdsca.aws.session import Aws, error_code, error_message
-from rdsca.paths import state_dir
+from rdsca import catalog
+from rdsca.aws.audit import Audit, FindingKind, Row, Serving, accepts
+from rdsca.aws.journal import Journal, JournalWriteError
+from rdsca.aws.pool import Pool
+from rdsca.aws.scan import CA_ACTIONS, CHANGING, RegionScan
+from rdsca.aws.session import RateLimiter, error_message
 from rdsca.resources import Kind
+
+MODIFY_INSTANCE = "modify-db-instance"
+MODIFY_CLUSTER = "modify-db-cluster"
+MAINTENANCE = "apply-pending-maintenance"
+REBOOT_INSTANCE = "reboot-db-instance"
+REBOOT_CLUSTER = "reboot-db-cluster"
+#: The boto3 method behind each action.
+METHODS = {
+    MODIFY_INSTANCE: "modify_db_instance",
+    MODIFY_CLUSTER: "modify_db_cluster",
+    MAINTENANCE: "apply_pending_maintenance_action",
+    REBOOT_INSTANCE: "reboot_db_instance",
+    REBOOT_CLUSTER: "reboot_db_cluster",
+}
 
 
 @dataclass(frozen=True)
@@ -49,34 +64,52 @@ class Change:
     engine: str | None
     from_ca: str | None
     to_ca: str | None
-    #: "modify-db-instance", "modify-db-cluster" or "apply-pending-maintenance".
     action: str
     apply_immediately: bool
     restart: str
     no_restart: bool = False
     maintenance_action: str | None = None
+    account: str = ""
+    #: An Aurora instance of a Babelfish cluster: the change takes effect at its next reboot.
+    babelfish: bool = False
+    #: Why a reboot is planned ("certificate-details", "journal", "babelfish").
+    reason: str | None = None
 
     @property
     def timing(self) -> str:
+        if self.action in (REBOOT_INSTANCE, REBOOT_CLUSTER):
+            return "now"
         return "now" if self.apply_immediately else "maintenance window"
 
     def request(self) -> dict[str, Any]:
-        """The API parameters (no secrets: identifiers, CA ids, flags)."""
-        if self.action == "apply-pending-maintenance":
+        """The API parameters (no secrets: identifiers, CA ids, flags). ``CertificateRotationRestart`` is never sent
+        to ModifyDBCluster, which has no such parameter (botocore's RDS model)."""
+        if self.action == MAINTENANCE:
             return {
                 "ResourceIdentifier": self.arn,
                 "ApplyAction": self.maintenance_action,
                 "OptInType": "immediate" if self.apply_immediately else "next-maintenance",
             }
-        key = "DBClusterIdentifier" if self.action == "modify-db-cluster" else "DBInstanceIdentifier"
+        if self.action == REBOOT_INSTANCE:
+            return {"DBInstanceIdentifier": self.identifier}
+        if self.action == REBOOT_CLUSTER:
+            return {"DBClusterIdentifier": self.identifier}
+        key = "DBClusterIdentifier" if self.action == MODIFY_CLUSTER else "DBInstanceIdentifier"
         params: dict[str, Any] = {
             key: self.identifier,
             "CACertificateIdentifier": self.to_ca,
             "ApplyImmediately": self.apply_immediately,
         }
-        if self.no_restart:
+        if self.no_restart and self.action == MODIFY_INSTANCE:
             params["CertificateRotationRestart"] = False
         return params
+
+    def journal_fields(self) -> dict[str, Any]:
+        return {
+            "account": self.account, "region": self.region, "resource": self.identifier, "arn": self.arn,
+            "kind": self.kind.value, "action": self.action, "previous_ca": self.from_ca, "new_ca": self.to_ca,
+            "request": self.request(), "babelfish": self.babelfish, "reason": self.reason, "restart": self.restart,
+        }
 
 
 @dataclass
@@ -84,103 +117,138 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     #: Databases that need a new CA but are left out, with the reason.
     left_out: list[tuple[Row, str]] = field(default_factory=list)
+    #: What the plan leaves to do afterwards (a reboot a change needs).
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    target: str = catalog.DEFAULT_TARGET
+    fallback: str | None = None
+    apply_immediately: bool = False
+    no_restart: bool = False
+    filters: Filters = Filters()
+    pending_maintenance: bool = False
+    reboot: bool = False
 
 
 def _change(row: Row, to_ca: str | None, action: str, apply_immediately: bool, **extra: Any) -> Change:
     db = row.db
     return Change(
-        db.region,
-        db.kind,
-        db.identifier,
-        db.arn,
-        db.engine,
-        db.ca,
-        to_ca,
-        action,
-        apply_immediately,
-        row.restart,
-        **extra,
+        db.region, db.kind, db.identifier, db.arn, db.engine, db.ca, to_ca, action, apply_immediately, row.restart,
+        account=db.account, babelfish=db.babelfish, **extra,
     )
 
 
-def make_plan(
-    result: Audit,
-    target: str,
-    fallback: str | None = None,
-    apply_immediately: bool = False,
-    no_restart: bool = False,
-    filters: Filters = Filters(),  # frozen, never mutated
-    pending_maintenance: bool = False,
-) -> Plan:
-    scans = {s.region: s for s in result.scans}
+def _maintenance_changes(row: Row, options: PlanOptions) -> list[Change]:
+    return [
+        _change(row, row.db.ca, MAINTENANCE, options.apply_immediately, maintenance_action=m["action"])
+        for m in row.db.maintenance
+        if m["action"] in CA_ACTIONS
+    ]
+
+
+def _reboot(row: Row, reason: str) -> Change:
+    action = REBOOT_CLUSTER if row.db.kind is Kind.MULTI_AZ_CLUSTER else REBOOT_INSTANCE
+    return _change(row, row.db.ca, action, True, reason=reason)
+
+
+def _needs_new_ca(row: Row) -> bool:
+    return row.status.needs_action or any(f.kind is FindingKind.CA_EXPIRING for f in row.findings)
+
+
+def _ca_change(row: Row, scan: RegionScan, options: PlanOptions, plan: Plan, today: Any) -> Change | None:
+    """The CA change this row needs, or None (left out with the reason)."""
+    db = row.db
+    choice = next(
+        (ca for ca in (options.target, options.fallback) if ca and ca != db.ca and accepts(db, scan, ca, today)), None
+    )
+    if choice is None:
+        why = f"{db.engine} {db.engine_version or ''}".strip() + f" does not accept {options.target}"
+        plan.left_out.append((row, why + ("" if options.fallback else "; give --fallback-ca")))
+        return None
+    if db.pending_ca == choice and (not options.apply_immediately or (db.status or "") in CHANGING):
+        state = f"being applied (status {db.status})" if (db.status or "") in CHANGING else "in the maintenance window"
+        plan.left_out.append((row, f"already pending: {choice} {state}"))
+        return None
+    if db.kind is Kind.MULTI_AZ_CLUSTER and options.no_restart:
+        plan.left_out.append((row, "ModifyDBCluster has no CertificateRotationRestart parameter, so --no-restart "
+                                   "cannot apply to a Multi-AZ DB cluster: rotate it without --no-restart (its "
+                                   "instances restart)"))
+        return None
+    action = MODIFY_CLUSTER if db.kind is Kind.MULTI_AZ_CLUSTER else MODIFY_INSTANCE
+    return _change(row, choice, action, options.apply_immediately, no_restart=options.no_restart)
+
+
+def _restart_reason(row: Row) -> str:
+    served = row.db.served_ca
+    return "certificate-details" if served and row.db.ca and served != row.db.ca else "journal"
+
+
+def make_plan(result: Audit, options: PlanOptions) -> Plan:
+    scans = {(s.account, s.region): s for s in result.scans}
     plan = Plan()
     for row in result.rows:
         db = row.db
-        if db.not_applicable or not filters.match(row):
+        if db.not_applicable or not options.filters.match(row):
             continue
-        scan: RegionScan = scans[db.region]
-        if pending_maintenance:
-            for m in db.maintenance:
-                if m["action"] in CA_ACTIONS:
-                    change = _change(
-                        row, db.ca, "apply-pending-maintenance", apply_immediately, maintenance_action=m["action"]
-                    )
-                    plan.changes.append(change)
-        if not row.status.needs_action and not any(f.kind is FindingKind.CA_EXPIRING for f in row.findings):
+        scan = scans[(db.account, db.region)]
+        if options.pending_maintenance:
+            plan.changes += _maintenance_changes(row, options)
+        if options.reboot and row.serving is Serving.RESTART_PENDING:
+            plan.changes.append(_reboot(row, _restart_reason(row)))
+        if not _needs_new_ca(row):
             continue
-        choice = next(
-            (ca for ca in (target, fallback) if ca and ca != db.ca and accepts(db, scan, ca, result.today)), None
-        )
-        if choice is None:
-            why = f"{db.engine} {db.engine_version or ''}".strip() + f" does not accept {target}"
-            plan.left_out.append((row, why + ("" if fallback else "; give --fallback-ca")))
+        change = _ca_change(row, scan, options, plan, result.today)
+        if change is None:
             continue
-        if db.pending_ca == choice and not apply_immediately:
-            plan.left_out.append((row, f"already pending: {choice} in the maintenance window"))
-            continue
-        action = "modify-db-cluster" if db.kind is Kind.MULTI_AZ_CLUSTER else "modify-db-instance"
-        plan.changes.append(_change(row, choice, action, apply_immediately, no_restart=no_restart))
+        plan.changes.append(change)
+        if db.babelfish and options.reboot and options.apply_immediately and not options.no_restart:
+            plan.changes.append(_reboot(row, "babelfish"))
+        elif db.babelfish:
+            plan.notes.append(f"{db.account} {db.region} {db.identifier}: Babelfish needs a reboot once the new CA "
+                              "is set (rdsca rotate --reboot --apply)")
     return plan
 
 
+# -- reconciling a journal with a fresh scan -----------------------------------------------------------------------
+
+
+def observed(intent: dict[str, Any], result: Audit) -> bool:
+    """Whether AWS shows the journaled request done: the CA set or pending, the reboot under way or its CA served,
+    the maintenance action applied or opted into, the account default set."""
+    rows = {r.db.arn: r for r in result.rows}
+    row = rows.get(intent.get("arn") or "")
+    action = intent["action"]
+    if action == "modify-certificates":
+        scan = next((s for s in result.scans if (s.account, s.region) == (intent["account"], intent["region"])), None)
+        return scan is not None and scan.override == intent.get("new_ca")
+    if row is None:
+        return False
+    db = row.db
+    if action in (MODIFY_INSTANCE, MODIFY_CLUSTER):
+        return intent.get("new_ca") in (db.ca, db.pending_ca)
+    if action in (REBOOT_INSTANCE, REBOOT_CLUSTER):
+        served = intent.get("reason") == "certificate-details" and db.served_ca == db.ca
+        return db.status == "rebooting" or served
+    request = intent.get("request") or {}
+    listed = [m for m in db.maintenance if m["action"] == request.get("ApplyAction")]
+    return not listed or any(m.get("opt_in_status") == request.get("OptInType") for m in listed)
+
+
+def reconcile(journal: Journal, result: Audit) -> list[str]:
+    """Write an outcome for every intent the journal left without one, from what the fresh scan shows."""
+    lines = []
+    for intent in journal.contents.unresolved:
+        done = observed(intent, result)
+        outcome = "reconciled-done" if done else "reconciled-not-done"
+        shown = "AWS shows it done" if done else "AWS does not show it: planned again if still needed"
+        journal.outcome(intent["seq"], outcome, f"no outcome was recorded; checked against a fresh scan: {shown}")
+        lines.append(f"{intent['account']} {intent['region']} {intent['resource']} {intent['action']}: {shown}")
+    return lines
+
+
 # -- applying ------------------------------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """At most ``per_second`` calls per second across threads (on top of botocore's adaptive retries)."""
-
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self.next = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self.lock:
-            now = time.monotonic()
-            delay = self.next - now
-            self.next = max(now, self.next) + self.interval
-        if delay > 0:
-            time.sleep(delay)
-
-
-def default_journal() -> Path:
-    """A new journal file in the per-user state directory (never the working directory by surprise)."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    folder = state_dir() / "journals"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder / f"rdsca-rotate-{stamp}.jsonl"
-
-
-def finished(journal: Path) -> set[tuple[str, str]]:
-    """(arn, action) pairs the journal records as accepted."""
-    done: set[tuple[str, str]] = set()
-    for line in journal.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        entry = json.loads(line)
-        if entry.get("result") == "accepted":
-            done.add((entry["arn"], entry["action"]))
-    return done
 
 
 @dataclass
@@ -190,61 +258,72 @@ class Outcome:
     message: str = ""
 
 
-def apply(
-    aws: Aws,
-    changes: Iterable[Change],
-    journal: Path,
-    per_second: float = 5.0,
-    skip: set[tuple[str, str]] | None = None,
-    on_outcome: Callable[[Outcome], None] | None = None,
-) -> list[Outcome]:
-    limiter = RateLimiter(per_second)
-    outcomes: list[Outcome] = []
-    clients: dict[str, Any] = {}
-    skip = skip or set()
-    with journal.open("a", encoding="utf-8") as log:
+@dataclass
+class Applier:
+    """Sends a plan's requests, each between its intent and its outcome line."""
+
+    journal: Journal
+    client: Callable[[str, str], Any]
+    rate: float = 5.0
+    on_outcome: Callable[[Outcome], None] | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+    _limiters: dict[str, RateLimiter] = field(default_factory=dict)
+    _stop: bool = False
+
+    def _limiter(self, account: str) -> RateLimiter:
+        return self._limiters.setdefault(account, RateLimiter(self.rate))
+
+    def one(self, change: Change) -> Outcome | None:
+        if self._stop:
+            return None
+        self._limiter(change.account).wait()
+        seq = self.journal.intent(change.journal_fields())
+        request = change.request()
+        try:
+            getattr(self.client(change.account, change.region), METHODS[change.action])(**request)
+            outcome = Outcome(change, "accepted")
+        except Exception as exc:  # each refusal is recorded and named; the run goes on
+            outcome = Outcome(change, "refused", error_message(exc))
+        self.journal.outcome(seq, outcome.result, outcome.message)
+        self.outcomes.append(outcome)
+        if self.on_outcome:
+            self.on_outcome(outcome)
+        return outcome
+
+    def group(self, changes: list[Change]) -> None:
         for change in changes:
-            if (change.arn, change.action) in skip:
-                outcome = Outcome(change, "skipped", "accepted in an earlier run (journal)")
-                outcomes.append(outcome)
-                if on_outcome:
-                    on_outcome(outcome)
-                continue
-            client = clients.get(change.region) or clients.setdefault(change.region, aws.client("rds", change.region))
-            limiter.wait()
-            request = change.request()
             try:
-                if change.action == "modify-db-cluster":
-                    client.modify_db_cluster(**request)
-                elif change.action == "apply-pending-maintenance":
-                    client.apply_pending_maintenance_action(**request)
-                else:
-                    client.modify_db_instance(**request)
-                outcome = Outcome(change, "accepted")
-            except Exception as exc:  # each refusal is recorded and named; the run goes on
-                outcome = Outcome(change, "refused", f"{error_code(exc)}: {error_message(exc)}")
-            entry = {
-                "time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "region": change.region,
-                "resource": change.identifier,
-                "arn": change.arn,
-                "action": change.action,
-                "previous_ca": change.from_ca,
-                "new_ca": change.to_ca,
-                "request": request,
-                "result": outcome.result,
-                "message": outcome.message,
-            }
-            log.write(json.dumps(entry) + "\n")
-            log.flush()
-            outcomes.append(outcome)
-            if on_outcome:
-                on_outcome(outcome)
-    return outcomes
+                if self.one(change) is None:
+                    return
+            except JournalWriteError:
+                self._stop = True
+                raise
+
+    def run(self, changes: Iterable[Change], workers: int = 1) -> list[Outcome]:
+        """One account and region at a time per worker; with one worker (or one group) in this thread, so that Ctrl-C
+        interrupts the request in flight."""
+        groups: dict[tuple[str, str], list[Change]] = {}
+        for change in changes:
+            groups.setdefault((change.account, change.region), []).append(change)
+        if workers <= 1 or len(groups) <= 1:
+            for group in groups.values():
+                self.group(group)
+            return self.outcomes
+        pool: Pool[tuple[str, str]] = Pool(workers)
+        for key, group in groups.items():
+            pool.submit(key, functools.partial(self.group, group))
+        try:
+            for done in pool.completed():
+                if done.error is not None:
+                    raise done.error
+        finally:
+            self._stop = True
+        return self.outcomes
 
 
 def change_json(change: Change) -> dict[str, Any]:
     data = asdict(change)
+    data["kind"] = change.kind.value
     data["timing"] = change.timing
     return data
 
@@ -253,7 +332,8 @@ def plan_json(plan: Plan, **extra: Any) -> dict[str, Any]:
     """The plan as JSON, with what was left out and why, plus ``extra`` fields (``applied``, ``errors``...)."""
     return {
         "plan": [change_json(c) for c in plan.changes],
-        "left_out": [{"arn": r.db.arn, "reason": why} for r, why in plan.left_out],
+        "left_out": [{"account": r.db.account, "arn": r.db.arn, "reason": why} for r, why in plan.left_out],
+        "notes": plan.notes,
         **extra,
     }
 
@@ -263,5 +343,9 @@ def outcomes_json(plan: Plan, journal: Path, outcomes: list[Outcome]) -> dict[st
         plan,
         applied=True,
         journal=str(journal),
-        outcomes=[{"arn": o.change.arn, "result": o.result, "message": o.message} for o in outcomes],
+        outcomes=[
+            {"account": o.change.account, "arn": o.change.arn, "action": o.change.action, "result": o.result,
+             "message": o.message}
+            for o in outcomes
+        ],
     )

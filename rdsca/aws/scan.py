@@ -1,26 +1,31 @@
-"""Read what an account has, region by region: databases, CAs, engine versions, pending maintenance.
+"""Read what accounts have, region by region: databases, CAs, engine versions, pending maintenance.
 
-Only describe calls; nothing here changes the account. Each region is scanned by one worker; a failing API costs
-detail and becomes a warning, except listing the databases, whose failure makes the region an error (exit 2).
-Calls grow with pages (100 records each), not with databases: one certificate listing per region, one engine
-version call per distinct engine and version, one maintenance listing per region.
+Only describe calls; nothing here changes an account. Every (account, region) is scanned by one worker of a bounded
+pool; a failing API costs detail and becomes a warning, except listing the databases, whose failure makes the region
+an error (exit 2), and reaching the account at all (a role that cannot be assumed), which makes the account an error.
+Calls grow with pages (100 records each), not with databases: one certificate listing per region, one engine version
+call per distinct engine and version, one maintenance listing per region.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdsca.aws.session import UNAVAILABLE, Aws, error_code, error_message
+from rdsca import catalog
+from rdsca.aws.pool import Pool
+from rdsca.aws.session import UNAVAILABLE, Aws, AwsError, IdentityError, error_code, error_message
 from rdsca.resources import AWS_DB_CLUSTER, AWS_DB_INSTANCE, AWS_DB_PROXY, Kind, database_view, known_text
 
 PAGE = 100
 #: Both names a CA maintenance action goes by: the API model says ca-certificate-rotation, the user guide
 #: server-certificate-rotation (rds-ca-facts, "Pending maintenance").
 CA_ACTIONS = frozenset({"ca-certificate-rotation", "server-certificate-rotation"})
+#: Instance states in which a change already requested is being applied.
+CHANGING = frozenset({"modifying", "rebooting", "maintenance", "upgrading", "configuring-enhanced-monitoring"})
 
 
 @dataclass
@@ -34,13 +39,24 @@ class Database:
     ca: str | None
     #: The server certificate's expiry (``CertificateDetails.ValidTill``).
     server_cert_valid_till: dt.datetime | None = None
-    #: A CA change waiting for the maintenance window (``PendingModifiedValues.CACertificateIdentifier``).
+    #: The CA of the certificate the database presents (``CertificateDetails.CAIdentifier``; instances only: for a
+    #: DB cluster it is the CA itself).
+    served_ca: str | None = None
+    #: A CA change waiting for the maintenance window (``PendingModifiedValues.CACertificateIdentifier``; for a DB
+    #: cluster ``PendingModifiedValues.CertificateDetails.CAIdentifier``).
     pending_ca: str | None = None
     maintenance: list[dict[str, Any]] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     cluster: str | None = None
     #: Why nothing needs doing (RDS Proxy, Aurora Serverless v1, Neptune, RDS Custom), or None.
     not_applicable: str | None = None
+    account: str = ""
+    #: ``PreferredMaintenanceWindow`` (``ddd:hh24:mi-ddd:hh24:mi``, UTC).
+    maintenance_window: str | None = None
+    #: ``DBInstanceStatus`` / ``Status``.
+    status: str | None = None
+    #: An Aurora instance of a cluster with Babelfish turned on (a CA change needs a reboot to take effect).
+    babelfish: bool = False
     #: Where clients connect (``Endpoint.Address``/``Port`` of an instance; ``Endpoint``/``Port`` of a cluster or
     #: proxy); None while AWS has not assigned one (a database being created).
     endpoint_address: str | None = None
@@ -66,6 +82,13 @@ class RegionScan:
     warnings: list[str] = field(default_factory=list)
     #: Set when the region's databases could not be listed at all.
     error: str | None = None
+    account: str = ""
+    #: Aurora PostgreSQL cluster id -> its cluster parameter group (to find Babelfish).
+    aurora_parameter_groups: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"{self.account} {self.region}" if self.account else self.region
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterable[dict[str, Any]]:
@@ -74,7 +97,11 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterable[dic
         yield from page.get(key, [])
 
 
-def _instance(region: str, raw: dict[str, Any]) -> Database:
+def _tags(raw: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t.get("Value", "") for t in raw.get("TagList") or []}
+
+
+def _instance(region: str, raw: dict[str, Any], account: str = "") -> Database:
     view = database_view(AWS_DB_INSTANCE, raw, raw["DBInstanceIdentifier"], region=region)
     assert view is not None
     details = raw.get("CertificateDetails") or {}
@@ -89,23 +116,29 @@ def _instance(region: str, raw: dict[str, Any]) -> Database:
         engine_version=view.engine_version,
         ca=known_text(view.ca),
         server_cert_valid_till=details.get("ValidTill"),
+        served_ca=details.get("CAIdentifier"),
         pending_ca=pending.get("CACertificateIdentifier"),
-        tags={t["Key"]: t.get("Value", "") for t in raw.get("TagList") or []},
+        tags=_tags(raw),
         cluster=known_text(view.cluster),
         not_applicable=view.not_applicable,
+        account=account,
+        maintenance_window=raw.get("PreferredMaintenanceWindow"),
+        status=raw.get("DBInstanceStatus"),
         endpoint_address=(raw.get("Endpoint") or {}).get("Address"),
         endpoint_port=(raw.get("Endpoint") or {}).get("Port"),
     )
 
 
-def _cluster(region: str, raw: dict[str, Any]) -> Database | None:
+def _cluster(region: str, raw: dict[str, Any], account: str = "") -> Database | None:
     """Multi-AZ DB clusters carry a CA; Aurora clusters do not (their instances do) and are skipped, except
-    Aurora Serverless v1, listed as not applicable."""
+    Aurora Serverless v1, listed as not applicable. A DBCluster has no ``CACertificateIdentifier`` member: the view
+    reads ``CertificateDetails.CAIdentifier``, and a pending change is ``PendingModifiedValues.CertificateDetails``
+    (botocore's DBCluster and ClusterPendingModifiedValues shapes)."""
     view = database_view(AWS_DB_CLUSTER, raw, raw["DBClusterIdentifier"], region=region)
     if view is None or view.kind is Kind.AURORA_CLUSTER:
         return None
     details = raw.get("CertificateDetails") or {}
-    pending = raw.get("PendingModifiedValues") or {}
+    pending = (raw.get("PendingModifiedValues") or {}).get("CertificateDetails") or {}
     return Database(
         region=region,
         kind=view.kind,
@@ -113,18 +146,20 @@ def _cluster(region: str, raw: dict[str, Any]) -> Database | None:
         arn=raw.get("DBClusterArn") or raw["DBClusterIdentifier"],
         engine=view.engine,
         engine_version=view.engine_version,
-        # The fake (like older moto) may also put the CA at the top level; botocore's model has only the details.
-        ca=known_text(view.ca) or raw.get("CACertificateIdentifier"),
+        ca=known_text(view.ca),
         server_cert_valid_till=details.get("ValidTill"),
-        pending_ca=pending.get("CACertificateIdentifier"),
-        tags={t["Key"]: t.get("Value", "") for t in raw.get("TagList") or []},
+        pending_ca=pending.get("CAIdentifier"),
+        tags=_tags(raw),
         not_applicable=view.not_applicable,
+        account=account,
+        maintenance_window=raw.get("PreferredMaintenanceWindow"),
+        status=raw.get("Status"),
         endpoint_address=raw.get("Endpoint"),
         endpoint_port=raw.get("Port"),
     )
 
 
-def _proxy(region: str, raw: dict[str, Any]) -> Database:
+def _proxy(region: str, raw: dict[str, Any], account: str = "") -> Database:
     view = database_view(AWS_DB_PROXY, raw, raw["DBProxyName"], region=region)
     assert view is not None
     return Database(
@@ -136,139 +171,273 @@ def _proxy(region: str, raw: dict[str, Any]) -> Database:
         None,
         None,
         not_applicable=view.not_applicable,
+        account=account,
         endpoint_address=raw.get("Endpoint"),
     )
 
 
-def scan_region(aws: Aws, region: str) -> RegionScan:
-    """Everything the audit needs from one region. Never raises: failures are the scan's warnings or error."""
-    result = RegionScan(region)
-    rds = aws.client("rds", region)
+# -- the steps of one region's scan ------------------------------------------------------------------------------------
 
-    def optional(what: str, call: Callable[[], None], instead: str = "") -> None:
-        try:
-            call()
-        except Exception as exc:  # a failing optional API costs detail only
-            code = error_code(exc)
-            note = "not available" if code in UNAVAILABLE else "failed"
-            result.warnings.append(f"{region}: {what} {note} ({error_message(exc)}){instead}")
 
-    # The databases: without them the region cannot be judged.
+def _optional(result: RegionScan, what: str, step: Callable[[], None], instead: str = "") -> None:
+    """Run a step whose failure costs detail only: it becomes a warning."""
     try:
-        instances = [_instance(region, raw) for raw in _pages(rds, "describe_db_instances", "DBInstances")]
-    except Exception as exc:
-        result.error = f"{region}: cannot list DB instances ({error_message(exc)})"
-        return result
-    result.databases.extend(instances)
+        step()
+    except Exception as exc:  # a failing optional API costs detail only
+        note = "not available" if error_code(exc) in UNAVAILABLE else "failed"
+        result.warnings.append(f"{result.where}: {what} {note} ({error_message(exc)}){instead}")
 
-    def clusters() -> None:
-        for raw in _pages(rds, "describe_db_clusters", "DBClusters"):
-            cluster = _cluster(region, raw)
-            if cluster is not None:
-                result.databases.append(cluster)
 
-    def proxies() -> None:
-        result.databases.extend(_proxy(region, raw) for raw in _pages(rds, "describe_db_proxies", "DBProxies"))
+def list_clusters(rds: Any, result: RegionScan) -> None:
+    for raw in _pages(rds, "describe_db_clusters", "DBClusters"):
+        if raw.get("Engine") == catalog.BABELFISH_ENGINE and raw.get("DBClusterParameterGroup"):
+            result.aurora_parameter_groups[raw["DBClusterIdentifier"]] = raw["DBClusterParameterGroup"]
+        cluster = _cluster(result.region, raw, result.account)
+        if cluster is not None:
+            result.databases.append(cluster)
 
-    def certificates() -> None:
-        certs: dict[str, dt.datetime] = {}
-        paginator = rds.get_paginator("describe_certificates")
-        for page in paginator.paginate(PaginationConfig={"PageSize": PAGE}):
-            result.default_ca = page.get("DefaultCertificateForNewLaunches") or result.default_ca
-            for cert in page.get("Certificates", []):
-                certs[cert["CertificateIdentifier"]] = cert.get("ValidTill")
-                if cert.get("CustomerOverride"):
-                    result.override = cert["CertificateIdentifier"]
-        result.certificates = certs
 
-    def maintenance() -> None:
-        by_arn = {d.arn: d for d in result.databases}
-        for item in _pages(rds, "describe_pending_maintenance_actions", "PendingMaintenanceActions"):
-            db = by_arn.get(item.get("ResourceIdentifier", ""))
-            if db is None:
-                continue
-            for action in item.get("PendingMaintenanceActionDetails", []):
-                if action.get("Action") in CA_ACTIONS:
-                    db.maintenance.append(
-                        {
-                            "action": action["Action"],
-                            "opt_in_status": action.get("OptInStatus"),
-                            "auto_applied_after": action.get("AutoAppliedAfterDate"),
-                            "current_apply_date": action.get("CurrentApplyDate"),
-                            "description": action.get("Description"),
-                        }
-                    )
-
-    def engine_versions() -> None:
-        wanted = sorted(
-            {
-                (d.engine, d.engine_version)
-                for d in result.databases
-                if d.engine and d.engine_version and not d.not_applicable
-            }  # type: ignore[misc]
-        )
-        for engine, version in wanted:
-            try:
-                found = rds.describe_db_engine_versions(Engine=engine, EngineVersion=version).get(
-                    "DBEngineVersions", []
-                )
-            except Exception as exc:
-                result.warnings.append(
-                    f"{region}: engine versions not available ({error_message(exc)}); restart and CA support "
-                    "come from the built-in catalog"
-                )
-                return
-            if found:
-                raw = found[0]
-                supported = raw.get("SupportedCACertificateIdentifiers")
-                result.engine_versions[(engine, version)] = EngineVersion(
-                    tuple(supported) if supported is not None else None,
-                    raw.get("SupportsCertificateRotationWithoutRestart"),
-                )
-
-    optional("DB clusters", clusters)
-    # A Multi-AZ DB cluster's members carry the cluster's CA: the cluster is judged, its members are not. Where the
-    # clusters could not be listed, the members are judged themselves rather than not at all.
+def judge_orphan_members(result: RegionScan, instances: list[Database]) -> None:
+    """A Multi-AZ DB cluster's members carry the cluster's CA: the cluster is judged, its members are not. Where the
+    clusters could not be listed, the members are judged themselves rather than not at all."""
     listed = {d.identifier for d in result.databases if d.kind is Kind.MULTI_AZ_CLUSTER}
     for db in instances:
         if db.kind is Kind.MULTI_AZ_MEMBER and db.cluster not in listed:
             db.not_applicable = None
-    optional("RDS proxies", proxies)
-    optional("DescribeCertificates", certificates, "; CA validity comes from the built-in catalog")
-    optional("pending maintenance actions", maintenance)
-    engine_versions()
+
+
+def list_proxies(rds: Any, result: RegionScan) -> None:
+    result.databases.extend(
+        _proxy(result.region, raw, result.account) for raw in _pages(rds, "describe_db_proxies", "DBProxies")
+    )
+
+
+def list_certificates(rds: Any, result: RegionScan) -> None:
+    certs: dict[str, dt.datetime] = {}
+    paginator = rds.get_paginator("describe_certificates")
+    for page in paginator.paginate(PaginationConfig={"PageSize": PAGE}):
+        result.default_ca = page.get("DefaultCertificateForNewLaunches") or result.default_ca
+        for cert in page.get("Certificates", []):
+            certs[cert["CertificateIdentifier"]] = cert.get("ValidTill")
+            if cert.get("CustomerOverride"):
+                result.override = cert["CertificateIdentifier"]
+    result.certificates = certs
+
+
+def list_maintenance(rds: Any, result: RegionScan) -> None:
+    by_arn = {d.arn: d for d in result.databases}
+    for item in _pages(rds, "describe_pending_maintenance_actions", "PendingMaintenanceActions"):
+        db = by_arn.get(item.get("ResourceIdentifier", ""))
+        if db is None:
+            continue
+        for action in item.get("PendingMaintenanceActionDetails", []):
+            if action.get("Action") in CA_ACTIONS:
+                db.maintenance.append(
+                    {
+                        "action": action["Action"],
+                        "opt_in_status": action.get("OptInStatus"),
+                        "auto_applied_after": action.get("AutoAppliedAfterDate"),
+                        "current_apply_date": action.get("CurrentApplyDate"),
+                        "description": action.get("Description"),
+                    }
+                )
+
+
+def list_engine_versions(rds: Any, result: RegionScan) -> None:
+    """One DescribeDBEngineVersions per distinct engine and version; a refusal falls back to the catalog."""
+    wanted = sorted(
+        {(d.engine, d.engine_version) for d in result.databases
+         if d.engine and d.engine_version and not d.not_applicable}
+    )
+    for engine, version in wanted:
+        try:
+            found = rds.describe_db_engine_versions(Engine=engine, EngineVersion=version).get("DBEngineVersions", [])
+        except Exception as exc:
+            result.warnings.append(
+                f"{result.where}: engine versions not available ({error_message(exc)}); restart and CA support "
+                "come from the built-in catalog"
+            )
+            return
+        if found:
+            raw = found[0]
+            supported = raw.get("SupportedCACertificateIdentifiers")
+            result.engine_versions[(engine, version)] = EngineVersion(
+                tuple(supported) if supported is not None else None,
+                raw.get("SupportsCertificateRotationWithoutRestart"),
+            )
+
+
+def find_babelfish(rds: Any, result: RegionScan) -> None:
+    """Mark the instances of Aurora PostgreSQL clusters whose parameter group turns Babelfish on. Only parameters
+    the user changed are read (``Source='user'``); default groups cannot turn it on and cost no call."""
+    groups = {g for g in result.aurora_parameter_groups.values() if not g.startswith("default.")}
+    on = set()
+    for group in sorted(groups):
+        for parameter in _pages(
+            rds, "describe_db_cluster_parameters", "Parameters", DBClusterParameterGroupName=group, Source="user"
+        ):
+            name, value = parameter.get("ParameterName"), parameter.get("ParameterValue")
+            if name == catalog.BABELFISH_PARAMETER and value == "on":
+                on.add(group)
+    clusters = {c for c, g in result.aurora_parameter_groups.items() if g in on}
+    for db in result.databases:
+        if db.kind is Kind.AURORA_INSTANCE and db.cluster in clusters:
+            db.babelfish = True
+
+
+def scan_region(aws: Aws, region: str, account: str = "") -> RegionScan:
+    """Everything the audit needs from one region. Never raises: failures are the scan's warnings or error."""
+    result = RegionScan(region, account=account)
+    try:
+        rds = aws.client("rds", region)
+        instances = [_instance(region, raw, account) for raw in _pages(rds, "describe_db_instances", "DBInstances")]
+    except Exception as exc:
+        result.error = f"{result.where}: cannot list DB instances ({error_message(exc)})"
+        return result
+    result.databases.extend(instances)
+    _optional(result, "DB clusters", lambda: list_clusters(rds, result))
+    judge_orphan_members(result, instances)
+    _optional(result, "RDS proxies", lambda: list_proxies(rds, result))
+    _optional(result, "DescribeCertificates", lambda: list_certificates(rds, result),
+              "; CA validity comes from the built-in catalog")
+    _optional(result, "pending maintenance actions", lambda: list_maintenance(rds, result))
+    list_engine_versions(rds, result)
+    if result.aurora_parameter_groups:
+        _optional(result, "Babelfish settings", lambda: find_babelfish(rds, result),
+                  "; Aurora PostgreSQL instances are taken as not running Babelfish")
     return result
 
 
-def enabled_regions(aws: Aws) -> list[str]:
-    """Every region enabled for the account (EC2 DescribeRegions without AllRegions lists exactly those)."""
+def enabled_regions(aws: Aws) -> tuple[list[str], str | None]:
+    """Every region enabled for the account (EC2 DescribeRegions without AllRegions lists exactly those), and a
+    warning when that list could not be read (every region botocore knows for RDS stands in)."""
     region = aws.default_region() or "us-east-1"
     try:
         regions = aws.client("ec2", region).describe_regions()["Regions"]
-        return sorted(r["RegionName"] for r in regions if r.get("OptInStatus") != "not-opted-in")
+        return sorted(r["RegionName"] for r in regions if r.get("OptInStatus") != "not-opted-in"), None
+    except AwsError:
+        raise
     except Exception as exc:
-        from rdsca.aws.session import AwsError
-
-        code = error_code(exc)
-        if code == "NoCredentials":
+        if error_code(exc) == "NoCredentials":
             raise AwsError("no AWS credentials found (profile, environment or instance role)") from None
-        return sorted(aws.session().get_available_regions("rds"))
+        warning = f"enabled regions not available ({error_message(exc)}); every RDS region is scanned"
+        return sorted(aws.session().get_available_regions("rds")), warning
+
+
+# -- many accounts ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """One account to scan, with the credentials to scan it (None until known, or when they could not be made)."""
+
+    account: str
+    aws: Aws
+    name: str | None = None
+    #: The credentials are assumed (another account): checked with STS before the scan.
+    assumed: bool = False
+
+
+@dataclass
+class AccountScan:
+    account: str
+    name: str | None = None
+    regions: list[RegionScan] = field(default_factory=list)
+    #: Set when the account could not be reached at all (role missing, access denied, no regions).
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Progress:
+    """Counts for the progress line on stderr."""
+
+    accounts: int
+    accounts_done: int = 0
+    regions: int = 0
+    regions_done: int = 0
+    databases: int = 0
+
+    def line(self, findings: int) -> str:
+        return (
+            f"scanned {self.accounts_done}/{self.accounts} account(s), {self.regions_done}/{self.regions} region(s): "
+            f"{self.databases} database(s), {findings} with findings so far"
+        )
+
+
+#: Called once an account's regions are known, before they are scanned (``rotate --apply`` takes its locks there);
+#: raising stops the whole scan.
+BeforeRegions = Callable[[str, list[str]], None]
+
+
+def _account_regions(target: Target, regions: list[str] | None, scanned: AccountScan) -> list[str]:
+    if target.assumed:
+        target.aws.identity()  # AssumeRole happens here: a missing role or a refusal is this account's error
+    if regions:
+        return regions
+    found, warning = enabled_regions(target.aws)
+    if warning:
+        scanned.warnings.append(f"{target.account}: {warning}")
+    return found
 
 
 def scan(
-    aws: Aws,
-    regions: list[str],
+    targets: list[Target],
+    regions: list[str] | None,
     workers: int = 8,
-    progress: Callable[[str], None] | None = None,
-) -> list[RegionScan]:
-    """Scan regions concurrently (at most ``workers`` at once); results in the order of ``regions``."""
-    results: dict[str, RegionScan] = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(workers, len(regions)))) as pool:
-        futures = {pool.submit(scan_region, aws, region): region for region in regions}
-        for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
-            region = futures[future]
-            results[region] = future.result()
-            if progress:
-                count = len(results[region].databases)
-                progress(f"scanned {region} ({done}/{len(regions)}): {count} resource(s)")
-    return [results[r] for r in regions]
+    progress: Callable[[Progress, RegionScan | None], None] | None = None,
+    before_regions: BeforeRegions | None = None,
+) -> list[AccountScan]:
+    """Scan every account's regions (``regions``, else each account's enabled ones) with at most ``workers`` calls
+    in flight; results by account id, regions in the order given (enabled regions sorted)."""
+    scans = {t.account: AccountScan(t.account, t.name) for t in targets}
+    order: dict[str, list[str]] = {}
+    pool: Pool[tuple[str, str | None]] = Pool(workers)
+    state = Progress(len(targets))
+    for target in targets:
+        pool.submit((target.account, None), functools.partial(_account_regions, target, regions, scans[target.account]))
+    by_account = {t.account: t for t in targets}
+    for done in pool.completed():
+        account, region = done.key
+        scanned: RegionScan | None = None
+        if region is None:
+            _regions_listed(done, scans[account], by_account[account], pool, order, state, before_regions)
+        else:
+            scanned = done.value
+            scans[account].regions.append(scanned)
+            state.regions_done += 1
+            state.databases += len(scanned.databases)
+            if len(scans[account].regions) == len(order[account]):
+                state.accounts_done += 1
+        if progress:
+            progress(state, scanned)
+    for account, listed in order.items():
+        scans[account].regions.sort(key=lambda s: listed.index(s.region))
+    return [scans[a] for a in sorted(scans)]
+
+
+def _regions_listed(
+    done: Any, scanned: AccountScan, target: Target, pool: Pool[tuple[str, str | None]],
+    order: dict[str, list[str]], state: Progress, before_regions: BeforeRegions | None,
+) -> None:
+    """An account's regions are known (or it could not be reached): lock them if asked, then scan each."""
+    error = done.error
+    if error is not None:
+        if isinstance(error, IdentityError) and target.assumed:
+            detail = error.detail  # the role could not be assumed: this account's error
+        elif not isinstance(error, Exception) or isinstance(error, AwsError):
+            raise error  # no credentials at all, a bad endpoint, an interrupt: nothing can go on
+        else:
+            detail = error_message(error)
+        scanned.error = f"{target.account}: cannot reach the account ({detail})"
+        state.accounts_done += 1
+        return
+    regions: list[str] = done.value
+    if before_regions is not None:
+        before_regions(target.account, regions)
+    order[target.account] = regions
+    state.regions += len(regions)
+    if not regions:
+        state.accounts_done += 1
+    for region in regions:
+        pool.submit((target.account, region), functools.partial(scan_region, target.aws, region, target.account))

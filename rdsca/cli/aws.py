@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
-import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,60 +18,158 @@ from rdsca import catalog, clock
 from rdsca.cli.common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, RegionListType, TagType, common_options
 from rdsca.output import emit_json, render_table
 
+# Organizations' patterns (botocore's model): an account id, an organizational unit or root id.
+_ACCOUNT = re.compile(r"\d{12}")
+_PARENT = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+
+
+class AccountListType(click.ParamType):
+    """``111111111111,222222222222``: AWS account ids. An empty element is an error, never "every account"."""
+
+    name = "ACCOUNT[,ACCOUNT]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        ids = [part.strip() for part in str(value).split(",")]
+        if any(not i for i in ids):
+            self.fail(f"{value!r}: an empty account id (accounts are comma-separated 12-digit ids)", param, ctx)
+        bad = [i for i in ids if not _ACCOUNT.fullmatch(i)]
+        if bad:
+            self.fail(f"{', '.join(map(repr, bad))} is not an AWS account id (12 digits)", param, ctx)
+        return list(dict.fromkeys(ids))
+
+
+class ParentType(click.ParamType):
+    name = "OU"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not _PARENT.fullmatch(str(value)):
+            self.fail(f"{value!r} is not an organizational unit id (ou-...) or root id (r-...)", param, ctx)
+        return str(value)
+
+
+@dataclass(frozen=True)
+class AwsArgs:
+    """The options every live-account command takes, checked together."""
+
+    profile: str | None
+    regions: list[str] | None
+    workers: int
+    demo: bool
+    org: bool
+    ous: tuple[str, ...]
+    accounts: list[str] | None
+    include_management: bool
+    role_name: str
+    external_id: str | None
+    account_rate: float
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int
+
+    def check(self) -> None:
+        if self.demo and self.profile:
+            raise click.UsageError("--profile cannot be used with --demo: the demo never uses real credentials")
+        chosen = [name for name, on in (("--org", self.org), ("--ou", self.ous), ("--accounts", self.accounts)) if on]
+        if len(chosen) > 1:
+            raise click.UsageError(f"{' and '.join(chosen)} cannot be combined: choose one way to select accounts")
+        if not chosen:
+            for flag, given in (("--include-management", self.include_management), ("--external-id",
+                                                                                     self.external_id)):
+                if given:
+                    raise click.UsageError(f"{flag} needs --org, --ou or --accounts")
+        if self.include_management and self.accounts:
+            raise click.UsageError("--include-management applies to --org and --ou; list the account in --accounts")
+
+    def scope(self, demo: Any, demo_regions: list[str] | None) -> Any:
+        from rdsca.aws.accounts import Selection
+        from rdsca.aws.live import Scope
+        from rdsca.aws.session import Limits
+
+        selection = Selection(
+            self.org, self.ous, tuple(self.accounts or ()), self.include_management, self.role_name, self.external_id,
+            self.account_rate,
+        )
+        limits = Limits(self.connect_timeout, self.read_timeout, self.max_attempts)
+        regions = self.regions or demo_regions
+        return Scope(self.profile, tuple(regions) if regions else None, self.workers, demo, selection, limits)
+
+
+_AWS_OPTIONS = (
+    click.option("--profile", metavar="NAME", help="AWS profile (default: the standard credential chain)."),
+    click.option("--regions", type=RegionListType(), help="Comma-separated regions (default: every region enabled)."),
+    click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
+                 help="Account regions scanned at once."),
+    click.option("--demo", is_flag=True, help="Run against a built-in fake account (no AWS account needed)."),
+    click.option("--org", is_flag=True, help="Every active account of the organization (Organizations ListAccounts)."),
+    click.option("--ou", "ous", multiple=True, type=ParentType(),
+                 help="The accounts of this organizational unit and every unit below it (repeatable)."),
+    click.option("--accounts", type=AccountListType(), help="Comma-separated account ids."),
+    click.option("--include-management", is_flag=True, help="With --org or --ou, also the management account."),
+    click.option("--role-name", default="OrganizationAccountAccessRole", show_default=True,
+                 help="The role assumed in each other account."),
+    click.option("--external-id", help="The external id the role's trust policy asks for."),
+    click.option("--account-rate", type=click.FloatRange(0.1, 1000), default=20.0, show_default=True,
+                 help="API calls per second per account."),
+    click.option("--connect-timeout", type=click.FloatRange(0.1, 300), default=5.0, show_default=True,
+                 help="Seconds to connect to an AWS endpoint."),
+    click.option("--read-timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True,
+                 help="Seconds to wait for an answer."),
+    click.option("--max-attempts", type=click.IntRange(1, 10), default=3, show_default=True,
+                 help="Attempts per call, retries of throttling and timeouts included."),
+)
+_AWS_NAMES = tuple(f.name for f in AwsArgs.__dataclass_fields__.values())  # type: ignore[attr-defined]
+
 
 def aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @click.option("--profile", metavar="NAME", help="AWS profile (default: the standard credential chain).")
-    @click.option(
-        "--regions", type=RegionListType(), help="Comma-separated regions (default: every region enabled)."
-    )
-    @click.option(
-        "--workers", type=click.IntRange(1, 32), default=8, show_default=True, help="Regions scanned at once."
-    )
-    @click.option("--demo", is_flag=True, help="Run against a built-in fake account (no AWS account needed).")
+    """The live-account options, passed to the command as one checked ``AwsArgs`` (``aws_args``)."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return fn(*args, **kwargs)
+        aws_args = AwsArgs(**{name: kwargs.pop(name) for name in _AWS_NAMES})
+        aws_args.check()
+        return fn(*args, aws_args=aws_args, **kwargs)
 
+    for option in reversed(_AWS_OPTIONS):
+        wrapper = option(wrapper)
     return wrapper
 
 
 @contextlib.contextmanager
-def _account(demo: bool) -> Iterator[list[str] | None]:
-    """With --demo: a fake account on loopback, seeded with a small fleet; yields its regions."""
-    if not demo:
-        yield None
+def _scope(args: AwsArgs) -> Iterator[Any]:
+    """The scope of the command; with --demo, a fake account on loopback seeded with a small fleet."""
+    if not args.demo:
+        yield args.scope(None, None)
         return
     if importlib.util.find_spec("moto") is None:
         raise Failure("the demo needs moto: pip install 'rdsca[demo]'")
-    from rdsca.aws.fake import DEMO_REGIONS, FakeAccount, seed_demo
+    from rdsca.aws.live import demo_account
 
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-    account = FakeAccount(clock.today()).start()
+    with demo_account(clock.today(), org=args.org or bool(args.ous) or bool(args.accounts)) as (demo, regions):
+        click.echo(f"demo: a fake account on {demo.endpoint} (nothing here reaches AWS)", err=True)
+        yield args.scope(demo, regions)
+
+
+@contextlib.contextmanager
+def _aws_errors() -> Iterator[None]:
+    """The errors of rdsca.aws that stop a command, as one line and exit 2."""
+    from rdsca.aws.journal import JournalError, JournalWriteError
+    from rdsca.aws.locks import LockBusy
+    from rdsca.aws.session import AwsError
+
     try:
-        os.environ.update(AWS_ENDPOINT_URL=account.endpoint, AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo")
-        seed_demo(account)
-        click.echo(f"demo: a fake account on {account.endpoint} (nothing here reaches AWS)", err=True)
-        yield list(DEMO_REGIONS)
-    finally:
-        account.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def _scan(profile: str | None, regions: list[str] | None, workers: int, demo_regions: list[str] | None) -> Any:
-    from rdsca.aws import audit, scan
-    from rdsca.aws.session import Aws, AwsError
-
-    aws = Aws(profile)
-    try:
-        chosen = regions or demo_regions or scan.enabled_regions(aws)
-        scans = scan.scan(aws, chosen, workers, progress=lambda m: click.echo(m, err=True))
-    except AwsError as exc:
+        yield
+    except (AwsError, JournalError, JournalWriteError, LockBusy) as exc:
         raise Failure(str(exc)) from None
-    return aws, audit.audit(scans, clock.today())
+
+
+def _scan(scope: Any, options: Any, held: Any = None) -> Any:
+    from rdsca.aws import live
+
+    with _aws_errors():
+        progress = live.progress_printer(lambda m: click.echo(m, err=True), options)
+        return live.scan_scope(scope, options, progress, held)
 
 
 def _report_problems(result: Any) -> None:
@@ -81,29 +179,46 @@ def _report_problems(result: Any) -> None:
         click.echo(f"error: {error}", err=True)
 
 
-@click.command()
-@aws_options
-@click.option(
-    "--expiring-days",
-    type=click.IntRange(0),
-    default=180,
-    show_default=True,
-    help="Report a CA or server certificate that expires within this many days.",
-)
-@common_options(("table", "json", "csv", "sarif"))
-def audit(
-    profile: str | None, regions: list[str] | None, workers: int, demo: bool, expiring_days: int, fmt: str
-) -> None:
-    """Find databases on retired, unknown, refused or expiring CAs, across regions (read-only).
-
-    Exit 0 when there is no finding, 1 when there is one, 2 when some region's databases could not be listed.
-    """
+def _audit_table(result: Any) -> None:
     from rdsca.aws import audit as audit_mod
 
-    with _account(demo) as demo_regions:
-        _, result = _scan(profile, regions, workers, demo_regions)
-    if expiring_days != audit_mod.DEFAULT_EXPIRING_DAYS:
-        result = audit_mod.audit(result.scans, result.today, expiring_days)
+    click.echo(render_table(audit_mod.TABLE_HEADERS, audit_mod.table_rows(result)))
+    for scan in result.scans:
+        if scan.error is None:
+            override = f", account override {scan.override}" if scan.override else ""
+            where = f"{scan.account} {scan.region}" if scan.account else scan.region
+            click.echo(f"{where}: new databases get {scan.default_ca or 'unknown (not listed)'}{override}")
+    for row in result.rows:
+        where = f"{row.db.account} {row.db.region} {row.db.identifier}"
+        for finding in row.findings:
+            click.echo(f"finding: {where}: {finding}")
+        for note in row.notes:
+            click.echo(f"note: {where}: {note}")
+
+
+@click.command()
+@aws_options
+@click.option("--expiring-days", type=click.IntRange(0), default=180, show_default=True,
+              help="Report a CA or server certificate that expires within this many days.")
+@click.option("--accept-scheduled", is_flag=True,
+              help="A database still serving a retired CA whose fix waits for the maintenance window is a note, "
+                   "not a finding.")
+@click.option("--journal", "journals", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Also read this rotation journal for changes that wait for a restart (repeatable).")
+@common_options(("table", "json", "csv", "sarif"))
+def audit(aws_args: AwsArgs, expiring_days: int, accept_scheduled: bool, journals: tuple[Path, ...], fmt: str) -> None:
+    """Find databases on retired, unknown, refused or expiring CAs, and changes waiting for a restart (read-only).
+
+    Exit 0 when there is no finding, 1 when there is one, 2 when some account or region could not be listed.
+    """
+    from rdsca.aws import audit as audit_mod
+    from rdsca.aws.live import read_journals
+
+    with _aws_errors():
+        found, warnings = read_journals(list(journals))
+    options = audit_mod.Options(clock.today(), expiring_days, accept_scheduled, audit_mod.restart_records(found))
+    with _scope(aws_args) as scope:
+        result = _scan(scope, options).result
     if fmt == "json":
         emit_json(audit_mod.to_json(result))
     elif fmt == "csv":
@@ -111,14 +226,9 @@ def audit(
     elif fmt == "sarif":
         emit_json(audit_mod.to_sarif(result))
     else:
-        click.echo(render_table(audit_mod.TABLE_HEADERS, audit_mod.table_rows(result)))
-        for scan in result.scans:
-            if scan.error is None:
-                override = f", account override {scan.override}" if scan.override else ""
-                click.echo(f"{scan.region}: new databases get {scan.default_ca or 'unknown (not listed)'}{override}")
-        for row in result.findings:
-            for finding in row.findings:
-                click.echo(f"finding: {row.db.region} {row.db.identifier}: {finding}")
+        _audit_table(result)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     _report_problems(result)
     if result.errors:
         sys.exit(EXIT_ERROR)
@@ -130,18 +240,15 @@ ACK = "--i-know-clients-do-not-verify-tls"
 
 @dataclass(frozen=True)
 class RotateOptions:
-    """``rdsca rotate``'s options, checked together."""
+    """``rdsca rotate``'s own options, checked together."""
 
-    profile: str | None
-    regions: list[str] | None
-    workers: int
-    demo: bool
     target: str
     fallback_ca: str | None
     apply_immediately: bool
     no_restart: bool
     ack_no_tls: bool
     pending_maintenance: bool
+    reboot: bool
     engines: tuple[str, ...]
     identifiers: tuple[str, ...]
     tags: tuple[tuple[str, str], ...]
@@ -166,72 +273,128 @@ class RotateOptions:
             )
         if self.resume and self.journal and self.resume != self.journal:
             raise click.UsageError("--resume appends to the journal it reads; do not also give --journal")
+        _check_journal_folder(self.journal, "--journal")
+
+    def plan_options(self) -> Any:
+        from rdsca.aws import rotate as rot
+
+        filters = rot.Filters(self.engines, self.identifiers, self.tags)
+        return rot.PlanOptions(self.target, self.fallback_ca, self.apply_immediately, self.no_restart, filters,
+                               self.pending_maintenance, self.reboot)
+
+
+def _check_journal_folder(path: Path | None, flag: str) -> None:
+    if path is not None and not path.parent.is_dir():
+        raise click.UsageError(f"{flag} {path}: the folder {path.parent} does not exist")
+
+
+_ROTATE_OPTIONS = (
+    click.option("--ca", "target", default=catalog.DEFAULT_TARGET, show_default=True, help="The CA to move to."),
+    click.option("--fallback-ca", help="The CA for engines that refuse --ca (without it they are left out)."),
+    click.option("--apply-immediately", is_flag=True,
+                 help="Apply now (restarts where needed) instead of in the maintenance window."),
+    click.option("--no-restart", is_flag=True, help=f"Set CertificateRotationRestart=false; needs {ACK}."),
+    click.option(ACK, "ack_no_tls", is_flag=True,
+                 help="Acknowledge that clients do not verify TLS (AWS's condition for --no-restart)."),
+    click.option("--pending-maintenance", is_flag=True, help="Also apply pending CA maintenance actions."),
+    click.option("--reboot", is_flag=True,
+                 help="Also reboot databases whose new certificate waits for a restart (RebootDBInstance, "
+                      "RebootDBCluster for Multi-AZ DB clusters)."),
+    click.option("--engine", "engines", multiple=True, metavar="GLOB", help="Only these engines (repeatable)."),
+    click.option("--identifier", "identifiers", multiple=True, metavar="GLOB",
+                 help="Only these identifiers (repeatable)."),
+    click.option("--tag", "tags", multiple=True, type=TagType(), help="Only databases with this tag (repeatable)."),
+    click.option("--apply", "do_apply", is_flag=True, help="Make the changes (default: dry run)."),
+    click.option("--yes", is_flag=True, help="Do not ask for confirmation."),
+    click.option("--journal", type=click.Path(dir_okay=False, path_type=Path), help="Journal file (JSON lines)."),
+    click.option("--resume", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                 help="Continue an interrupted run from its journal, checking unfinished requests against AWS."),
+    click.option("--rate", type=click.FloatRange(0.1, 100), default=5.0, show_default=True,
+                 help="Changes per second per account."),
+)
+
+
+def rotate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_ROTATE_OPTIONS):
+        fn = option(fn)
+    return fn
 
 
 @click.command()
 @aws_options
-@click.option("--ca", "target", default=catalog.DEFAULT_TARGET, show_default=True, help="The CA to move to.")
-@click.option("--fallback-ca", help="The CA for engines that refuse --ca (without it they are left out).")
-@click.option(
-    "--apply-immediately", is_flag=True, help="Apply now (restarts where needed) instead of in the maintenance window."
-)
-@click.option("--no-restart", is_flag=True, help=f"Set CertificateRotationRestart=false; needs {ACK}.")
-@click.option(
-    ACK,
-    "ack_no_tls",
-    is_flag=True,
-    help="Acknowledge that clients do not verify TLS (AWS's condition for --no-restart).",
-)
-@click.option("--pending-maintenance", is_flag=True, help="Also apply pending CA maintenance actions.")
-@click.option("--engine", "engines", multiple=True, metavar="GLOB", help="Only these engines (repeatable).")
-@click.option("--identifier", "identifiers", multiple=True, metavar="GLOB", help="Only these identifiers (repeatable).")
-@click.option("--tag", "tags", multiple=True, type=TagType(), help="Only databases with this tag (repeatable).")
-@click.option("--apply", "do_apply", is_flag=True, help="Make the changes (default: dry run).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path), help="Journal file (JSON lines).")
-@click.option(
-    "--resume",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Continue an interrupted run from its journal, skipping accepted changes.",
-)
-@click.option(
-    "--rate", type=click.FloatRange(0.1, 100), default=5.0, show_default=True, help="Modify calls per second."
-)
+@rotate_options
 @common_options(("table", "json"))
-def rotate(**options: Any) -> None:
+def rotate(aws_args: AwsArgs, **options: Any) -> None:
     """Move databases off retired, unknown, refused or expiring CAs. A dry run unless --apply.
 
     After --apply: exit 0 when every planned change was accepted, 1 when some were not, 2 on errors.
     """
-    from rdsca.aws import rotate as rot
+    from rdsca.aws import audit as audit_mod
 
     opts = RotateOptions(**options)
     opts.check()
-    filters = rot.Filters(opts.engines, opts.identifiers, opts.tags)
-    with _account(opts.demo) as demo_regions:
-        aws, result = _scan(opts.profile, opts.regions, opts.workers, demo_regions)
-        plan = rot.make_plan(
-            result, opts.target, opts.fallback_ca, opts.apply_immediately, opts.no_restart, filters,
-            opts.pending_maintenance,
-        )
-        _show_plan(plan, result, opts.fmt)
+    journal_path = _journal_path(opts) if opts.do_apply else None
+    audit_options = audit_mod.Options(clock.today(), restarts=_restarts(journal_path))
+    with _scope(aws_args) as scope, _locks(journal_path) as held:
+        scanned = _scan(scope, audit_options, held)
+        from rdsca.aws import rotate as rot
+
+        plan = rot.make_plan(scanned.result, opts.plan_options())
+        _show_plan(plan, scanned.result, opts.fmt)
         if not opts.do_apply:
-            if opts.fmt == "json":
-                emit_json(rot.plan_json(plan, applied=False))
-            else:
-                click.echo(f"dry run: {len(plan.changes)} change(s) planned; nothing was changed (add --apply).")
-            sys.exit(EXIT_OK)
-        if not plan.changes:
-            click.echo("nothing to change.", err=True)
-            sys.exit(EXIT_OK)
-        _confirm(len(plan.changes), opts.yes)
-        journal, outcomes = _apply(aws, plan, opts)
+            _dry_run(plan, opts.fmt)
+        assert journal_path is not None
+        outcomes = _apply(scanned, plan, opts, journal_path, aws_args.workers)
     refused = [o for o in outcomes if o.result == "refused"]
     if opts.fmt == "json":
-        emit_json(rot.outcomes_json(plan, journal, outcomes))
+        emit_json(rot.outcomes_json(plan, journal_path, outcomes))
     for o in refused:
-        click.echo(f"not accepted: {o.change.region} {o.change.identifier}: {o.message}", err=True)
+        click.echo(f"not accepted: {o.change.account} {o.change.region} {o.change.identifier}: {o.message}", err=True)
     sys.exit(EXIT_FINDINGS if refused else EXIT_OK)
+
+
+def _journal_path(opts: RotateOptions) -> Path:
+    from rdsca.aws import journal
+
+    if opts.resume or opts.journal:
+        return opts.resume or opts.journal  # type: ignore[return-value]
+    return journal.default_path("rotate")
+
+
+def _restarts(journal_path: Path | None) -> Any:
+    """Changes waiting for a restart, from the journals in the state directory and this run's."""
+    from rdsca.aws import audit as audit_mod
+    from rdsca.aws.live import read_journals
+
+    explicit = [journal_path] if journal_path is not None and journal_path.is_file() else []
+    with _aws_errors():
+        found, warnings = read_journals(explicit)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return audit_mod.restart_records(found)
+
+
+@contextlib.contextmanager
+def _locks(journal_path: Path | None, command: str = "rdsca rotate --apply") -> Iterator[Any]:
+    """With --apply: the journal's lock now, each account and region's as the scan reaches it."""
+    if journal_path is None:
+        yield None
+        return
+    from rdsca.aws import locks
+
+    with _aws_errors(), locks.holding(command) as held:
+        held.acquire(locks.journal_key(journal_path), f"the journal {journal_path}")
+        yield held
+
+
+def _dry_run(plan: Any, fmt: str) -> None:
+    from rdsca.aws import rotate as rot
+
+    if fmt == "json":
+        emit_json(rot.plan_json(plan, applied=False))
+    else:
+        click.echo(f"dry run: {len(plan.changes)} change(s) planned; nothing was changed (add --apply).")
+    sys.exit(EXIT_OK)
 
 
 def _show_plan(plan: Any, result: Any, fmt: str) -> None:
@@ -240,17 +403,21 @@ def _show_plan(plan: Any, result: Any, fmt: str) -> None:
 
     if fmt == "table":
         rows = [
-            [c.region, c.identifier, c.kind, c.from_ca or "-", c.to_ca or "-", c.action, c.timing, c.restart]
+            [c.account or "-", c.region, c.identifier, c.kind, c.from_ca or "-", c.to_ca or "-", c.action, c.timing,
+             c.restart]
             for c in plan.changes
         ]
-        click.echo(render_table(["REGION", "DATABASE", "KIND", "FROM", "TO", "ACTION", "WHEN", "RESTART"], rows))
+        headers = ["ACCOUNT", "REGION", "DATABASE", "KIND", "FROM", "TO", "ACTION", "WHEN", "RESTART"]
+        click.echo(render_table(headers, rows))
         for row, why in plan.left_out:
-            click.echo(f"left out: {row.db.region} {row.db.identifier}: {why}")
+            click.echo(f"left out: {row.db.account} {row.db.region} {row.db.identifier}: {why}")
+        for note in plan.notes:
+            click.echo(f"note: {note}")
     _report_problems(result)
     if result.errors:
         if fmt == "json":
             emit_json(rot.plan_json(plan, applied=False, errors=result.errors))
-        raise Failure("some regions could not be listed; nothing was changed: " + "; ".join(result.errors))
+        raise Failure("some accounts or regions could not be listed; nothing was changed: " + "; ".join(result.errors))
 
 
 def _confirm(count: int, yes: bool) -> None:
@@ -262,24 +429,44 @@ def _confirm(count: int, yes: bool) -> None:
         raise Failure("not confirmed; nothing was changed")
 
 
-def _apply(aws: Any, plan: Any, opts: RotateOptions) -> tuple[Path, list[Any]]:
+def _apply(scanned: Any, plan: Any, opts: RotateOptions, path: Path, workers: int) -> list[Any]:
     from rdsca.aws import rotate as rot
+    from rdsca.aws.journal import Journal
 
-    journal = opts.resume or opts.journal or rot.default_journal()
-    skip = rot.finished(opts.resume) if opts.resume else set()
-    click.echo(f"journal: {journal}", err=True)
+    with _aws_errors():
+        contents = _read_journal(path)
+    if not plan.changes and not (contents and contents.unresolved):
+        click.echo("nothing to change.", err=True)
+        sys.exit(EXIT_OK)
+    if plan.changes:
+        _confirm(len(plan.changes), opts.yes)
+    click.echo(f"journal: {path}", err=True)
 
     def show(outcome: rot.Outcome) -> None:
         c = outcome.change
         detail = f" ({outcome.message})" if outcome.message else ""
-        click.echo(f"{outcome.result}: {c.region} {c.identifier} {c.action} -> {c.to_ca}{detail}", err=True)
+        target = f" -> {c.to_ca}" if c.action.startswith("modify") else ""
+        click.echo(f"{outcome.result}: {c.account} {c.region} {c.identifier} {c.action}{target}{detail}", err=True)
 
-    try:
-        return journal, rot.apply(aws, plan.changes, journal, opts.rate, skip, show)
-    except KeyboardInterrupt:
-        raise Failure(
-            f"interrupted; every request made so far is in {journal}: continue with --resume {journal}"
-        ) from None
+    with _aws_errors(), Journal.open(path, "rotate") as journal:
+        for line in rot.reconcile(journal, scanned.result):
+            click.echo(f"resume: {line}", err=True)
+        applier = rot.Applier(journal, scanned.client(), opts.rate, show)
+        try:
+            return applier.run(plan.changes, workers)
+        except KeyboardInterrupt:
+            raise Failure(
+                f"interrupted; {path} records every request sent (an intent before each, an outcome after): "
+                f"continue with --resume {path}, which checks unfinished requests against AWS"
+            ) from None
+
+
+def _read_journal(path: Path) -> Any:
+    from rdsca.aws import journal
+
+    if not path.is_file() or not path.stat().st_size:
+        return None
+    return journal.read(path)  # its warnings were shown when it was first read
 
 
 @click.group("default-ca")
@@ -290,76 +477,85 @@ def default_ca() -> None:
 @default_ca.command("show")
 @aws_options
 @common_options(("table", "json"))
-def default_show(profile: str | None, regions: list[str] | None, workers: int, demo: bool, fmt: str) -> None:
-    """The default CA for new launches and any account override, per region."""
-    with _account(demo) as demo_regions:
-        _, result = _scan(profile, regions, workers, demo_regions)
+def default_show(aws_args: AwsArgs, fmt: str) -> None:
+    """The default CA for new launches and any account override, per account and region."""
+    from rdsca.aws import audit as audit_mod
+
+    with _scope(aws_args) as scope:
+        result = _scan(scope, audit_mod.Options(clock.today())).result
     data = [
-        {"region": s.region, "default_ca": s.default_ca, "override": s.override, "error": s.error} for s in result.scans
+        {"account": s.account, "region": s.region, "default_ca": s.default_ca, "override": s.override,
+         "error": s.error}
+        for s in result.scans
     ]
     if fmt == "json":
         emit_json(data)
     else:
-        click.echo(
-            render_table(
-                ["REGION", "DEFAULT FOR NEW LAUNCHES", "ACCOUNT OVERRIDE"],
-                [[d["region"], d["default_ca"] or "unknown", d["override"] or "-"] for d in data],
-            )
-        )
+        click.echo(render_table(
+            ["ACCOUNT", "REGION", "DEFAULT FOR NEW LAUNCHES", "ACCOUNT OVERRIDE"],
+            [[d["account"], d["region"], d["default_ca"] or "unknown", d["override"] or "-"] for d in data],
+        ))
     _report_problems(result)
     sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
 
 
-def _change_default(
-    profile: str | None,
-    regions: list[str] | None,
-    workers: int,
-    demo: bool,
-    ca_id: str | None,
-    do_apply: bool,
-    fmt: str,
-) -> None:
-    from rdsca.aws.defaults import change
+def _change_default(aws_args: AwsArgs, ca_id: str | None, do_apply: bool, journal: Path | None, fmt: str) -> None:
+    from rdsca.aws import audit as audit_mod
+    from rdsca.aws import defaults
+    from rdsca.aws import journal as journals
+    from rdsca.aws.journal import Journal
 
-    with _account(demo) as demo_regions:
-        aws, result = _scan(profile, regions, workers, demo_regions)
-        outcomes = change(aws, result, ca_id, do_apply)
+    _check_journal_folder(journal, "--journal")
+    path = (journal or journals.default_path("default-ca")) if do_apply else None
+    with _scope(aws_args) as scope, _locks(path, "rdsca default-ca --apply") as held:
+        scanned = _scan(scope, audit_mod.Options(clock.today()), held)
+        outcomes = defaults.plan(scanned.result, ca_id)
+        if do_apply and path is not None and any(o["result"] == "planned" for o in outcomes):
+            click.echo(f"journal: {path}", err=True)
+            with _aws_errors(), Journal.open(path, "default-ca") as log:
+                outcomes = defaults.apply(outcomes, ca_id, scanned.client(), log)
+    for o in outcomes:
+        if o["result"] == "planned":
+            o.update(result="dry-run", message=f"would {o['message']}")
     if fmt == "json":
         emit_json(outcomes)
     else:
-        click.echo(
-            render_table(["REGION", "RESULT", "DETAIL"], [[o["region"], o["result"], o["message"]] for o in outcomes])
-        )
+        click.echo(render_table(["ACCOUNT", "REGION", "RESULT", "DETAIL"],
+                                [[o["account"], o["region"], o["result"], o["message"]] for o in outcomes]))
         if not do_apply:
             click.echo("dry run: nothing was changed (add --apply).")
-    _report_problems(result)
+    _report_problems(scanned.result)
     if any(o["result"] == "error" for o in outcomes):
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if any(o["result"] == "refused" for o in outcomes) else EXIT_OK)
 
 
+_DEFAULT_CHANGE_OPTIONS = (
+    click.option("--apply", "do_apply", is_flag=True, help="Make the change (default: dry run)."),
+    click.option("--journal", type=click.Path(dir_okay=False, path_type=Path), help="Journal file (JSON lines)."),
+)
+
+
 @default_ca.command("set")
 @click.argument("ca_id")
 @aws_options
-@click.option("--apply", "do_apply", is_flag=True, help="Make the change (default: dry run).")
+@_DEFAULT_CHANGE_OPTIONS[0]
+@_DEFAULT_CHANGE_OPTIONS[1]
 @common_options(("table", "json"))
-def default_set(
-    ca_id: str, profile: str | None, regions: list[str] | None, workers: int, demo: bool, do_apply: bool, fmt: str
-) -> None:
+def default_set(ca_id: str, aws_args: AwsArgs, do_apply: bool, journal: Path | None, fmt: str) -> None:
     """Set the account's default CA for new launches; refused where an engine in use refuses it."""
     try:
         catalog.require_target(ca_id)
     except catalog.CatalogError as exc:
         raise click.UsageError(str(exc)) from None
-    _change_default(profile, regions, workers, demo, ca_id, do_apply, fmt)
+    _change_default(aws_args, ca_id, do_apply, journal, fmt)
 
 
 @default_ca.command("remove")
 @aws_options
-@click.option("--apply", "do_apply", is_flag=True, help="Make the change (default: dry run).")
+@_DEFAULT_CHANGE_OPTIONS[0]
+@_DEFAULT_CHANGE_OPTIONS[1]
 @common_options(("table", "json"))
-def default_remove(
-    profile: str | None, regions: list[str] | None, workers: int, demo: bool, do_apply: bool, fmt: str
-) -> None:
+def default_remove(aws_args: AwsArgs, do_apply: bool, journal: Path | None, fmt: str) -> None:
     """Remove the account's override: new launches get AWS's default again."""
-    _change_default(profile, regions, workers, demo, None, do_apply, fmt)
+    _change_default(aws_args, None, do_apply, journal, fmt)

@@ -60,14 +60,15 @@ def read(props: Mapping[str, Any], name: str) -> Any:
     return MISSING if value is NULL else value
 
 
-def view(resource: Resource, values: Mapping[str, Any] | None = None) -> DatabaseView | None:
-    """The database view of a resource (of ``values`` instead of its own, e.g. its planned state)."""
+def view(resource: Resource, values: Mapping[str, Any] | None = None, cluster: bool = True) -> DatabaseView | None:
+    """The database view of a resource (of ``values`` instead of its own, e.g. its planned state). ``cluster``: with
+    the engine version of the cluster a DocumentDB or Aurora instance belongs to."""
     return database_view(
         TERRAFORM_TYPES[resource.type],
         resource.values if values is None else values,
         resource.address,
         region=known_text(resource.region),
-        engine_version=known_text(resource.cluster_engine_version),
+        engine_version=known_text(resource.cluster_engine_version) if cluster else None,
         read=read,
     )
 
@@ -158,7 +159,9 @@ def judge(resources: list[Resource], config: Settings) -> Outcome:
             # still judge a CA set on one).
             outcome.databases.append(_row(resource, subject))
         _judge_all(outcome, RESOURCE_RULES, subject, config)
-        state = view(resource, resource.state) if resource.state is not None else None
+        # The stack rules see the planned state without the cluster's engine version: the resource rules above
+        # already judge the instance with it (the Pulumi pack cannot, so there the stack rule does).
+        state = view(resource, resource.state, cluster=False) if resource.state is not None else None
         if state is not None:
             _judge_all(outcome, STACK_RULES, state, config)
     return outcome
