@@ -166,8 +166,6 @@ def test_plan_unset_in_code_but_retired_in_state_is_caught_and_sensitive_values_
         ("rds-ca-unset", "advisory", "aws_db_instance.orders"),
         ("rds-ca-engine-support", "mandatory", "module.reports.aws_db_instance.this[0]"),
         ("rds-ca-engine-support", "mandatory", "aws_docdb_cluster_instance.docs"),
-        # rds-ca-stack-state judges a DocumentDB instance with its cluster's engine version too.
-        ("rds-ca-stack-state", "mandatory", "aws_docdb_cluster_instance.docs"),
     }
     addresses = [r["address"] for r in document["resources"]]
     assert "aws_db_instance.old" not in addresses  # deleted by the plan
