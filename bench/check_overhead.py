@@ -1,23 +1,28 @@
 #!/usr/bin/env python3
-"""Benchmark: ``rdsca check`` of an N-database program, end to end, against the SDK's own floor.
+"""Benchmark: ``rdsca check`` (with and without the policy pack) of an N-database program against the SDK's floor.
 
-The floor is the same program run under the SDK's plain mocks (``pulumi.runtime.set_mocks`` and
-``@pulumi.runtime.test``, the way Pulumi documents unit-testing a program): no transforms run, no engine
-semantics, nothing analysed. A second reference runs the SDK's stock ``MockMonitor`` the way the language host
-runs a program (a root ``Stack``, ``run_in_stack``, the host's executor: what ``rdsca check`` does, less rdsca's
-monitor), to separate the cost of running a program faithfully from the cost of rdsca's own code.
-``rdsca check`` runs the program in its own host process through the engine monitor and analyses every
-database; ``--policy-pack policies`` additionally starts the pack and drives it over gRPC.
-Every variant is one command, timed wall-clock from start to exit (interpreter start-up included), and the
-variants are interleaved over the repetitions.
+Two floors, each the same program:
 
-    python bench/check_overhead.py [--databases 1000] [--repeat 3]
+(a) **plain SDK mocks**: ``pulumi.runtime.set_mocks`` and ``@pulumi.runtime.test``, the way Pulumi documents
+    unit-testing a program: no transforms run, no engine semantics, nothing analysed;
+(b) **SDK mocks, run as the language host runs a program**: the SDK's stock ``MockMonitor`` inside rdsca's host
+    (a root ``Stack``, ``run_in_stack``, the host's executor and the SDK's own final wait), to separate the cost of
+    running a program the language host's way from the cost of rdsca's own work.
+
+Two fleets: every database on a current CA, and half of them on ``rds-ca-2019``. Every variant is one command,
+timed wall-clock from start to exit (interpreter start-up included); variants and fleets are interleaved over the
+repetitions, and the load average is printed before and after. ``--large N`` then runs ``rdsca check
+--policy-pack`` once on N and on 1,000 databases with 90% retired, with peak memory (the sum over the process tree,
+sampled every 50 ms).
+
+    python bench/check_overhead.py [--databases 1000] [--repeat 5] [--large 10000]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -34,9 +39,10 @@ import pulumi_aws as aws
 ENGINES = [("mysql", "8.0.39"), ("postgres", "16.4"), ("mariadb", "10.11.9")]
 for i in range({n}):
     engine, version = ENGINES[i % 3]
+    ca = "rds-ca-2019" if i % 10 < {retired_tenths} else "rds-ca-rsa2048-g1"
     aws.rds.Instance(f"db{{i}}", engine=engine, engine_version=version, instance_class="db.t4g.medium",
                      allocated_storage=20, username="admin", manage_master_user_password=True,
-                     ca_cert_identifier="rds-ca-rsa2048-g1", apply_immediately=True)
+                     ca_cert_identifier=ca, apply_immediately=True)
 """
 
 FLOOR = """
@@ -65,16 +71,17 @@ print(Mocks.count, file=sys.stderr)
 
 
 def sdk_mocks_language_host(program: str) -> None:
-    """Child: the stock MockMonitor inside rdsca's language-host run (same settings, stack and executor)."""
+    """Child: the stock MockMonitor and the SDK's own final wait inside rdsca's host run."""
+    import contextlib
+
     from pulumi.runtime import mocks as pulumi_mocks
 
+    from rdsca import sdk_internals
     from rdsca.runner import host, host_spec, load_project
 
     class Monitor(pulumi_mocks.MockMonitor):
-        def __init__(self, mocks: pulumi_mocks.Mocks, project: str, stack: str) -> None:
+        def __init__(self, mocks: pulumi_mocks.Mocks, project: str, stack: str, engine: object) -> None:
             super().__init__(mocks)
-            self.registrations: list = []
-            self.root_urn = ""
 
     class Mocks(host.OfflineMocks):
         def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
@@ -82,61 +89,144 @@ def sdk_mocks_language_host(program: str) -> None:
 
     host.EngineMonitor = Monitor  # type: ignore[misc,assignment]
     host.OfflineMocks = Mocks  # type: ignore[misc]
+    sdk_internals.linear_final_wait = contextlib.nullcontext  # type: ignore[assignment]
     result = host.execute(host_spec(load_project(Path(program))))
     assert result["error"] is None, result["error"]
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+def write_program(directory: Path, n: int, retired_tenths: int) -> Path:
+    directory.mkdir(parents=True)
+    (directory / "Pulumi.yaml").write_text("name: bench\nruntime: python\nconfig:\n  aws:region: us-west-2\n")
+    (directory / "__main__.py").write_text(PROGRAM.format(n=n, retired_tenths=retired_tenths))
+    return directory
+
+
+def timed(
+    cmd: list[str], cwd: Path, sample_memory: bool = False
+) -> tuple[float, subprocess.CompletedProcess[str], int]:
+    """Wall seconds, the completed process, and (when asked) the peak RSS in bytes summed over its process tree."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
-    return time.perf_counter() - start, proc
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    if sample_memory:
+        import threading
+
+        import psutil
+
+        def sample() -> None:
+            nonlocal peak
+            root = psutil.Process(proc.pid)
+            while proc.poll() is None:
+                try:
+                    tree = [root, *root.children(recursive=True)]
+                    peak = max(peak, sum(p.memory_info().rss for p in tree))
+                except psutil.Error:
+                    pass
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+    out, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    return elapsed, subprocess.CompletedProcess(cmd, proc.returncode, out, err), peak
+
+
+def check(label: str, proc: subprocess.CompletedProcess[str], n: int, retired: bool) -> None:
+    if label.startswith("plain"):
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert int(proc.stderr.split()[-1]) == n, proc.stderr[-500:]
+        return
+    if label.startswith("SDK"):
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return
+    assert proc.returncode == (1 if retired else 0), proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert len([r for r in report["resources"] if r["type"] == "aws:rds/instance:Instance"]) == n
+    if "--policy-pack" in proc.args:
+        blocked = {d["urn"] for d in report["diagnostics"] if d["policy"] == "rds-ca-retired"}
+        assert len(blocked) == (sum(i % 10 < 5 for i in range(n)) if retired else 0), len(blocked)
+
+
+def variants(program: Path, floor: Path) -> dict[str, list[str]]:
+    return {
+        "plain SDK mocks: floor (a)": [sys.executable, str(floor), str(program / "__main__.py")],
+        "SDK mocks run as the language host runs them: floor (b)": [
+            sys.executable, str(Path(__file__).resolve()), "--child-sdk-host", str(program),
+        ],
+        "rdsca check": [*RDSCA, "check", str(program), "--format", "json"],
+        "rdsca check --policy-pack": [
+            *RDSCA, "check", str(program), "--format", "json", "--policy-pack", str(REPO / "policies"),
+        ],
+    }
+
+
+def fleets(tmp: Path, n: int, repeat: int) -> None:
+    floor = tmp / "floor.py"
+    floor.write_text(FLOOR)
+    programs = {
+        "all current": write_program(tmp / "current", n, 0),
+        "half retired": write_program(tmp / "half", n, 5),
+    }
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(repeat):
+        for fleet, program in programs.items():
+            for label, cmd in variants(program, floor).items():
+                seconds, proc, _ = timed(cmd, program)
+                check(label, proc, n, fleet == "half retired")
+                times.setdefault((fleet, label), []).append(seconds)
+    print(f"\n{n} RDS instances per fleet, {repeat} interleaved runs each")
+    print("| fleet | command | median s | min s | max s | ratio to floor (a) | ratio to floor (b) |")
+    print("|---|---|---|---|---|---|---|")
+    for fleet in programs:
+        floor_a = statistics.median(times[(fleet, "plain SDK mocks: floor (a)")])
+        floor_b = statistics.median(times[(fleet, "SDK mocks run as the language host runs them: floor (b)")])
+        for label in variants(programs[fleet], floor):
+            samples = times[(fleet, label)]
+            med = statistics.median(samples)
+            print(
+                f"| {fleet} | {label} | {med:.2f} | {min(samples):.2f} | {max(samples):.2f} | "
+                f"{med / floor_a:.2f}x | {med / floor_b:.2f}x |"
+            )
+
+
+def large(tmp: Path, sizes: list[int]) -> None:
+    floor = tmp / "floor.py"
+    floor.write_text(FLOOR)
+    print("\n90% of the databases on rds-ca-2019, one run each")
+    print("| command | databases | seconds | seconds per 1,000 | peak memory MiB (process tree) | diagnostics |")
+    print("|---|---|---|---|---|---|")
+    for n in sizes:
+        program = write_program(tmp / f"large{n}", n, 9)
+        cmd = [*RDSCA, "check", str(program), "--format", "json", "--policy-pack", str(REPO / "policies")]
+        seconds, proc, peak = timed(cmd, program, sample_memory=True)
+        assert proc.returncode == 1, proc.stderr[-2000:]
+        diagnostics = len(json.loads(proc.stdout)["diagnostics"])
+        print(f"| rdsca check --policy-pack | {n:,} | {seconds:.1f} | {seconds / (n / 1000):.2f} | "
+              f"{peak / 2**20:.0f} | {diagnostics:,} |")
+        seconds, proc, peak = timed([sys.executable, str(floor), str(program / "__main__.py")], program, True)
+        check("plain", proc, n, True)
+        print(f"| plain SDK mocks: floor (a) | {n:,} | {seconds:.1f} | {seconds / (n / 1000):.2f} | "
+              f"{peak / 2**20:.0f} | - |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--databases", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--large", type=int, default=0, help="also run N databases, 90%% retired (and 1,000)")
+    parser.add_argument("--skip-fleets", action="store_true")
     parser.add_argument("--child-sdk-host", metavar="PROGRAM_DIR")
     args = parser.parse_args()
     if args.child_sdk_host:
         sdk_mocks_language_host(args.child_sdk_host)
         return
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
-        program = Path(tmp, "prog")
-        program.mkdir()
-        (program / "Pulumi.yaml").write_text("name: bench\nruntime: python\nconfig:\n  aws:region: us-west-2\n")
-        (program / "__main__.py").write_text(PROGRAM.format(n=args.databases))
-        floor = Path(tmp, "floor.py")
-        floor.write_text(FLOOR)
-        variants = {
-            "plain mocks (SDK floor)": [sys.executable, str(floor), str(program / "__main__.py")],
-            "SDK mocks, run as the language host runs it": [
-                sys.executable, str(Path(__file__).resolve()), "--child-sdk-host", str(program),
-            ],
-            "rdsca check": [*RDSCA, "check", str(program), "--format", "json"],
-            "rdsca check --policy-pack": [
-                *RDSCA, "check", str(program), "--format", "json", "--policy-pack", str(REPO / "policies"),
-            ],
-        }
-        times: dict[str, list[float]] = {k: [] for k in variants}
-        for _ in range(args.repeat):
-            for label, cmd in variants.items():
-                seconds, proc = timed(cmd, program)
-                assert proc.returncode == 0, proc.stderr[-2000:]
-                if label.startswith("plain"):
-                    assert int(proc.stderr.split()[-1]) == args.databases, proc.stderr[-500:]
-                elif label.startswith("rdsca"):
-                    report = json.loads(proc.stdout)
-                    dbs = [r for r in report["resources"] if r["type"] == "aws:rds/instance:Instance"]
-                    assert len(dbs) == args.databases
-                times[label].append(seconds)
-    base = statistics.median(times["plain mocks (SDK floor)"])
-    print(f"{args.databases} RDS instances, {args.repeat} runs each, Python {platform.python_version()}")
-    print("| command | median s | min s | max s | ratio to floor |")
-    print("|---|---|---|---|---|")
-    for label, samples in times.items():
-        med = statistics.median(samples)
-        print(f"| {label} | {med:.2f} | {min(samples):.2f} | {max(samples):.2f} | {med / base:.2f}x |")
+        if not args.skip_fleets:
+            fleets(Path(tmp), args.databases, args.repeat)
+        if args.large:
+            large(Path(tmp), [1000, args.large])
+    print(f"\nload average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 """Benchmark: rdsca's policy pack over gRPC against an empty pack of the same shape, N RDS resources.
 
 Both packs run as the CLI runs them (``python -u -m pulumi.policy``, own process) and are driven by the same
-engine-side code as ``rdsca check --policy-pack`` (``rdsca.runner.analyzer.run_policies``): ``GetAnalyzerInfo``,
-``Configure``, then ``Remediate`` + ``Analyze`` per resource, then one ``AnalyzeStack`` over all of them. The
+engine-side code as ``rdsca check --policy-pack`` (``rdsca.runner.policy_run.PolicyRun``, which the host uses):
+``ConfigureStack``, ``GetAnalyzerInfo``, ``Configure``, then per resource ``Remediate`` (only when a policy is at
+level remediate, as here with ``--remediate``) and ``Analyze``, then one ``AnalyzeStack`` over all of them. The
 empty pack has the same policy names, levels, config schemas and remediation hooks, with bodies that do nothing,
 so the difference is the cost of rdsca's judgements. Pack start-up is timed apart from the resource traffic.
 Runs are interleaved so machine noise hits both packs alike.
@@ -25,8 +26,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rdsca.runner import analyzer  # noqa: E402
-from rdsca.runner.project import Project  # noqa: E402
+from rdsca.runner.analyzer import Subject  # noqa: E402
+from rdsca.runner.host import project_info  # noqa: E402
+from rdsca.runner.packs import load_pack  # noqa: E402
+from rdsca.runner.policy_run import PolicyRun  # noqa: E402
+from rdsca.runner.secrets import SecretFilter  # noqa: E402
 
 EMPTY_PACK = '''
 from pulumi_policy import PolicyPack, ResourceValidationPolicy, StackValidationPolicy
@@ -59,9 +63,8 @@ CAS = ["rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1", "rds-ca-201
 ENGINES = [("mysql", "8.0.39"), ("postgres", "16.4"), ("sqlserver-se", "15.00.4236.7.v1"), ("mariadb", "10.11.9")]
 
 
-def registrations(n: int) -> dict[str, Any]:
+def registrations(n: int) -> list[dict[str, Any]]:
     regs = []
-    root = "urn:pulumi:dev::bench::pulumi:pulumi:Stack::bench-dev"
     for i in range(n):
         engine, version = ENGINES[i % len(ENGINES)]
         ca = CAS[i % len(CAS)] if engine != "sqlserver-se" else "rds-ca-rsa2048-g1"
@@ -75,38 +78,44 @@ def registrations(n: int) -> dict[str, Any]:
             "username": "admin",
             "manageMasterUserPassword": True,
         }
-        regs.append(
-            {
-                "urn": f"urn:pulumi:dev::bench::aws:rds/instance:Instance::db{i}",
-                "type": "aws:rds/instance:Instance",
-                "name": f"db{i}",
-                "parent": root,
-                "custom": True,
-                "provider": "",
-                "wire": wire,
-                "options": {"parent": root},
-            }
-        )
-    return {"registrations": regs, "root_urn": root}
+        regs.append({"urn": f"urn:pulumi:dev::bench::aws:rds/instance:Instance::db{i}", "name": f"db{i}", "wire": wire})
+    return regs
 
 
-def run_once(pack_dir: Path, n: int) -> tuple[float, float, int]:
-    project = Project(REPO, "bench", "python", REPO / "__main__.py", "dev", {"aws:region": "us-west-2"}, set())
-    pack = analyzer.load_pack(pack_dir)
-    result = registrations(n)
+def run_once(pack_dir: Path, n: int, remediate: bool) -> tuple[float, float, int]:
+    from pulumi.runtime.proto import analyzer_pb2
+
+    project = project_info({"project": "bench", "stack": "dev", "config": {"aws:region": "us-west-2"}})
+    pack = load_pack(pack_dir)
+    config = {"all": {"level": "remediate", "properties": None}} if remediate else {}
+    spec = {"directory": str(pack.directory), "python": pack.python, "version": pack.version, "config": config}
     start = time.perf_counter()
-    with analyzer.start_pack(pack, project):
+    run = PolicyRun([spec], project, float("inf"), SecretFilter())
+    try:
+        run.ready()
         started = time.perf_counter() - start
-    begin = time.perf_counter()
-    run = analyzer.run_policies(pack, project, result)
-    total = time.perf_counter() - begin
-    return started, total, len(run.diagnostics)
+        begin = time.perf_counter()
+        stack = []
+        for index, reg in enumerate(registrations(n)):
+            subject = Subject("aws:rds/instance:Instance", reg["name"], reg["urn"])
+            fields = {"type": subject.type, "urn": subject.urn, "name": subject.name,
+                      "options": analyzer_pb2.AnalyzerResourceOptions()}
+            props = run.remediate(index, subject, fields, reg["wire"])
+            run.analyze(index, subject, fields, props)
+            stack.append({**fields, "properties": props})
+        run.drain()
+        run.analyze_stack(stack, n)
+        total = time.perf_counter() - begin
+        return started, total, len(run.result()["diagnostics"])
+    finally:
+        run.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--remediate", action="store_true", help="every policy at level remediate")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp)
@@ -118,7 +127,7 @@ def main() -> None:
         diags: dict[str, int] = {}
         for _ in range(args.repeat):
             for label, directory in packs.items():
-                started, total, count = run_once(directory, args.resources)
+                started, total, count = run_once(directory, args.resources, args.remediate)
                 starts[label].append(started)
                 totals[label].append(total)
                 diags[label] = count

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -49,13 +50,14 @@ def _echo_lines(text: str, indent: str) -> None:
 def _print_policies(report: CheckReport) -> None:
     policy = report.policy
     assert policy is not None
-    status = "blocked" if policy.blocked else "passed"
     click.echo("")
     click.echo("Policies:")
-    click.echo(f"    {policy.pack}@v{policy.version}: {status}")
-    for d in report.diagnostics:
-        click.echo(printable(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(d['urn'])})"))
-        _echo_lines(d["message"], "          ")
+    for pack in policy.packs:
+        click.echo(printable(f"    {pack.name}@v{pack.version}: {'blocked' if pack.blocked else 'passed'}"))
+        for d in report.diagnostics:
+            if d["pack"] == pack.name:
+                click.echo(printable(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(d['urn'])})"))
+                _echo_lines(d["message"], "          ")
     if report.remediations:
         click.echo("    Remediations:")
         for r in report.remediations:
@@ -185,50 +187,62 @@ def _short_diff(changes: list[dict[str, Any]]) -> str:
     return "diff: " + "".join(f"{sign}{','.join(keys)}" for sign, keys in groups if keys)
 
 
-def _pack_mark(report: CheckReport) -> str:
-    levels = {d["level"] for d in report.diagnostics}
+def _pack_mark(diagnostics: list[dict[str, Any]]) -> str:
+    levels = {d["level"] for d in diagnostics}
     return "❌" if "mandatory" in levels else ("⚠️" if levels else "✅")
 
 
-def print_pulumi(report: CheckReport, pack_path: str, show_remediations: bool = False) -> None:
-    """The ``Policies:`` section of ``pulumi preview --policy-pack PATH`` (without colours)."""
+def print_pulumi(report: CheckReport, pack_paths: Sequence[str], show_remediations: bool = False) -> None:
+    """The ``Policies:`` section of ``pulumi preview --policy-pack PATH...`` (without colours), pack after pack."""
     policy = report.policy
     assert policy is not None
     click.echo("Policies:")
-    click.echo(f"    {_pack_mark(report)} {policy.pack}@v{policy.version} (local: {abbreviate_path(pack_path)})")
     indent = "        "
-    if show_remediations:
-        for r in report.remediations:
-            line = f"{indent}- [remediate]  {r['policy']}{_clause(r['urn'])} [{_short_diff(r['changes'])}]"
-            click.echo(printable(line))
-    else:
-        counts: dict[str, int] = {}
-        for r in report.remediations:
-            counts[r["policy"]] = counts.get(r["policy"], 0) + 1
-        for name in sorted(counts):
-            noun = "resource" if counts[name] == 1 else "resources"
-            click.echo(printable(f"{indent}- [remediate]  {name}  ({counts[name]} {noun})"))
-    for d in report.diagnostics:
-        severity = f" [severity: {d['severity']}]" if d.get("severity") else ""
-        click.echo(printable(f"{indent}- [{d['level']}]{severity}  {d['policy']}{_clause(d['urn'])}"))
-        _echo_lines(d["message"].rstrip("\n"), f"{indent}  ")
+    paths = [*pack_paths, *[""] * len(policy.packs)][: len(policy.packs)]
+    for pack, pack_path in zip(policy.packs, paths, strict=True):
+        diagnostics = [d for d in report.diagnostics if d["pack"] == pack.name]
+        remediations = [r for r in report.remediations if r.get("pack", pack.name) == pack.name]
+        mark = _pack_mark(diagnostics)
+        click.echo(printable(f"    {mark} {pack.name}@v{pack.version} (local: {abbreviate_path(pack_path)})"))
+        if show_remediations:
+            for r in remediations:
+                line = f"{indent}- [remediate]  {r['policy']}{_clause(r['urn'])} [{_short_diff(r['changes'])}]"
+                click.echo(printable(line))
+        else:
+            counts: dict[str, int] = {}
+            for r in remediations:
+                counts[r["policy"]] = counts.get(r["policy"], 0) + 1
+            for name in sorted(counts):
+                noun = "resource" if counts[name] == 1 else "resources"
+                click.echo(printable(f"{indent}- [remediate]  {name}  ({counts[name]} {noun})"))
+        for d in diagnostics:
+            severity = f" [severity: {d['severity']}]" if d.get("severity") else ""
+            click.echo(printable(f"{indent}- [{d['level']}]{severity}  {d['policy']}{_clause(d['urn'])}"))
+            _echo_lines(d["message"].rstrip("\n"), f"{indent}  ")
     click.echo("")
 
 
 # -- all formats ---------------------------------------------------------------------------------------------------
 
 
-def print_check(report: CheckReport, fmt: str, pack_path: str = "", show_remediations: bool = False) -> None:
+def print_check(
+    report: CheckReport,
+    fmt: str,
+    pack_paths: Sequence[str] = (),
+    show_remediations: bool = False,
+    echo_warnings: bool = True,
+) -> None:
     if fmt == "json":
         emit_json(report.to_json())
     elif fmt == "sarif":
         emit_json(to_sarif(report))
     elif fmt == "pulumi":
-        print_pulumi(report, pack_path, show_remediations)
+        print_pulumi(report, pack_paths, show_remediations)
     else:
         print_table(report)
         for entry in report.log:
             if entry["severity"] == "info":
                 click.echo(f"info: {printable(entry['message'])}", err=True)
-    for warning in report.warnings:
-        click.echo(f"warning: {printable(warning)}", err=True)
+    if echo_warnings:
+        for warning in report.warnings:
+            click.echo(f"warning: {printable(warning)}", err=True)

@@ -9,13 +9,18 @@ when an SDK upgrade removes or renames one. Nothing outside this module reaches 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+import functools
+import importlib
+import sys
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pulumi
 from pulumi import _types
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as _settings
+from pulumi.runtime import stack as _stack
 from pulumi.runtime._callbacks import _CallbackServicer
 
 #: The SDK versions these internals were read from and tested against.
@@ -52,6 +57,98 @@ def outstanding_registrations() -> list[Awaitable[Any]]:
 async def output_resources(output: pulumi.Output[Any]) -> set[pulumi.Resource]:
     """The resources an output depends on (``Output.resources`` is documented as private)."""
     return await output.resources()
+
+
+async def _wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
+    """``stack.wait_for_rpcs`` with the same outcome in linear time. The SDK's version waits for the program's
+    outputs with ``asyncio.wait(..., FIRST_COMPLETED)`` in a loop, which adds a callback to every pending output on
+    every pass: quadratic in the number of outputs (tens of thousands for a thousand resources). This one adds one
+    callback per output and, like the SDK, raises the first failure to complete."""
+    rpc_manager = _settings.SETTINGS.rpc_manager
+    while True:
+        while len(rpc_manager.rpcs) > 0:
+            await asyncio.sleep(0)
+            try:
+                await rpc_manager.rpcs.pop()
+            except Exception as exn:
+                if rpc_manager.unhandled_exception is not None:
+                    cause = rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
+                    raise exn from cause
+                raise
+        if rpc_manager.unhandled_exception is not None:
+            raise rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
+        if await_all_outstanding_tasks:
+            await _wait_for_outputs()
+        if len(rpc_manager.rpcs) == 0:
+            break
+
+
+async def _wait_all(pending: list[asyncio.Task[Any]]) -> None:
+    """Wait for every task; raise the first failure to complete (one callback per task)."""
+    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    remaining = len(pending)
+
+    def done(task: asyncio.Task[Any]) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if finished.done():
+            return
+        if task.cancelled():
+            finished.set_exception(asyncio.CancelledError())
+        elif task.exception() is not None:
+            finished.set_exception(task.exception())  # type: ignore[arg-type]
+        elif remaining == 0:
+            finished.set_result(None)
+
+    for task in pending:
+        task.add_done_callback(done)
+    try:
+        await finished
+    finally:
+        for task in pending:
+            task.remove_done_callback(done)
+
+
+async def _wait_for_outputs() -> None:
+    while True:
+        with _settings.SETTINGS.lock:
+            if not _settings.SETTINGS.outputs:
+                return
+            pending = list(_settings.SETTINGS.outputs)
+            _settings.SETTINGS.outputs.clear()
+        await _wait_all(pending)
+
+
+@contextlib.contextmanager
+def linear_final_wait() -> Iterator[None]:
+    """While the block runs, the end of a program (``run_pulumi_func``) waits for its outputs in linear time."""
+    original = _stack.wait_for_rpcs
+    _stack.wait_for_rpcs = _wait_for_rpcs
+    try:
+        yield
+    finally:
+        _stack.wait_for_rpcs = original
+
+
+@functools.cache
+def output_only_properties(token: str) -> frozenset[str]:
+    """The wire names of the outputs a resource type declares beyond its inputs: what only its provider computes
+    (``arn``, ``endpoint``...), unknown in a preview of a new resource. Read from the provider SDK's classes, found
+    through the resource modules it registers (``rpc._RESOURCE_MODULES``, generated ``Module.mod_info``); empty
+    when the type is not found."""
+    package, _, rest = token.partition(":")
+    module_name = rest.rpartition(":")[0]
+    for module in rpc._RESOURCE_MODULES.get(f"{package}:{module_name}", []):
+        info = getattr(module, "mod_info", None)
+        try:
+            cls = getattr(importlib.import_module(info["fqn"]), info["classes"][token])  # type: ignore[index]
+            args = getattr(sys.modules[cls.__module__], f"{cls.__name__}Args", None)
+            outputs = set(_types.resource_py_to_pulumi_names(cls).values())
+            inputs = set(_types.input_type_py_to_pulumi_names(args).values()) if args is not None else set()
+        except (KeyError, TypeError, AttributeError, ImportError):
+            continue
+        return frozenset(outputs - inputs - {"id", "urn"})
+    return frozenset()
 
 
 def reset_root_resource() -> None:
@@ -109,6 +206,8 @@ __all__ = [
     "UNKNOWN",
     "is_output_type",
     "keep_program_waiting",
+    "linear_final_wait",
+    "output_only_properties",
     "output_resources",
     "output_type_fields",
     "outstanding_registrations",

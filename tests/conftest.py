@@ -31,6 +31,12 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
 
 
 @pytest.fixture(autouse=True)
+def no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--debug`` run in process sets ``RDSCA_DEBUG`` for this process: no later test inherits it."""
+    monkeypatch.delenv("RDSCA_DEBUG", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every test keeps rdsca's per-user state (journals, locks) in a directory of its own."""
     path = tmp_path_factory.mktemp("state")
@@ -53,13 +59,21 @@ def write_program(
     return directory
 
 
+def engine_made(registration: dict[str, Any]) -> bool:
+    """The root stack and the default providers: registered for every program (by the SDK and the engine)."""
+    if registration["type"] == "pulumi:pulumi:Stack":
+        return True
+    return registration["type"].startswith("pulumi:providers:") and registration["name"].startswith("default")
+
+
 class Run:
-    """The result of one offline run, with lookups by resource name."""
+    """The result of one offline run, with lookups by resource name. ``registrations``: the program's own
+    (``raw["registrations"]`` has the root stack and default providers too)."""
 
     def __init__(self, raw: dict[str, Any], project: Any) -> None:
         self.raw = raw
         self.error = raw["error"]
-        self.registrations = raw["registrations"]
+        self.registrations = [r for r in raw["registrations"] if not engine_made(r)]
         self.log = raw["log"]
         self.report = analyse(project, raw) if not raw["error"] else None
 

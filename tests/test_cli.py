@@ -171,7 +171,8 @@ def test_program_prints_do_not_corrupt_json(tmp_path: Path) -> None:
     directory = write_program(tmp_path / "p", "print('hello from the program')\n")
     proc = rdsca("check", str(directory), "--format", "json")
     assert proc.returncode == 0
-    assert json.loads(proc.stdout)["resources"] == []
+    # Only the root stack: the program registers nothing else.
+    assert [r["type"] for r in json.loads(proc.stdout)["resources"]] == ["pulumi:pulumi:Stack"]
     assert "hello from the program" in proc.stderr
 
 

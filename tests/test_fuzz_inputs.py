@@ -31,8 +31,9 @@ from rdsca import truststore
 from rdsca.aws import audit, journal, rotate
 from rdsca.probe.endpoints import AuditFileError, load_audit
 from rdsca.runner import ProjectError, load_project
-from rdsca.runner.analyzer import PolicyError, load_pack, load_state, parse_config_file
 from rdsca.runner.answers import InvokeAnswersError, load_invoke_answers
+from rdsca.runner.packs import PolicyError, load_pack, parse_config_file
+from rdsca.runner.state import StateError, load_state
 from rdsca.terraform.check import check as check_terraform
 from rdsca.terraform.config import MANIFEST
 from rdsca.terraform.model import ConfigError
@@ -159,7 +160,20 @@ FILE_KINDS: list[FileKind] = [
     FileKind("stack file", _stack_file, lambda p: load_project(p.parent, "dev"), ProjectError),
     FileKind("PulumiPolicy.yaml", _pack_manifest, lambda p: load_pack(p.parent), PolicyError),
     FileKind("policy config", _file("policy-config.json"), parse_config_file, PolicyError),
-    FileKind("stack export (--state)", _file("state.json"), load_state, PolicyError),
+    FileKind(
+        "stack export (--state)",
+        _file("state.json"),
+        load_state,
+        StateError,
+        (
+            json.dumps({"version": 3, "deployment": {"resources": [
+                {"urn": "urn:pulumi:dev::p::aws:rds/instance:Instance::db", "id": "db-1", "custom": True,
+                 "type": "aws:rds/instance:Instance", "inputs": {"engine": "mysql", "tags": {"a": ["b"]}},
+                 "outputs": {"caCertIdentifier": "rds-ca-2019", "password": {
+                     "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "plaintext": '"x"'}}},
+            ]}}).encode(),
+        ),
+    ),
     FileKind("trust store or bundle", _file("store.bin"), _read_store, truststore.TruststoreError),
     FileKind("audit JSON (probe --from-audit)", _file("audit.json"), load_audit, AuditFileError),
     FileKind("invoke answers (--invoke-answers)", _file("answers.yaml"), load_invoke_answers, InvokeAnswersError),

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 
 from rdsca.runner import analyzer
-from rdsca.runner.analyzer import PolicyConfig, PolicyError
-from rdsca.runner.project import Project
+from rdsca.runner.host import project_info
+from rdsca.runner.packs import PolicyConfig, PolicyError, load_pack, parse_config_file, with_remediation
 
 from .conftest import REPO
 
 PACK = REPO / "policies"
-PROJECT = Project(REPO, "proto-test", "python", REPO / "__main__.py", "dev", {"aws:region": "us-west-2"}, set())
+PROJECT = project_info({"project": "proto-test", "stack": "dev", "config": {"aws:region": "us-west-2"}})
 URN = "urn:pulumi:dev::proto-test::aws:rds/instance:Instance::db"
 
 
@@ -27,73 +28,140 @@ def _props(values: dict) -> struct_pb2.Struct:
     return message
 
 
+def _client(directory: Path = PACK, deadline: float = 120.0) -> analyzer.PackClient:
+    pack = load_pack(directory)
+    process = analyzer.PackProcess(pack.directory, pack.python, analyzer.pack_environment(PROJECT))
+    client = analyzer.PackClient(process, pack.directory, pack.version, time.monotonic() + deadline)
+    try:
+        client.connect()
+    except BaseException:
+        client.stop()
+        raise
+    return client
+
+
 def test_the_pack_speaks_the_analyzer_protocol_and_is_stopped() -> None:
-    pack = analyzer.load_pack(PACK)
-    with analyzer.start_pack(pack, PROJECT) as started:
-        stub = started.stub
-        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+    client = _client()
+    try:
+        client.configure_stack(PROJECT)
+        warnings = client.configure({"rds-ca-retired": PolicyConfig("remediate", {"targetCa": "rds-ca-rsa4096-g1",
+                                                                                  "applyImmediately": False})})
+        assert warnings == [] and client.remediates
+        info = client.info
         assert info.name == "rdsca" and info.supportsConfig
-        assert {p.name: p.enforcementLevel for p in info.policies}["rds-ca-retired"] == pb.MANDATORY
         retired = next(p for p in info.policies if p.name == "rds-ca-retired")
         assert json_format.MessageToDict(retired.configSchema.properties)["targetCa"]["default"] == "rds-ca-rsa2048-g1"
         assert retired.severity == pb.POLICY_SEVERITY_CRITICAL and retired.remediation_steps and retired.url
-
-        request = pb.ConfigureAnalyzerRequest()
-        request.policyConfig["rds-ca-retired"].enforcementLevel = pb.REMEDIATE
-        request.policyConfig["rds-ca-retired"].properties.update({"targetCa": "rds-ca-rsa4096-g1", "applyImmediately": False})
-        stub.Configure(request)
 
         old = pb.AnalyzeRequest(
             type="aws:rds/instance:Instance", urn=URN, name="db",
             properties=_props({"engine": "mysql", "caCertIdentifier": "rds-ca-2019"}),
         )
-        (remediation,) = stub.Remediate(old).remediations
+        (remediation,) = client.call("Remediate", old).remediations
         assert remediation.policyName == "rds-ca-retired"
         fixed = json_format.MessageToDict(remediation.properties)
         assert fixed == {"engine": "mysql", "caCertIdentifier": "rds-ca-rsa4096-g1", "applyImmediately": False}
 
         # Unremediated, the violation stands; at level remediate the SDK reports it as mandatory.
-        assert [(d.policyName, d.enforcementLevel) for d in stub.Analyze(old).diagnostics] == [
+        assert [(d.policyName, d.enforcementLevel) for d in client.call("Analyze", old).diagnostics] == [
             ("rds-ca-retired", pb.MANDATORY)
         ]
         fixed_request = pb.AnalyzeRequest(type=old.type, urn=URN, name="db", properties=_props(fixed))
-        assert list(stub.Analyze(fixed_request).diagnostics) == []
+        assert list(client.call_later("Analyze", fixed_request).result().diagnostics) == []
 
         stack = pb.AnalyzeStackRequest()
         resource = stack.resources.add(type=old.type, urn=URN, name="db")
         resource.properties.CopyFrom(_props({"engine": "mysql", "caCertIdentifier": "rds-ca-2019"}))
-        (diag,) = stub.AnalyzeStack(stack).diagnostics
+        (diag,) = client.call("AnalyzeStack", stack).diagnostics
         assert (diag.policyName, diag.urn, diag.enforcementLevel) == ("rds-ca-stack-state", URN, pb.MANDATORY)
-        process = started.process
-    assert process.poll() is not None  # stopped
+    finally:
+        client.stop()
+    assert client.process.process.poll() is not None  # stopped
 
 
-def test_the_pack_is_stopped_on_ctrl_c() -> None:
-    pack = analyzer.load_pack(PACK)
-    with pytest.raises(KeyboardInterrupt), analyzer.start_pack(pack, PROJECT) as started:
-        process = started.process
-        raise KeyboardInterrupt
-    assert process.poll() is not None
+BIG_ANSWER_PACK = """
+from pulumi_policy import PolicyPack, StackValidationPolicy
+
+def validate(args, report_violation):
+    for resource in args.resources:
+        for i in range(60):
+            report_violation("x" * 100_000, resource.urn)
+
+PolicyPack(name="big", policies=[StackValidationPolicy(name="big", description="Long answers.", validate=validate)])
+"""
+
+
+def _stack_request(count: int) -> pb.AnalyzeStackRequest:
+    request = pb.AnalyzeStackRequest()
+    for i in range(count):
+        request.resources.add(type="aws:s3/bucket:Bucket", urn=f"{URN}{i}", name=f"b{i}")
+    return request
+
+
+def test_an_analyze_stack_answer_over_4_mib_passes(tmp_path: Path) -> None:
+    """gRPC's default limit is 4 MiB; the engine allows 400 MiB, and so does every channel rdsca opens."""
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(BIG_ANSWER_PACK)
+    client = _client(tmp_path)
+    try:
+        client.configure({})
+        answer = client.call("AnalyzeStack", _stack_request(1))
+        assert answer.ByteSize() > 4 * 2**20
+        assert len(answer.diagnostics) == 60
+    finally:
+        client.stop()
+
+
+def test_an_answer_over_the_limit_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(BIG_ANSWER_PACK)
+    monkeypatch.setattr(analyzer, "MAX_MESSAGE_BYTES", 2**20)
+    client = _client(tmp_path)
+    try:
+        client.configure({})
+        with pytest.raises(PolicyError, match=r"^the policy pack big: AnalyzeStack: a message is larger than the "
+                           r"engine's gRPC limit of 1 MiB \(.*Received message larger than max \(6\d{6} vs. 1048576\)"):
+            client.call("AnalyzeStack", _stack_request(1))
+    finally:
+        client.stop()
 
 
 def test_a_pack_that_fails_to_start_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
     (tmp_path / "__main__.py").write_text("raise RuntimeError('no policies here')\n")
-    pack = analyzer.load_pack(tmp_path)
-    with pytest.raises(PolicyError, match=r"did not start: .*RuntimeError: no policies here"), analyzer.start_pack(
-        pack, PROJECT
-    ) as launched:
-        launched.connect()
+    with pytest.raises(PolicyError, match=r"did not start: .*RuntimeError: no policies here"):
+        _client(tmp_path)
+
+
+def test_where_a_stuck_policy_is_read_from_the_fault_handler_dump() -> None:
+    site = "/venv/lib/python3.11/site-packages"
+    dump = [
+        "Fatal Python error: Aborted",
+        "",
+        "Thread 0x00007f0000000001 (most recent call first):",
+        '  File "/pack/rules/slow.py", line 14 in wait_for_it',
+        '  File "/pack/rules/slow.py", line 9 in validate_slow',
+        f'  File "{site}/pulumi_policy/policy.py", line 665 in validate',
+        f'  File "{site}/pulumi_policy/policy.py", line 1005 in Analyze',
+        f'  File "{site}/grpc/_server.py", line 500 in _call_behavior',
+        "",
+        "Current thread 0x00007f0000000002 (most recent call first):",
+        f'  File "{site}/pulumi_policy/policy.py", line 140 in __init__',
+        '  File "/pack/__main__.py", line 3 in <module>',
+    ]
+    where = analyzer.stuck_policy_code(dump, Path("/pack"))
+    assert where == "validate_slow (rules/slow.py:9), at rules/slow.py:14 in wait_for_it"
+    assert analyzer.stuck_policy_code(dump[-3:], Path("/pack")) == "code that the fault handler could not place"
 
 
 def test_pack_directory_errors(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match=r"not a policy pack \(no PulumiPolicy.yaml\)"):
-        analyzer.load_pack(tmp_path)
+        load_pack(tmp_path)
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: nodejs\n")
     with pytest.raises(PolicyError, match="runtime is 'nodejs'; rdsca check runs Python policy packs only"):
-        analyzer.load_pack(tmp_path)
+        load_pack(tmp_path)
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: nowhere\n")
-    pack = analyzer.load_pack(tmp_path)
+    pack = load_pack(tmp_path)
     assert pack.warnings and "does not exist" in pack.warnings[0]
 
 
@@ -101,7 +169,7 @@ def test_the_repository_pack_runs_in_the_repository_virtualenv() -> None:
     """``PulumiPolicy.yaml`` names ``../.venv``: the pack runs there when it exists, as the CLI would; without it,
     in the interpreter running rdsca, with a warning naming the missing virtualenv. Both are checked, so the test
     holds whichever this checkout has (``python3 tasks.py`` creates ``.venv``)."""
-    pack = analyzer.load_pack(PACK)
+    pack = load_pack(PACK)
     venv = (REPO / ".venv").resolve()
     if (venv / "bin" / "python").exists():
         assert pack.python == str(venv / "bin" / "python") and pack.warnings == ()
@@ -112,14 +180,14 @@ def test_the_repository_pack_runs_in_the_repository_virtualenv() -> None:
 
 def test_a_pack_virtualenv_that_is_missing_falls_back_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: venv\n")
-    pack = analyzer.load_pack(tmp_path)
+    pack = load_pack(tmp_path)
     assert pack.python == sys.executable
     assert pack.warnings == (
         f"the pack's virtualenv {tmp_path.resolve() / 'venv'} does not exist; running the pack with {sys.executable}",
     )
     (tmp_path / "venv" / "bin").mkdir(parents=True)
     (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
-    pack = analyzer.load_pack(tmp_path)
+    pack = load_pack(tmp_path)
     assert pack.python == str(tmp_path.resolve() / "venv" / "bin" / "python") and pack.warnings == ()
 
 
@@ -149,7 +217,7 @@ def test_defaults_are_schema_defaults_and_levels(info: pb.AnalyzerInfo) -> None:
 
 
 def test_config_file_layers_all_then_policy(info: pb.AnalyzerInfo, tmp_path: Path) -> None:
-    given = analyzer.parse_config_file(
+    given = parse_config_file(
         _file(tmp_path, {"all": "advisory", "rds-ca-expiring": {"enforcementLevel": "mandatory", "days": 30},
                          "rds-ca-allowed-list": {"allowedCas": ["rds-ca-rsa4096-g1"]}})
     )
@@ -175,7 +243,7 @@ def test_config_file_layers_all_then_policy(info: pb.AnalyzerInfo, tmp_path: Pat
 )
 def test_bad_config_is_one_clear_error(info: pb.AnalyzerInfo, tmp_path: Path, doc: object, message: str) -> None:
     with pytest.raises(PolicyError) as caught:
-        analyzer.reconcile(info, analyzer.parse_config_file(_file(tmp_path, doc)))
+        analyzer.reconcile(info, parse_config_file(_file(tmp_path, doc)))
     assert message in str(caught.value)
 
 
@@ -183,6 +251,15 @@ def test_config_file_that_is_not_json(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text("{nope")
     with pytest.raises(PolicyError, match="not valid JSON"):
-        analyzer.parse_config_file(path)
+        parse_config_file(path)
     with pytest.raises(PolicyError, match="cannot read policy config"):
-        analyzer.parse_config_file(tmp_path / "missing.json")
+        parse_config_file(tmp_path / "missing.json")
+
+
+def test_remediate_is_all_remediate_under_the_given_config(info: pb.AnalyzerInfo) -> None:
+    """``--remediate`` is ``{"all": "remediate"}`` with the config file on top, as the CLI would layer them."""
+    config = analyzer.reconcile(info, with_remediation({"rds-ca-expiring": PolicyConfig("advisory", None)}))
+    assert config["rds-ca-retired"].level == "remediate"
+    assert config["rds-ca-apply-immediately"].level == "remediate"  # disabled by default; "all" enables it
+    assert config["rds-ca-expiring"].level == "advisory"
+    assert analyzer.reconcile(info, with_remediation({"all": PolicyConfig("advisory", None)}))["rds-ca-retired"].level == "advisory"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 
 import pytest
@@ -54,10 +55,14 @@ def test_urns_follow_the_engine(program) -> None:
         "urn:pulumi:dev::testprog::test:index:Box$test:index:Box$aws:rds/instance:Instance::db"
     )
     assert run.registration("outer")["parent"] == "urn:pulumi:dev::testprog::pulumi:pulumi:Stack::testprog-dev"
-    names = [r["name"] for r in run.registrations]
-    # Registrations arrive as the SDK sends them (asynchronously); a parent always before its children.
-    assert sorted(names) == ["db", "inner", "outer", "top"]
+    names = [r["name"] for r in run.raw["registrations"]]
+    # Registrations arrive as the SDK sends them (asynchronously); a parent always before its children, the root
+    # stack first, and the default provider just before the first resource that needs it.
+    provider = "default_" + importlib.metadata.version("pulumi-aws").replace(".", "_")
+    assert sorted(names) == sorted(["testprog-dev", provider, "db", "inner", "outer", "top"])
+    assert names[0] == "testprog-dev"
     assert names.index("outer") < names.index("inner") < names.index("db")
+    assert names.index(provider) < min(names.index("db"), names.index("top"))
 
 
 def test_computed_outputs_are_unknown_and_inputs_known(program) -> None:

@@ -11,7 +11,7 @@ import pytest
 def test_every_private_piece_is_still_there() -> None:
     from pulumi import _types
     from pulumi.output import Output
-    from pulumi.runtime import rpc, settings
+    from pulumi.runtime import rpc, settings, stack
     from pulumi.runtime._callbacks import _CallbackServicer
 
     missing = [
@@ -31,6 +31,12 @@ def test_every_private_piece_is_still_there() -> None:
             ("Output.resources", callable(getattr(Output, "resources", None))),
             ("_CallbackServicer._servicers", isinstance(getattr(_CallbackServicer, "_servicers", None), list)),
             ("_CallbackServicer.shutdown", callable(getattr(_CallbackServicer, "shutdown", None))),
+            ("stack.wait_for_rpcs", callable(getattr(stack, "wait_for_rpcs", None))),
+            ("rpc_manager.unhandled_exception", hasattr(settings.SETTINGS.rpc_manager, "unhandled_exception")),
+            ("rpc_manager.exception_traceback", hasattr(settings.SETTINGS.rpc_manager, "exception_traceback")),
+            ("rpc._RESOURCE_MODULES", isinstance(getattr(rpc, "_RESOURCE_MODULES", None), dict)),
+            ("_types.resource_py_to_pulumi_names", callable(getattr(_types, "resource_py_to_pulumi_names", None))),
+            ("_types.input_type_py_to_pulumi_names", callable(getattr(_types, "input_type_py_to_pulumi_names", None))),
             ("_types._py_properties", callable(getattr(_types, "_py_properties", None))),
             ("_types.output_type_types", callable(getattr(_types, "output_type_types", None))),
         ]
@@ -73,6 +79,30 @@ def test_the_versions_checked_are_recorded() -> None:
     assert (major, minor) >= (3, 200), installed
 
 
+def test_the_final_wait_replaced_is_the_one_run_pulumi_func_calls() -> None:
+    """``linear_final_wait`` swaps the module global that ``run_pulumi_func`` looks up, and puts it back."""
+    import inspect
+
+    from pulumi.runtime import stack
+
+    from rdsca import sdk_internals
+
+    assert "await wait_for_rpcs()" in inspect.getsource(stack.run_pulumi_func)
+    original = stack.wait_for_rpcs
+    with sdk_internals.linear_final_wait():
+        assert stack.wait_for_rpcs is not original
+    assert stack.wait_for_rpcs is original
+
+
+def test_output_only_properties_come_from_the_provider_sdk_classes() -> None:
+    import pulumi_aws  # noqa: F401  (registers its resource modules)
+
+    from rdsca import sdk_internals
+
+    computed = sdk_internals.output_only_properties("aws:rds/instance:Instance")
+    assert {"arn", "endpoint", "address", "resourceId"} <= computed
+    assert not {"caCertIdentifier", "engine", "applyImmediately", "id", "urn"} & computed
+    assert sdk_internals.output_only_properties("acme:index:Nothing") == frozenset()
 def test_a_data_source_result_type_gives_wire_names_and_types() -> None:
     """What ``rdsca check`` shapes placeholder answers from (pulumi-aws's generated ``Get...Result`` classes)."""
     import typing

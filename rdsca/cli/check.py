@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from rdsca import catalog
-from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, common_options
+from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, SecondsType, common_options
 
 KINDS = ("pulumi", "terraform", "plan")
 #: Where ``CheckCommand`` leaves ``--var``/``--var-file`` in command-line order: ``[("var" | "file", text), ...]``.
@@ -37,8 +37,8 @@ class CheckCommand(click.Command):
 class PulumiOptions:
     stack: str | None
     timeout: float
-    policy_pack: Path | None
-    policy_pack_config: Path | None
+    policy_packs: tuple[Path, ...]
+    policy_pack_configs: tuple[Path, ...]
     remediate: bool
     state_file: Path | None
     invoke_answers: Path | None = None
@@ -46,7 +46,7 @@ class PulumiOptions:
 
     def given(self) -> list[str]:
         """The Pulumi-only options given (``--policy-pack-config`` serves both)."""
-        flags = (("--stack", self.stack), ("--policy-pack", self.policy_pack), ("--remediate", self.remediate))
+        flags = (("--stack", self.stack), ("--policy-pack", self.policy_packs), ("--remediate", self.remediate))
         more = (
             ("--state", self.state_file),
             ("--invoke-answers", self.invoke_answers),
@@ -56,11 +56,11 @@ class PulumiOptions:
 
     def check(self, fmt: str) -> None:
         """Options that only mean something with ``--policy-pack``, or with ``--format pulumi``."""
-        if self.policy_pack is None:
+        if not self.policy_packs:
             given = [
                 name
                 for name, value in (
-                    ("--policy-pack-config", self.policy_pack_config),
+                    ("--policy-pack-config", self.policy_pack_configs),
                     ("--remediate", self.remediate),
                     ("--state", self.state_file),
                     # The Pulumi CLI's policy section exists only when a pack ran.
@@ -119,26 +119,35 @@ class TerraformOptions:
 )
 @click.option("--stack", "-s", metavar="NAME", help="Pulumi: the stack whose Pulumi.<NAME>.yaml config to use.")
 @click.option(
-    "--timeout", type=float, default=600.0, show_default=True, help="Pulumi: seconds before the program is stopped."
+    "--timeout",
+    type=SecondsType(),
+    default=600.0,
+    show_default=True,
+    help="Pulumi: seconds before the whole run (the program and the policy packs) is stopped.",
 )
 @click.option(
     "--policy-pack",
+    "policy_packs",
     metavar="DIR",
+    multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Pulumi: run this CrossGuard policy pack (e.g. policies) over the program, as pulumi preview --policy-pack "
-    "does.",
+    "does; repeatable.",
 )
 @click.option(
     "--policy-pack-config",
+    "policy_pack_configs",
     metavar="FILE",
+    multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy config JSON, as pulumi preview --policy-pack-config (levels and settings per policy); Terraform "
-    "reads it the same way.",
+    help="Policy config JSON, as pulumi preview --policy-pack-config (levels and settings per policy): one per "
+    "--policy-pack, in the same order; Terraform reads one the same way.",
 )
 @click.option(
     "--remediate",
     is_flag=True,
-    help="Pulumi: raise every enabled policy that has a remediation to level remediate, and show what it changes.",
+    help='Pulumi: run the policies at level remediate (the policy config {"all": "remediate"} under any '
+    "--policy-pack-config), and show what the remediations change.",
 )
 @click.option(
     "--state",
@@ -191,8 +200,8 @@ def check(
     kind: str | None,
     stack: str | None,
     timeout: float,
-    policy_pack: Path | None,
-    policy_pack_config: Path | None,
+    policy_packs: tuple[Path, ...],
+    policy_pack_configs: tuple[Path, ...],
     remediate: bool,
     state_file: Path | None,
     tf_vars: tuple[str, ...],
@@ -215,7 +224,14 @@ def check(
     mandatory violation exits 1. No Pulumi or Terraform CLI and no cloud credentials are used.
     """
     pulumi = PulumiOptions(
-        stack, timeout, policy_pack, policy_pack_config, remediate, state_file, invoke_answers, show_policy_remediations
+        stack,
+        timeout,
+        policy_packs,
+        policy_pack_configs,
+        remediate,
+        state_file,
+        invoke_answers,
+        show_policy_remediations,
     )
     # tf_vars and var_files as click groups them; CheckCommand kept them in command-line order.
     assignments = click.get_current_context().meta.get(ASSIGNMENTS, [])
@@ -230,7 +246,9 @@ def check(
         given = pulumi.given() + (["--format pulumi"] if fmt == "pulumi" else [])
         raise click.UsageError(f"{', '.join(given)}: only for Pulumi programs, not with --kind {kind}")
     terraform.check(kind)
-    _check_terraform(path, kind, policy_pack_config, terraform, fmt)
+    if len(policy_pack_configs) > 1:
+        raise click.UsageError("--policy-pack-config: a Terraform check takes one policy config")
+    _check_terraform(path, kind, policy_pack_configs[0] if policy_pack_configs else None, terraform, fmt)
 
 
 def _detect_kind(path: Path) -> str:
@@ -245,24 +263,33 @@ def _detect_kind(path: Path) -> str:
 
 def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
     from rdsca.report import print_check
-    from rdsca.runner import InvokeAnswersError, PolicyOptions, ProgramError, ProjectError, check_program
-    from rdsca.runner.analyzer import PolicyError
+    from rdsca.runner import InvokeAnswersError, PolicyError, PolicyOptions, ProgramError, ProjectError, check_program
+    from rdsca.runner.processes import Terminated
+    from rdsca.runner.state import StateError
 
     if program_dir.is_file():
         raise click.UsageError(f"{program_dir} is a file: a Pulumi program is a directory (for a plan, --kind plan)")
     options.check(fmt)
     policies = None
-    if options.policy_pack is not None:
-        policies = PolicyOptions(options.policy_pack, options.policy_pack_config, options.remediate, options.state_file)
+    if options.policy_packs:
+        policies = PolicyOptions(
+            options.policy_packs, options.policy_pack_configs, options.remediate, options.state_file
+        )
     try:
         report = check_program(program_dir, options.stack, options.timeout, policies, options.invoke_answers)
-    except (ProjectError, PolicyError, InvokeAnswersError) as exc:
+    except (ProjectError, StateError, InvokeAnswersError) as exc:
         raise Failure(str(exc)) from None
-    except ProgramError as exc:
-        raise Failure(f"the program failed: {exc}", hint=exc.hint) from None
+    except (ProgramError, PolicyError) as exc:
+        if exc.report is not None:
+            # What the resources registered before the failure gave (stderr keeps only the error); exit 2.
+            paths = [str(p) for p in options.policy_packs]
+            print_check(exc.report, fmt, paths, options.show_policy_remediations, echo_warnings=False)
+        raise Failure(str(exc), hint=exc.hint if isinstance(exc, ProgramError) else None) from None
     except KeyboardInterrupt:
-        raise Failure("interrupted; the program and the policy pack were stopped") from None
-    print_check(report, fmt, str(options.policy_pack or ""), options.show_policy_remediations)
+        raise Failure("interrupted; the program and the policy packs were stopped") from None
+    except Terminated as exc:
+        raise Failure(f"stopped by {exc}; the program and the policy packs were stopped") from None
+    print_check(report, fmt, [str(p) for p in options.policy_packs], options.show_policy_remediations)
     if report.policy is not None:
         sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)
     sys.exit(EXIT_FINDINGS if report.findings else EXIT_OK)

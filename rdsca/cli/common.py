@@ -8,6 +8,7 @@ traceback of an unexpected error.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import sys
@@ -106,6 +107,21 @@ class DateType(click.ParamType):
             return clock.parse_date(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class SecondsType(click.ParamType):
+    """A duration in seconds: a finite number greater than zero (``0``, negatives, ``nan`` and ``inf`` are errors)."""
+
+    name = "SECONDS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds <= 0:
+            self.fail(f"{value!r}: the number of seconds must be finite and greater than 0", param, ctx)
+        return seconds
 
 
 class TagType(click.ParamType):

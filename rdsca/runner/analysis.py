@@ -7,6 +7,7 @@ CLI orders them (level, severity, policy, URN).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +27,11 @@ from rdsca.resources import (
     known_text,
     read_plain,
 )
-from rdsca.runner.project import UNKNOWN_TEXT, Project
+from rdsca.runner.project import SECRET_TEXT, UNKNOWN_TEXT, Project
+from rdsca.runner.secrets import SecretFilter
 
 if TYPE_CHECKING:
-    from rdsca.runner.analyzer import PolicyResult
+    from rdsca.runner.packs import PolicyResult
 
 #: The Pulumi CLI's order of enforcement levels and severities in its policy section
 #: (pulumi/pulumi ``pkg/backend/display/progress.go``, ``enforcementRank`` and ``severityRank``).
@@ -178,6 +180,7 @@ class CheckReport:
             "warnings": self.warnings,
             "blocked": self.blocked,
             "policy_pack": {"name": self.policy.pack, "version": self.policy.version} if self.policy else None,
+            "policy_packs": [{"name": p.name, "version": p.version} for p in self.policy.packs] if self.policy else [],
             "placeholder_answers": self.placeholder_answers,
             "foreign_components": self.foreign_components,
             "log": self.log,
@@ -263,15 +266,19 @@ class _DocdbClusters:
         return None, f"cluster {_name(urn)} sets no engine version (AWS picks its default at creation)"
 
 
-def _database(reg: dict[str, Any], region: str | None, clusters: _DocdbClusters) -> DatabaseRow | None:
+def _database(
+    reg: dict[str, Any], region: str | None, clusters: _DocdbClusters, secrets: SecretFilter
+) -> DatabaseRow | None:
     version, why_not = (None, None)
     rtype = PULUMI_DATABASES[reg["type"]]
     if rtype.kind is Kind.DOCDB_INSTANCE:
         version, why_not = clusters.version_of(reg)
-    db = database_view(reg["type"], reg["inputs"], reg["name"], region=region, engine_version=version, read=_read)
+    # ``values``: the judged inputs with their secrets' plaintext, which the host sends only when there are some.
+    props = reg.get("values") or reg["inputs"]
+    db = database_view(reg["type"], props, reg["name"], region=region, engine_version=version, read=_read)
     if db is None or db.kind is Kind.AURORA_CLUSTER or db.undecided:
         return None  # Aurora clusters carry no CA (and a cluster whose engine is unknown cannot be judged)
-    row = _row(reg, db)
+    row = _row(reg, db, secrets)
     refusing = catalog.refusing_versions(db.engine, db.ca) if isinstance(db.ca, str) else []
     if why_not and refusing:
         # Version patterns (3.6, 3.6.*) as people say them: 3.6.
@@ -280,11 +287,35 @@ def _database(reg: dict[str, Any], region: str | None, clusters: _DocdbClusters)
     return row
 
 
-def _row(reg: dict[str, Any], db: DatabaseView) -> DatabaseRow:
+def _filtered(verdict: catalog.Verdict | None, secrets: SecretFilter) -> catalog.Verdict | None:
+    """A verdict with every secret's value replaced by ``[secret]`` in its text (as the engine filters messages)."""
+    if verdict is None:
+        return None
+    return dataclasses.replace(
+        verdict,
+        ca_id=secrets.text(verdict.ca_id) if verdict.ca_id else verdict.ca_id,
+        reason=secrets.text(verdict.reason),
+        warnings=tuple(secrets.text(w) for w in verdict.warnings),
+    )
+
+
+def _secrets(registrations: list[dict[str, Any]]) -> SecretFilter:
+    """The values the host marked secret (``[secret]`` in ``inputs``, the value in ``values``)."""
+    secrets = SecretFilter()
+    for reg in registrations:
+        values = reg.get("values")
+        if values:
+            secrets.add({str(v) for k, v in values.items() if reg["inputs"].get(k) == SECRET_TEXT})
+    return secrets
+
+
+def _row(reg: dict[str, Any], db: DatabaseView, secrets: SecretFilter) -> DatabaseRow:
     restart = catalog.restart_on_rotation(db.engine, db.engine_version).value
     ca = None if db.ca is MISSING else (UNKNOWN_TEXT if isinstance(db.ca, Unknown) else db.ca)
     apply = None if db.apply_immediately is MISSING else db.apply_immediately
-    verdict = None if isinstance(db.ca, Unknown) else db.verdict()
+    verdict = _filtered(None if isinstance(db.ca, Unknown) else db.verdict(), secrets)
+    if read_plain(reg["inputs"], db.type.fields.ca) == SECRET_TEXT:
+        ca = SECRET_TEXT  # a secret CA is judged on its value (the host passes it over the pipe), never shown
     return DatabaseRow(
         reg["urn"], reg["name"], reg["type"], db.kind, db.engine, db.engine_version, db.region, ca, apply, restart,
         verdict,
@@ -304,6 +335,7 @@ def analyse(
     run could not see (placeholder answers, foreign components). ``state``: outputs by URN (``--state``);
     ``unused_answers``: warnings about ``--invoke-answers`` entries the program never used."""
     registrations = sorted(result["registrations"], key=lambda r: r["urn"])
+    secrets = _secrets(registrations)
     providers = _provider_regions(registrations)
     clusters = _DocdbClusters.of(registrations, state)
     resources: list[dict[str, Any]] = []
@@ -315,7 +347,7 @@ def analyse(
         if reg["type"] not in PULUMI_DATABASES:
             continue
         region = providers.get(reg.get("provider", "").rsplit("::", 1)[0]) or project.config.get("aws:region")
-        row = _database(reg, region, clusters)
+        row = _database(reg, region, clusters, secrets)
         if row is not None:
             entry["restart"] = row.restart
             databases.append(row)

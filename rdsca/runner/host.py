@@ -1,26 +1,36 @@
-"""Run one Pulumi Python program offline, the way the Python language host does, and describe what it registered.
+"""Run one Pulumi Python program offline, the way the Python language host does, with the engine's step for each
+registration (``rdsca.runner.engine``), and describe what it registered.
 
 The language host (``pulumi-language-python-exec``) sets the runtime's settings, puts the program directory on
 ``sys.path``, makes a fresh event loop whose default executor has ``4 x --parallel`` workers, and runs the
-program with ``runpy`` inside ``pulumi.runtime.run_in_stack``. ``execute`` does the same against
-``EngineMonitor`` instead of the engine. ``python -m rdsca.runner.host SPEC RESULT`` runs it in a fresh
-process (one root stack per process, no state shared with the caller); ``execute`` can also run in process.
+program with ``runpy`` inside ``pulumi.runtime.run_in_stack``. ``execute`` does the same against ``EngineMonitor``
+instead of the engine, with one difference: the end of the program waits for its outputs in linear time
+(``sdk_internals.linear_final_wait``), where the SDK's wait is quadratic in the number of outputs; registrations,
+transforms and verdicts are the same.
+
+``python -m rdsca.runner.host`` reads the spec from stdin and writes the result to stdout, once, at the end (the
+program's own prints go to stderr): nothing is written to a file, so a secret's plaintext never is. It starts the
+policy packs (its children, in the process group ``rdsca check`` made for the run), bounds the run by the
+spec's ``timeout``, and exits when its stdin closes (``rdsca check`` is gone).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
 import os
 import runpy
+import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +42,13 @@ from pulumi.runtime.proto import engine_pb2
 
 from rdsca import clock, sdk_internals
 from rdsca.runner.answers import from_spec
+from rdsca.runner.engine import OfflineEngine
 from rdsca.runner.invokes import OfflineMocks
 from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry
+from rdsca.runner.packs import PolicyError
+from rdsca.runner.policy_run import PolicyRun
+from rdsca.runner.secrets import SecretFilter
+from rdsca.runner.state import StateError, load_state
 
 #: The CLI's default ``--parallel`` is unbounded (2147483647); the language host gives its executor 4x that.
 DEFAULT_PARALLEL = 2147483647
@@ -75,7 +90,7 @@ def _unknown_secret() -> pulumi.Output[Any]:
     return pulumi.Output(set(), done(None), done(False), done(True))
 
 
-@contextmanager
+@contextlib.contextmanager
 def _secure_config(secure_keys: set[str], warnings: list[str]) -> Iterator[None]:
     """Make ``secure:`` stack values what they are offline: secrets whose value is unknown.
 
@@ -113,7 +128,7 @@ def _secure_config(secure_keys: set[str], warnings: list[str]) -> Iterator[None]
             setattr(config_cls, name, original)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _check_mode() -> Iterator[None]:
     """Tell rdsca's component that it runs under ``rdsca check`` (``clock.CHECK_ENV``), for this run only."""
     saved = os.environ.get(clock.CHECK_ENV)
@@ -127,124 +142,334 @@ def _check_mode() -> Iterator[None]:
             os.environ[clock.CHECK_ENV] = saved
 
 
+# -- errors --------------------------------------------------------------------------------------------------------
+
+
+def _in_program(filename: str, program_dir: Path) -> str | None:
+    if filename.startswith("<"):
+        return None  # generated code (dataclass methods, <frozen runpy>): not a place in the program
+    try:
+        return str(Path(filename).resolve().relative_to(program_dir))
+    except ValueError:
+        return None
+
+
 def _user_frame(exc: BaseException, program_dir: Path) -> str:
+    if isinstance(exc, SyntaxError) and exc.filename:
+        # A syntax error happens before any frame of the file runs: its place is the error's own.
+        relative = _in_program(exc.filename, program_dir)
+        if relative is not None:
+            return f"{relative}:{exc.lineno}: "
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.startswith("<"):
-            continue  # generated code (dataclass methods, <frozen runpy>): not a place in the program
-        try:
-            relative = Path(frame.filename).resolve().relative_to(program_dir)
-        except ValueError:
-            continue
-        return f"{relative}:{frame.lineno}: "
+        relative = _in_program(frame.filename, program_dir)
+        if relative is not None:
+            return f"{relative}:{frame.lineno}: "
     return ""
 
 
 def describe_error(exc: BaseException, program_dir: Path) -> str:
     """One line for a failed program: where in the program, what type, what message; no traceback."""
-    message = str(exc).strip() or exc.__class__.__name__
+    message = (exc.msg or "invalid syntax") if isinstance(exc, SyntaxError) else str(exc).strip()
     if isinstance(exc, pulumi.RunError):
         return message
-    return f"{_user_frame(exc, program_dir)}{exc.__class__.__name__}: {message}"
+    kind = exc.__class__.__name__
+    return f"{_user_frame(exc, program_dir)}{kind}: {message}" if message else f"{_user_frame(exc, program_dir)}{kind}"
 
 
-def execute(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run the program described by ``spec`` and return what it registered, logged and raised.
+def where_running(thread: threading.Thread, program_dir: Path) -> str:
+    """`` (at __main__.py:12)``: the innermost line of the program that ``thread`` is running, if any."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    while frame is not None:
+        relative = _in_program(frame.f_code.co_filename, program_dir)
+        if relative is not None:
+            return f" (at {relative}:{frame.f_lineno})"
+        frame = frame.f_back
+    return ""
 
-    ``spec``: ``directory``, ``main``, ``project``, ``stack``, ``config`` (qualified key -> string),
-    ``secure_keys``, ``region`` (may be None), ``parallel`` (optional), ``invoke_answers`` (optional: the
-    ``--invoke-answers`` file, ``rdsca.runner.answers.to_spec``).
-    """
-    program_dir = Path(spec["directory"]).resolve()
-    secure_keys = set(spec.get("secure_keys", []))
-    config = dict(spec["config"])
-    for key in secure_keys:
-        config[key] = SECRET_TEXT
-    warnings: list[str] = []
-    mocks = OfflineMocks(spec.get("region"), from_spec(spec.get("invoke_answers") or {}))
-    monitor = EngineMonitor(mocks, spec["project"], spec["stack"])
-    engine = _RecordingEngine()
-    error: str | None = None
 
-    def run() -> None:
-        nonlocal error
-        sdk_internals.reset_root_resource()
-        settings = pulumi_mocks.MockSettings(
-            monitor=monitor,
-            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-            engine=engine,
-            project=spec["project"],
-            stack=spec["stack"],
-            dry_run=True,
-            organization=spec.get("organization", "organization"),
-            root_directory=str(program_dir),
-            parallel=spec.get("parallel", DEFAULT_PARALLEL),
-            callbacks=None,
-            outputs=set(),
-            lock=threading.Lock(),
-            package_refs={},
-            base_providers_by_ref={},
-        )
-        pulumi_settings.configure(settings)
-        set_all_config(config, sorted(secure_keys))
+# -- one run -------------------------------------------------------------------------------------------------------
 
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        loop.set_default_executor(ThreadPoolExecutor(max_workers=4 * max(int(settings.parallel), 1)))
 
-        def program() -> None:
-            runpy.run_path(str(spec["main"]), run_name="__main__")
+@dataclass
+class Session:
+    """Everything one program run holds. ``deadline``: ``time.monotonic()`` value, or None."""
 
-        cwd = os.getcwd()
-        sys.path.insert(0, str(program_dir))
-        before = set(sys.modules)
-        os.chdir(program_dir)
-        try:
-            with _secure_config(secure_keys, warnings), _check_mode():
-                loop.run_until_complete(pulumi.runtime.stack.run_in_stack(program))
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            error = describe_error(exc, program_dir)
-            if os.environ.get("RDSCA_DEBUG"):
-                traceback.print_exception(exc)
-        finally:
-            os.chdir(cwd)
-            sys.path.remove(str(program_dir))
-            # Forget the program's own modules so that another program with the same module names runs clean.
-            for name in set(sys.modules) - before:
-                module_file = getattr(sys.modules[name], "__file__", None) or ""
-                if module_file.startswith(str(program_dir)):
-                    del sys.modules[name]
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(sdk_internals.shutdown_callback_servers())
-            loop.close()
-            asyncio.set_event_loop(None)
-            sdk_internals.reset_root_resource()
+    spec: dict[str, Any]
+    program_dir: Path
+    engine: OfflineEngine
+    monitor: EngineMonitor
+    mocks: OfflineMocks
+    log: _RecordingEngine
+    secrets: SecretFilter
+    policies: PolicyRun | None
+    deadline: float | None
+    warnings: list[str] = field(default_factory=list)
+    error: tuple[str, str] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    contextvars.copy_context().run(run)
+    def fail(self, kind: str, message: str) -> None:
+        """Keep the first failure: ``kind`` is ``program``, ``policy`` or ``timeout``."""
+        with self._lock:
+            if self.error is None:
+                self.error = (kind, self.secrets.text(message))
+
+
+def project_info(spec: dict[str, Any]) -> dict[str, Any]:
     return {
-        "registrations": [r.__dict__ for r in monitor.registrations],
-        "log": [e.__dict__ for e in engine.entries],
-        "warnings": warnings,
-        "root_urn": monitor.root_urn,
-        **mocks.report(),
-        "error": error,
+        "project": spec["project"],
+        "stack": spec["stack"],
+        "organization": spec.get("organization", "organization"),
+        "config": spec["config"],
+        "secure_keys": sorted(spec.get("secure_keys", [])),
     }
 
 
+def prepare(spec: dict[str, Any]) -> Session:
+    """Start the packs (they configure while the program starts) and build the engine, monitor and mocks."""
+    timeout = spec.get("timeout")
+    deadline = time.monotonic() + float(timeout) if timeout else None
+    secrets = SecretFilter()
+    project = project_info(spec)
+    state = load_state(Path(spec["state"])) if spec.get("state") else None
+    if state is not None:
+        for old in state.resources.values():
+            secrets.add_value(old.inputs)
+            secrets.add_value(old.outputs)
+    packs = spec.get("packs") or []
+    policies = PolicyRun(packs, project, deadline or float("inf"), secrets) if packs else None
+    engine = OfflineEngine(project, state, policies, secrets)
+    mocks = OfflineMocks(spec.get("region"), from_spec(spec.get("invoke_answers") or {}))
+    monitor = EngineMonitor(mocks, spec["project"], spec["stack"], engine)
+    return Session(spec, Path(spec["directory"]).resolve(), engine, monitor, mocks, _RecordingEngine(), secrets,
+                   policies, deadline)
+
+
+def _configure_sdk(session: Session) -> None:
+    spec = session.spec
+    sdk_internals.reset_root_resource()
+    settings = pulumi_mocks.MockSettings(
+        monitor=session.monitor,
+        monitor_features=set(session.monitor.GetDeploymentInfo(None).supportedFeatures),
+        engine=session.log,
+        project=spec["project"],
+        stack=spec["stack"],
+        dry_run=True,
+        organization=spec.get("organization", "organization"),
+        root_directory=str(session.program_dir),
+        parallel=spec.get("parallel", DEFAULT_PARALLEL),
+        callbacks=None,
+        outputs=set(),
+        lock=threading.Lock(),
+        package_refs={},
+        base_providers_by_ref={},
+    )
+    pulumi_settings.configure(settings)
+    config = dict(spec["config"])
+    secure_keys = set(spec.get("secure_keys", []))
+    for key in secure_keys:
+        config[key] = SECRET_TEXT
+    set_all_config(config, sorted(secure_keys))
+
+
+@contextlib.contextmanager
+def _program_environment(program_dir: Path) -> Iterator[None]:
+    """The program's directory as working directory and first on ``sys.path``; its modules forgotten after, so that
+    another program with the same module names runs clean in this process."""
+    cwd = os.getcwd()
+    sys.path.insert(0, str(program_dir))
+    before = set(sys.modules)
+    os.chdir(program_dir)
+    try:
+        yield
+    finally:
+        os.chdir(cwd)
+        sys.path.remove(str(program_dir))
+        for name in set(sys.modules) - before:
+            module_file = getattr(sys.modules[name], "__file__", None) or ""
+            if module_file.startswith(str(program_dir)):
+                del sys.modules[name]
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(sdk_internals.shutdown_callback_servers())
+    loop.close()
+    asyncio.set_event_loop(None)
+    sdk_internals.reset_root_resource()
+
+
+def run_program(session: Session) -> None:
+    """Run the program inside the SDK's stack and event loop; a failure is kept in ``session.error``."""
+    _configure_sdk(session)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    parallel = int(session.spec.get("parallel", DEFAULT_PARALLEL))
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=4 * max(parallel, 1)))
+
+    def program() -> None:
+        runpy.run_path(str(session.spec["main"]), run_name="__main__")
+
+    try:
+        with _program_environment(session.program_dir), _secure_config(
+            set(session.spec.get("secure_keys", [])), session.warnings
+        ), _check_mode(), sdk_internals.linear_final_wait():
+            loop.run_until_complete(pulumi.runtime.stack.run_in_stack(program))
+    except BaseException as exc:  # the program's own KeyboardInterrupt and SystemExit too: it failed
+        if os.environ.get("RDSCA_DEBUG"):
+            traceback.print_exception(exc)
+        session.fail("program", describe_error(exc, session.program_dir))
+    finally:
+        _close_loop(loop)
+
+
+def _policy_failure(session: Session) -> None:
+    """A pack that failed stops the run; its error, not the program's echo of it, is the one reported."""
+    if session.policies is None:
+        return
+    failure = session.policies.first_error()
+    if failure is not None:
+        with session._lock:
+            session.error = ("policy", session.secrets.text(str(failure)))
+
+
+def finish_policies(session: Session) -> None:
+    """The queued analyses (also after a failure: what was registered is reported), then, after a successful
+    program, ``AnalyzeStack``."""
+    if session.policies is None:
+        return
+    try:
+        session.policies.drain()
+    except PolicyError as exc:
+        session.fail("policy", str(exc))
+    _policy_failure(session)
+    if session.error is not None:
+        return
+    try:
+        session.engine.analyze_stack()
+    except PolicyError as exc:
+        session.fail("policy", str(exc))
+
+
+def result(session: Session) -> dict[str, Any]:
+    """What the run registered, logged, analysed and raised: so far, when it stopped early."""
+    engine, secrets = session.engine, session.secrets
+    log = [LogEntry(e.severity, secrets.text(e.message), e.urn) for e in [*session.log.entries, *engine.log]]
+    kind, message = session.error or (None, None)
+    return {
+        "registrations": [r.to_json() for r in engine.registrations],
+        "log": [e.__dict__ for e in log],
+        "warnings": [secrets.text(w) for w in [*session.warnings, *engine.warnings, *engine.state_warnings()]],
+        "root_urn": engine.root_urn,
+        **session.mocks.report(),
+        "policy": session.policies.result() if session.policies else None,
+        "error": message,
+        "error_kind": kind,
+    }
+
+
+def execute(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run the program described by ``spec`` in this process and return what it registered, logged and raised.
+
+    ``spec``: ``directory``, ``main``, ``project``, ``stack``, ``config`` (qualified key -> string),
+    ``secure_keys``, ``region`` (may be None), and optionally ``parallel``, ``packs``, ``state``, ``timeout``,
+    ``invoke_answers`` (the ``--invoke-answers`` file, ``rdsca.runner.answers.to_spec``).
+    """
+    session = prepare(spec)
+    try:
+        contextvars.copy_context().run(run_program, session)
+        finish_policies(session)
+        return result(session)
+    finally:
+        if session.policies is not None:
+            session.policies.stop()
+
+
+# -- the host process ----------------------------------------------------------------------------------------------
+
+
+class _Output:
+    """The result channel (the original stdout): written once, by whoever finishes first."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.lock = threading.Lock()
+        self.done = False
+
+    def write(self, document: dict[str, Any]) -> None:
+        with self.lock:
+            if self.done:
+                return
+            self.done = True
+            data = json.dumps(document).encode("utf-8")
+            with os.fdopen(self.fd, "wb") as out:
+                out.write(data)
+
+
+def _exit_when_orphaned(stdin: Any) -> None:
+    """``rdsca check`` keeps our stdin open until it is done: end of file means it is gone, so is the run."""
+    with contextlib.suppress(OSError, ValueError):
+        while stdin.read(65536):
+            pass
+    if os.name == "posix":
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    os._exit(1)
+
+
+def _watch_deadline(session: Session, output: _Output, main: threading.Thread) -> None:
+    """At the deadline: report what was running (a policy call, or the program's line) with what is known so far,
+    and exit; ``rdsca check`` then stops the process group."""
+    assert session.deadline is not None
+    delay = session.deadline - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    if output.done:
+        return
+    timeout = float(session.spec["timeout"])
+    stuck = session.policies.stuck_call() if session.policies else None
+    if stuck is not None:
+        session.fail("policy", stuck)
+    else:
+        where = where_running(main, session.program_dir)
+        session.fail("timeout", f"the program did not finish within the --timeout of {timeout:g} s{where}")
+    output.write(result(session))
+    os._exit(0)
+
+
+def serve(spec: dict[str, Any], output: _Output) -> None:
+    try:
+        session = prepare(spec)
+    except (PolicyError, StateError) as exc:
+        output.write({"registrations": [], "log": [], "warnings": [], "error": str(exc), "error_kind": "policy"})
+        return
+    if session.deadline is not None:
+        watch = (session, output, threading.current_thread())
+        threading.Thread(target=_watch_deadline, args=watch, daemon=True).start()
+    try:
+        contextvars.copy_context().run(run_program, session)
+        finish_policies(session)
+        output.write(result(session))
+    finally:
+        if session.policies is not None:
+            session.policies.stop()
+
+
 def main(argv: list[str]) -> int:
-    spec_path, result_path = argv
-    # The program's own prints must not mix with rdsca's machine-readable stdout: send them to stderr.
+    output = _Output(os.dup(1))
+    # The program's own prints must not mix with the result: send them to stderr.
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    stdin = os.fdopen(os.dup(0), "rb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the program reads nothing
+    os.close(devnull)
+    spec = json.loads(stdin.readline())
+    threading.Thread(target=_exit_when_orphaned, args=(stdin,), daemon=True).start()
     logging.basicConfig(level=logging.WARNING)
-    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    result = execute(spec)
-    Path(result_path).write_text(json.dumps(result), encoding="utf-8")
+    serve(spec, output)
     sys.stderr.flush()
     # Exit without interpreter teardown: grpc's aio server can print "Exception ignored ... Invalid file
     # descriptor" during finalisation once the callback server has run (pulumi-without-cli notes).

@@ -7,11 +7,10 @@ inputs, and builds URNs the engine does not. This monitor fixes those three thin
   transforms (pulumi/pulumi ``pkg/resource/deploy/source_eval.go``, ``RegisterResource``). Each transform is
   invoked through the SDK's own callback servicer with a serialized ``TransformRequest``, exactly the bytes the
   engine would send; only the loopback gRPC hop is skipped;
-* as in a real preview, a new resource's ID and every output that is not an input are unknown (the engine
-  returns the checked inputs as the planned state);
+* each registration, after its transforms, goes to the engine's step (``rdsca.runner.engine``: default provider,
+  ``ignore_changes``, policy packs), which gives back the ID and planned state the program sees: as in a real
+  preview, a new resource's ID and every output that is not an input are unknown;
 * URNs follow the engine: children of the root stack carry no ``pulumi:pulumi:Stack$`` type prefix.
-
-Every registration is recorded with its final (post-transform) inputs in wire form.
 """
 
 from __future__ import annotations
@@ -20,9 +19,9 @@ import asyncio
 import concurrent.futures
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.proto import resource_pb2
 
@@ -55,22 +54,18 @@ def wire_to_json(value: Any) -> Any:
     return value
 
 
-def hide_secret_values(value: Any) -> Any:
-    """Wire form with every secret's plaintext replaced by the unknown sentinel (still marked secret).
-
-    The registrations cross a process boundary through a file; a secret's plaintext is never written, so a
-    policy sees a secret value as unknown, which the policy SDK reports as "can't be known during preview".
-    """
+def wire_to_plain(value: Any) -> Any:
+    """Like ``wire_to_json``, but a secret shows its value: what a judgement reads (never what is shown)."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG_KEY)
+        if sig == _SECRET_SIG:
+            return wire_to_plain(value.get("value"))
+        if sig is None:
+            return {k: wire_to_plain(v) for k, v in value.items()}
+        return wire_to_json(value)
     if isinstance(value, list):
-        return [hide_secret_values(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    sig = value.get(_SIG_KEY)
-    if sig == _SECRET_SIG:
-        return {_SIG_KEY: _SECRET_SIG, "value": sdk_internals.UNKNOWN}
-    if sig == sdk_internals.OUTPUT_VALUE_SIG and value.get("secret"):
-        return {k: v for k, v in value.items() if k != "value"}
-    return {k: hide_secret_values(v) for k, v in value.items()}
+        return [wire_to_plain(v) for v in value]
+    return wire_to_json(value)
 
 
 @dataclass
@@ -83,8 +78,8 @@ class Registration:
     inputs: dict[str, Any]
     provider: str = ""
     read: bool = False
-    #: The final inputs as the engine holds them (wire form: unknown sentinels, secret and output-value signatures
-    #: kept, secret values hidden), for the policy analyzer; ``inputs`` is the same with unknowns masked too.
+    #: The final inputs as the engine holds them for analyzers (wire form: unknown sentinels and secrets kept, with
+    #: their plaintext, which only crosses a pipe); ``inputs`` is the same with unknowns and secrets masked.
     wire: dict[str, Any] = field(default_factory=dict)
     #: Resource options a policy can see (``AnalyzerResourceOptions``).
     options: dict[str, Any] = field(default_factory=dict)
@@ -96,6 +91,44 @@ class Registration:
     remote: bool = False
     #: Where the program registered the resource (the SDK sends ``sourcePosition``): ``{"uri", "line"}``.
     source: dict[str, Any] | None = None
+    #: ``inputs`` with each secret's value in place of ``[secret]``; only when there is a secret (None otherwise).
+    values: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """What the host reports: everything but ``wire``, which stays in the host."""
+        return {k: v for k, v in self.__dict__.items() if k != "wire"}
+
+
+@dataclass
+class Goal:
+    """A registration as the monitor receives it, after transforms: what the engine's step starts from."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    #: The inputs in the SDK's wire form.
+    wire: dict[str, Any]
+    provider: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    remote: bool = False
+    source: dict[str, Any] | None = None
+    version: str = ""
+    plugin_download_url: str = ""
+    read: bool = False
+
+
+class Steps(Protocol):
+    """The engine's side of each registration (``rdsca.runner.engine.OfflineEngine``)."""
+
+    root_urn: str
+
+    def register(self, goal: Goal) -> tuple[str, dict[str, Any] | None]: ...
+
+    def register_outputs(self, urn: str, outputs: dict[str, Any]) -> None: ...
 
 
 @dataclass
@@ -112,17 +145,20 @@ class _Chain:
 
 
 class EngineMonitor(pulumi_mocks.MockMonitor):
-    """See the module docstring."""
+    """See the module docstring. ``engine`` runs the engine's step for each registration (``OfflineEngine``)."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks, project: str, stack: str) -> None:
+    def __init__(self, mocks: pulumi_mocks.Mocks, project: str, stack: str, engine: Steps) -> None:
         super().__init__(mocks)
         self.project = project
         self.stack = stack
-        self.root_urn = ""
-        self.registrations: list[Registration] = []
+        self.engine = engine
         self.stack_callbacks: list[Any] = []
         self._chains: dict[str, _Chain] = {}
         self._lock = threading.Lock()
+
+    @property
+    def root_urn(self) -> str:
+        return self.engine.root_urn
 
     # -- URNs --------------------------------------------------------------------------------------------------
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -195,36 +231,21 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
         return chain
 
     # -- registrations -----------------------------------------------------------------------------------------
-    def RegisterResource(self, request: Any) -> Any:
-        urn = self.make_urn(request.parent, request.type, request.name)
-        if request.type == "pulumi:pulumi:Stack":
-            self.root_urn = urn
-            return resource_pb2.RegisterResourceResponse(urn=urn)
-
-        props = struct_pb2.Struct()
-        props.CopyFrom(request.object)
-        opts = self._options(request)
-        for callback in self._chain_for(request):
-            props, opts = self._run_transform(callback, request, props, opts)
-
-        wire = json_format.MessageToDict(props)
-        registration = Registration(
+    @staticmethod
+    def _goal(urn: str, request: Any, props: Any, opts: Any) -> Goal:
+        return Goal(
             urn=urn,
             type=request.type,
             name=request.name,
             parent=request.parent,
             custom=request.custom,
-            inputs=wire_to_json(wire),
+            wire=json_format.MessageToDict(props),
             provider=opts.provider,
-            wire=hide_secret_values(wire),
             options={
                 "protect": opts.protect,
                 "ignoreChanges": list(opts.ignore_changes),
                 "additionalSecretOutputs": list(opts.additional_secret_outputs),
                 "deleteBeforeReplace": opts.delete_before_replace if opts.HasField("delete_before_replace") else None,
-                "customTimeouts": json_format.MessageToDict(opts.custom_timeouts)
-                if opts.HasField("custom_timeouts")
-                else None,
                 "parent": request.parent,
             },
             dependencies=list(request.dependencies),
@@ -233,19 +254,37 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
             source={"uri": request.sourcePosition.uri, "line": request.sourcePosition.line}
             if request.HasField("sourcePosition")
             else None,
+            version=opts.version,
+            plugin_download_url=opts.plugin_download_url,
         )
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack" and not request.parent:
+            self.engine.root_urn = urn
+        props = struct_pb2.Struct()
+        props.CopyFrom(request.object)
+        opts = self._options(request)
+        for callback in self._chain_for(request):
+            props, opts = self._run_transform(callback, request, props, opts)
         with self._lock:
             self._chains[urn] = _Chain(list(request.transforms), request.parent)
-            self.registrations.append(registration)
             self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, "", {})
-        # Preview: the planned state is the checked inputs; the ID and computed outputs are unknown.
-        state = props if request.custom else struct_pb2.Struct()
-        return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=state)
+        ident, state = self.engine.register(self._goal(urn, request, props, opts))
+        if state is None:
+            state_struct = props  # the program's own inputs, as it sent them
+        else:
+            state_struct = struct_pb2.Struct()
+            state_struct.update(state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=ident, object=state_struct)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        self.engine.register_outputs(request.urn, json_format.MessageToDict(request.outputs))
+        return empty_pb2.Empty()
 
     def ReadResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
-        with self._lock:
-            self.registrations.append(
-                Registration(urn, request.type, request.name, request.parent, True, {}, request.provider, read=True)
-            )
+        goal = Goal(urn, request.type, request.name, request.parent, True, {}, request.provider, read=True)
+        goal.version = request.version
+        self.engine.register(goal)
         return resource_pb2.ReadResourceResponse(urn=urn, properties=struct_pb2.Struct())

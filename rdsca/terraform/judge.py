@@ -78,7 +78,7 @@ def settings(config_file: Path | None) -> dict[str, tuple[str, dict[str, Any]]]:
     (an ``all`` level first, then each policy's), validated against each rule's schema. Raises ``ConfigError``."""
     if config_file is None:
         return {rule.name: (rule.level, with_defaults(None, rule.config)) for rule in RULES}
-    from rdsca.runner.analyzer import PolicyError, parse_config_file
+    from rdsca.runner.packs import PolicyError, parse_config_file
 
     try:
         given = parse_config_file(config_file)

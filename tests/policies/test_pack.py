@@ -92,7 +92,7 @@ def test_main_only_builds_the_pack() -> None:
 
 def test_readme_config_example_is_valid(tmp_path: Path) -> None:
     """The policy config example in README.md reconciles against the pack's schemas as the CLI would."""
-    from rdsca.runner.analyzer import parse_config_file
+    from rdsca.runner.packs import parse_config_file
 
     readme = (PACK_DIR.parent / "README.md").read_text()
     example = tmp_path / "policy-config.json"

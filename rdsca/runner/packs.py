@@ -1,0 +1,172 @@
+"""Policy packs as ``rdsca check`` is given them: the pack directory, its policy config file, and what came back.
+
+Everything here is read before the program runs (a mistake in a file stops the check at once) and needs neither
+the Pulumi SDK nor grpc: the host process, which drives the packs, does (``rdsca.runner.analyzer``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdsca.runner.project import load_yaml, read_text
+
+#: Enforcement levels, as the CLI spells them in a policy config file.
+LEVEL_NAMES = ("advisory", "mandatory", "remediate", "disabled")
+
+
+class PolicyError(Exception):
+    """A pack could not be loaded, started, configured or driven: the check stops (exit 2). ``report``: what the
+    resources registered before the failure gave, when the run got that far."""
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass(frozen=True)
+class PackDirectory:
+    directory: Path
+    version: str | None
+    python: str
+    warnings: tuple[str, ...] = ()
+
+
+def _interpreter(directory: Path, options: Any) -> tuple[str, list[str]]:
+    """The python the CLI would run the pack with: the virtualenv ``PulumiPolicy.yaml`` names, when it exists."""
+    venv = options.get("virtualenv") if isinstance(options, dict) else None
+    if not isinstance(venv, str) or not venv:
+        return sys.executable, []
+    venv_dir = (directory / venv).resolve()
+    candidate = venv_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not candidate.exists():
+        # The CLI would create it and install requirements.txt; offline we use the interpreter running rdsca.
+        warning = f"the pack's virtualenv {venv_dir} does not exist; running the pack with {sys.executable}"
+        return sys.executable, [warning]
+    if not candidate.is_file() or not os.access(candidate, os.X_OK):
+        raise PolicyError(f"the pack's virtualenv python {candidate} is not an executable file")
+    return str(candidate), []
+
+
+def load_pack(directory: Path) -> PackDirectory:
+    """Read ``PulumiPolicy.yaml``; choose the interpreter the CLI would use (the pack's virtualenv)."""
+    directory = directory.resolve()
+    manifest = directory / "PulumiPolicy.yaml"
+    if not manifest.is_file():
+        raise PolicyError(f"{directory}: not a policy pack (no PulumiPolicy.yaml)")
+    doc = load_yaml(manifest, PolicyError) or {}
+    runtime = doc.get("runtime") if isinstance(doc, dict) else None
+    name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if name != "python":
+        raise PolicyError(f"{manifest}: runtime is {name!r}; rdsca check runs Python policy packs only")
+    options = runtime.get("options") or {} if isinstance(runtime, dict) else {}
+    python, warnings = _interpreter(directory, options)
+    version = doc.get("version")
+    return PackDirectory(directory, str(version) if version is not None else None, python, tuple(warnings))
+
+
+# -- policy config, as the CLI reads it (pulumi/pulumi pkg/resource/analyzer/config.go) -----------------------------
+
+
+@dataclass
+class PolicyConfig:
+    level: str
+    properties: dict[str, Any] | None
+
+
+def _entry(path: Path, key: str, value: Any) -> PolicyConfig | None:
+    if isinstance(value, str):
+        level, properties = value, None
+    elif isinstance(value, dict):
+        properties = dict(value)
+        level = properties.pop("enforcementLevel", "")
+        if not isinstance(level, str):
+            raise PolicyError(f"{path}: {key}: enforcementLevel must be a string")
+        properties = properties or None
+    else:
+        raise PolicyError(f"{path}: {key}: must be an enforcement level or an object")
+    if level and level not in LEVEL_NAMES:
+        raise PolicyError(f"{path}: {key}: {level!r} is not an enforcement level ({', '.join(LEVEL_NAMES)})")
+    return PolicyConfig(level, properties) if level or properties else None
+
+
+def parse_config_file(path: Path) -> dict[str, PolicyConfig]:
+    """A ``--policy-pack-config`` file: ``{"all": LEVEL, "<policy>": LEVEL | {"enforcementLevel": LEVEL, ...}}``."""
+    text = read_text(path, PolicyError, "policy config")
+    if not text.strip():
+        return {}
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise PolicyError(f"{path}: nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise PolicyError(f"{path}: must be a JSON object of policy names")
+    result: dict[str, PolicyConfig] = {}
+    for key, value in doc.items():
+        entry = _entry(path, key, value)
+        if entry is not None:
+            result[key] = entry
+    return result
+
+
+def with_remediation(given: dict[str, PolicyConfig]) -> dict[str, PolicyConfig]:
+    """``--remediate``: the policy config ``{"all": "remediate"}`` under the given config (which wins). As in the CLI,
+    a policy at level remediate that has no remediation blocks like a mandatory one when it fires."""
+    merged = {"all": PolicyConfig("remediate", None)}
+    for name, cfg in given.items():
+        if name == "all":
+            merged["all"] = PolicyConfig(cfg.level or "remediate", cfg.properties)
+        else:
+            merged[name] = cfg
+    return merged
+
+
+# -- what the packs answered ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class PackRun:
+    """One pack's identity and policies, as its ``GetAnalyzerInfo`` describes them."""
+
+    name: str
+    version: str
+    policies: list[dict[str, Any]]
+    blocked: bool = False
+
+
+@dataclass
+class PolicyResult:
+    packs: list[PackRun]
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    remediations: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(d["level"] == "mandatory" for d in self.diagnostics)
+
+    @property
+    def pack(self) -> str:
+        return ", ".join(p.name for p in self.packs)
+
+    @property
+    def version(self) -> str:
+        return ", ".join(p.version for p in self.packs)
+
+    @property
+    def policies(self) -> list[dict[str, Any]]:
+        return [policy for pack in self.packs for policy in pack.policies]
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> PolicyResult:
+        packs = [PackRun(**p) for p in doc.get("packs", [])]
+        result = cls(packs, doc.get("diagnostics", []), doc.get("remediations", []), doc.get("warnings", []))
+        for pack in result.packs:
+            pack.blocked = any(d["level"] == "mandatory" and d["pack"] == pack.name for d in result.diagnostics)
+        return result

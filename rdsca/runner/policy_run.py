@@ -1,0 +1,196 @@
+"""Every policy pack of one ``rdsca check``, driven from the host as the engine drives analyzers during a preview.
+
+Packs start as soon as the host does and are configured while the program imports; a registration waits for
+them only if it comes first. For each resource: ``Remediate`` pack after pack (each sees the previous one's
+result, and the program gets the remediated inputs back, as from the engine), then ``Analyze`` on the final
+inputs, queued on each pack's worker so that the pack analyses while the program runs on. ``AnalyzeStack`` goes
+to every pack at once when the program is done (the engine runs the analyzers in parallel there).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import threading
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime.proto import analyzer_pb2
+
+from rdsca.runner.analyzer import PackClient, PackProcess, Subject, diagnostic, pack_environment, struct
+from rdsca.runner.monitor import wire_to_json
+from rdsca.runner.packs import PackRun, PolicyConfig, PolicyError
+from rdsca.runner.secrets import SecretFilter
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"property": key, "before": wire_to_json(before.get(key)), "after": wire_to_json(after.get(key))}
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    ]
+
+
+class PolicyRun:
+    """``packs``: the host spec's entries (``directory``, ``python``, ``version``, ``config``, ``warnings``)."""
+
+    def __init__(
+        self, packs: list[dict[str, Any]], project: dict[str, Any], deadline: float, secrets: SecretFilter
+    ) -> None:
+        self.secrets = secrets
+        self.warnings: list[str] = [w for p in packs for w in p.get("warnings", [])]
+        self.remediations: list[dict[str, Any]] = []
+        self._diagnostics: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        self._pending: list[concurrent.futures.Future[Any]] = []
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        env = pack_environment(project)
+        self.clients: list[PackClient] = []
+        try:
+            for pack in packs:
+                directory = Path(pack["directory"])
+                process = PackProcess(directory, pack["python"], env)
+                self.clients.append(PackClient(process, directory, pack.get("version"), deadline))
+        except BaseException:
+            self.stop()
+            raise
+        self._setup = [
+            client.submit(functools.partial(self._configure, client, project, pack))
+            for client, pack in zip(self.clients, packs, strict=True)
+        ]
+
+    def _configure(self, client: PackClient, project: dict[str, Any], pack: dict[str, Any]) -> None:
+        given = {name: PolicyConfig(**cfg) for name, cfg in pack.get("config", {}).items()}
+        client.connect()
+        client.configure_stack(project)
+        warnings = client.configure(given)
+        with self._lock:
+            self.warnings += warnings
+
+    def ready(self) -> None:
+        """Wait until every pack is configured; the first failure is raised."""
+        for future in self._setup:
+            future.result()
+
+    # -- per resource ---------------------------------------------------------------------------------------------
+    def remediate(self, index: int, subject: Subject, fields: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+        """The inputs after each pack's remediations (pack after pack); advisory notes for remediations that could
+        not run (an unknown value in preview), as the engine shows them."""
+        for position, client in enumerate(self.clients):
+            if not client.remediates:
+                continue  # no policy at level remediate: the pack would answer nothing
+            request = analyzer_pb2.AnalyzeRequest(properties=struct(props), **fields)
+            try:
+                response = client.call_later("Remediate", request, subject).result()
+            except PolicyError as exc:
+                with self._lock:
+                    self._error = self._error or exc
+                raise
+            for remediation in response.remediations:
+                if remediation.diagnostic:
+                    note = analyzer_pb2.AnalyzeDiagnostic(
+                        policyName=remediation.policyName,
+                        policyPackName=remediation.policyPackName,
+                        enforcementLevel=analyzer_pb2.ADVISORY,
+                    )
+                    message = self.secrets.text(remediation.diagnostic)
+                    self._add(index, position, [diagnostic(note, subject.urn, client, message)])
+                elif remediation.HasField("properties"):
+                    after = json_format.MessageToDict(remediation.properties)
+                    self.secrets.add_value(after)
+                    record = {
+                        "policy": remediation.policyName,
+                        "pack": remediation.policyPackName or client.name,
+                        "urn": subject.urn,
+                        "name": subject.name,
+                        "type": subject.type,
+                        "changes": self.secrets.value(_changes(props, after)),
+                    }
+                    with self._lock:
+                        self.remediations.append(record)
+                    props = after
+        return props
+
+    def analyze(self, index: int, subject: Subject, fields: dict[str, Any], props: dict[str, Any]) -> None:
+        """Queue ``Analyze`` on every pack; the diagnostics are kept by registration order."""
+        for position, client in enumerate(self.clients):
+            request = analyzer_pb2.AnalyzeRequest(properties=struct(props), **fields)
+            future = client.call_later("Analyze", request, subject)
+            future.add_done_callback(functools.partial(self._analysed, index, position, client, subject))
+            with self._lock:
+                self._pending.append(future)
+
+    def _analysed(
+        self, index: int, position: int, client: PackClient, subject: Subject, future: concurrent.futures.Future[Any]
+    ) -> None:
+        error = future.exception()
+        if error is not None:
+            with self._lock:
+                self._error = self._error or error  # the host stops the program on it; ``drain`` raises it too
+            return
+        answer = future.result()
+        if answer.diagnostics:
+            # The engine reports every diagnostic against the resource it analysed (step_generator.go).
+            found = [diagnostic(d, subject.urn, client, self.secrets.text(d.message)) for d in answer.diagnostics]
+            self._add(index, position, found)
+
+    def _add(self, index: int, position: int, found: list[dict[str, Any]]) -> None:
+        if found:
+            with self._lock:
+                self._diagnostics.setdefault((index, position), []).extend(found)
+
+    def failure(self) -> BaseException | None:
+        """The first failed call so far, if any (the host stops the program on it)."""
+        return self._error
+
+    def first_error(self) -> BaseException | None:
+        """``failure``, or a pack that could not start or be configured."""
+        failure = self.failure()
+        if failure is not None:
+            return failure
+        return next((f.exception() for f in self._setup if f.done() and f.exception() is not None), None)
+
+    def stuck_call(self) -> str | None:
+        """At the deadline: the message for a pack call still running, if one is."""
+        for client in self.clients:
+            current = client.current
+            if current is not None:
+                return client.stuck(*current)
+        return None
+
+    def drain(self) -> None:
+        """Wait for every queued ``Analyze``; raise the first failure."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    # -- the stack ------------------------------------------------------------------------------------------------
+    def analyze_stack(self, resources: list[dict[str, Any]], index: int) -> None:
+        """``resources``: ``AnalyzerResource`` fields with ``properties`` as wire values."""
+        request = analyzer_pb2.AnalyzeStackRequest()
+        for fields in resources:
+            fields = dict(fields)
+            properties = struct(fields.pop("properties"))
+            resource = request.resources.add(**fields)
+            resource.properties.CopyFrom(properties)
+        # Queued behind every pack's outstanding analyses (each pack answers in order, as the engine calls it).
+        futures = [client.call_later("AnalyzeStack", request) for client in self.clients]
+        self.drain()
+        for position, (client, future) in enumerate(zip(self.clients, futures, strict=True)):
+            answer = future.result()
+            found = [diagnostic(d, d.urn, client, self.secrets.text(d.message)) for d in answer.diagnostics]
+            self._add(index, position, found)
+
+    def result(self) -> dict[str, Any]:
+        packs = [PackRun(c.name, c.version, c.policies()).__dict__ for c in self.clients if c.info is not None]
+        with self._lock:
+            diagnostics = [d for key in sorted(self._diagnostics) for d in self._diagnostics[key]]
+            remediations = list(self.remediations)
+        return {"packs": packs, "diagnostics": diagnostics, "remediations": remediations, "warnings": self.warnings}
+
+    def stop(self) -> None:
+        for client in self.clients:
+            client.stop()
+
