@@ -267,3 +267,24 @@ def test_secret_values_never_reach_the_output(tmp_path: Path) -> None:
         proc = rdsca("check", str(tmp_path), "--policy-pack", PACK, "--remediate", "--format", fmt)
         assert proc.returncode == 0, proc.stderr
         assert "hunter2" not in proc.stdout + proc.stderr
+
+
+def test_the_pack_blocks_documentdb_3_6_on_ecc384_through_the_stack(tmp_path: Path) -> None:
+    # The instance does not carry its engine version; the stack policy finds its cluster through the property
+    # dependency behind cluster_identifier, as the engine sends it to AnalyzeStack.
+    program = write_program(
+        tmp_path / "p",
+        """
+import pulumi_aws as aws
+old = aws.docdb.Cluster("old", engine_version="3.6.0", master_username="u", master_password="pw-123456")
+new = aws.docdb.Cluster("new", engine_version="5.0.0", master_username="u", master_password="pw-123456")
+aws.docdb.ClusterInstance("old-0", cluster_identifier=old.id, instance_class="db.r6g.large",
+                          ca_cert_identifier="rds-ca-ecc384-g1")
+aws.docdb.ClusterInstance("new-0", cluster_identifier=new.id, instance_class="db.r6g.large",
+                          ca_cert_identifier="rds-ca-ecc384-g1")
+""",
+    )
+    code, report = check_json(str(program))
+    assert code == 1
+    blocking = {(d["policy"], _name(d["urn"])) for d in report["diagnostics"] if d["level"] == "mandatory"}
+    assert blocking == {("rds-ca-stack-state", "old-0")}
