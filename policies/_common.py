@@ -116,14 +116,15 @@ def docdb_cluster_versions(resources: Sequence[Any]) -> dict[str, str]:
     """URN of each DocumentDB instance -> its cluster's engine version, where the stack shows both: through the
     resource behind ``clusterIdentifier`` (property dependencies), else a cluster with that literal identifier."""
     clusters = [r for r in resources if r.resource_type == DOCDB_CLUSTER_TOKEN]
-    by_identifier = {known_text(read(c.props, "clusterIdentifier")): c for c in clusters}
+    by_identifier = {name: c for c in clusters if (name := known_text(read(c.props, "clusterIdentifier")))}
     versions: dict[str, str] = {}
     for resource in resources:
         if resource.resource_type != DOCDB_CLUSTER_INSTANCE.token:
             continue
         behind = getattr(resource, "property_dependencies", {}).get("clusterIdentifier") or []
         cluster = next((d for d in behind if d.resource_type == DOCDB_CLUSTER_TOKEN), None)
-        cluster = cluster or by_identifier.get(known_text(read(resource.props, "clusterIdentifier")))
+        identifier = known_text(read(resource.props, "clusterIdentifier"))
+        cluster = cluster or (by_identifier.get(identifier) if identifier else None)
         version = known_text(read(cluster.props, "engineVersion")) if cluster is not None else None
         if version:
             versions[resource.urn] = version

@@ -296,10 +296,15 @@ class OfflineEngine:
             if reg.read:
                 continue
             fields = {k: v for k, v in record.fields.items() if k != "properties"}
+            # The engine sends each resource's property dependencies too (analyzer_plugin.go, AnalyzeStack).
             fields.update(
                 properties=record.outputs,
                 parent=reg.parent,
                 dependencies=reg.dependencies,
+                propertyDependencies={
+                    key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                    for key, urns in reg.property_dependencies.items()
+                },
             )
             resources.append(fields)
         self.policies.analyze_stack(resources, self._index())

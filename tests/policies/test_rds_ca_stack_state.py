@@ -51,6 +51,9 @@ def test_docdb_instance_on_a_ca_its_cluster_refuses(pack: Pack) -> None:
         (DOCDB_INSTANCE, "by-identifier", {**ecc, "clusterIdentifier": "old-docs"}),
         (DOCDB_INSTANCE, "on-5.0", {**ecc, "clusterIdentifier": UNKNOWN}, {"clusterIdentifier": ["new"]}),
         (DOCDB_INSTANCE, "cluster-elsewhere", {**ecc, "clusterIdentifier": "not-in-this-stack"}),
+        # An autonamed cluster (no identifier) is never matched by an instance whose identifier is unknown.
+        (cluster, "autonamed", {"engineVersion": "3.6.0"}),
+        (DOCDB_INSTANCE, "no-link", {**ecc, "clusterIdentifier": UNKNOWN}),
     ]
     diags = pack.analyze_stack(resources)
     assert {d.urn.rsplit("::", 1)[1] for d in diags} == {"by-dependency", "by-identifier"}
