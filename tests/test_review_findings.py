@@ -113,7 +113,7 @@ def test_terraform_retired_ca_hidden_in_deep_parentheses_does_not_pass(tmp_path:
         'resource "aws_db_instance" "a" {\n  engine = "mysql"\n'
         f'  ca_cert_identifier = {"(" * depth}"rds-ca-2019"{")" * depth}\n}}\n'
     )
-    code, out, err = rdsca("check", str(tmp_path))
+    code, out, _err = rdsca("check", str(tmp_path))
     assert code != 0, out
 
 
