@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -132,3 +133,24 @@ def test_probe_trusts_a_certificate_that_is_valid_right_now(monkeypatch: pytest.
     store = [ts.classify(root.cert)]
     trust = judge.verify([leaf.cert], store, clock.today(), "db.example.test")
     assert trust.trusted, trust.problems
+
+
+def _float_options(command: click.Command, path: str = "rdsca") -> list[tuple[str, click.Option]]:
+    found = []
+    for param in command.params:
+        if isinstance(param, click.Option) and isinstance(param.type, click.types.FloatParamType):
+            found.append((f"{path} {param.opts[0]}", param))
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            found.extend(_float_options(sub, f"{path} {name}"))
+    return found
+
+
+@pytest.mark.parametrize(("where", "option"), _float_options(cli), ids=lambda v: v if isinstance(v, str) else "")
+def test_no_number_option_takes_nan(where: str, option: click.Option) -> None:
+    """click's FloatRange lets 'nan' through (every comparison with NaN is false). `rdsca rotate --rate nan --apply`
+    then applies with no pacing at all, `audit --account-rate nan` has no rate limit, `audit --connect-timeout nan`
+    fails as 'cannot tell which account the credentials belong to' and `probe --connect-timeout nan` as an internal
+    error. Every number option should refuse it as a usage error."""
+    with pytest.raises(click.BadParameter):
+        option.type.convert("nan", option, None)
