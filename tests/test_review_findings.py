@@ -154,3 +154,11 @@ def test_no_number_option_takes_nan(where: str, option: click.Option) -> None:
     error. Every number option should refuse it as a usage error."""
     with pytest.raises(click.BadParameter):
         option.type.convert("nan", option, None)
+
+
+def test_demo_audit_far_in_the_future_is_not_an_internal_error() -> None:
+    """`rdsca audit --demo --as-of 9999-12-31`: the fake account adds years to today (year 10002), answers 500, and
+    the command prints about 40 lines of the fake server's tracebacks, then 'internal error: ResponseParserError'."""
+    result = CliRunner().invoke(cli, ["audit", "--demo", "--as-of", "9999-12-31"], catch_exceptions=False)
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "internal error" not in result.stderr, result.stderr[-2000:]
