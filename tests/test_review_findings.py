@@ -162,3 +162,18 @@ def test_demo_audit_far_in_the_future_is_not_an_internal_error() -> None:
     result = CliRunner().invoke(cli, ["audit", "--demo", "--as-of", "9999-12-31"], catch_exceptions=False)
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     assert "internal error" not in result.stderr, result.stderr[-2000:]
+
+
+def test_build_does_not_silently_add_a_root_from_no_rds_ca(tmp_path: Path) -> None:
+    """`truststore build` keeps a certificate of family 'other' (not an RDS CA) by default and says nothing, and
+    `--download --base-url http://...` takes the bundle over plain HTTP: whoever can alter the mirror or the
+    connection adds a root of their own to every client's trust store. An RDS trust store should drop a root from
+    no RDS CA (or keep it only when asked), and at the very least say so."""
+    root = pki.ca("not an RDS root", kind="rsa")
+    mixed = tmp_path / "mixed.pem"
+    mixed.write_bytes(BUNDLE.read_bytes() + root.pem)
+    out = tmp_path / "store.pem"
+    code, _out, err = rdsca("truststore", "build", "--bundle", str(mixed), "--out", str(out))
+    assert code == 0, err
+    kept = any(e.cn == "not an RDS root" for e in ts.read(out))
+    assert not kept or "not an RDS root" in err, "a root from no RDS CA was added to the store without a word"
