@@ -15,12 +15,20 @@ AS_OF_ENV = "RDSCA_AS_OF"
 CHECK_ENV = "RDSCA_CHECK"
 
 
+#: The days a date may be judged as of: every CA rdsca knows ends by 2123, and date arithmetic on a day near the end
+#: of the calendar (year 9999) would overflow.
+EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(8999, 12, 31)
+
+
 def parse_date(text: str) -> dt.date:
     """Parse ``YYYY-MM-DD``; raise ``ValueError`` with a message fit for a user."""
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"invalid date {text!r}: expected YYYY-MM-DD, for example 2026-11-27") from None
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"date {text!r} out of range: from {EARLIEST.isoformat()} to {LATEST.isoformat()}")
+    return day
 
 
 def today() -> dt.date:
@@ -34,3 +42,12 @@ def today() -> dt.date:
 @functools.lru_cache(maxsize=16)
 def _parse_cached(text: str) -> dt.date:
     return parse_date(text)
+
+
+def instant(day: dt.date) -> dt.datetime:
+    """The moment a certificate's validity is judged at on ``day``: now, when ``day`` is today and not pinned (a
+    certificate issued an hour ago is valid now); else noon UTC of that day (``--as-of`` names a day, not an hour)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    if not os.environ.get(AS_OF_ENV) and day == now.date():
+        return now
+    return dt.datetime.combine(day, dt.time(12), dt.timezone.utc)

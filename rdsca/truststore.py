@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
-from rdsca import catalog, files
+from rdsca import catalog, clock, files
 
 #: AWS publishes the bundles here (RDS User Guide, "Using SSL/TLS to encrypt a connection to a DB instance or
 #: cluster", certificate bundles); a mirror can stand in with --base-url.
@@ -303,16 +303,23 @@ def select(
     include_intermediates: bool = False,
     keep_expired: bool = False,
 ) -> list[Entry]:
+    """The certificates a store keeps. A certificate from no RDS CA (family ``other``) is kept only when
+    ``families`` names ``other``: an RDS trust store must not gain a root because a bundle or mirror carried one."""
     chosen = [
         e
         for e in entries
         if (include_intermediates or e.root)
         and (keep_expired or not e.expired(today))
         and (not regions or e.region in regions)
-        and (not families or e.family in families)
+        and (e.family in families if families else e.family != OTHER)
     ]
     unique = {e.sha1: e for e in chosen}
     return order(unique.values())
+
+
+def foreign(entries: Iterable[Entry]) -> list[Entry]:
+    """The certificates from no RDS CA (what ``select`` leaves out unless asked)."""
+    return order({e.sha1: e for e in entries if e.family == OTHER}.values())
 
 
 def aliases(entries: Sequence[Entry]) -> list[str]:
@@ -399,6 +406,9 @@ def target_of(out: Path, fmt: str, force: bool) -> Path:
         raise TruststoreError(f"{out} is a file; a pem-dir store is a directory")
     if fmt != "pem-dir" and target.is_dir():
         raise TruststoreError(f"{out} is a directory; a {fmt} store is a file")
+    if target.exists() and not (target.is_dir() or target.is_file()):
+        # A device, FIFO or socket (``--out /dev/null --force`` as root would replace the device with a file).
+        raise TruststoreError(f"{out} is not a regular file or directory; a store is not written over it")
     return target
 
 
@@ -431,8 +441,9 @@ def write_store(
         if sorted(found) != sorted(expected):
             raise TruststoreError(f"{out}: the written store does not read back as built")
 
+    if not target.parent.is_dir():
+        raise TruststoreError(f"cannot write {out}: no directory {target.parent} (rdsca does not create it)")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(payload, dict):
             files.write_directory(target, payload, chosen, check)
         else:
@@ -466,7 +477,7 @@ def verify(chain: Sequence[x509.Certificate], trusted: Sequence[Entry], today: d
     roots = [e for e in trusted if e.root]
     path = [classify(chain[0])]
     problems: list[str] = []
-    moment = dt.datetime.combine(today, dt.time(12), dt.timezone.utc)
+    moment = clock.instant(today)
     for _ in range(10):
         current = path[-1].cert
         root = next((r for r in roots if issued_by(current, r.cert)), None)

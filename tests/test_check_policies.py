@@ -167,7 +167,7 @@ def test_state_shows_a_retired_ca_the_program_leaves_unset(tmp_path: Path) -> No
     assert code == 1
     (blocking,) = [d for d in report["diagnostics"] if d["level"] == "mandatory"]
     assert (blocking["policy"], _name(blocking["urn"])) == ("rds-ca-stack-state", "db")
-    assert "its state after this update is caCertIdentifier='rds-ca-2019'" in blocking["message"]
+    assert "its state after this update is ca_cert_identifier=\"rds-ca-2019\"" in blocking["message"]
 
     # Setting the CA in the program fixes the planned state.
     program.joinpath("__main__.py").write_text(UNSET_PROGRAM.replace("allocated_storage=20", 'allocated_storage=20, ca_cert_identifier="rds-ca-rsa2048-g1"'))

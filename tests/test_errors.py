@@ -167,3 +167,9 @@ def test_json_output_stays_clean_on_errors(tmp_path: Path) -> None:
     assert code == 2 and out == ""
     with pytest.raises(json.JSONDecodeError):
         json.loads(out)
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_as_of_out_of_range(day: str) -> None:
+    line = one_error_line(*rdsca("audit", "--as-of", day))
+    assert "out of range: from 1970-01-01 to 8999-12-31" in line

@@ -198,3 +198,27 @@ def test_a_jks_with_a_corrupt_certificate_entry_is_one_line(tmp_path: Path) -> N
     path.write_bytes(store.saves("s3cret-pass"))
     code, _, err = run("inspect", str(path), "--password-env", "STORE_PW", env=ENV)
     assert code == 2 and err.strip() == f"rdsca: error: {path}: entry 'broken' is not a readable certificate"
+
+
+def test_a_missing_directory_is_not_created(tmp_path: Path) -> None:
+    out = tmp_path / "typo" / "rds.pem"
+    code, _, err = build(out)
+    assert code == 2 and err.strip() == f"rdsca: error: cannot write {out}: no directory {out.parent} (rdsca does not create it)"
+    assert not out.parent.exists()
+
+
+def test_a_root_from_no_rds_ca_is_left_out_unless_asked(tmp_path: Path) -> None:
+    from .probe import pki
+
+    mixed = tmp_path / "mixed.pem"
+    mixed.write_bytes(BUNDLE.read_bytes() + pki.ca("someone else's root", kind="rsa").pem)
+    code, _, err = run("build", "--bundle", str(mixed), "--out", str(tmp_path / "rds.pem"))
+    assert code == 0 and "warning: left out \"someone else's root\"" in err
+    assert not any(e.cn == "someone else's root" for e in ts.read(tmp_path / "rds.pem"))
+    code, _, _ = run("build", "--bundle", str(mixed), "--out", str(tmp_path / "other.pem"), "--families", "other")
+    assert code == 0 and [e.cn for e in ts.read(tmp_path / "other.pem")] == ["someone else's root"]
+
+
+def test_mode_must_be_octal_from_0_to_7777(tmp_path: Path) -> None:
+    code, _, err = build(tmp_path / "rds.pem", "--mode", "-1")
+    assert code == 2 and "a mode is an octal number from 0 to 7777" in err

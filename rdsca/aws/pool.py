@@ -82,9 +82,3 @@ class Pool(Generic[K]):
             self._tasks.put(None)
 
 
-def run_all(workers: int, tasks: dict[K, Callable[[], Any]]) -> Iterator[Done[K]]:
-    """Run ``tasks`` (key -> callable) with at most ``workers`` at once; results as they finish."""
-    pool: Pool[K] = Pool(workers)
-    for key, task in tasks.items():
-        pool.submit(key, task)
-    yield from pool.completed()

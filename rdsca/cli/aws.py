@@ -15,7 +15,16 @@ from typing import Any
 import click
 
 from rdsca import catalog, clock
-from rdsca.cli.common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, RegionListType, TagType, common_options
+from rdsca.cli.common import (
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Failure,
+    Number,
+    RegionListType,
+    TagType,
+    common_options,
+)
 from rdsca.output import emit_json, render_table
 
 # Organizations' patterns (botocore's model): an account id, an organizational unit or root id.
@@ -110,11 +119,11 @@ _AWS_OPTIONS = (
     click.option("--role-name", default="OrganizationAccountAccessRole", show_default=True,
                  help="The role assumed in each other account."),
     click.option("--external-id", help="The external id the role's trust policy asks for."),
-    click.option("--account-rate", type=click.FloatRange(0.1, 1000), default=20.0, show_default=True,
+    click.option("--account-rate", type=Number(0.1, 1000), default=20.0, show_default=True,
                  help="API calls per second per account."),
-    click.option("--connect-timeout", type=click.FloatRange(0.1, 300), default=5.0, show_default=True,
+    click.option("--connect-timeout", type=Number(0.1, 300), default=5.0, show_default=True,
                  help="Seconds to connect to an AWS endpoint."),
-    click.option("--read-timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True,
+    click.option("--read-timeout", type=Number(0.1, 600), default=10.0, show_default=True,
                  help="Seconds to wait for an answer."),
     click.option("--max-attempts", type=click.IntRange(1, 10), default=3, show_default=True,
                  help="Attempts per call, retries of throttling and timeouts included."),
@@ -309,7 +318,7 @@ _ROTATE_OPTIONS = (
     click.option("--journal", type=click.Path(dir_okay=False, path_type=Path), help="Journal file (JSON lines)."),
     click.option("--resume", type=click.Path(dir_okay=False, exists=True, path_type=Path),
                  help="Continue an interrupted run from its journal, checking unfinished requests against AWS."),
-    click.option("--rate", type=click.FloatRange(0.1, 100), default=5.0, show_default=True,
+    click.option("--rate", type=Number(0.1, 100), default=5.0, show_default=True,
                  help="Changes per second per account."),
 )
 
@@ -334,7 +343,10 @@ def rotate(aws_args: AwsArgs, **options: Any) -> None:
     opts = RotateOptions(**options)
     opts.check()
     journal_path = _journal_path(opts) if opts.do_apply else None
-    audit_options = audit_mod.Options(clock.today(), restarts=_restarts(journal_path))
+    if opts.resume and not opts.do_apply:
+        with _aws_errors():
+            _read_journal(opts.resume)  # a dry run of a resume reads the journal too: a bad one is an error now
+    audit_options = audit_mod.Options(clock.today(), restarts=_restarts(journal_path or opts.resume))
     with _scope(aws_args) as scope, _locks(journal_path) as held:
         scanned = _scan(scope, audit_options, held)
         from rdsca.aws import rotate as rot
@@ -417,7 +429,8 @@ def _show_plan(plan: Any, result: Any, fmt: str) -> None:
     if result.errors:
         if fmt == "json":
             emit_json(rot.plan_json(plan, applied=False, errors=result.errors))
-        raise Failure("some accounts or regions could not be listed; nothing was changed: " + "; ".join(result.errors))
+        count = len(result.errors)
+        raise Failure(f"{count} account(s) or region(s) could not be listed (each named above); nothing was changed")
 
 
 def _confirm(count: int, yes: bool) -> None:

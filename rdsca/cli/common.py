@@ -68,6 +68,11 @@ class Group(click.Group):
             raise Failure("aborted; nothing more was done") from None
         except KeyboardInterrupt:
             raise Failure("interrupted; nothing more was done") from None
+        except BrokenPipeError:
+            # The reader stopped early (``rdsca ... | head``): nothing is wrong with rdsca, and there is no one to
+            # tell. Point stdout at /dev/null so that the interpreter's final flush does not complain either.
+            _silence_stdout()
+            raise SystemExit(EXIT_ERROR) from None
         except (SystemExit, GeneratorExit):
             raise
         except Exception as exc:
@@ -76,6 +81,14 @@ class Group(click.Group):
             raise Failure(
                 f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
             ) from None
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # no real file descriptor (a test runner's buffer): nothing to silence
 
 
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
@@ -109,19 +122,28 @@ class DateType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class SecondsType(click.ParamType):
-    """A duration in seconds: a finite number greater than zero (``0``, negatives, ``nan`` and ``inf`` are errors)."""
+class Number(click.FloatRange):
+    """A number in a range; ``nan`` and ``inf`` are refused (every comparison with nan is false, so click's own range
+    lets it through: a rate of nan would mean no pacing at all)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+#: The longest duration a timeout may have (a week): more is a typo, and would overflow the clock's sleeps.
+MAX_SECONDS = 7 * 24 * 3600.0
+
+
+class SecondsType(Number):
+    """A duration in seconds: a finite number greater than zero, at most a week."""
 
     name = "SECONDS"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not math.isfinite(seconds) or seconds <= 0:
-            self.fail(f"{value!r}: the number of seconds must be finite and greater than 0", param, ctx)
-        return seconds
+    def __init__(self, maximum: float = MAX_SECONDS) -> None:
+        super().__init__(min=0, max=maximum, min_open=True)
 
 
 class TagType(click.ParamType):

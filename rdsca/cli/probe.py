@@ -11,7 +11,7 @@ import click
 
 from rdsca import catalog, clock
 from rdsca import truststore as ts
-from rdsca.cli.common import Failure, common_options, read_password
+from rdsca.cli.common import Failure, Number, common_options, read_password
 from rdsca.output import emit_json, render_table
 from rdsca.probe import endpoints as ep
 from rdsca.probe import report
@@ -72,8 +72,8 @@ def _endpoints(args: tuple[str, ...], engine: str | None, from_audit: Path | Non
 @click.option("--target-ca", metavar="CA", help=f"The CA to judge rotation to ({', '.join(catalog.CURRENT_CAS)}).")
 @click.option("--region", metavar="REGION", help="The databases' region when neither the audit nor the chain tells.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True, help="Endpoints at once.")
-@click.option("--connect-timeout", type=click.FloatRange(0.1, 300), default=5.0, show_default=True, help="Seconds.")
-@click.option("--handshake-timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True, help="Seconds.")
+@click.option("--connect-timeout", type=Number(0.1, 300), default=5.0, show_default=True, help="Seconds.")
+@click.option("--handshake-timeout", type=Number(0.1, 600), default=10.0, show_default=True, help="Seconds.")
 @common_options(("table", "json", "csv", "sarif"))
 def probe(
     endpoint_args: tuple[str, ...],

@@ -15,6 +15,8 @@ from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, common_options, re
 from rdsca.output import emit_json, render_table
 
 FAMILIES = (*catalog.CURRENT_CAS, catalog.CA_2019)
+#: ``--families`` may also name certificates from no RDS CA, to keep them on purpose.
+BUILD_FAMILIES = (*FAMILIES, ts.OTHER)
 
 
 @click.group()
@@ -108,7 +110,7 @@ class ModeType(click.ParamType):
         except ValueError:
             self.fail(f"{value!r}: expected an octal mode such as 0644", param, ctx)
         if not 0 <= mode <= 0o7777:
-            self.fail(f"{value!r}: a mode is at most 7777", param, ctx)
+            self.fail(f"{value!r}: a mode is an octal number from 0 to 7777", param, ctx)
         return mode
 
 
@@ -147,8 +149,12 @@ def build(**options: Any) -> None:
     store_format = opts.check()
     try:
         source, certs = _certificates(opts)
+        classified = [ts.classify(c) for c in certs]
+        if ts.OTHER not in split_list(opts.families):
+            for entry in ts.foreign(classified):
+                click.echo(f"warning: left out {entry.cn!r} (SHA-1 {entry.sha1}): not from an RDS CA", err=True)
         entries = ts.select(
-            (ts.classify(c) for c in certs),
+            classified,
             clock.today(),
             split_list(opts.regions),
             split_list(opts.families),
@@ -194,9 +200,10 @@ class BuildOptions:
             raise click.UsageError("give exactly one of --bundle FILE or --download")
         if self.region and not self.download:
             raise click.UsageError("--region goes with --download")
-        unknown = [f for f in split_list(self.families) if f not in FAMILIES]
+        unknown = [f for f in split_list(self.families) if f not in BUILD_FAMILIES]
         if unknown:
-            raise click.UsageError(f"--families: unknown CA {', '.join(unknown)} (choose from {', '.join(FAMILIES)})")
+            choices = ", ".join(BUILD_FAMILIES)
+            raise click.UsageError(f"--families: unknown CA {', '.join(unknown)} (choose from {choices})")
         store_format = self.store_format or ts.format_for(self.out)
         if store_format is None:
             raise click.UsageError(f"--out {self.out}: cannot tell the store format from the name; give --store-format")
@@ -210,6 +217,9 @@ class BuildOptions:
 def _certificates(opts: BuildOptions) -> tuple[str, list[Any]]:
     """(where they come from, the certificates): the bundle file or the download."""
     if opts.download:
+        if not opts.base_url.lower().startswith("https://"):
+            warning = f"{opts.base_url} is not HTTPS: whoever can change the connection can change the bundle"
+            click.echo(f"warning: {warning}", err=True)
         data = ts.download(opts.region, opts.base_url)
         source = f"{opts.base_url}/{opts.region or 'global'}"
         return source, ts.load(data, source)

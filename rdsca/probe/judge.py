@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from rdsca import catalog
+from rdsca import catalog, clock
 from rdsca import truststore as ts
 
 # Trust reasons, as codes (JSON, SARIF) beside their sentences.
@@ -240,7 +240,7 @@ def verify(served: Sequence[x509.Certificate], store: Sequence[ts.Entry], today:
                     "which is not a root in the store",
                 )
             )
-    moment = dt.datetime.combine(today, dt.time(12), dt.timezone.utc)
+    moment = clock.instant(today)
     chain = [*path, anchor.cert] if anchor else path
     for index, cert in enumerate(chain):
         found = _validity(cert, moment, today, index == 0)

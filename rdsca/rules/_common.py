@@ -27,6 +27,15 @@ Fix = Callable[[DatabaseView, Mapping[str, Any]], "str | None"]
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 SEVERITIES = ("low", "medium", "high", "critical")
+#: The Pulumi CLI's order of enforcement levels and severities in its policy section
+#: (pulumi/pulumi ``pkg/backend/display/progress.go``, ``enforcementRank`` and ``severityRank``).
+LEVEL_RANK = {"remediate": 0, "mandatory": 1, "advisory": 2, "disabled": 3}
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, None: 4}
+
+
+def diagnostic_rank(level: str, severity: str | None) -> tuple[int, int]:
+    """Where a violation goes in a policy section: by level, then severity, as the Pulumi CLI prints them."""
+    return LEVEL_RANK.get(level, 99), SEVERITY_RANK.get(severity, 99)
 
 
 @dataclass(frozen=True)
@@ -154,9 +163,12 @@ def label(view: DatabaseView) -> str:
     return f"{view.type.display} {view.name}"
 
 
-def setting(view: DatabaseView, name: str, value: Any) -> str:
-    """``name`` set to ``value`` in the front end's own syntax: ``ca_cert_identifier = "rds-ca-2019"`` in Terraform,
-    ``caCertIdentifier='rds-ca-2019'`` elsewhere."""
+def setting(view: DatabaseView, argument: str, value: Any) -> str:
+    """``argument`` set to ``value`` as the user writes it: ``ca_cert_identifier = "rds-ca-2019"`` and
+    ``apply_immediately = false`` in Terraform, ``ca_cert_identifier="rds-ca-2019"`` and ``apply_immediately=False``
+    in a Pulumi Python program."""
     if view.type.front_end is FrontEnd.TERRAFORM:
-        return f"{name} = {json.dumps(value, default=repr)}"
-    return f"{name}={value!r}"
+        return f"{argument} = {json.dumps(value, default=repr)}"
+    if isinstance(value, bool) or value is None:
+        return f"{argument}={value}"
+    return f"{argument}={json.dumps(value, default=repr)}"

@@ -8,25 +8,19 @@ change should land now.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from rdsca.resources import MISSING, DatabaseView, FrontEnd, Unknown
-from rdsca.rules._common import Rule, UnknownValue, label
+from rdsca.resources import MISSING, DatabaseView, Unknown
+from rdsca.rules._common import Rule, UnknownValue, label, setting
 
 
 def fix(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
     return view.ca if isinstance(view.ca, str) else None
 
 
-def _setting(view: DatabaseView, value: Any) -> str:
-    """``apply_immediately`` with ``value``, as the user writes it in this front end."""
-    if view.type.front_end is FrontEnd.TERRAFORM:
-        text = str(value).lower() if isinstance(value, bool) else json.dumps(value, default=str)
-        return f"apply_immediately = {text}"
-    text = str(value) if isinstance(value, bool) else repr(value)
-    return f"apply_immediately={text}"
+#: How users write the setting, in Pulumi (Python) and Terraform alike.
+_ARGUMENT = "apply_immediately"
 
 
 def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
@@ -37,10 +31,10 @@ def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
     if view.apply_immediately is True:
         return None
     value = view.apply_immediately
-    how = "without apply_immediately" if value is MISSING else f"with {_setting(view, value)}"
+    how = "without apply_immediately" if value is MISSING else "with " + setting(view, _ARGUMENT, value)
     return (
         f"{label(view)}: the CA is set {how}, so the change waits for the next maintenance window. "
-        f"Set {_setting(view, True)} to apply it now (engines that restart to rotate will restart)."
+        f"Set {setting(view, _ARGUMENT, True)} to apply it now (engines that restart to rotate will restart)."
     )
 
 

@@ -22,7 +22,7 @@ def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
     verdict = view.verdict()
     if verdict.status.invalid_ca:
         return (
-            f"{label(view)}: its state after this update is {setting(view, view.ca_property, view.ca)}: "
+            f"{label(view)}: its state after this update is {setting(view, view.type.ca_argument, view.ca)}: "
             f"{verdict.reason}. {how_to_fix(view, verdict.replacement)}"
         )
     if verdict.status is Status.REFUSED and view.kind is Kind.DOCDB_INSTANCE and view.engine_version:

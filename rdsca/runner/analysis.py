@@ -27,16 +27,13 @@ from rdsca.resources import (
     known_text,
     read_plain,
 )
+from rdsca.rules._common import diagnostic_rank
 from rdsca.runner.project import SECRET_TEXT, UNKNOWN_TEXT, Project
 from rdsca.runner.secrets import SecretFilter
 
 if TYPE_CHECKING:
     from rdsca.runner.packs import PolicyResult
 
-#: The Pulumi CLI's order of enforcement levels and severities in its policy section
-#: (pulumi/pulumi ``pkg/backend/display/progress.go``, ``enforcementRank`` and ``severityRank``).
-LEVEL_RANK = {"remediate": 0, "mandatory": 1, "advisory": 2, "disabled": 3}
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, None: 4}
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -189,7 +186,7 @@ class CheckReport:
 
 def diagnostic_order(d: Mapping[str, Any]) -> tuple[int, int, str, str]:
     """Level, severity, policy, URN: the Pulumi CLI's order (``printPolicies`` in ``progress.go``)."""
-    return (LEVEL_RANK.get(d["level"], 99), SEVERITY_RANK.get(d.get("severity"), 99), d["policy"], d["urn"])
+    return (*diagnostic_rank(d["level"], d.get("severity")), d["policy"], d["urn"])
 
 
 def _name(urn: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from rdsca.resources import Unknown
 from rdsca.terraform import functions, jsonpos
+from rdsca.terraform.model import ConfigError
 from rdsca.terraform.values import EvalError, to_string, type_name, unescape
 
 
@@ -56,7 +57,15 @@ def evaluate(node: Any, scope: Scope) -> Any:
     except EvalError as exc:
         return Unknown(reason=str(exc))
     except RecursionError:
-        return Unknown(reason="expression nested too deeply to evaluate")
+        # A limit of rdsca's evaluator is not "known after apply": an unknown never blocks, so reading it as one
+        # would let a retired CA hidden in enough parentheses through. Refuse the configuration instead.
+        line = getattr(node, "start_point", (None,))[0]
+        where = f"line {line + 1}: " if isinstance(line, int) else ""
+        raise TooDeep(f"{where}an expression nested too deeply for rdsca to evaluate") from None
+
+
+class TooDeep(ConfigError):
+    """An expression deeper than the evaluator can follow; the caller adds the file when it knows it."""
 
 
 def _json(node: jsonpos.JNode, scope: Scope) -> Any:

@@ -18,7 +18,7 @@ from rdsca.terraform.config import (
     is_local_source,
     raw_text,
 )
-from rdsca.terraform.model import Attribute, Block, Origin, Resource, Span
+from rdsca.terraform.model import Attribute, Block, ConfigError, Origin, Resource, Span
 
 
 class ModuleLoader(Protocol):
@@ -45,6 +45,8 @@ class Instance:
         providers: dict[str, Any],
     ) -> None:
         self.loader, self.source, self.address, self.manifest_key = loader, source, address, manifest_key
+        #: The module directories above this instance (a module cycle is one of them again).
+        self.lineage: tuple[Path, ...] = ()
         self.variables: dict[str, Any] = {}
         self.origins: dict[str, Origin] = {}
         for name, block in source.variables.items():
@@ -253,7 +255,7 @@ class Instance:
             for key, count_index, each in self.expand(block):
                 scope = self._scope_for(count_index, each)
                 values = {
-                    attr: expr.evaluate(attribute.expr, scope)
+                    attr: _evaluate_attribute(attribute, scope)
                     for attr, attribute in block.attributes.items()
                     if attr not in META_ARGUMENTS
                 }
@@ -310,3 +312,11 @@ def _index_expression(step: Any) -> Any:
 
 
 __all__ = ["Instance", "Span", "is_local_source"]
+
+
+def _evaluate_attribute(attribute: Any, scope: expr.Scope) -> Any:
+    """An attribute's value; an expression too deep to evaluate is an error naming the file and line."""
+    try:
+        return expr.evaluate(attribute.expr, scope)
+    except expr.TooDeep:
+        raise ConfigError(f"{attribute.span.where()}: an expression nested too deeply for rdsca to evaluate") from None

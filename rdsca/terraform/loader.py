@@ -44,7 +44,6 @@ class Loader:
         self.warnings: list[str] = []
         self.sources: dict[Path, ModuleSource] = {}
         self.manifest = self._manifest()
-        self._stack: list[Path] = []
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -111,17 +110,19 @@ class Loader:
         if found is None:
             return None
         directory, editable = found
-        if directory.resolve() in self._stack:
-            raise ConfigError(f"{where}: module {name} calls itself")
+        # Children are made lazily, when something reads them, so a cycle is seen along the instance's own
+        # ancestry (Terraform refuses a module that calls itself, directly or through others).
+        lineage = (*parent.lineage, parent.source.directory.resolve())
+        if directory.resolve() in lineage:
+            raise ConfigError(f"{where}: module {name} calls itself ({call_source_text(call)}): a module cycle")
         child_source = self.module(directory, editable)
-        self._stack.append(directory.resolve())
-        try:
-            return [
-                self._child(parent, name, call, child_source, key, count_index, each)
-                for key, count_index, each in parent.expand(call)
-            ]
-        finally:
-            self._stack.pop()
+        children = [
+            self._child(parent, name, call, child_source, key, count_index, each)
+            for key, count_index, each in parent.expand(call)
+        ]
+        for _key_value, child in children:
+            child.lineage = lineage
+        return children
 
     def _child(
         self, parent: Instance, name: str, call: Any, source: ModuleSource, key: Any, count_index: Any, each: Any
@@ -144,6 +145,11 @@ class Loader:
         address = f"{parent.address}module.{name}{_key(key)}."
         child = Instance(self, source, address, manifest_key, inputs, providers)
         return key, child
+
+
+def call_source_text(call: Any) -> str:
+    attribute = call.attributes.get("source")
+    return f"source {raw_text(attribute)}" if attribute is not None else "no source"
 
 
 def _key(key: Any) -> str:

@@ -117,12 +117,6 @@ class Resource:
     #: True when the block lives in a file rdsca may edit.
     editable: bool = True
 
-    def attribute_span(self, name: str) -> Span | None:
-        if self.block is None:
-            return None
-        attribute = self.block.attributes.get(name)
-        return attribute.span if attribute else self.block.span
-
     def where(self, name: str | None = None) -> Span | None:
         """The attribute's position, else the block's, else the plan's."""
         if self.block is not None:

@@ -14,6 +14,7 @@ from rdsca import __version__, catalog, sarif
 from rdsca.output import emit_json, render_table
 from rdsca.resources import ACCOUNT_DEFAULT_CLI, MISSING, TERRAFORM_TYPES, Unknown
 from rdsca.rules import Rule
+from rdsca.rules._common import diagnostic_rank
 from rdsca.terraform.judge import Database, Outcome
 from rdsca.terraform.model import Resource, Span
 
@@ -185,8 +186,9 @@ def _rows(report: TerraformReport) -> list[list[str]]:
         status = db.verdict.status.value if db.verdict else "not known until apply"
         engine = " ".join(x for x in (view.engine, view.engine_version) if x) or "?"
         apply = _apply(view.apply_immediately) if view.type.fields.apply_immediately else "-"
-        rows.append([db.resource.address, str(view.kind), engine, _ca(db), apply, db.restart or "-", status])
-    return rows
+        region = view.region or "-"
+        rows.append([db.resource.address, str(view.kind), region, engine, _ca(db), apply, db.restart or "-", status])
+    return sorted(rows, key=lambda row: (row[2], row[1], row[0]))
 
 
 def _print_table(report: TerraformReport) -> None:
@@ -194,12 +196,13 @@ def _print_table(report: TerraformReport) -> None:
     rows = _rows(report)
     click.echo(f"{what} {report.path}: {len(rows)} database(s)")
     if rows:
-        click.echo(render_table(["ADDRESS", "KIND", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"], rows))
+        click.echo(render_table(["ADDRESS", "KIND", "REGION", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"], rows))
     click.echo("")
     click.echo("Policies:")
     click.echo(f"    rdsca@v{__version__}: {'blocked' if report.blocked else 'passed'}")
     diagnostics = sorted(
-        report.outcome.diagnostics, key=lambda d: (d["level"] != "mandatory", d["policy"], d["address"])
+        report.outcome.diagnostics,
+        key=lambda d: (*diagnostic_rank(d["level"], d.get("severity")), d["policy"], d["address"]),
     )
     for d in diagnostics:
         click.echo(f"        - [{d['level']}]  {d['policy']}  ({d['address']})")

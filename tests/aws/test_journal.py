@@ -91,10 +91,14 @@ def test_resume_with_a_corrupt_line_is_exit_2_and_changes_nothing(fleet: FakeAcc
      (b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00", "not a journal (it holds binary data)")],
     ids=["not UTF-8", "binary"],
 )
-def test_resume_with_a_file_that_is_not_text_is_exit_2(fleet: FakeAccount, tmp_path: Path, data: bytes, why: str) -> None:
+@pytest.mark.parametrize("apply", [True, False], ids=["apply", "dry-run"])
+def test_resume_with_a_file_that_is_not_text_is_exit_2(
+    fleet: FakeAccount, tmp_path: Path, data: bytes, why: str, apply: bool
+) -> None:
     path = tmp_path / "j.jsonl"
     path.write_bytes(data)
-    result = run(*APPLY, "--resume", str(path))
+    args = APPLY if apply else tuple(a for a in APPLY if a not in ("--apply", "--yes"))
+    result = run(*args, "--resume", str(path))
     assert result.exit_code == 2
     assert result.stderr.strip() == f"rdsca: error: {path}: {why}"
     assert "Traceback" not in result.stderr and modify_calls(fleet) == []
