@@ -64,6 +64,7 @@ def _stores(
         "rds-root+4096.pem": ([ts.classify(rds_root.cert), *us_east_4096], "pem", None),
     }
     paths = {}
+    directory.mkdir(parents=True, exist_ok=True)
     for name, (entries, fmt, password) in plan.items():
         ts.write_store(ts.order(entries), fmt, directory / name, password)
         paths[name] = directory / name

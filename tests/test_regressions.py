@@ -1,4 +1,4 @@
-"""Surprises found by a fresh-eyes review, trying rdsca as a new user and as an attacker would: each test fails today."""
+"""Regressions for surprises a fresh-eyes review found, trying rdsca as a new user and as an attacker would."""
 
 from __future__ import annotations
 
