@@ -90,16 +90,7 @@ def print_table(report: CheckReport) -> None:
 # -- SARIF ---------------------------------------------------------------------------------------------------------
 
 #: Rules for a check without a policy pack: the catalog's verdicts, as ``rdsca audit --format sarif`` reports them.
-CATALOG_RULES = {
-    "invalid": sarif.Rule(
-        "rdsca-check-retired-ca", "A database names a retired, unknown or expired CA", "error", "critical",
-        help_uri=catalog.ROTATION_GUIDE,
-    ),
-    "refused": sarif.Rule(
-        "rdsca-check-refused-ca", "A database names a CA its engine version does not support", "error", "high",
-        help_uri=catalog.ROTATION_GUIDE,
-    ),
-}
+CATALOG_RULES = sarif.ca_rules("check", catalog.ROTATION_GUIDE)
 
 
 def _location(report: CheckReport, urn: str) -> dict[str, Any]:
@@ -120,7 +111,7 @@ def to_sarif(report: CheckReport) -> dict[str, Any]:
         results = []
         for db in report.findings:
             assert db.verdict is not None
-            rule = CATALOG_RULES["refused" if db.verdict.status is catalog.Status.REFUSED else "invalid"]
+            rule = CATALOG_RULES["refused" if db.verdict.status is catalog.Status.REFUSED else "retired"]
             message = f"{_resource_label(db.urn)}: {db.message}"
             results.append(sarif.result(rule.id, rule.level, message, [_location(report, db.urn)]))
         return sarif.document(f"rdsca-check/{report.stack}", list(CATALOG_RULES.values()), results)

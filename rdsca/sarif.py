@@ -101,3 +101,17 @@ def document(automation_id: str, rules: Sequence[Rule], results: Sequence[dict[s
             }
         ],
     }
+
+
+def ca_rules(tool: str, help_uri: str) -> dict[str, Rule]:
+    """The rules for the catalog's two verdicts that need action, named for the ``tool`` that reports them."""
+    return {
+        "retired": Rule(
+            f"rdsca-{tool}-retired-ca", "A database uses a retired, unknown or expired CA", "error", "critical",
+            help_uri=help_uri,
+        ),
+        "refused": Rule(
+            f"rdsca-{tool}-refused-ca", "A database uses a CA its engine version does not support", "error", "high",
+            help_uri=help_uri,
+        ),
+    }

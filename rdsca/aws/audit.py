@@ -462,14 +462,7 @@ def to_csv(result: Audit) -> str:
 
 #: The SARIF rule of each kind of finding.
 SARIF_RULES = {
-    "retired": sarif.Rule(
-        "rdsca-audit-retired-ca", "A database uses a retired, unknown or expired CA", "error", "critical",
-        help_uri=catalog.ROTATION_GUIDE,
-    ),
-    "refused": sarif.Rule(
-        "rdsca-audit-refused-ca", "A database uses a CA its engine version does not support", "error", "high",
-        help_uri=catalog.ROTATION_GUIDE,
-    ),
+    **sarif.ca_rules("audit", catalog.ROTATION_GUIDE),
     "expiring": sarif.Rule(
         "rdsca-audit-expiring", "A CA or server certificate expires soon", "warning", "medium",
         help_uri=catalog.ROTATION_GUIDE,

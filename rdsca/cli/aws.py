@@ -19,6 +19,7 @@ from rdsca.cli.common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
     EXIT_OK,
+    CommaListType,
     Failure,
     Number,
     RegionListType,
@@ -32,21 +33,14 @@ _ACCOUNT = re.compile(r"\d{12}")
 _PARENT = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
 
 
-class AccountListType(click.ParamType):
-    """``111111111111,222222222222``: AWS account ids. An empty element is an error, never "every account"."""
-
-    name = "ACCOUNT[,ACCOUNT]"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, list):
-            return value
-        ids = [part.strip() for part in str(value).split(",")]
-        if any(not i for i in ids):
-            self.fail(f"{value!r}: an empty account id (accounts are comma-separated 12-digit ids)", param, ctx)
-        bad = [i for i in ids if not _ACCOUNT.fullmatch(i)]
-        if bad:
-            self.fail(f"{', '.join(map(repr, bad))} is not an AWS account id (12 digits)", param, ctx)
-        return list(dict.fromkeys(ids))
+def AccountListType() -> CommaListType:
+    """AWS account ids."""
+    return CommaListType(
+        "ACCOUNT[,ACCOUNT]",
+        _ACCOUNT,
+        "an empty account id (accounts are comma-separated 12-digit ids)",
+        "is not an AWS account id (12 digits)",
+    )
 
 
 class ParentType(click.ParamType):

@@ -163,22 +163,33 @@ class TagType(click.ParamType):
 _REGION = re.compile(catalog.REGION_PATTERN)
 
 
-class RegionListType(click.ParamType):
-    """``A,B,...``: AWS region names. An empty element is an error, never "every region": a script whose
-    ``$REGION`` is empty must not widen its scope."""
+class CommaListType(click.ParamType):
+    """``A,B,...`` of names that match ``pattern``. An empty element is an error, never "all of them": a script
+    whose ``$REGION`` is empty must not widen its scope."""
 
-    name = "REGION[,REGION]"
+    def __init__(self, name: str, pattern: re.Pattern[str], empty: str, bad: str) -> None:
+        self.name, self.pattern, self.empty, self.bad = name, pattern, empty, bad
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, list):
             return value
-        regions = [part.strip() for part in str(value).split(",")]
-        if any(not r for r in regions):
-            self.fail(f"{value!r}: an empty region name (regions are comma-separated names)", param, ctx)
-        bad = [r for r in regions if not _REGION.fullmatch(r)]
-        if bad:
-            self.fail(f"{', '.join(map(repr, bad))} is not an AWS region name (like us-east-1)", param, ctx)
-        return list(dict.fromkeys(regions))
+        items = [part.strip() for part in str(value).split(",")]
+        if any(not item for item in items):
+            self.fail(f"{value!r}: {self.empty}", param, ctx)
+        wrong = [item for item in items if not self.pattern.fullmatch(item)]
+        if wrong:
+            self.fail(f"{', '.join(map(repr, wrong))} {self.bad}", param, ctx)
+        return list(dict.fromkeys(items))
+
+
+def RegionListType() -> CommaListType:
+    """AWS region names."""
+    return CommaListType(
+        "REGION[,REGION]",
+        _REGION,
+        "an empty region name (regions are comma-separated names)",
+        "is not an AWS region name (like us-east-1)",
+    )
 
 
 def split_list(values: Sequence[str]) -> list[str]:
