@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rdsca import catalog, clock
+from rdsca.output import printable
 from rdsca.resources import MISSING, DatabaseView, FrontEnd, Kind, Unknown
 
 
@@ -145,22 +146,24 @@ def how_to_fix(view: DatabaseView, ca_id: str | None) -> str:
     if ca_id is None:
         return "No current CA is known to work for this engine: choose one that its engine version supports."
     rtype = view.type
-    cli = rtype.cli_command(ca_id, view.identifier)
+    cli = rtype.cli_command(ca_id, printable(view.identifier) if view.identifier else None)
     apply = rtype.database and rtype.fields.apply_immediately is not None
     if rtype.front_end is FrontEnd.TERRAFORM:
         extra = " and apply_immediately = true" if apply else ""
         return f'Set {rtype.ca_argument} = "{ca_id}"{extra} on {label(view)} ({_OUTSIDE[rtype.front_end]}: {cli}).'
     extra = ", apply_immediately=True" if apply else ""
-    where = f"{rtype.display} {view.name}"
+    where = label(view)
     return f'Set {rtype.ca_argument}="{ca_id}"{extra} on {where} ({_OUTSIDE[rtype.front_end]}: {cli}).'
 
 
 def label(view: DatabaseView) -> str:
     """How a message names the resource: ``aws.rds.Instance billing-db``; in Terraform its address, which starts
-    with the type (``aws_db_instance.billing``, ``module.db.aws_db_instance.this[0]``)."""
+    with the type (``aws_db_instance.billing``, ``module.db.aws_db_instance.this[0]``). A name is the user's text:
+    its control characters are escaped, so that a name cannot break a message's lines or restyle a terminal."""
+    name = printable(view.name)
     if view.type.front_end is FrontEnd.TERRAFORM:
-        return view.name
-    return f"{view.type.display} {view.name}"
+        return name
+    return f"{view.type.display} {name}"
 
 
 def setting(view: DatabaseView, argument: str, value: Any) -> str:

@@ -146,3 +146,11 @@ def test_policy_metadata() -> None:
     assert policy.severity.value == "critical"
     assert "aws rds modify-db-instance" in (policy.remediation_steps or "")
     assert "ca_certificate_identifier" in (policy.remediation_steps or "")
+
+
+def test_a_name_cannot_break_the_message_into_lines(pack: Pack) -> None:
+    name = "evil\nfinding: forged\r\x1b[31m"
+    (diag,) = [d for d in pack.analyze(INSTANCE, {"engine": "mysql", "caCertIdentifier": "rds-ca-2019"}, name=name)
+               if d.policy == NAME]
+    description, message = diag.message.split("\n")  # the SDK puts the description on its own line; nothing else
+    assert message.startswith("aws.rds.Instance evil\\nfinding: forged\\r\\x1b[31m: rds-ca-2019 is retired")
