@@ -304,6 +304,8 @@ class PackClient:
         self.current: tuple[str, Subject | None] | None = None
         self._stub: Any = None
         self._stuck: str | None = None
+        #: Set before the pack is aborted to find a stuck policy: calls failing after it report the hang.
+        self._aborting = False
         self._stuck_lock = threading.Lock()
         self._queue: queue.SimpleQueue[tuple[Callable[[], Any], concurrent.futures.Future[Any]] | None] = (
             queue.SimpleQueue()
@@ -347,7 +349,9 @@ class PackClient:
     def _error(self, method: str, subject: Subject | None, exc: Any) -> PolicyError:
         code, details = exc.code(), exc.details()
         about = f" for {subject}" if subject else ""
-        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED or self._aborting:
+            # Past the deadline, or the pack was aborted (by another thread) to see where it is stuck: the call
+            # that failed because of that is reported as the hang it is, not as a pack that died.
             return PolicyError(self.stuck(method, subject))
         if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
             return PolicyError(
@@ -362,6 +366,7 @@ class PackClient:
     def stuck(self, method: str, subject: Subject | None) -> str:
         """The message for a call the pack did not answer before the deadline, naming the policy code it was
         running (the pack is aborted to find out). Computed once."""
+        self._aborting = True
         with self._stuck_lock:
             if self._stuck is None:
                 about = f" for {subject}" if subject else ""
