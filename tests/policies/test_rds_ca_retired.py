@@ -152,5 +152,5 @@ def test_a_name_cannot_break_the_message_into_lines(pack: Pack) -> None:
     name = "evil\nfinding: forged\r\x1b[31m"
     (diag,) = [d for d in pack.analyze(INSTANCE, {"engine": "mysql", "caCertIdentifier": "rds-ca-2019"}, name=name)
                if d.policy == NAME]
-    description, message = diag.message.split("\n")  # the SDK puts the description on its own line; nothing else
+    _description, message = diag.message.split("\n")  # the SDK puts the description on its own line; nothing else
     assert message.startswith("aws.rds.Instance evil\\nfinding: forged\\r\\x1b[31m: rds-ca-2019 is retired")
