@@ -256,6 +256,14 @@ def test_config_file_that_is_not_json(tmp_path: Path) -> None:
         parse_config_file(tmp_path / "missing.json")
 
 
+@pytest.mark.parametrize("text", ["", "  \n\t\n"])
+def test_an_empty_config_file_is_no_config_as_in_the_cli(tmp_path: Path, text: str) -> None:
+    """The CLI's parsePolicyPackConfig accepts empty or blank content as no config; rdsca must not be stricter."""
+    path = tmp_path / "c.json"
+    path.write_text(text)
+    assert parse_config_file(path) == {}
+
+
 def test_remediate_is_all_remediate_under_the_given_config(info: pb.AnalyzerInfo) -> None:
     """``--remediate`` is ``{"all": "remediate"}`` with the config file on top, as the CLI would layer them."""
     config = analyzer.reconcile(info, with_remediation({"rds-ca-expiring": PolicyConfig("advisory", None)}))

@@ -98,6 +98,7 @@ def parse_config_file(path: Path) -> dict[str, PolicyConfig]:
     """A ``--policy-pack-config`` file: ``{"all": LEVEL, "<policy>": LEVEL | {"enforcementLevel": LEVEL, ...}}``."""
     text = read_text(path, PolicyError, "policy config")
     if not text.strip():
+        # Deliberately not an error: the CLI's parsePolicyPackConfig "gracefully allow[s] empty content" (config.go).
         return {}
     try:
         doc = json.loads(text)
