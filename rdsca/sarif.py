@@ -8,6 +8,7 @@ https://docs.github.com/en/code-security/code-scanning/integrating-with-code-sca
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,10 +72,14 @@ def location(
 
 
 def _uri(path: Path) -> str:
+    """``artifactLocation.uri`` is a URI reference (SARIF 2.1.0 section 3.4.3, RFC 3986): a path relative to the
+    working directory, its bytes percent-encoded, so a space, ``#``, ``%`` or a name that is not UTF-8 still names
+    the file (``as_uri`` does the same for absolute paths)."""
     try:
-        return Path(os.path.relpath(path, Path.cwd())).as_posix()
+        relative = Path(os.path.relpath(path, Path.cwd())).as_posix()
     except ValueError:  # another drive on Windows
         return path.resolve().as_uri()
+    return urllib.parse.quote(os.fsencode(relative), safe="/")
 
 
 def result(rule_id: str, level: str, message: str, locations: Iterable[dict[str, Any]]) -> dict[str, Any]:
