@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner
@@ -18,6 +18,8 @@ from rdsca.cli import cli
 
 from ..conftest import FIXTURES
 from . import pki, servers
+
+T = TypeVar("T")
 
 BUNDLE = FIXTURES / "rds-global-bundle-2024-06.pem"
 PASSWORD = "store-pass-1"
@@ -43,6 +45,10 @@ class Pki:
     root_a: pki.Issued
     rds_root: pki.Issued
     rds_intermediate: pki.Issued
+
+    def store_args(self, *names: str) -> list[str]:
+        """``--store PATH`` for each named trust store."""
+        return [arg for name in names for arg in ("--store", str(self.stores[name]))]
 
 
 def _stores(
@@ -94,12 +100,17 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return Pki(directory, chains, stores, root_a, rds_root, rds_intermediate)
 
 
-def _start(what: str, start: Any) -> Iterator[servers.Server]:
+def _available(what: str, make: Callable[[], T]) -> T:
+    """What ``make`` builds, or the test skipped (and the reason printed) when this machine cannot run ``what``."""
     try:
-        server = start()
+        return make()
     except servers.Unavailable as exc:
         print(f"probe tests: {what} skipped: {exc}")
         pytest.skip(f"{what}: {exc}")
+
+
+def _start(what: str, start: Callable[[], servers.Server]) -> Iterator[servers.Server]:
+    server = _available(what, start)
     try:
         yield server
     finally:
@@ -108,11 +119,7 @@ def _start(what: str, start: Any) -> Iterator[servers.Server]:
 
 @pytest.fixture(scope="session")
 def pg_template() -> Path:
-    try:
-        return servers.postgres_template()
-    except servers.Unavailable as exc:
-        print(f"probe tests: PostgreSQL skipped: {exc}")
-        pytest.skip(f"PostgreSQL: {exc}")
+    return _available("PostgreSQL", servers.postgres_template)
 
 
 @pytest.fixture(scope="session")
@@ -134,11 +141,7 @@ def pg_plain(certs: Pki, pg_template: Path) -> Iterator[servers.Server]:
 
 @pytest.fixture(scope="session")
 def mariadb_template() -> Path:
-    try:
-        return servers.mariadb_template()
-    except servers.Unavailable as exc:
-        print(f"probe tests: MariaDB skipped: {exc}")
-        pytest.skip(f"MariaDB: {exc}")
+    return _available("MariaDB", servers.mariadb_template)
 
 
 @pytest.fixture(scope="session")

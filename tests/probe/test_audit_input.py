@@ -159,10 +159,7 @@ def test_from_audit_probes_each_engine_its_own_way(
     run = probe(
         "--from-audit",
         str(path),
-        "--store",
-        str(certs.stores["a+bundle.pem"]),
-        "--store",
-        str(certs.stores["a.pem"]),
+        *certs.store_args("a+bundle.pem", "a.pem"),
         "--format",
         "json",
     )
@@ -189,8 +186,8 @@ def test_from_audit_probes_each_engine_its_own_way(
     assert "error: creating (-): the audit has no endpoint address for it" in run.stderr
     # Without the endpoint that cannot be probed, findings decide: a.pem will break.
     path = write(tmp_path, rows[:-1], "audit2.json")
-    assert probe("--from-audit", str(path), "--store", str(certs.stores["a+bundle.pem"])).exit_code == 0
-    assert probe("--from-audit", str(path), "--store", str(certs.stores["a.pem"])).exit_code == 1
+    assert probe("--from-audit", str(path), *certs.store_args("a+bundle.pem")).exit_code == 0
+    assert probe("--from-audit", str(path), *certs.store_args("a.pem")).exit_code == 1
 
 
 def test_oracle_from_an_audit_goes_to_the_tcps_port(tmp_path: Path) -> None:

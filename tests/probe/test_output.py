@@ -29,12 +29,7 @@ def _args(pg: Server, certs: Pki) -> list[str]:
         "rds-ca-rsa4096-g1",
         "--region",
         "us-east-1",
-        "--store",
-        str(certs.stores["a+bundle.pem"]),
-        "--store",
-        str(certs.stores["b.pem"]),
-        "--store",
-        str(certs.stores["a.pem"]),
+        *certs.store_args("a+bundle.pem", "b.pem", "a.pem"),
     ]
 
 
@@ -137,7 +132,7 @@ def test_usage_errors(args: list[str], message: str) -> None:
 
 
 def test_a_store_that_needs_a_password_without_one(certs: Pki) -> None:
-    run = probe("localhost:5432", "--store", str(certs.stores["a.jks"]))
+    run = probe("localhost:5432", *certs.store_args("a.jks"))
     assert run.exit_code == 2
     assert run.stderr == (
         f"rdsca: error: {certs.stores['a.jks']} needs a password: give --password-env VAR (there is no terminal to "

@@ -46,9 +46,7 @@ def psql_verifies(port: int, host: str, root: Path) -> bool:
 
 
 def test_postgres_trusted_with_the_served_chain_reported(pg: Server, certs: Pki, pinned_today: dt.date) -> None:
-    run = probe(
-        f"localhost:{pg.port}", "--engine", "postgres", "--store", str(certs.stores["a.pem"]), "--format", "json"
-    )
+    run = probe(f"localhost:{pg.port}", "--engine", "postgres", *certs.store_args("a.pem"), "--format", "json")
     assert run.exit_code == 0, run.stdout + run.stderr
     doc = endpoint(run)
     assert (doc["engine"], doc["probed"], doc["tls_version"]) == ("postgres", True, "TLSv1.3")
@@ -68,9 +66,7 @@ def test_postgres_trusted_with_the_served_chain_reported(pg: Server, certs: Pki,
 
 
 def test_postgres_root_missing_from_the_store(pg: Server, certs: Pki) -> None:
-    run = probe(
-        f"localhost:{pg.port}", "--engine", "postgres", "--store", str(certs.stores["b.pem"]), "--format", "json"
-    )
+    run = probe(f"localhost:{pg.port}", "--engine", "postgres", *certs.store_args("b.pem"), "--format", "json")
     assert run.exit_code == 1
     doc = endpoint(run)
     assert store_verdicts(doc) == {"b.pem": (False, ["unknown-root"], "not-applicable")}
@@ -81,7 +77,7 @@ def test_postgres_root_missing_from_the_store(pg: Server, certs: Pki) -> None:
 
 
 def test_postgres_expired_server_certificate(pg_expired: Server, certs: Pki) -> None:
-    run = probe(f"localhost:{pg_expired.port}", "--engine", "postgres", "--store", str(certs.stores["a.pem"]))
+    run = probe(f"localhost:{pg_expired.port}", "--engine", "postgres", *certs.store_args("a.pem"))
     assert run.exit_code == 1
     assert "NOT TRUSTED" in run.stdout
     assert any(
@@ -119,8 +115,7 @@ def test_postgres_without_tls_is_named_and_the_others_still_reported(pg_plain: S
         f"localhost:{pg.port}",
         "--engine",
         "postgres",
-        "--store",
-        str(certs.stores["a.pem"]),
+        *certs.store_args("a.pem"),
         "--format",
         "json",
     )
@@ -146,7 +141,7 @@ def test_will_break_and_ready_for_the_target_ca(pg: Server, certs: Pki) -> None:
         "--format",
         "json",
     ]
-    run = probe(*args, "--store", str(certs.stores["a.pem"]), "--store", str(certs.stores["a+bundle.pem"]))
+    run = probe(*args, *certs.store_args("a.pem", "a+bundle.pem"))
     assert run.exit_code == 1
     doc = endpoint(run)
     assert (doc["target_ca"], doc["target_source"], doc["region"], doc["region_source"]) == (
@@ -159,7 +154,7 @@ def test_will_break_and_ready_for_the_target_ca(pg: Server, certs: Pki) -> None:
     assert doc["stores"][0]["rotation_reason"] == (
         f"no current {RSA4096} root for us-east-1: clients with this store break once the database serves {RSA4096}"
     )
-    assert probe(*args, "--store", str(certs.stores["a+bundle.pem"])).exit_code == 0
+    assert probe(*args, *certs.store_args("a+bundle.pem")).exit_code == 0
 
 
 @pytest.mark.parametrize("store", ["a.jks", "a.p12", "a-dir"])
@@ -169,8 +164,7 @@ def test_jks_pkcs12_and_pem_dir_stores(pg: Server, certs: Pki, store: str) -> No
         f"localhost:{pg.port}",
         "--engine",
         "postgres",
-        "--store",
-        str(certs.stores[store]),
+        *certs.store_args(store),
         "--password-env",
         "STORE_PW",
         "--format",
@@ -187,8 +181,7 @@ def test_wrong_store_password_is_one_line(pg: Server, certs: Pki, store: str) ->
         f"localhost:{pg.port}",
         "--engine",
         "postgres",
-        "--store",
-        str(certs.stores[store]),
+        *certs.store_args(store),
         "--password-env",
         "PW",
         env={"PW": "not-the-pass-7"},
@@ -286,10 +279,7 @@ def test_mariadb_trusted_and_not(mariadb: Server, certs: Pki) -> None:
         f"localhost:{mariadb.port}",
         "--engine",
         "mariadb",
-        "--store",
-        str(certs.stores["a.pem"]),
-        "--store",
-        str(certs.stores["b.pem"]),
+        *certs.store_args("a.pem", "b.pem"),
         "--format",
         "json",
     )
@@ -316,9 +306,7 @@ def test_mariadb_without_tls(mariadb_plain: Server) -> None:
 
 
 def test_sqlserver_framing_trusted(tds, certs: Pki) -> None:
-    run = probe(
-        f"localhost:{tds.port}", "--engine", "sqlserver", "--store", str(certs.stores["a.pem"]), "--format", "json"
-    )
+    run = probe(f"localhost:{tds.port}", "--engine", "sqlserver", *certs.store_args("a.pem"), "--format", "json")
     assert run.exit_code == 0, run.stdout + run.stderr
     doc = endpoint(run)
     assert (doc["server"], doc["tls_version"]) == ("SQL Server 15.0.4236", "TLSv1.2")
@@ -368,9 +356,7 @@ def test_sqlserver_without_encryption(tds_plain) -> None:
 
 def test_sqlserver_rds_chain_defaults_to_its_current_ca(tds, certs: Pki) -> None:
     args = [f"127.0.0.1:{tds.port}", "--engine", "sqlserver", "--server-name", RDS_HOST, "--format", "json"]
-    run = probe(
-        *args, "--store", str(certs.stores["rds-root.pem"]), "--store", str(certs.stores["rds-intermediate.pem"])
-    )
+    run = probe(*args, *certs.store_args("rds-root.pem", "rds-intermediate.pem"))
     assert run.exit_code == 1
     doc = endpoint(run)
     assert doc["issuing_ca"] == {"family": "rds-ca-rsa2048-g1", "region": "us-east-1", "stage": None}
@@ -391,7 +377,7 @@ def test_sqlserver_rds_chain_defaults_to_its_current_ca(tds, certs: Pki) -> None
 
 def test_direct_tls_trusted_and_an_independent_client_agrees(tls, certs: Pki) -> None:
     for engine in ("oracle", "docdb", "tls"):
-        run = probe(f"localhost:{tls.port}", "--engine", engine, "--store", str(certs.stores["a.pem"]))
+        run = probe(f"localhost:{tls.port}", "--engine", engine, *certs.store_args("a.pem"))
         assert run.exit_code == 0, run.stdout + run.stderr
     for root, ok in (("root-a.pem", True), ("root-b.pem", False)):
         context = ssl.create_default_context(cafile=str(certs.dir / root))
@@ -410,17 +396,14 @@ def test_direct_tls_rds_chain_with_a_target(tls, certs: Pki) -> None:
     args = [f"127.0.0.1:{tls.port}", "--engine", "docdb", "--server-name", RDS_HOST, "--target-ca", RSA4096]
     run = probe(
         *args,
-        "--store",
-        str(certs.stores["rds-root.pem"]),
-        "--store",
-        str(certs.stores["rds-root+4096.pem"]),
+        *certs.store_args("rds-root.pem", "rds-root+4096.pem"),
         "--format",
         "json",
     )
     assert run.exit_code == 1
     doc = endpoint(run)
     assert store_verdicts(doc) == {"rds-root.pem": (True, [], "will-break"), "rds-root+4096.pem": (True, [], "ready")}
-    table = probe(*args, "--store", str(certs.stores["rds-root+4096.pem"]))
+    table = probe(*args, *certs.store_args("rds-root+4096.pem"))
     assert table.exit_code == 0
     assert "rds-ca-rsa2048-g1 us-east-1" in table.stdout and "ready" in table.stdout
 
@@ -436,8 +419,7 @@ def test_rds_proxy_names_make_the_rotation_question_not_applicable(tls, certs: P
         "--no-hostname",
         "--target-ca",
         RSA4096,
-        "--store",
-        str(certs.stores["a.pem"]),
+        *certs.store_args("a.pem"),
         "--format",
         "json",
     )
@@ -454,8 +436,7 @@ def test_many_endpoints_concurrently_in_order(pg: Server, mariadb: Server, certs
     endpoints = [f"localhost:{pg.port}", f"localhost:{mariadb.port}"] * 5
     run = probe(
         *endpoints,
-        "--store",
-        str(certs.stores["a.pem"]),
+        *certs.store_args("a.pem"),
         "--concurrency",
         "4",
         "--engine",
@@ -469,7 +450,7 @@ def test_many_endpoints_concurrently_in_order(pg: Server, mariadb: Server, certs
     assert errors[0::2] == [None] * 5
     assert all(e and e.startswith("not a PostgreSQL server: it answered") for e in errors[1::2]), errors
     # Ports that are not an engine's default need --engine (or an audit file, which names each engine).
-    auto = probe(*endpoints, "--store", str(certs.stores["a.pem"]))
+    auto = probe(*endpoints, *certs.store_args("a.pem"))
     assert auto.exit_code == 2
     assert auto.stderr.strip().endswith(
         f"endpoint 'localhost:{pg.port}': cannot tell the engine from port {pg.port}: give --engine"
