@@ -1,0 +1,20 @@
+"""The one base of rdsca's expected errors: a message and an optional hint, mapped once by the CLI to exit 2.
+
+Any failure that stops a job because of its input or environment (a bad file, a missing tool, an unreachable
+endpoint) raises a subclass of `RdscaError`; anything else reaching the CLI is a bug and is reported as an internal
+error. Findings are never errors: they are results, exit 1.
+"""
+
+from __future__ import annotations
+
+
+class RdscaError(Exception):
+    """An expected failure: `message` says what went wrong, `hint` (optional) what the user can do about it."""
+
+    def __init__(self, message: str = "", hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if self.message else super().__str__()
