@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from rdsca import catalog, clock, sdk_internals
+from rdsca.errors import RdscaError
 from rdsca.resources import (
     AWS_PROVIDER_TOKEN,
     DOCDB_CLUSTER_INSTANCE,
@@ -40,7 +41,7 @@ LOOKUP_TIMEOUT_S = 10.0
 RestartPolicy = Literal["allow", "avoid"]
 
 
-class RotationConfigError(ValueError):
+class RotationConfigError(RdscaError, ValueError):
     """Bad arguments to ``CertificateRotation`` or ``rotate_all``, or a database no allowed CA can serve."""
 
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rdsca import clock
+from rdsca.errors import RdscaError
 
 # -- CA identifiers ------------------------------------------------------------------------------------------------
 
@@ -501,7 +502,7 @@ class Verdict:
     source: str | None = None
 
 
-class CatalogError(ValueError):
+class CatalogError(RdscaError, ValueError):
     """A target CA given to the tool itself (``ca_identifier``, ``--ca``) is unknown, retired or expired."""
 
 

@@ -14,7 +14,9 @@ class RdscaError(Exception):
     def __init__(self, message: str = "", hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self._hint = hint
 
-    def __str__(self) -> str:
-        return self.message if self.message else super().__str__()
+    @property
+    def hint(self) -> str | None:
+        """One more line saying what the user can do about it, when rdsca knows (subclasses may compute it)."""
+        return self._hint

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
 from rdsca import catalog, clock, files
+from rdsca.errors import RdscaError
 
 #: AWS publishes the bundles here (RDS User Guide, "Using SSL/TLS to encrypt a connection to a DB instance or
 #: cluster", certificate bundles); a mirror can stand in with --base-url.
@@ -42,7 +43,7 @@ _2019_REGIONAL = re.compile(rf"^Amazon RDS (?:(?P<stage>Beta|Preview) )?(?P<regi
 _2019_ROOT = re.compile(r"^Amazon RDS (?:(?P<stage>Beta|Preview) )?Root 2019 CA$")
 
 
-class TruststoreError(Exception):
+class TruststoreError(RdscaError):
     """Unreadable input, a wrong password, or a store that cannot be written: exit 2, nothing overwritten."""
 
 

@@ -141,6 +141,25 @@ def test_an_internal_error_is_one_line_exit_2_with_the_debug_hint(broken_command
     )
 
 
+def test_any_rdsca_error_is_its_message_and_hint_exit_2() -> None:
+    """One mapping in Group.invoke for every layer's errors: message line, hint line, exit 2, no traceback."""
+    from rdsca.errors import RdscaError
+    from rdsca.terraform.model import ConfigError
+
+    @click.command("refuse")
+    def refuse() -> None:
+        raise ConfigError("main.tf:3: bad\nthing", hint="fix line 3")
+
+    cli.add_command(refuse)
+    try:
+        code, out, err = rdsca("refuse")
+    finally:
+        cli.commands.pop("refuse")
+    assert issubclass(ConfigError, RdscaError)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == ["rdsca: error: main.tf:3: bad\\nthing", "rdsca: hint: fix line 3"]
+
+
 def test_debug_shows_the_traceback(broken_command: click.Command, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(DEBUG_ENV, raising=False)
     code, _, err = rdsca("--debug", "explode")

@@ -177,3 +177,48 @@ def test_component_signatures_match_the_one_argument_definition(entry: str) -> N
     assert not any(p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) for p in parameters)
     listed = [(p.name, p.default, p.annotation) for p in parameters if p.name not in ("self", "resource_name", "opts")]
     assert listed == definition
+
+
+#: Exceptions that are control flow inside one layer, never shown to a user: they need no message contract.
+INTERNAL_EXCEPTIONS = {
+    "rdsca.runner.processes.Terminated",  # a signal turned into an exception to unwind and stop the process group
+    "rdsca.rules._common.UnknownValue",  # a value not known until apply: the rule says "cannot tell", not an error
+    "rdsca.cli.common.Failure",  # the CLI's own rendering of RdscaError (click's exception type)
+}
+
+
+def test_every_expected_error_has_the_one_base() -> None:
+    """The CLI maps ``RdscaError`` once (one line, its hint, exit 2); an error class outside that base would reach
+    users as "internal error" or need its own ``except`` in a command, as 23 classes once did."""
+    stray = []
+    for name, _path, tree in modules():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = {ast.unparse(b).rpartition(".")[2] for b in node.bases}
+            is_exception = any(b.endswith(("Error", "Exception")) or b in {"LockBusy"} for b in bases)
+            if is_exception and "RdscaError" not in bases and f"{name}.{node.name}" not in INTERNAL_EXCEPTIONS:
+                # A subclass of another rdsca error is fine when that one has the base: checked at import below.
+                stray.append(f"{name}.{node.name}")
+    import importlib
+
+    from rdsca.errors import RdscaError
+
+    wrong = []
+    for qualified in stray:
+        module, _, cls = qualified.rpartition(".")
+        if not issubclass(getattr(importlib.import_module(module), cls), RdscaError):
+            wrong.append(qualified)
+    assert not wrong, f"exception classes without rdsca.errors.RdscaError as a base: {wrong}"
+
+
+def test_the_cli_lists_no_error_class_one_by_one() -> None:
+    """No command catches an rdsca error class only to print it: ``Group.invoke`` does that for all of them."""
+    offenders = []
+    for path in sorted((REPO / "rdsca" / "cli").glob("*.py")):
+        for node in ast.walk(_parse(path)):
+            if isinstance(node, ast.ExceptHandler) and node.body and isinstance(node.body[0], ast.Raise):
+                raised = ast.unparse(node.body[0].exc) if node.body[0].exc else ""
+                if raised == "Failure(str(exc))":
+                    offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders, f"handlers that only re-raise an error as Failure: {offenders}"

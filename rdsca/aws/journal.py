@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from rdsca import __version__
+from rdsca.errors import RdscaError
 from rdsca.paths import state_dir
 
 KINDS = ("start", "intent", "outcome")
@@ -33,11 +34,11 @@ REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {
 OPTIONAL: dict[str, tuple[type, ...]] = {"new_ca": _MAYBE_TEXT, "previous_ca": _MAYBE_TEXT, "reason": _MAYBE_TEXT}
 
 
-class JournalError(Exception):
+class JournalError(RdscaError):
     """The journal cannot be read: not text, or a line that is not a journal record (exit 2)."""
 
 
-class JournalWriteError(Exception):
+class JournalWriteError(RdscaError):
     """A journal line could not be written; the run stops before its next request (exit 2)."""
 
 

@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from rdsca.errors import RdscaError
 from rdsca.paths import state_dir
 
 
-class LockBusy(Exception):
+class LockBusy(RdscaError):
     """Another run holds a lock this run needs."""
 
 

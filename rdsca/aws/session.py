@@ -28,12 +28,14 @@ import botocore.exceptions
 import botocore.parsers
 import botocore.session
 
+from rdsca.errors import RdscaError
+
 RETRY_MODE = "adaptive"
 #: Session names AWS accepts for AssumeRole (RoleSessionName: ``[\w+=,.@-]*``, 2 to 64 characters).
 _SESSION_NAME = re.compile(r"[^\w+=,.@-]")
 
 
-class AwsError(Exception):
+class AwsError(RdscaError):
     """Credentials, profile or endpoint problems that stop a command before it starts (exit 2)."""
 
 

@@ -154,25 +154,11 @@ def _scope(args: AwsArgs) -> Iterator[Any]:
         yield args.scope(demo, regions)
 
 
-@contextlib.contextmanager
-def _aws_errors() -> Iterator[None]:
-    """The errors of rdsca.aws that stop a command, as one line and exit 2."""
-    from rdsca.aws.journal import JournalError, JournalWriteError
-    from rdsca.aws.locks import LockBusy
-    from rdsca.aws.session import AwsError
-
-    try:
-        yield
-    except (AwsError, JournalError, JournalWriteError, LockBusy) as exc:
-        raise Failure(str(exc)) from None
-
-
 def _scan(scope: Any, options: Any, held: Any = None) -> Any:
     from rdsca.aws import live
 
-    with _aws_errors():
-        progress = live.progress_printer(lambda m: click.echo(m, err=True), options)
-        return live.scan_scope(scope, options, progress, held)
+    progress = live.progress_printer(lambda m: click.echo(m, err=True), options)
+    return live.scan_scope(scope, options, progress, held)
 
 
 def _report_problems(result: Any) -> None:
@@ -217,8 +203,7 @@ def audit(aws_args: AwsArgs, expiring_days: int, accept_scheduled: bool, journal
     from rdsca.aws import audit as audit_mod
     from rdsca.aws.live import read_journals
 
-    with _aws_errors():
-        found, warnings = read_journals(list(journals))
+    found, warnings = read_journals(list(journals))
     options = audit_mod.Options(clock.today(), expiring_days, accept_scheduled, audit_mod.restart_records(found))
     with _scope(aws_args) as scope:
         result = _scan(scope, options).result
@@ -338,8 +323,7 @@ def rotate(aws_args: AwsArgs, **options: Any) -> None:
     opts.check()
     journal_path = _journal_path(opts) if opts.do_apply else None
     if opts.resume and not opts.do_apply:
-        with _aws_errors():
-            _read_journal(opts.resume)  # a dry run of a resume reads the journal too: a bad one is an error now
+        _read_journal(opts.resume)  # a dry run of a resume reads the journal too: a bad one is an error now
     audit_options = audit_mod.Options(clock.today(), restarts=_restarts(journal_path or opts.resume))
     with _scope(aws_args) as scope, _locks(journal_path) as held:
         scanned = _scan(scope, audit_options, held)
@@ -373,8 +357,7 @@ def _restarts(journal_path: Path | None) -> Any:
     from rdsca.aws.live import read_journals
 
     explicit = [journal_path] if journal_path is not None and journal_path.is_file() else []
-    with _aws_errors():
-        found, warnings = read_journals(explicit)
+    found, warnings = read_journals(explicit)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     return audit_mod.restart_records(found)
@@ -388,7 +371,7 @@ def _locks(journal_path: Path | None, command: str = "rdsca rotate --apply") -> 
         return
     from rdsca.aws import locks
 
-    with _aws_errors(), locks.holding(command) as held:
+    with locks.holding(command) as held:
         held.acquire(locks.journal_key(journal_path), f"the journal {journal_path}")
         yield held
 
@@ -440,8 +423,7 @@ def _apply(scanned: Any, plan: Any, opts: RotateOptions, path: Path, workers: in
     from rdsca.aws import rotate as rot
     from rdsca.aws.journal import Journal
 
-    with _aws_errors():
-        contents = _read_journal(path)
+    contents = _read_journal(path)
     if not plan.changes and not (contents and contents.unresolved):
         click.echo("nothing to change.", err=True)
         sys.exit(EXIT_OK)
@@ -455,7 +437,7 @@ def _apply(scanned: Any, plan: Any, opts: RotateOptions, path: Path, workers: in
         target = f" -> {c.to_ca}" if c.action.startswith("modify") else ""
         click.echo(f"{outcome.result}: {c.account} {c.region} {c.identifier} {c.action}{target}{detail}", err=True)
 
-    with _aws_errors(), Journal.open(path, "rotate") as journal:
+    with Journal.open(path, "rotate") as journal:
         for line in rot.reconcile(journal, scanned.result):
             click.echo(f"resume: {line}", err=True)
         applier = rot.Applier(journal, scanned.client(), opts.rate, show)
@@ -519,7 +501,7 @@ def _change_default(aws_args: AwsArgs, ca_id: str | None, do_apply: bool, journa
         outcomes = defaults.plan(scanned.result, ca_id)
         if do_apply and path is not None and any(o["result"] == "planned" for o in outcomes):
             click.echo(f"journal: {path}", err=True)
-            with _aws_errors(), Journal.open(path, "default-ca") as log:
+            with Journal.open(path, "default-ca") as log:
                 outcomes = defaults.apply(outcomes, ca_id, scanned.client(), log)
     for o in outcomes:
         if o["result"] == "planned":

@@ -263,9 +263,8 @@ def _detect_kind(path: Path) -> str:
 
 def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
     from rdsca.report import print_check
-    from rdsca.runner import InvokeAnswersError, PolicyError, PolicyOptions, ProgramError, ProjectError, check_program
+    from rdsca.runner import PolicyError, PolicyOptions, ProgramError, check_program
     from rdsca.runner.processes import Terminated
-    from rdsca.runner.state import StateError
 
     if program_dir.is_file():
         raise click.UsageError(f"{program_dir} is a file: a Pulumi program is a directory (for a plan, --kind plan)")
@@ -277,14 +276,12 @@ def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
         )
     try:
         report = check_program(program_dir, options.stack, options.timeout, policies, options.invoke_answers)
-    except (ProjectError, StateError, InvokeAnswersError) as exc:
-        raise Failure(str(exc)) from None
     except (ProgramError, PolicyError) as exc:
         if exc.report is not None:
             # What the resources registered before the failure gave (stderr keeps only the error); exit 2.
             paths = [str(p) for p in options.policy_packs]
             print_check(exc.report, fmt, paths, options.show_policy_remediations, echo_warnings=False)
-        raise Failure(str(exc), hint=exc.hint if isinstance(exc, ProgramError) else None) from None
+        raise Failure(str(exc), hint=exc.hint) from None
     except KeyboardInterrupt:
         raise Failure("interrupted; the program and the policy packs were stopped") from None
     except Terminated as exc:
@@ -298,18 +295,14 @@ def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
 def _check_terraform(path: Path, kind: str, config_file: Path | None, options: TerraformOptions, fmt: str) -> None:
     from rdsca.terraform.check import check as check_terraform
     from rdsca.terraform.fix import FixOptions, fix_report
-    from rdsca.terraform.model import ConfigError
     from rdsca.terraform.report import print_report
 
-    try:
-        report = check_terraform(path, kind, options.assignments, config_file)
-        if options.fix or options.diff:
-            fix_options = FixOptions(options.target_ca, options.fallback_ca, not options.no_apply_immediately)
-            report, diff = fix_report(
-                report, fix_options, write=options.fix, assignments=options.assignments, config_file=config_file
-            )
-    except ConfigError as exc:
-        raise Failure(str(exc)) from None
+    report = check_terraform(path, kind, options.assignments, config_file)
+    if options.fix or options.diff:
+        fix_options = FixOptions(options.target_ca, options.fallback_ca, not options.no_apply_immediately)
+        report, diff = fix_report(
+            report, fix_options, write=options.fix, assignments=options.assignments, config_file=config_file
+        )
     if options.diff and not options.fix:
         # As ruff --diff: the diff on stdout, nothing written; exit 1 when something would change or stays to do.
         click.echo(diff, nl=False)

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from rdsca import catalog, clock
+from rdsca.errors import RdscaError
 from rdsca.output import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -56,6 +57,9 @@ class Group(click.Group):
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
+        except RdscaError as exc:
+            # Every expected error of every layer, mapped here once: one line (and its hint), exit 2.
+            raise Failure(str(exc), hint=exc.hint) from None
         except click.UsageError as exc:
             # One line naming the flag and what is wrong (click's default adds the usage and a --help hint).
             raise Failure(exc.format_message()) from None

@@ -11,7 +11,7 @@ import click
 
 from rdsca import catalog, clock
 from rdsca import truststore as ts
-from rdsca.cli.common import Failure, Number, common_options, read_password
+from rdsca.cli.common import Number, common_options, read_password
 from rdsca.output import emit_json, render_table
 from rdsca.probe import endpoints as ep
 from rdsca.probe import report
@@ -22,14 +22,11 @@ _REGION = re.compile(catalog.REGION_PATTERN)
 
 def _stores(paths: tuple[Path, ...], password_env: str | None, system: bool) -> list[Store]:
     stores = []
-    try:
-        for path in paths:
-            password = read_password(password_env, str(path)) if ts.needs_password(path) else None
-            stores.append(Store(str(path), ts.read(path, password)))
-        if system:
-            stores.append(system_store())
-    except ts.TruststoreError as exc:
-        raise Failure(str(exc)) from None
+    for path in paths:
+        password = read_password(password_env, str(path)) if ts.needs_password(path) else None
+        stores.append(Store(str(path), ts.read(path, password)))
+    if system:
+        stores.append(system_store())
     return stores
 
 
@@ -39,10 +36,7 @@ def _endpoints(args: tuple[str, ...], engine: str | None, from_audit: Path | Non
     except ep.EndpointError as exc:
         raise click.UsageError(str(exc)) from None
     if from_audit is not None:
-        try:
-            chosen += ep.load_audit(from_audit)
-        except ep.AuditFileError as exc:
-            raise Failure(str(exc)) from None
+        chosen += ep.load_audit(from_audit)
     return chosen
 
 

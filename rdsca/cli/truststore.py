@@ -11,7 +11,7 @@ import click
 
 from rdsca import catalog, clock
 from rdsca import truststore as ts
-from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, common_options, read_password, split_list
+from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, common_options, read_password, split_list
 from rdsca.output import emit_json, render_table
 
 FAMILIES = (*catalog.CURRENT_CAS, catalog.CA_2019)
@@ -49,10 +49,7 @@ def inspect(
     family, region, expiry."""
     today = clock.today()
     password = read_password(password_env) if ts.needs_password(source) else None
-    try:
-        entries = ts.order(ts.read(source, password))
-    except ts.TruststoreError as exc:
-        raise Failure(str(exc)) from None
+    entries = ts.order(ts.read(source, password))
     missing = ts.unmet(entries, today, split_list(regions), list(families))
     if fmt == "json":
         emit_json(
@@ -147,26 +144,23 @@ def build(**options: Any) -> None:
     """
     opts = BuildOptions(**options)
     store_format = opts.check()
-    try:
-        source, certs = _certificates(opts)
-        classified = [ts.classify(c) for c in certs]
-        if ts.OTHER not in split_list(opts.families):
-            for entry in ts.foreign(classified):
-                click.echo(f"warning: left out {entry.cn!r} (SHA-1 {entry.sha1}): not from an RDS CA", err=True)
-        entries = ts.select(
-            classified,
-            clock.today(),
-            split_list(opts.regions),
-            split_list(opts.families),
-            opts.include_intermediates,
-            opts.keep_expired,
-        )
-        if not entries:
-            raise ts.TruststoreError("no certificate left after the filters: nothing written")
-        password = read_password(opts.password_env, confirm=True) if store_format in ("pkcs12", "jks") else None
-        written = ts.write_store(entries, store_format, opts.out, password, opts.force, opts.mode)
-    except ts.TruststoreError as exc:
-        raise Failure(str(exc)) from None
+    source, certs = _certificates(opts)
+    classified = [ts.classify(c) for c in certs]
+    if ts.OTHER not in split_list(opts.families):
+        for entry in ts.foreign(classified):
+            click.echo(f"warning: left out {entry.cn!r} (SHA-1 {entry.sha1}): not from an RDS CA", err=True)
+    entries = ts.select(
+        classified,
+        clock.today(),
+        split_list(opts.regions),
+        split_list(opts.families),
+        opts.include_intermediates,
+        opts.keep_expired,
+    )
+    if not entries:
+        raise ts.TruststoreError("no certificate left after the filters: nothing written")
+    password = read_password(opts.password_env, confirm=True) if store_format in ("pkcs12", "jks") else None
+    written = ts.write_store(entries, store_format, opts.out, password, opts.force, opts.mode)
     if opts.fmt == "json":
         entries_json = [{"alias": a, "sha1": s} for a, s in written]
         emit_json({"source": source, "out": str(opts.out), "format": store_format, "entries": entries_json})
@@ -207,10 +201,7 @@ class BuildOptions:
         store_format = self.store_format or ts.format_for(self.out)
         if store_format is None:
             raise click.UsageError(f"--out {self.out}: cannot tell the store format from the name; give --store-format")
-        try:
-            ts.target_of(self.out, store_format, self.force)
-        except ts.TruststoreError as exc:
-            raise Failure(str(exc)) from None
+        ts.target_of(self.out, store_format, self.force)
         return store_format
 
 
@@ -242,11 +233,8 @@ def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> No
     """Whether a server certificate (and intermediates, PEM) chains to a current root in a bundle or store."""
     today = clock.today()
     password = read_password(password_env) if ts.needs_password(trusted) else None
-    try:
-        store = ts.read(trusted, password)
-        certs = [e.cert for e in ts.read(chain)]
-    except ts.TruststoreError as exc:
-        raise Failure(str(exc)) from None
+    store = ts.read(trusted, password)
+    certs = [e.cert for e in ts.read(chain)]
     result = ts.verify(certs, store, today)
     server = result.chain[0] if result.chain else None
     if fmt == "json":

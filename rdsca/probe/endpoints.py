@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rdsca import catalog
+from rdsca.errors import RdscaError
 from rdsca.probe.wire import MYSQL, POSTGRES, SQLSERVER, TLS
 
 #: ``--engine`` values and the framing each uses.
@@ -35,11 +36,11 @@ ORACLE_TCPS_PORT = ENGINE_PORTS["oracle"]
 _HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")
 
 
-class EndpointError(ValueError):
+class EndpointError(RdscaError, ValueError):
     """A malformed endpoint argument (a usage error)."""
 
 
-class AuditFileError(ValueError):
+class AuditFileError(RdscaError, ValueError):
     """A malformed audit file: one line naming the file and what is wrong."""
 
 

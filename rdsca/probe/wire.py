@@ -20,13 +20,14 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
+from rdsca.errors import RdscaError
 from rdsca.probe._chain import served_chain
 
 #: Framings: how a client reaches TLS on each kind of server.
 POSTGRES, MYSQL, SQLSERVER, TLS = "postgres", "mysql", "sqlserver", "tls"
 
 
-class ProbeError(Exception):
+class ProbeError(RdscaError):
     """An endpoint that could not be probed; the message is one line for the user."""
 
 

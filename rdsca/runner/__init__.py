@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 # Only light imports here: the parent process of ``rdsca check`` needs neither the Pulumi SDK nor grpc (the host
 # does, and drives the policy packs).
+from rdsca.errors import RdscaError
 from rdsca.runner import processes
 from rdsca.runner.analysis import CheckReport, DatabaseRow, analyse, placeholder_hint, unused_answers
 from rdsca.runner.answers import Case, InvokeAnswersError, load_invoke_answers, to_spec
@@ -55,7 +56,7 @@ REPORT_GRACE_S = 15.0
 HOST_COMMAND = "import sys; del sys.path[0]; from rdsca.runner.host import main; main(sys.argv[1:])"
 
 
-class ProgramError(Exception):
+class ProgramError(RdscaError):
     """The program raised, or its process died: the check could not run (exit 2). ``result``: what the host
     reported, when it did (registrations before the failure, placeholder answers); ``report``: what those
     resources gave (their databases and policy verdicts)."""

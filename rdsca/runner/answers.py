@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rdsca.errors import RdscaError
 from rdsca.runner.project import load_yaml
 
 #: ``package:module:function``, as the SDK sends it (``aws:ec2/getAmi:getAmi``, ``random:index/x:x``).
@@ -30,7 +31,7 @@ TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*:[A-Za-z0-9_./-]*:[A-Za-z_][A-Za-
 _SNAKE = re.compile(r"_([a-z0-9])")
 
 
-class InvokeAnswersError(Exception):
+class InvokeAnswersError(RdscaError):
     """The ``--invoke-answers`` file cannot be used (one line naming the file)."""
 
 

@@ -13,6 +13,7 @@ import copy
 from typing import Any
 
 from rdsca import sdk_internals
+from rdsca.errors import RdscaError
 
 _SIG = sdk_internals.SIG_KEY
 _SECRET = sdk_internals.SECRET_SIG
@@ -20,7 +21,7 @@ _SECRET = sdk_internals.SECRET_SIG
 Path = list[str | int]
 
 
-class PathError(ValueError):
+class PathError(RdscaError, ValueError):
     pass
 
 

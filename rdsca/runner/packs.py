@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rdsca.errors import RdscaError
 from rdsca.runner.project import load_yaml, read_text
 
 #: Enforcement levels, as the CLI spells them in a policy config file.
 LEVEL_NAMES = ("advisory", "mandatory", "remediate", "disabled")
 
 
-class PolicyError(Exception):
+class PolicyError(RdscaError):
     """A pack could not be loaded, started, configured or driven: the check stops (exit 2). ``report``: what the
     resources registered before the failure gave, when the run got that far."""
 

@@ -9,12 +9,14 @@ from typing import Any
 
 import yaml
 
+from rdsca.errors import RdscaError
+
 #: How an unknown value (computed during preview) and a secret appear in recorded inputs and in reports.
 UNKNOWN_TEXT = "[unknown]"
 SECRET_TEXT = "[secret]"
 
 
-class ProjectError(Exception):
+class ProjectError(RdscaError):
     """The program directory, project file or stack file cannot be used (a usage error)."""
 
 

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from rdsca import sdk_internals
+from rdsca.errors import RdscaError
 from rdsca.runner.project import read_text
 
 _SIG = sdk_internals.SIG_KEY
 _SECRET = sdk_internals.SECRET_SIG
 
 
-class StateError(Exception):
+class StateError(RdscaError):
     """The state file cannot be used (exit 2): unreadable, not JSON, or not a stack export."""
 
 

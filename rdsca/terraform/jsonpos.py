@@ -8,12 +8,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from rdsca.errors import RdscaError
+
 _WS = re.compile(rb"[ \t\n\r]*")
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _LITERALS = {b"true": True, b"false": False, b"null": None}
 
 
-class JsonError(ValueError):
+class JsonError(RdscaError, ValueError):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.offset = offset

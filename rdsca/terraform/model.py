@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rdsca.errors import RdscaError
 
-class ConfigError(Exception):
+
+class ConfigError(RdscaError):
     """A Terraform file that cannot be read (syntax, encoding, shape): one line naming the file and the place."""
 
 

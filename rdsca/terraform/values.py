@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rdsca.errors import RdscaError
+
 _ESCAPES = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))|\$\$\{|%%\{", re.S)
 _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
@@ -33,7 +35,7 @@ def unescape(text: str) -> str:
     return _ESCAPES.sub(one, text)
 
 
-class EvalError(Exception):
+class EvalError(RdscaError):
     """An expression Terraform itself would reject (wrong type, missing key): the value is unknown, with this
     reason."""
 
