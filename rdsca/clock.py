@@ -44,6 +44,22 @@ def _parse_cached(text: str) -> dt.date:
     return parse_date(text)
 
 
+#: The default look-ahead of "expires soon" (the expiring-CA policy, ``audit --expiring-days``): 180 days, the
+#: notice AWS gave before rds-ca-2019 expired (first notices about six months ahead, RDS rotation guide).
+EXPIRING_DAYS = 180
+
+
+def utc_iso(moment: dt.datetime) -> str:
+    """A moment as rdsca writes it everywhere (JSON, journals, locks, the fake account): ISO 8601 in UTC, to the
+    second, ``Z`` suffix, as AWS's own APIs write timestamps."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_now() -> str:
+    """Now, as ``utc_iso`` writes it (the wall clock: journal and lock times are not judgements of dates)."""
+    return utc_iso(dt.datetime.now(dt.timezone.utc))
+
+
 def instant(day: dt.date) -> dt.datetime:
     """The moment a certificate's validity is judged at on ``day``: now, when ``day`` is today and not pinned (a
     certificate issued an hour ago is valid now); else noon UTC of that day (``--as-of`` names a day, not an hour)."""

@@ -35,3 +35,9 @@ def _escape(char: str) -> str:
         return named[char]
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def apply_mode(apply_immediately: bool | None) -> str:
+    """How every report words a CA change's apply mode: ``ApplyImmediately`` true is applied now; false or unset
+    waits for the maintenance window (ModifyDBInstance, RDS API Reference)."""
+    return "immediately" if apply_immediately is True else "maintenance window"

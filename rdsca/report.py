@@ -13,18 +13,14 @@ from urllib.parse import unquote, urlparse
 import click
 
 from rdsca import catalog, sarif
-from rdsca.output import emit_json, printable, render_table
+from rdsca.output import apply_mode, emit_json, printable, render_table
 from rdsca.runner import CheckReport, DatabaseRow
 
 FORMATS = ("table", "json", "sarif", "pulumi")
 
 
 def _apply_mode(value: object) -> str:
-    if value is True:
-        return "immediately"
-    if value in (False, None):
-        return "maintenance window"
-    return str(value)
+    return apply_mode(value) if value in (True, False, None) else str(value)
 
 
 def _resource_label(urn: str) -> str:

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdsca import catalog, sarif
+from rdsca import catalog, clock, sarif
 from rdsca.aws.scan import CA_ACTIONS, AccountScan, Database, RegionScan
 
-DEFAULT_EXPIRING_DAYS = 180
+DEFAULT_EXPIRING_DAYS = clock.EXPIRING_DAYS
 #: What AWS says of a CA that must change (rotation guide): updating is required for clients that verify the
 #: certificate.
 VERIFY = "updating is required for clients that verify the certificate"
@@ -120,9 +120,7 @@ class Row:
 
 
 def _iso(value: Any) -> str | None:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value
+    return clock.utc_iso(value) if isinstance(value, dt.datetime) else value
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from rdsca import __version__
+from rdsca import __version__, clock
 from rdsca.errors import RdscaError
 from rdsca.paths import state_dir
 
@@ -43,7 +43,7 @@ class JournalWriteError(RdscaError):
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.utc_now()
 
 
 def default_path(command: str = "rotate") -> Path:

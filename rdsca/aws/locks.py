@@ -9,7 +9,6 @@ holds the holder's pid and start time for the message, nothing else.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import os
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from rdsca import clock
 from rdsca.errors import RdscaError
 from rdsca.paths import state_dir
 
@@ -98,7 +98,7 @@ class Locks:
         if not _try_lock(handle):
             handle.close()
             raise LockBusy(f"{what} is locked by {_holder(path)}; lock file {path}")
-        since = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        since = clock.utc_now()
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "command": self.command, "since": since}))

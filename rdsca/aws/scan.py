@@ -101,31 +101,44 @@ def _tags(raw: dict[str, Any]) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in raw.get("TagList") or []}
 
 
-def _instance(region: str, raw: dict[str, Any], account: str = "") -> Database:
-    view = database_view(AWS_DB_INSTANCE, raw, raw["DBInstanceIdentifier"], region=region)
-    assert view is not None
-    details = raw.get("CertificateDetails") or {}
-    pending = raw.get("PendingModifiedValues") or {}
-    # Only the CA is read from PendingModifiedValues: it can also hold a pending master password.
+def _record(region: str, view: Any, raw: dict[str, Any], identifier: str, account: str, **fields: Any) -> Database:
+    """The one record of a database with a CA (an instance or a Multi-AZ DB cluster): what both API shapes share,
+    and ``fields`` for what they name differently."""
     return Database(
         region=region,
         kind=view.kind,
-        identifier=raw["DBInstanceIdentifier"],
-        arn=raw.get("DBInstanceArn") or raw["DBInstanceIdentifier"],
+        identifier=identifier,
         engine=view.engine,
         engine_version=view.engine_version,
         ca=known_text(view.ca),
-        server_cert_valid_till=details.get("ValidTill"),
-        served_ca=details.get("CAIdentifier"),
-        pending_ca=pending.get("CACertificateIdentifier"),
+        server_cert_valid_till=(raw.get("CertificateDetails") or {}).get("ValidTill"),
         tags=_tags(raw),
-        cluster=known_text(view.cluster),
         not_applicable=view.not_applicable,
         account=account,
         maintenance_window=raw.get("PreferredMaintenanceWindow"),
+        **fields,
+    )
+
+
+def _instance(region: str, raw: dict[str, Any], account: str = "") -> Database:
+    identifier = raw["DBInstanceIdentifier"]
+    view = database_view(AWS_DB_INSTANCE, raw, identifier, region=region)
+    assert view is not None
+    endpoint = raw.get("Endpoint") or {}
+    # Only the CA is read from PendingModifiedValues: it can also hold a pending master password.
+    return _record(
+        region,
+        view,
+        raw,
+        identifier,
+        account,
+        arn=raw.get("DBInstanceArn") or identifier,
+        served_ca=(raw.get("CertificateDetails") or {}).get("CAIdentifier"),
+        pending_ca=(raw.get("PendingModifiedValues") or {}).get("CACertificateIdentifier"),
+        cluster=known_text(view.cluster),
         status=raw.get("DBInstanceStatus"),
-        endpoint_address=(raw.get("Endpoint") or {}).get("Address"),
-        endpoint_port=(raw.get("Endpoint") or {}).get("Port"),
+        endpoint_address=endpoint.get("Address"),
+        endpoint_port=endpoint.get("Port"),
     )
 
 
@@ -134,25 +147,19 @@ def _cluster(region: str, raw: dict[str, Any], account: str = "") -> Database | 
     Aurora Serverless v1, listed as not applicable. A DBCluster has no ``CACertificateIdentifier`` member: the view
     reads ``CertificateDetails.CAIdentifier``, and a pending change is ``PendingModifiedValues.CertificateDetails``
     (botocore's DBCluster and ClusterPendingModifiedValues shapes)."""
-    view = database_view(AWS_DB_CLUSTER, raw, raw["DBClusterIdentifier"], region=region)
+    identifier = raw["DBClusterIdentifier"]
+    view = database_view(AWS_DB_CLUSTER, raw, identifier, region=region)
     if view is None or view.kind is Kind.AURORA_CLUSTER:
         return None
-    details = raw.get("CertificateDetails") or {}
     pending = (raw.get("PendingModifiedValues") or {}).get("CertificateDetails") or {}
-    return Database(
-        region=region,
-        kind=view.kind,
-        identifier=raw["DBClusterIdentifier"],
-        arn=raw.get("DBClusterArn") or raw["DBClusterIdentifier"],
-        engine=view.engine,
-        engine_version=view.engine_version,
-        ca=known_text(view.ca),
-        server_cert_valid_till=details.get("ValidTill"),
+    return _record(
+        region,
+        view,
+        raw,
+        identifier,
+        account,
+        arn=raw.get("DBClusterArn") or identifier,
         pending_ca=pending.get("CAIdentifier"),
-        tags=_tags(raw),
-        not_applicable=view.not_applicable,
-        account=account,
-        maintenance_window=raw.get("PreferredMaintenanceWindow"),
         status=raw.get("Status"),
         endpoint_address=raw.get("Endpoint"),
         endpoint_port=raw.get("Port"),

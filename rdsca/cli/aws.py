@@ -187,7 +187,7 @@ def _audit_table(result: Any) -> None:
 
 @click.command()
 @aws_options
-@click.option("--expiring-days", type=click.IntRange(0), default=180, show_default=True,
+@click.option("--expiring-days", type=click.IntRange(0), default=clock.EXPIRING_DAYS, show_default=True,
               help="Report a CA or server certificate that expires within this many days.")
 @click.option("--accept-scheduled", is_flag=True,
               help="A database still serving a retired CA whose fix waits for the maintenance window is a note, "

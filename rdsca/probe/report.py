@@ -8,7 +8,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from rdsca import catalog, sarif
+from rdsca import catalog, clock, sarif
 from rdsca.probe import judge
 from rdsca.probe.run import Result, Store
 
@@ -23,7 +23,7 @@ def exit_code(results: Sequence[Result]) -> int:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.utc_iso(moment)
 
 
 def _cert_json(cert: judge.CertInfo, today: dt.date) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rdsca import catalog
+from rdsca import catalog, clock
 from rdsca.resources import MISSING, DatabaseView, Unknown
 from rdsca.rules._common import TARGET_SCHEMA, Rule, choose_ca, how_to_fix, label
 
@@ -13,7 +13,7 @@ CONFIG = {
     "days": {
         "type": "integer",
         "minimum": 0,
-        "default": 180,
+        "default": clock.EXPIRING_DAYS,
         "description": "Report a CA whose validity ends within this many days.",
     },
     **TARGET_SCHEMA,

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from rdsca import __version__, catalog, sarif
-from rdsca.output import emit_json, render_table
+from rdsca.output import apply_mode, emit_json, render_table
 from rdsca.resources import ACCOUNT_DEFAULT_CLI, MISSING, TERRAFORM_TYPES, Unknown
 from rdsca.rules import Rule
 from rdsca.rules._common import diagnostic_rank
@@ -152,10 +152,8 @@ def to_sarif(report: TerraformReport) -> dict[str, Any]:
 
 
 def _apply(value: Any) -> str:
-    if value is True:
-        return "immediately"
-    if value is False or value is MISSING:
-        return "maintenance window"
+    if value is True or value is False or value is MISSING:
+        return apply_mode(value is True)
     return "unknown" if isinstance(value, Unknown) else str(value)
 
 

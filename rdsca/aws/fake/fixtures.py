@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rdsca import clock
+
 DATA = Path(__file__).resolve().parent / "data"
 #: Regions with a recorded DescribeCertificates response (``describe-certificates.<region>.json``).
 RECORDED_CERTIFICATES = ("us-west-2",)
@@ -40,8 +42,8 @@ class Certificate:
             "CertificateIdentifier": self.identifier,
             "CertificateType": "CA",
             "Thumbprint": self.thumbprint,
-            "ValidFrom": self.valid_from.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "ValidTill": self.valid_till.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "ValidFrom": clock.utc_iso(self.valid_from),
+            "ValidTill": clock.utc_iso(self.valid_till),
             "CertificateArn": f"arn:aws:rds:{region}::cert:{self.identifier}",
             "CustomerOverride": override,
         }

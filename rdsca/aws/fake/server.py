@@ -14,6 +14,7 @@ latency, and it has a small control API under ``/_rdsca/`` so that it can run in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import logging
@@ -71,6 +72,10 @@ def _add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
+
+
+#: How often the server thread looks for shutdown(): stop() waits up to this long.
+POLL_INTERVAL = 0.02
 
 
 class FakeAccount:
@@ -161,7 +166,10 @@ class FakeAccount:
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._server = make_server("127.0.0.1", port, self._app, threaded=True)
         self.endpoint = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # socketserver's serve_forever notices shutdown() only between select() calls, every poll_interval (0.5 s by
+        # default): each stop() waited that long, which was most of the time of the tests that start an account.
+        serve = functools.partial(self._server.serve_forever, poll_interval=POLL_INTERVAL)
+        threading.Thread(target=serve, daemon=True).start()
         self.reset_moto()
         return self
 

@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rdsca import clock
+
 NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 ET.register_namespace("", NS)
 
@@ -22,7 +24,7 @@ STATUS = {
 
 
 def iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.utc_iso(value)
 
 
 def tag(name: str) -> str:
