@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
-from cryptography.x509.oid import NameOID
 
-from rdsca import catalog, clock, files
+from rdsca import catalog, chains, files
+from rdsca.chains import common_name
 from rdsca.errors import RdscaError
 
 #: AWS publishes the bundles here (RDS User Guide, "Using SSL/TLS to encrypt a connection to a DB instance or
@@ -93,12 +92,6 @@ def _key_type(cert: x509.Certificate) -> str:
     if isinstance(key, ec.EllipticCurvePublicKey):
         return f"EC {key.curve.name}"
     return type(key).__name__
-
-
-def common_name(name: x509.Name) -> str:
-    """A name's CN, or the whole name when it has none."""
-    names = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else name.rfc4514_string()
 
 
 def family_of(cn: str) -> tuple[str, str | None, str | None]:
@@ -462,7 +455,8 @@ class Verification:
     chain: list[Entry]
     #: The trusted root the chain ends at, or None.
     root: Entry | None
-    problems: list[str]
+    #: (code, sentence), as ``rdsca.chains`` gives them.
+    problems: list[tuple[str, str]]
 
     @property
     def ok(self) -> bool:
@@ -470,36 +464,11 @@ class Verification:
 
 
 def verify(chain: Sequence[x509.Certificate], trusted: Sequence[Entry], today: dt.date) -> Verification:
-    """Walk from the first certificate (the server's) through the given intermediates to a trusted root,
-    checking each signature (``verify_directly_issued_by``) and each validity period at ``today``."""
+    """Whether a client trusting ``trusted`` accepts ``chain`` (the server's certificate first) on ``today``: the one
+    verifier, ``rdsca.chains``, that ``rdsca probe`` uses too."""
     if not chain:
-        return Verification([], None, ["no certificate in the chain file"])
-    pool = [classify(c) for c in chain[1:]] + [e for e in trusted if not e.root]
-    roots = [e for e in trusted if e.root]
-    path = [classify(chain[0])]
-    problems: list[str] = []
-    moment = clock.instant(today)
-    for _ in range(10):
-        current = path[-1].cert
-        root = next((r for r in roots if issued_by(current, r.cert)), None)
-        if root is not None:
-            for entry in [*path, root]:
-                if not (entry.cert.not_valid_before_utc <= moment <= entry.cert.not_valid_after_utc):
-                    problems.append(f"{entry.cn} is not valid on {today.isoformat()} (until {entry.not_after.date()})")
-            return Verification(path, root, problems)
-        issuer = next((e for e in pool if e.cert != current and issued_by(current, e.cert)), None)
-        if issuer is None:
-            break
-        path.append(issuer)
-    return Verification(path, None, [f"{path[-1].cn} does not chain to a root in the trust store"])
+        return Verification([], None, [("empty", "no certificate in the chain file")])
+    verdict = chains.verify(chain, [e.cert for e in trusted if e.root], [e.cert for e in trusted if not e.root], today)
+    root = next((e for e in trusted if e.root and e.cert == verdict.anchor), None)
+    return Verification([classify(c) for c in verdict.path], root, verdict.problems)
 
-
-def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Whether ``issuer`` signed ``cert`` (names match and the signature verifies)."""
-    if cert.issuer != issuer.subject:
-        return False
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True

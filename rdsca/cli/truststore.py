@@ -12,7 +12,7 @@ import click
 from rdsca import catalog, clock
 from rdsca import truststore as ts
 from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, common_options, read_password, split_list
-from rdsca.output import emit_json, render_table
+from rdsca.output import emit_json, printable, render_table
 
 FAMILIES = (*catalog.CURRENT_CAS, catalog.CA_2019)
 #: ``--families`` may also name certificates from no RDS CA, to keep them on purpose.
@@ -243,8 +243,9 @@ def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> No
                 "chains": result.ok,
                 "root": result.root.to_json(today) if result.root else None,
                 "path": [e.cn for e in result.chain],
-                "server_certificate_valid_until": server.not_after.strftime("%Y-%m-%dT%H:%M:%SZ") if server else None,
-                "problems": result.problems,
+                "server_certificate_valid_until": clock.utc_iso(server.not_after) if server else None,
+                # As ``probe --format json`` writes a store's problems: the same verifier, the same shape.
+                "problems": [{"code": code, "text": text} for code, text in result.problems],
             }
         )
     else:
@@ -254,6 +255,6 @@ def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> No
             click.echo(
                 f"server certificate {server.cn} valid until {server.not_after.date()} ({server.days_left(today)} days)"
             )
-        for problem in result.problems:
-            click.echo(f"problem: {problem}")
+        for _code, text in result.problems:
+            click.echo(f"problem: {printable(text)}")
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)

@@ -18,22 +18,16 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from rdsca import catalog, clock
+from rdsca import catalog, chains
 from rdsca import truststore as ts
 
-# Trust reasons, as codes (JSON, SARIF) beside their sentences.
-UNKNOWN_ROOT = "unknown-root"
-INTERMEDIATE_ONLY = "intermediate-only"
-EXPIRED = "expired"
-NOT_YET_VALID = "not-yet-valid"
+# Trust reasons, as codes (JSON, SARIF) beside their sentences: the chain's own from rdsca.chains, and the name's.
+UNKNOWN_ROOT, INTERMEDIATE_ONLY, EXPIRED = chains.UNKNOWN_ROOT, chains.INTERMEDIATE_ONLY, chains.EXPIRED
+NOT_YET_VALID, INVALID_CA = chains.NOT_YET_VALID, chains.INVALID_CA
 NAME_MISMATCH = "name-mismatch"
-INVALID_CA = "invalid-ca"
 
 # Rotation answers.
 READY, WILL_BREAK, NOT_APPLICABLE, UNKNOWN = "ready", "will-break", "not-applicable", "unknown"
-
-#: Depth limit of path building (OpenSSL's default verify depth is 100; RDS chains are 2 or 3 long).
-_MAX_DEPTH = 10
 
 # RDS, Aurora and DocumentDB host names end in <region>.rds.amazonaws.com (.com.cn in China) or
 # <region>.docdb.amazonaws.com. RDS Proxy endpoints are <name>[.endpoint].proxy-<id>.<region>.rds.amazonaws.com:
@@ -167,89 +161,14 @@ class Trust:
     path: list[x509.Certificate] = field(default_factory=list)
 
 
-def _self_signed(cert: x509.Certificate) -> bool:
-    return cert.subject == cert.issuer and ts.issued_by(cert, cert)
-
-
-def _build_path(
-    served: Sequence[x509.Certificate], store: Sequence[ts.Entry]
-) -> tuple[list[x509.Certificate], ts.Entry | None]:
-    """From the server's certificate through served (then stored) intermediates to a root of the store.
-
-    A root the server sends is not trusted for being sent: the path must end at a root the store holds."""
-    roots = [e for e in store if e.root]
-    pool = [c for c in served[1:] if not _self_signed(c)] + [e.cert for e in store if not e.root]
-    path = [served[0]]
-    for _ in range(_MAX_DEPTH):
-        current = path[-1]
-        root = next((r for r in roots if ts.issued_by(current, r.cert)), None)
-        if root is not None:
-            return path, root
-        issuer = next((c for c in pool if c not in path and ts.issued_by(current, c)), None)
-        if issuer is None:
-            break
-        path.append(issuer)
-    return path, None
-
-
-def _validity(cert: x509.Certificate, moment: dt.datetime, today: dt.date, leaf: bool) -> tuple[str, str] | None:
-    what = f"the server certificate {ts.common_name(cert.subject)}" if leaf else ts.common_name(cert.subject)
-    if cert.not_valid_after_utc < moment:
-        return EXPIRED, f"{what} expired on {cert.not_valid_after_utc.date().isoformat()}"
-    if cert.not_valid_before_utc > moment:
-        return NOT_YET_VALID, f"{what} is not valid before {cert.not_valid_before_utc.date().isoformat()}"
-    return None
-
-
-def _ca_problem(cert: x509.Certificate, below: int) -> str | None:
-    """Why ``cert`` cannot issue (not a CA, or a path length limit under ``below`` intermediates), or None."""
-    try:
-        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        # Version 1 roots carry no extensions and OpenSSL still accepts them as trust anchors.
-        return None if _self_signed(cert) else f"{ts.common_name(cert.subject)} is not marked as a CA"
-    if not constraints.ca:
-        return f"{ts.common_name(cert.subject)} is not a CA (basicConstraints CA:FALSE)"
-    if constraints.path_length is not None and below > constraints.path_length:
-        return f"{ts.common_name(cert.subject)} allows {constraints.path_length} intermediate(s) below it"
-    return None
-
-
 def verify(served: Sequence[x509.Certificate], store: Sequence[ts.Entry], today: dt.date, name: str | None) -> Trust:
     """Judge the chain as a verifying client with this trust store would, on ``today``; ``name`` is the host
     name the client checks (None: the client does not check it)."""
-    path, anchor = _build_path(served, store)
-    problems: list[tuple[str, str]] = []
-    if anchor is None:
-        top = path[-1]
-        stored = [c for c in path[1:] if any(e.cert == c for e in store)]
-        if stored:
-            problems.append(
-                (
-                    INTERMEDIATE_ONLY,
-                    f"the store holds the intermediate {ts.common_name(stored[-1].subject)} but not the root above "
-                    f"it ({ts.common_name(top.issuer)}); OpenSSL-based clients refuse this, Java clients accept it "
-                    "until the intermediate is rotated",
-                )
-            )
-        else:
-            problems.append(
-                (
-                    UNKNOWN_ROOT,
-                    f"{ts.common_name(top.subject)} is issued by {ts.common_name(top.issuer)}, "
-                    "which is not a root in the store",
-                )
-            )
-    moment = clock.instant(today)
-    chain = [*path, anchor.cert] if anchor else path
-    for index, cert in enumerate(chain):
-        found = _validity(cert, moment, today, index == 0)
-        if found:
-            problems.append(found)
-        if index:
-            why = _ca_problem(cert, index - 1)
-            if why:
-                problems.append((INVALID_CA, why))
+    roots = [e.cert for e in store if e.root]
+    verdict = chains.verify(served, roots, [e.cert for e in store if not e.root], today)
+    anchor = next((e for e in store if e.root and e.cert == verdict.anchor), None)
+    problems = list(verdict.problems)
+    path = verdict.path
     if name is not None and not name_matches(served[0], name):
         dns, ips = _sans(served[0])
         names = ", ".join(dns + ips) or f"CN {ts.common_name(served[0].subject)}"
