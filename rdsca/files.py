@@ -125,3 +125,17 @@ def _replace_aside(new: Path, target: Path) -> None:
         aside.rename(target)
         raise
     aside.rename(new)  # the caller removes ``new``, now the old directory
+
+
+def read_text(path: Path, error: type[Exception], what: str = "") -> str:
+    """A file's text (UTF-8, as Pulumi's and Terraform's own files are); ``error`` names the file (and ``what`` it
+    is) when it cannot be read or is not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise error(f"cannot read {what} {path}: {reason}" if what else f"{path}: cannot read ({reason})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None

@@ -11,6 +11,8 @@ import pytest
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 
+from rdsca.errors import RdscaError
+from rdsca.rules.config import PolicyConfigError
 from rdsca.runner import analyzer
 from rdsca.runner.host import project_info
 from rdsca.runner.packs import PolicyConfig, PolicyError, load_pack, parse_config_file, with_remediation
@@ -242,7 +244,9 @@ def test_config_file_layers_all_then_policy(info: pb.AnalyzerInfo, tmp_path: Pat
     ],
 )
 def test_bad_config_is_one_clear_error(info: pb.AnalyzerInfo, tmp_path: Path, doc: object, message: str) -> None:
-    with pytest.raises(PolicyError) as caught:
+    # A file the CLI cannot parse (PolicyConfigError) and a config the pack's schemas refuse (PolicyError): both are
+    # rdsca errors, one line and exit 2.
+    with pytest.raises(RdscaError) as caught:
         analyzer.reconcile(info, parse_config_file(_file(tmp_path, doc)))
     assert message in str(caught.value)
 
@@ -250,9 +254,9 @@ def test_bad_config_is_one_clear_error(info: pb.AnalyzerInfo, tmp_path: Path, do
 def test_config_file_that_is_not_json(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text("{nope")
-    with pytest.raises(PolicyError, match="not valid JSON"):
+    with pytest.raises(PolicyConfigError, match="not valid JSON"):
         parse_config_file(path)
-    with pytest.raises(PolicyError, match="cannot read policy config"):
+    with pytest.raises(PolicyConfigError, match="cannot read policy config"):
         parse_config_file(tmp_path / "missing.json")
 
 

@@ -34,12 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from rdsca import sdk_internals
-from rdsca.runner.packs import PolicyConfig, PolicyError
+from rdsca.rules import config as policy_config
+from rdsca.rules.config import PolicyConfig
+from rdsca.runner.packs import PolicyError
 from rdsca.runner.processes import OutputTail, stop_process
 
 #: The pack makes no calls back to the engine; this address is never dialled.
@@ -90,47 +91,22 @@ def _schema(policy: Any) -> dict[str, Any] | None:
     return schema
 
 
-def _apply(result: dict[str, PolicyConfig], layer: dict[str, PolicyConfig]) -> None:
-    """``applyConfig``: a layer's ``all`` level first, then each entry's level and properties."""
-    all_level = layer["all"].level if "all" in layer else ""
-    if all_level:
-        for cfg in result.values():
-            cfg.level = all_level
-    for name, cfg in layer.items():
-        current = result.setdefault(name, PolicyConfig("", None))
-        if cfg.level:
-            current.level = cfg.level
-        if cfg.properties:
-            current.properties = {**(current.properties or {}), **cfg.properties}
-
-
 def reconcile(info: Any, given: dict[str, PolicyConfig]) -> dict[str, PolicyConfig]:
     """Defaults from each policy's schema and level, then the pack's initial config, then ``given``; validated."""
-    result: dict[str, PolicyConfig] = {}
+    defaults: dict[str, PolicyConfig] = {}
     for policy in info.policies:
         declared = _schema(policy) or {}
-        defaults = {k: v["default"] for k, v in declared.get("properties", {}).items() if "default" in v}
-        result[policy.name] = PolicyConfig(LEVEL_NAMES[policy.enforcementLevel], defaults or None)
+        values = {k: v["default"] for k, v in declared.get("properties", {}).items() if "default" in v}
+        defaults[policy.name] = PolicyConfig(LEVEL_NAMES[policy.enforcementLevel], values or None)
     initial = {
         name: PolicyConfig(LEVEL_NAMES.get(cfg.enforcementLevel, ""), json_format.MessageToDict(cfg.properties) or None)
         for name, cfg in info.initialConfig.items()
     }
-    _apply(result, initial)
-    _apply(result, given)
-    errors: list[str] = []
-    for policy in info.policies:
-        schema = _schema(policy)
-        if schema is None:
-            continue
-        validator = jsonschema.Draft7Validator(schema)
-        found = []
-        for error in validator.iter_errors(result[policy.name].properties or {}):
-            where = ".".join(str(p) for p in error.absolute_path)
-            found.append((where, error.message))
-        # By property, as the CLI lists them.
-        errors += [f"{policy.name}: {where + ': ' if where else ''}{message}" for where, message in sorted(found)]
-    if errors:
-        raise PolicyError("invalid policy config: " + "; ".join(errors))
+    result = policy_config.merge(defaults, [initial, given])
+    try:
+        policy_config.validate(result, {policy.name: _schema(policy) for policy in info.policies})
+    except policy_config.PolicyConfigError as exc:
+        raise PolicyError(str(exc)) from None  # the pack's own error: the host reports it as the pack's failure
     return result
 
 
@@ -413,10 +389,7 @@ class PackClient:
         known = {p.name for p in self.info.policies}
         self.config = reconcile(self.info, given)
         self.call("Configure", configure_request(self.config))
-        unknown = sorted(set(given) - known - {"all"})
-        if not unknown:
-            return []
-        return [f"the policy config names {', '.join(unknown)}, which pack {self.name} does not have"]
+        return policy_config.unknown_names(given, known, self.name)
 
     @property
     def remediates(self) -> bool:

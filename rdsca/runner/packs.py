@@ -6,7 +6,6 @@ the Pulumi SDK nor grpc: the host process, which drives the packs, does (``rdsca
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -14,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from rdsca.errors import RdscaError
-from rdsca.runner.project import load_yaml, read_text
+from rdsca.rules.config import LEVEL_NAMES, PolicyConfig, parse_config_file
+from rdsca.runner.project import load_yaml
 
-#: Enforcement levels, as the CLI spells them in a policy config file.
-LEVEL_NAMES = ("advisory", "mandatory", "remediate", "disabled")
+# The policy config file and its merging are the rules layer's, shared with the Terraform front end.
+__all__ = ["LEVEL_NAMES", "PolicyConfig", "parse_config_file"]
 
 
 class PolicyError(RdscaError):
@@ -68,53 +68,6 @@ def load_pack(directory: Path) -> PackDirectory:
     python, warnings = _interpreter(directory, options)
     version = doc.get("version")
     return PackDirectory(directory, str(version) if version is not None else None, python, tuple(warnings))
-
-
-# -- policy config, as the CLI reads it (pulumi/pulumi pkg/resource/analyzer/config.go) -----------------------------
-
-
-@dataclass
-class PolicyConfig:
-    level: str
-    properties: dict[str, Any] | None
-
-
-def _entry(path: Path, key: str, value: Any) -> PolicyConfig | None:
-    if isinstance(value, str):
-        level, properties = value, None
-    elif isinstance(value, dict):
-        properties = dict(value)
-        level = properties.pop("enforcementLevel", "")
-        if not isinstance(level, str):
-            raise PolicyError(f"{path}: {key}: enforcementLevel must be a string")
-        properties = properties or None
-    else:
-        raise PolicyError(f"{path}: {key}: must be an enforcement level or an object")
-    if level and level not in LEVEL_NAMES:
-        raise PolicyError(f"{path}: {key}: {level!r} is not an enforcement level ({', '.join(LEVEL_NAMES)})")
-    return PolicyConfig(level, properties) if level or properties else None
-
-
-def parse_config_file(path: Path) -> dict[str, PolicyConfig]:
-    """A ``--policy-pack-config`` file: ``{"all": LEVEL, "<policy>": LEVEL | {"enforcementLevel": LEVEL, ...}}``."""
-    text = read_text(path, PolicyError, "policy config")
-    if not text.strip():
-        # Deliberately not an error: the CLI's parsePolicyPackConfig "gracefully allow[s] empty content" (config.go).
-        return {}
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise PolicyError(f"{path}: nested too deeply") from None
-    if not isinstance(doc, dict):
-        raise PolicyError(f"{path}: must be a JSON object of policy names")
-    result: dict[str, PolicyConfig] = {}
-    for key, value in doc.items():
-        entry = _entry(path, key, value)
-        if entry is not None:
-            result[key] = entry
-    return result
 
 
 def with_remediation(given: dict[str, PolicyConfig]) -> dict[str, PolicyConfig]:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from rdsca.errors import RdscaError
+from rdsca.files import read_text
 
 #: How an unknown value (computed during preview) and a secret appear in recorded inputs and in reports.
 UNKNOWN_TEXT = "[unknown]"
@@ -31,19 +32,6 @@ class Project:
     config: dict[str, str] = field(default_factory=dict)
     #: Keys whose stack value is ``secure:``: secrets whose value cannot be decrypted offline.
     secure_keys: set[str] = field(default_factory=set)
-
-
-def read_text(path: Path, error: type[Exception], what: str = "") -> str:
-    """A file's text (UTF-8, as Pulumi's own files are); ``error`` names the file (and ``what`` it is) otherwise."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise error(f"cannot read {what} {path}: {reason}" if what else f"{path}: cannot read ({reason})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def load_yaml(path: Path, error: type[Exception]) -> Any:

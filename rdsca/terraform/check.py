@@ -37,7 +37,7 @@ def check(
     environ: Mapping[str, str] | None = None,
 ) -> TerraformReport:
     """Read and judge a Terraform configuration (``kind="terraform"``) or plan (``kind="plan"``)."""
-    config = judge.settings(config_file)
+    config, config_warnings = judge.settings(config_file)
     if kind == "plan":
         if not path.is_file():
             raise ConfigError(f"{path}: a plan must be a file (terraform show -json PLANFILE > plan.json)")
@@ -48,4 +48,4 @@ def check(
         configuration = load_directory(path, assignments, os.environ if environ is None else environ)
         resources, warnings = configuration.resources, configuration.warnings
     outcome = judge.judge(resources, config)
-    return TerraformReport(kind, path, resources, outcome, list(warnings))
+    return TerraformReport(kind, path, resources, outcome, [*config_warnings, *warnings])

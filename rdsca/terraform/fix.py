@@ -293,7 +293,7 @@ def fix_report(
     (``catalog.require_target``). Raises ``ConfigError``."""
     from rdsca.terraform.check import check
 
-    plan = plan_fixes(report, judge.settings(config_file), options)
+    plan = plan_fixes(report, judge.settings(config_file)[0], options)
     changes = apply_edits(plan)
     diff = unified_diff(changes, report.path)
     if write:

@@ -25,7 +25,9 @@ from rdsca.resources import (
     read_plain,
 )
 from rdsca.rules import RESOURCE_RULES, RULES, STACK_RULES, Rule, UnknownValue, with_defaults
-from rdsca.terraform.model import ConfigError, Resource
+from rdsca.rules import config as policy_config
+from rdsca.rules.config import PolicyConfig
+from rdsca.terraform.model import Resource
 
 #: Per rule name: its enforcement level and its config (the schema's defaults overlaid with what was configured).
 Settings = Mapping[str, tuple[str, dict[str, Any]]]
@@ -73,42 +75,19 @@ def view(resource: Resource, values: Mapping[str, Any] | None = None, cluster: b
     )
 
 
-def settings(config_file: Path | None) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Per rule: its level and config, from the defaults and ``--policy-pack-config`` as the Pulumi CLI merges them
-    (an ``all`` level first, then each policy's), validated against each rule's schema. Raises ``ConfigError``."""
+def settings(config_file: Path | None) -> tuple[dict[str, tuple[str, dict[str, Any]]], list[str]]:
+    """Per rule: its level and config, from the rules' defaults and ``--policy-pack-config`` merged and validated as
+    the Pulumi CLI does (``rdsca.rules.config``, the runner's merger too); and the warnings the CLI would give (a
+    policy name no rule has, which it ignores)."""
+    defaults = {rule.name: PolicyConfig(rule.level, with_defaults(None, rule.config)) for rule in RULES}
     if config_file is None:
-        return {rule.name: (rule.level, with_defaults(None, rule.config)) for rule in RULES}
-    from rdsca.runner.packs import PolicyError, parse_config_file
-
-    try:
-        given = parse_config_file(config_file)
-    except PolicyError as exc:
-        raise ConfigError(str(exc)) from None
-    result: dict[str, tuple[str, dict[str, Any]]] = {}
-    errors: list[str] = []
-    for rule in RULES:
-        level = rule.level
-        for layer in (given.get("all"), given.get(rule.name)):
-            if layer is not None and layer.level:
-                level = layer.level
-        own = given.get(rule.name)
-        config = with_defaults(own.properties if own is not None else None, rule.config)
-        errors += [f"{rule.name}: {error}" for error in _schema_errors(rule, config)]
-        result[rule.name] = (level, config)
-    if errors:
-        raise ConfigError(f"{config_file}: invalid policy config: " + "; ".join(errors))
-    return result
-
-
-def _schema_errors(rule: Rule, config: Mapping[str, Any]) -> list[str]:
-    import jsonschema  # only with a config file: the defaults are valid by construction
-
-    validator = jsonschema.Draft7Validator({"type": "object", "properties": dict(rule.config)})
-    errors = []
-    for error in sorted(validator.iter_errors(config), key=str):
-        where = ".".join(str(p) for p in error.absolute_path)
-        errors.append(f"{where + ': ' if where else ''}{error.message}")
-    return errors
+        return {name: (cfg.level, cfg.properties or {}) for name, cfg in defaults.items()}, []
+    given = policy_config.parse_config_file(config_file)
+    merged = policy_config.merge(defaults, [given])
+    schemas = {rule.name: {"type": "object", "properties": dict(rule.config)} for rule in RULES}
+    policy_config.validate(merged, schemas, source=str(config_file))
+    warnings = policy_config.unknown_names(given, defaults, "rdsca")
+    return {name: (cfg.level, cfg.properties or {}) for name, cfg in merged.items() if name in defaults}, warnings
 
 
 def _diagnostic(rule: Rule, level: str, address: str, message: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ def resource(address: str, values: dict[str, Any], **extra: Any) -> Resource:
 
 
 def messages(*resources: Resource, config: dict[str, tuple[str, dict[str, Any]]] | None = None) -> dict[str, str]:
-    outcome = judge(list(resources), config or settings(None))
+    outcome = judge(list(resources), config or settings(None)[0])
     return {f"{d['policy']} {d['address']}": d["message"] for d in outcome.diagnostics}
 
 
@@ -59,7 +59,7 @@ def test_the_stack_rule_reads_the_planned_state_and_says_it_in_terraform_syntax(
 
 
 def test_every_message_is_in_terraform_words() -> None:
-    config = settings(None)
+    config = settings(None)[0]
     config = {**config, "rds-ca-apply-immediately": ("advisory", config["rds-ca-apply-immediately"][1])}
     config["rds-ca-allowed-list"] = ("advisory", {**config["rds-ca-allowed-list"][1], "allowedCas": ["rds-ca-rsa4096-g1"]})
     found = messages(
@@ -107,7 +107,7 @@ def test_null_is_unset_as_in_terraform() -> None:
 def test_an_unknown_never_blocks_and_keeps_its_reason() -> None:
     unknown = Unknown(reason="aws_db_instance.x.ca is known after apply")
     db = resource("aws_db_instance.x", {"engine": "sqlserver-se", "ca_cert_identifier": unknown})
-    outcome = judge([db], settings(None))
+    outcome = judge([db], settings(None)[0])
     assert outcome.diagnostics == [] and not outcome.blocked
     assert outcome.databases[0].verdict is None and outcome.databases[0].view.ca.reason == unknown.reason
 
@@ -123,7 +123,7 @@ def test_an_unknown_never_blocks_and_keeps_its_reason() -> None:
 def test_aurora_clusters_have_no_row_but_a_ca_set_on_one_is_judged(
     values: dict[str, Any], rows: list[Kind], found: set[str]
 ) -> None:
-    outcome = judge([resource("aws_rds_cluster.c", values)], settings(None))
+    outcome = judge([resource("aws_rds_cluster.c", values)], settings(None)[0])
     assert [db.view.kind for db in outcome.databases] == rows
     assert {d["policy"] for d in outcome.diagnostics} == found
 
