@@ -77,7 +77,8 @@ def sdk_mocks_language_host(program: str) -> None:
     from pulumi.runtime import mocks as pulumi_mocks
 
     from rdsca import sdk_internals
-    from rdsca.runner import host, host_spec, load_project
+    from rdsca.runner import python_host as host
+    from rdsca.runner.check import host_spec, load_project
 
     class Monitor(pulumi_mocks.MockMonitor):
         def __init__(self, mocks: pulumi_mocks.Mocks, project: str, stack: str, engine: object) -> None:

@@ -48,7 +48,7 @@ for i in range({n}):
 
 
 def child(variant: str, n: int) -> None:
-    from rdsca.runner.host import execute
+    from rdsca.runner.python_host import execute
 
     with tempfile.TemporaryDirectory() as tmp:
         main = Path(tmp, "__main__.py")

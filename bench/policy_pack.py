@@ -2,7 +2,7 @@
 """Benchmark: rdsca's policy pack over gRPC against an empty pack of the same shape, N RDS resources.
 
 Both packs run as the CLI runs them (``python -u -m pulumi.policy``, own process) and are driven by the same
-engine-side code as ``rdsca check --policy-pack`` (``rdsca.runner.policy_run.PolicyRun``, which the host uses):
+engine-side code as ``rdsca check --policy-pack`` (``rdsca.runner.pack_calls.PolicyRun``, which the host uses):
 ``ConfigureStack``, ``GetAnalyzerInfo``, ``Configure``, then per resource ``Remediate`` (only when a policy is at
 level remediate, as here with ``--remediate``) and ``Analyze``, then one ``AnalyzeStack`` over all of them. The
 empty pack has the same policy names, levels, config schemas and remediation hooks, with bodies that do nothing,
@@ -26,10 +26,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rdsca.runner.analyzer import Subject  # noqa: E402
-from rdsca.runner.host import project_info  # noqa: E402
-from rdsca.runner.packs import load_pack  # noqa: E402
-from rdsca.runner.policy_run import PolicyRun  # noqa: E402
+from rdsca.runner.pack_calls import PolicyRun  # noqa: E402
+from rdsca.runner.pack_client import Subject  # noqa: E402
+from rdsca.runner.policy_packs import load_pack  # noqa: E402
+from rdsca.runner.python_host import project_info  # noqa: E402
 from rdsca.runner.secrets import SecretFilter  # noqa: E402
 
 EMPTY_PACK = '''

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, settings
 
 from rdsca import clock
 from rdsca.paths import STATE_DIR_ENV
-from rdsca.runner import analyse, host_spec, load_project
-from rdsca.runner.host import execute
+from rdsca.runner.check import analyse, host_spec, load_project
+from rdsca.runner.python_host import execute
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rdsca.runner.answers import InvokeAnswersError, load_invoke_answers
+from rdsca.runner.invoke_answers import InvokeAnswersError, load_invoke_answers
 from rdsca.runner.invokes import Call, placeholder, result_type
 
 from .conftest import run_offline, write_program

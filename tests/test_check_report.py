@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from rdsca.report import abbreviate_path, display_name
+from rdsca.runner.report import abbreviate_path, display_name
 
 from .conftest import FIXTURES, REPO, write_program
 from .test_cli import rdsca

@@ -275,8 +275,8 @@ def test_small_parallel_does_not_hang(tmp_path, monkeypatch) -> None:
     # With --parallel 1 the SDK has 4 executor threads; 12 registrations can hold them all while their transforms
     # wait for an engine-version lookup that needs a thread too. The lookup times out instead of hanging.
     from rdsca.components import rotation
-    from rdsca.runner import host_spec, load_project
-    from rdsca.runner.host import execute
+    from rdsca.runner.check import host_spec, load_project
+    from rdsca.runner.python_host import execute
 
     from .conftest import write_program
 

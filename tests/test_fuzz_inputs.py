@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 from rdsca import truststore
 from rdsca.aws import audit, journal, rotate
 from rdsca.probe.endpoints import AuditFileError, load_audit
-from rdsca.runner import ProjectError, load_project
-from rdsca.runner.answers import InvokeAnswersError, load_invoke_answers
-from rdsca.runner.packs import PolicyError, load_pack, parse_config_file
+from rdsca.runner.invoke_answers import InvokeAnswersError, load_invoke_answers
+from rdsca.runner.policy_packs import PolicyError, load_pack, parse_config_file
+from rdsca.runner.project import ProjectError, load_project
 from rdsca.runner.state import StateError, load_state
 from rdsca.terraform.check import check as check_terraform
 from rdsca.terraform.config import MANIFEST

@@ -108,7 +108,7 @@ def hanging(tmp_path: Path) -> tuple[Path, Path]:
 def test_a_signal_stops_the_whole_run(tmp_path: Path, hanging: tuple[Path, Path], signum: int) -> None:
     program, pack = hanging
     proc, scratch = _start(tmp_path, str(program), "--policy-pack", str(pack))
-    started = _descendants_once_running(proc, ["rdsca.runner.host", "pulumi.policy", "sleep 300"])
+    started = _descendants_once_running(proc, ["rdsca.runner.python_host", "pulumi.policy", "sleep 300"])
     proc.send_signal(signum)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
@@ -125,7 +125,7 @@ def test_rdsca_killed_outright_takes_the_run_with_it(tmp_path: Path, hanging: tu
     """SIGKILL cannot be handled: the host sees its stdin close and stops its process group itself."""
     program, pack = hanging
     proc, scratch = _start(tmp_path, str(program), "--policy-pack", str(pack))
-    started = _descendants_once_running(proc, ["rdsca.runner.host", "pulumi.policy", "sleep 300"])
+    started = _descendants_once_running(proc, ["rdsca.runner.python_host", "pulumi.policy", "sleep 300"])
     proc.kill()
     proc.communicate(timeout=30)
     assert _all_gone(started) == []
@@ -135,7 +135,7 @@ def test_rdsca_killed_outright_takes_the_run_with_it(tmp_path: Path, hanging: tu
 def test_the_timeout_stops_a_program_that_never_ends(tmp_path: Path) -> None:
     program = write_program(tmp_path / "prog", HANGING_PROGRAM)
     proc, scratch = _start(tmp_path, str(program), "--timeout", "4", "--format", "json")
-    started = _descendants_once_running(proc, ["rdsca.runner.host", "sleep 300"])
+    started = _descendants_once_running(proc, ["rdsca.runner.python_host", "sleep 300"])
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == (
@@ -158,7 +158,7 @@ def test_a_hanging_policy_is_named_with_its_resource(tmp_path: Path) -> None:
     )
     pack = _pack(tmp_path / "pack", HANGING_PACK)
     proc, scratch = _start(tmp_path, str(program), "--policy-pack", str(pack), "--timeout", "6")
-    started = _descendants_once_running(proc, ["rdsca.runner.host", "pulumi.policy", "sleep 300"])
+    started = _descendants_once_running(proc, ["rdsca.runner.python_host", "pulumi.policy", "sleep 300"])
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == (

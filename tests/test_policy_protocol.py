@@ -13,9 +13,9 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 
 from rdsca.errors import RdscaError
 from rdsca.rules.config import PolicyConfigError
-from rdsca.runner import analyzer
-from rdsca.runner.host import project_info
-from rdsca.runner.packs import PolicyConfig, PolicyError, load_pack, parse_config_file, with_remediation
+from rdsca.runner import pack_client
+from rdsca.runner.policy_packs import PolicyConfig, PolicyError, load_pack, parse_config_file, with_remediation
+from rdsca.runner.python_host import project_info
 
 from .conftest import REPO
 
@@ -30,10 +30,10 @@ def _props(values: dict) -> struct_pb2.Struct:
     return message
 
 
-def _client(directory: Path = PACK, deadline: float = 120.0) -> analyzer.PackClient:
+def _client(directory: Path = PACK, deadline: float = 120.0) -> pack_client.PackClient:
     pack = load_pack(directory)
-    process = analyzer.PackProcess(pack.directory, pack.python, analyzer.pack_environment(PROJECT))
-    client = analyzer.PackClient(process, pack.directory, pack.version, time.monotonic() + deadline)
+    process = pack_client.PackProcess(pack.directory, pack.python, pack_client.pack_environment(PROJECT))
+    client = pack_client.PackClient(process, pack.directory, pack.version, time.monotonic() + deadline)
     try:
         client.connect()
     except BaseException:
@@ -117,7 +117,7 @@ def test_an_analyze_stack_answer_over_4_mib_passes(tmp_path: Path) -> None:
 def test_an_answer_over_the_limit_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
     (tmp_path / "__main__.py").write_text(BIG_ANSWER_PACK)
-    monkeypatch.setattr(analyzer, "MAX_MESSAGE_BYTES", 2**20)
+    monkeypatch.setattr(pack_client, "MAX_MESSAGE_BYTES", 2**20)
     client = _client(tmp_path)
     try:
         client.configure({})
@@ -151,9 +151,9 @@ def test_where_a_stuck_policy_is_read_from_the_fault_handler_dump() -> None:
         f'  File "{site}/pulumi_policy/policy.py", line 140 in __init__',
         '  File "/pack/__main__.py", line 3 in <module>',
     ]
-    where = analyzer.stuck_policy_code(dump, Path("/pack"))
+    where = pack_client.stuck_policy_code(dump, Path("/pack"))
     assert where == "validate_slow (rules/slow.py:9), at rules/slow.py:14 in wait_for_it"
-    assert analyzer.stuck_policy_code(dump[-3:], Path("/pack")) == "code that the fault handler could not place"
+    assert pack_client.stuck_policy_code(dump[-3:], Path("/pack")) == "code that the fault handler could not place"
 
 
 def test_pack_directory_errors(tmp_path: Path) -> None:
@@ -210,7 +210,7 @@ def _file(tmp_path: Path, doc: object) -> Path:
 
 
 def test_defaults_are_schema_defaults_and_levels(info: pb.AnalyzerInfo) -> None:
-    config = analyzer.reconcile(info, {})
+    config = pack_client.reconcile(info, {})
     assert config["rds-ca-retired"] == PolicyConfig(
         "mandatory", {"targetCa": "rds-ca-rsa2048-g1", "fallbackCa": None, "applyImmediately": True}
     )
@@ -223,7 +223,7 @@ def test_config_file_layers_all_then_policy(info: pb.AnalyzerInfo, tmp_path: Pat
         _file(tmp_path, {"all": "advisory", "rds-ca-expiring": {"enforcementLevel": "mandatory", "days": 30},
                          "rds-ca-allowed-list": {"allowedCas": ["rds-ca-rsa4096-g1"]}})
     )
-    config = analyzer.reconcile(info, given)
+    config = pack_client.reconcile(info, given)
     assert config["rds-ca-retired"].level == "advisory"
     assert config["rds-ca-expiring"] == PolicyConfig(
         "mandatory",
@@ -247,7 +247,7 @@ def test_bad_config_is_one_clear_error(info: pb.AnalyzerInfo, tmp_path: Path, do
     # A file the CLI cannot parse (PolicyConfigError) and a config the pack's schemas refuse (PolicyError): both are
     # rdsca errors, one line and exit 2.
     with pytest.raises(RdscaError) as caught:
-        analyzer.reconcile(info, parse_config_file(_file(tmp_path, doc)))
+        pack_client.reconcile(info, parse_config_file(_file(tmp_path, doc)))
     assert message in str(caught.value)
 
 
@@ -270,8 +270,8 @@ def test_an_empty_config_file_is_no_config_as_in_the_cli(tmp_path: Path, text: s
 
 def test_remediate_is_all_remediate_under_the_given_config(info: pb.AnalyzerInfo) -> None:
     """``--remediate`` is ``{"all": "remediate"}`` with the config file on top, as the CLI would layer them."""
-    config = analyzer.reconcile(info, with_remediation({"rds-ca-expiring": PolicyConfig("advisory", None)}))
+    config = pack_client.reconcile(info, with_remediation({"rds-ca-expiring": PolicyConfig("advisory", None)}))
     assert config["rds-ca-retired"].level == "remediate"
     assert config["rds-ca-apply-immediately"].level == "remediate"  # disabled by default; "all" enables it
     assert config["rds-ca-expiring"].level == "advisory"
-    assert analyzer.reconcile(info, with_remediation({"all": PolicyConfig("advisory", None)}))["rds-ca-retired"].level == "advisory"
+    assert pack_client.reconcile(info, with_remediation({"all": PolicyConfig("advisory", None)}))["rds-ca-retired"].level == "advisory"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rdsca.runner import ProjectError, load_project
 from rdsca.runner.monitor import SECRET_TEXT, UNKNOWN_TEXT
+from rdsca.runner.project import ProjectError, load_project
 
 from .conftest import write_program
 

@@ -262,9 +262,9 @@ def _detect_kind(path: Path) -> str:
 
 
 def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
-    from rdsca.report import print_check
-    from rdsca.runner import PolicyError, PolicyOptions, ProgramError, check_program
+    from rdsca.runner.check import PolicyError, PolicyOptions, ProgramError, check_program
     from rdsca.runner.processes import Terminated
+    from rdsca.runner.report import print_check
 
     if program_dir.is_file():
         raise click.UsageError(f"{program_dir} is a file: a Pulumi program is a directory (for a plan, --kind plan)")

@@ -28,10 +28,10 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from rdsca import sdk_internals
 from rdsca.resources import resource_type
-from rdsca.runner.analyzer import Subject, analyzer_value, struct
 from rdsca.runner.ignore_changes import process_ignore_changes
 from rdsca.runner.monitor import Goal, LogEntry, Registration, wire_to_json, wire_to_plain
-from rdsca.runner.policy_run import PolicyRun
+from rdsca.runner.pack_calls import PolicyRun
+from rdsca.runner.pack_client import Subject, analyzer_value, struct
 from rdsca.runner.secrets import SecretFilter, holds_secret
 from rdsca.runner.state import OldResource, StackState
 

@@ -2,7 +2,7 @@
 
 A data source asks the provider, and offline there is none. Each call is answered, in this order:
 
-1. from the user's ``--invoke-answers`` file (``rdsca.runner.answers``);
+1. from the user's ``--invoke-answers`` file (``rdsca.runner.invoke_answers``);
 2. from facts rdsca holds: ``aws.rds.get_engine_version`` from the catalog, ``aws.get_region`` from the region;
 3. with a **placeholder** shaped by the data source's result type in the installed provider SDK (the generated
    ``Get...Result`` classes of pulumi-aws or any other provider package): every field present, lists of three,
@@ -33,7 +33,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 
 from rdsca import catalog, sdk_internals
 from rdsca.resources import ENGINE_VERSION_INVOKE, REGION_INVOKE
-from rdsca.runner.answers import Case, match
+from rdsca.runner.invoke_answers import Case, match
 
 #: The account id AWS's own documentation uses in examples: plainly not a real account.
 PLACEHOLDER_ACCOUNT = "123456789012"

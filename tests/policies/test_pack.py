@@ -10,7 +10,7 @@ import yaml
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
 from rdsca.policies import ALL_POLICIES, MODULES
-from rdsca.runner.analyzer import reconcile
+from rdsca.runner.pack_client import reconcile
 
 from .harness import HAPPY, INSTANCE, UNKNOWN, Pack, with_ca
 
@@ -92,7 +92,7 @@ def test_main_only_builds_the_pack() -> None:
 
 def test_readme_config_example_is_valid(tmp_path: Path) -> None:
     """The policy config example in README.md reconciles against the pack's schemas as the CLI would."""
-    from rdsca.runner.packs import parse_config_file
+    from rdsca.runner.policy_packs import parse_config_file
 
     readme = (PACK_DIR.parent / "README.md").read_text()
     example = tmp_path / "policy-config.json"

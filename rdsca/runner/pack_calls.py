@@ -18,9 +18,9 @@ from typing import Any
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
-from rdsca.runner.analyzer import PackClient, PackProcess, Subject, diagnostic, pack_environment, struct
 from rdsca.runner.monitor import wire_to_json
-from rdsca.runner.packs import PackRun, PolicyConfig, PolicyError
+from rdsca.runner.pack_client import PackClient, PackProcess, Subject, diagnostic, pack_environment, struct
+from rdsca.runner.policy_packs import PackRun, PolicyConfig, PolicyError
 from rdsca.runner.secrets import SecretFilter
 
 

@@ -32,7 +32,7 @@ from rdsca.runner.project import SECRET_TEXT, UNKNOWN_TEXT, Project
 from rdsca.runner.secrets import SecretFilter
 
 if TYPE_CHECKING:
-    from rdsca.runner.packs import PolicyResult
+    from rdsca.runner.policy_packs import PolicyResult
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 

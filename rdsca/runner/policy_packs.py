@@ -1,7 +1,7 @@
 """Policy packs as ``rdsca check`` is given them: the pack directory, its policy config file, and what came back.
 
 Everything here is read before the program runs (a mistake in a file stops the check at once) and needs neither
-the Pulumi SDK nor grpc: the host process, which drives the packs, does (``rdsca.runner.analyzer``).
+the Pulumi SDK nor grpc: the host process, which drives the packs, does (``rdsca.runner.pack_client``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ instead of the engine, with one difference: the end of the program waits for its
 (``sdk_internals.linear_final_wait``), where the SDK's wait is quadratic in the number of outputs; registrations,
 transforms and verdicts are the same.
 
-``python -m rdsca.runner.host`` reads the spec from stdin and writes the result to stdout, once, at the end (the
+``python -m rdsca.runner.python_host`` reads the spec from stdin and writes the result to stdout, once, at the end (the
 program's own prints go to stderr): nothing is written to a file, so a secret's plaintext never is. It starts the
 policy packs (its children, in the process group ``rdsca check`` made for the run), bounds the run by the
 spec's ``timeout``, and exits when its stdin closes (``rdsca check`` is gone).
@@ -41,12 +41,12 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
 from rdsca import clock, sdk_internals
-from rdsca.runner.answers import from_spec
 from rdsca.runner.engine import OfflineEngine
+from rdsca.runner.invoke_answers import from_spec
 from rdsca.runner.invokes import OfflineMocks
 from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry
-from rdsca.runner.packs import PolicyError
-from rdsca.runner.policy_run import PolicyRun
+from rdsca.runner.pack_calls import PolicyRun
+from rdsca.runner.policy_packs import PolicyError
 from rdsca.runner.secrets import SecretFilter
 from rdsca.runner.state import StateError, load_state
 
@@ -376,7 +376,7 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
 
     ``spec``: ``directory``, ``main``, ``project``, ``stack``, ``config`` (qualified key -> string),
     ``secure_keys``, ``region`` (may be None), and optionally ``parallel``, ``packs``, ``state``, ``timeout``,
-    ``invoke_answers`` (the ``--invoke-answers`` file, ``rdsca.runner.answers.to_spec``).
+    ``invoke_answers`` (the ``--invoke-answers`` file, ``rdsca.runner.invoke_answers.to_spec``).
     """
     session = prepare(spec)
     try:

@@ -40,7 +40,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from rdsca import sdk_internals
 from rdsca.rules import config as policy_config
 from rdsca.rules.config import PolicyConfig
-from rdsca.runner.packs import PolicyError
+from rdsca.runner.policy_packs import PolicyError
 from rdsca.runner.processes import OutputTail, stop_process
 
 #: The pack makes no calls back to the engine; this address is never dialled.

@@ -14,7 +14,7 @@ import click
 
 from rdsca import catalog, sarif
 from rdsca.output import apply_mode, emit_json, printable, render_table
-from rdsca.runner import CheckReport, DatabaseRow
+from rdsca.runner.judge import CheckReport, DatabaseRow
 
 FORMATS = ("table", "json", "sarif", "pulumi")
 

@@ -1,0 +1,215 @@
+"""``rdsca check`` of a Pulumi program: run it offline and describe the databases it would create.
+
+The program runs in a fresh interpreter (``rdsca.runner.python_host``), as the language host runs it: one root stack
+per process, nothing shared with the caller, and the program's own prints kept off our stdout. The host runs the
+policy packs too, analysing each resource as it registers, as the engine does. Spec and result cross pipes,
+never files; the host and everything it starts form one process group, stopped as a whole at the end, on Ctrl-C,
+SIGTERM, SIGHUP and at the ``--timeout``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+# Only light imports here: the parent process of ``rdsca check`` needs neither the Pulumi SDK nor grpc (the host
+# does, and drives the policy packs).
+from rdsca.errors import RdscaError
+from rdsca.runner import processes
+from rdsca.runner.invoke_answers import Case, InvokeAnswersError, load_invoke_answers, to_spec
+from rdsca.runner.judge import CheckReport, DatabaseRow, analyse, placeholder_hint, unused_answers
+from rdsca.runner.policy_packs import PolicyError, PolicyResult, load_pack, parse_config_file, with_remediation
+from rdsca.runner.project import Project, ProjectError, load_project
+
+if TYPE_CHECKING:
+    from rdsca.runner.policy_packs import PackDirectory, PolicyConfig
+
+__all__ = [
+    "CheckReport",
+    "DatabaseRow",
+    "InvokeAnswersError",
+    "PolicyError",
+    "PolicyOptions",
+    "ProgramError",
+    "ProjectError",
+    "analyse",
+    "check_program",
+    "host_spec",
+    "load_project",
+    "run_program",
+]
+
+#: How long past the ``--timeout`` the host gets to report what it was doing before its group is killed.
+REPORT_GRACE_S = 15.0
+#: Runs the host without the working directory on ``sys.path``: a folder there named like an installed package
+#: (a clone's ``rdsca/`` next to the program) must not shadow it. The host changes into the program's directory
+#: itself, after its own imports.
+HOST_COMMAND = "import sys; del sys.path[0]; from rdsca.runner.python_host import main; main(sys.argv[1:])"
+
+
+class ProgramError(RdscaError):
+    """The program raised, or its process died: the check could not run (exit 2). ``result``: what the host
+    reported, when it did (registrations before the failure, placeholder answers); ``report``: what those
+    resources gave (their databases and policy verdicts)."""
+
+    def __init__(self, message: str, result: dict[str, Any] | None = None, report: CheckReport | None = None) -> None:
+        super().__init__(message)
+        self.result = result or {}
+        self.report = report
+
+    @property
+    def hint(self) -> str | None:
+        """One more line for the user: the data sources answered with placeholders, when there were any."""
+        return placeholder_hint(self.result)
+
+
+def host_spec(project: Project, answers: Mapping[str, list[Case]] | None = None) -> dict[str, Any]:
+    """What the host needs to run the program (JSON-serialisable); ``answers``: ``--invoke-answers``."""
+    return {
+        "directory": str(project.directory),
+        "main": str(project.main),
+        "project": project.name,
+        "stack": project.stack,
+        "config": project.config,
+        "secure_keys": sorted(project.secure_keys),
+        "region": project.config.get("aws:region"),
+        "invoke_answers": to_spec(answers or {}),
+    }
+
+
+def _read_until_done(stream: Any, deadline: float | None) -> bytes | None:
+    """Everything ``stream`` gives until it closes, or None at ``deadline``. The main thread waits in short slices
+    so that a signal (Ctrl-C, SIGTERM) is handled at once."""
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(stream.read()), daemon=True)
+    reader.start()
+    while reader.is_alive():
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
+        reader.join(0.1)
+    return b"".join(chunks)
+
+
+def run_host(spec: dict[str, Any], cwd: Path, timeout: float | None = None) -> dict[str, Any]:
+    """Run the host (``rdsca.runner.python_host``) on ``spec`` and return its result; the host and every process it
+    started are gone when this returns or raises. Raises ``ProgramError`` when the host cannot report."""
+    env = dict(os.environ)
+    # Offline: no engine, and no cloud credentials are needed or used.
+    env.pop("PULUMI_CONFIG", None)
+    spec = {**spec, "timeout": timeout}
+    hard_deadline = time.monotonic() + timeout + REPORT_GRACE_S if timeout else None
+    with processes.signals_stop_the_run():
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HOST_COMMAND],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            **processes.group_options(),
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(json.dumps(spec).encode("utf-8") + b"\n")
+            proc.stdin.flush()
+            data = _read_until_done(proc.stdout, hard_deadline)
+            if data is None:
+                raise ProgramError(f"the program did not finish within the --timeout of {timeout:g} s")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=processes.GRACE_S * 5)  # the host stops its packs, then exits
+        finally:
+            processes.stop_group(proc)
+            proc.stdin.close()
+            proc.stdout.close()
+    if not data.strip():
+        raise ProgramError(f"the program's process exited with code {proc.returncode} before reporting")
+    result: dict[str, Any] = json.loads(data)
+    return result
+
+
+def run_program(
+    project: Project, timeout: float | None = None, answers: Mapping[str, list[Case]] | None = None
+) -> dict[str, Any]:
+    """Run the program (no policy pack) in a fresh interpreter; return the host's raw result. Raises
+    ``ProgramError`` (with the host's result so far). ``answers``: the ``--invoke-answers`` file."""
+    result = run_host(host_spec(project, answers), project.directory, timeout)
+    if result.get("error"):
+        raise ProgramError(result["error"], result)
+    return result
+
+
+@dataclass(frozen=True)
+class PolicyOptions:
+    """``rdsca check --policy-pack DIR... [--policy-pack-config FILE...] [--remediate] [--state FILE]``: each
+    config file belongs to the pack at the same position, as with the CLI."""
+
+    packs: tuple[Path, ...]
+    config_files: tuple[Path, ...] = ()
+    remediate: bool = False
+    state_file: Path | None = None
+
+
+def _pack_specs(policies: PolicyOptions) -> list[dict[str, Any]]:
+    """Every pack and its config, read before the program runs (so that a mistake stops the check at once)."""
+    if policies.config_files and len(policies.config_files) != len(policies.packs):
+        raise PolicyError('the number of "--policy-pack-config" flags must match the number of "--policy-pack" flags')
+    packs: list[PackDirectory] = [load_pack(p) for p in policies.packs]
+    configs: list[dict[str, PolicyConfig]] = [parse_config_file(f) for f in policies.config_files]
+    specs = []
+    for pack, given in zip(packs, configs or [{} for _ in packs], strict=True):
+        if policies.remediate:
+            given = with_remediation(given)
+        specs.append(
+            {
+                "directory": str(pack.directory),
+                "python": pack.python,
+                "version": pack.version,
+                "warnings": list(pack.warnings),
+                "config": {name: {"level": c.level, "properties": c.properties} for name, c in given.items()},
+            }
+        )
+    return specs
+
+
+def check_program(
+    program_dir: Path,
+    stack: str | None = None,
+    timeout: float | None = None,
+    policies: PolicyOptions | None = None,
+    invoke_answers: Path | None = None,
+) -> CheckReport:
+    """Load the project, run its program offline with the policy packs (if any) and analyse what it registered.
+
+    Raises ``ProjectError``, ``InvokeAnswersError``, ``StateError``, ``ProgramError`` or ``PolicyError``; every
+    input file is read before the program runs, so a mistake in one stops the check at once. A ``ProgramError`` or
+    ``PolicyError`` raised once the program ran carries the ``report`` of what was registered before it failed.
+    """
+    project = load_project(program_dir, stack)
+    answers = load_invoke_answers(invoke_answers) if invoke_answers else {}
+    spec = host_spec(project, answers)
+    state: dict[str, dict[str, Any]] | None = None
+    if policies is not None:
+        spec["packs"] = _pack_specs(policies)
+        if policies.state_file is not None:
+            from rdsca.runner.state import load_state
+
+            state = {urn: old.outputs for urn, old in load_state(policies.state_file).resources.items()}
+            spec["state"] = str(policies.state_file.resolve())
+    result = run_host(spec, project.directory, timeout)
+    report = analyse(project, result, state, unused_answers(invoke_answers, answers, result))
+    if result.get("policy") is not None:
+        report.attach_policy(PolicyResult.from_json(result["policy"]))
+    kind, error = result.get("error_kind"), result.get("error")
+    if error:
+        if kind == "policy":
+            raise PolicyError(error, report)
+        raise ProgramError(f"the program failed: {error}" if kind == "program" else error, result, report)
+    return report
