@@ -222,3 +222,77 @@ def test_the_cli_lists_no_error_class_one_by_one() -> None:
                 if raised == "Failure(str(exc))":
                     offenders.append(f"{path.name}:{node.lineno}")
     assert not offenders, f"handlers that only re-raise an error as Failure: {offenders}"
+
+
+#: The layers, bottom first: a module may import its own layer's package and the layers below, never above. The
+#: longest matching prefix names a module's layer; a module no line matches fails the test (add it here).
+LAYERS: dict[str, int] = {
+    # facts, files, time and formats that everything uses
+    "rdsca.errors": 0,
+    "rdsca.clock": 0,
+    "rdsca.paths": 0,
+    "rdsca.files": 0,
+    "rdsca.output": 0,
+    "rdsca.catalog": 0,
+    "rdsca.resources": 0,
+    "rdsca.chains": 0,
+    "rdsca.sarif": 0,
+    "rdsca.sdk_internals": 0,
+    # the judgements, shared by every front end
+    "rdsca.rules": 1,
+    # front ends: each reads one kind of input
+    "rdsca.runner": 2,
+    "rdsca.terraform": 2,
+    "rdsca.aws": 2,
+    "rdsca.probe": 2,
+    "rdsca.truststore": 2,
+    "rdsca.components": 2,
+    "rdsca.policies": 2,
+    # reports: print a front end's results
+    "rdsca.runner.report": 3,
+    "rdsca.terraform.report": 3,
+    "rdsca.probe.report": 3,
+    # the command line, on top
+    "rdsca.cli": 4,
+}
+#: Imports between two front ends: the probe judges served chains with the trust-store reader.
+FRONT_END_EDGES = {("rdsca.probe", "rdsca.truststore")}
+#: The package's face (``rdsca/__init__.py``) re-exports the component lazily; it holds no logic of its own.
+FACE = "rdsca"
+
+
+def _layer(module: str) -> tuple[str, int] | None:
+    matches = [prefix for prefix in LAYERS if module == prefix or module.startswith(prefix + ".")]
+    if not matches:
+        return None
+    prefix = max(matches, key=len)
+    return prefix, LAYERS[prefix]
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return ".".join(parts[:2])
+
+
+def test_imports_go_down_the_layers() -> None:
+    known = {name: (path, tree) for name, path, tree in modules()}
+    unplaced = sorted(name for name in known if name != FACE and _layer(name) is None)
+    assert not unplaced, f"modules in no layer (add them to LAYERS in tests/test_structure.py): {unplaced}"
+    wrong = []
+    for name, (path, tree) in known.items():
+        if name == FACE:
+            continue
+        own = _layer(name)
+        assert own is not None
+        for imported in _imports(name, path, tree, set(known)):
+            if imported == FACE:
+                continue  # the version number
+            other = _layer(imported)
+            assert other is not None
+            if other[1] > own[1]:
+                wrong.append(f"{name} (layer {own[1]}) imports {imported} (layer {other[1]})")
+            elif other[1] == own[1] == 2 and _package(name) != _package(imported) and (
+                (_package(name), _package(imported)) not in FRONT_END_EDGES
+            ):
+                wrong.append(f"front end {name} imports another front end, {imported}")
+    assert not wrong, "\n".join(wrong)

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from rdsca.terraform import judge
+from rdsca.terraform.judge import TerraformReport
 from rdsca.terraform.loader import load_directory
 from rdsca.terraform.model import ConfigError
 from rdsca.terraform.plan import load_plan
-from rdsca.terraform.report import TerraformReport
 
 
 def detect_kind(path: Path) -> str:

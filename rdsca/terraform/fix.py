@@ -25,8 +25,8 @@ from rdsca.rules import (
     rds_ca_unset,
 )
 from rdsca.terraform import judge
+from rdsca.terraform.judge import TerraformReport
 from rdsca.terraform.model import Block, ConfigError, Resource, SourceFile, Span
-from rdsca.terraform.report import TerraformReport
 
 #: The rules whose findings ``--fix`` acts on, in the order their fixes are tried: those whose remediation moves the
 #: CA (rds-ca-apply-immediately's only keeps the current one, and --fix adds apply_immediately only with a new CA).

@@ -147,3 +147,20 @@ def judge(resources: list[Resource], config: Settings) -> Outcome:
 
 
 __all__ = ["Database", "Outcome", "Settings", "judge", "read", "run_rule", "settings", "view"]
+
+
+@dataclass
+class TerraformReport:
+    """A check's result: what was read, what the rules said, and (after ``--fix``/``--diff``) what was fixed."""
+
+    kind: str  # "terraform" or "plan"
+    path: Path
+    resources: list[Resource]
+    outcome: Outcome
+    warnings: list[str] = field(default_factory=list)
+    #: Lines describing fixes (``--fix``/``--diff``), shown after the policies.
+    fixes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return self.outcome.blocked

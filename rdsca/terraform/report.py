@@ -4,7 +4,6 @@ program, with Terraform addresses where Pulumi has URNs and file and line of the
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,26 +14,11 @@ from rdsca.output import apply_mode, emit_json, render_table
 from rdsca.resources import ACCOUNT_DEFAULT_CLI, MISSING, TERRAFORM_TYPES, Unknown
 from rdsca.rules import Rule
 from rdsca.rules._common import diagnostic_rank
-from rdsca.terraform.judge import Database, Outcome
+from rdsca.terraform.judge import Database, TerraformReport
 from rdsca.terraform.model import Resource, Span
 
 UNKNOWN_JSON = "[unknown]"
 SENSITIVE_JSON = "[sensitive]"
-
-
-@dataclass
-class TerraformReport:
-    kind: str  # "terraform" or "plan"
-    path: Path
-    resources: list[Resource]
-    outcome: Outcome
-    warnings: list[str] = field(default_factory=list)
-    #: Lines describing fixes (``--fix``/``--diff``), shown after the policies.
-    fixes: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def blocked(self) -> bool:
-        return self.outcome.blocked
 
 
 def _judged_attributes(resource: Resource) -> list[str]:
