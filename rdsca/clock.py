@@ -31,12 +31,17 @@ def parse_date(text: str) -> dt.date:
     return day
 
 
+def now() -> dt.datetime:
+    """The wall clock, in UTC: the one place rdsca reads it (tests replace this function to fix the moment)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def today() -> dt.date:
     """Today in UTC, unless ``RDSCA_AS_OF`` pins it."""
     pinned = os.environ.get(AS_OF_ENV)
     if pinned:
         return _parse_cached(pinned)
-    return dt.datetime.now(dt.timezone.utc).date()
+    return now().date()
 
 
 @functools.lru_cache(maxsize=16)
@@ -57,13 +62,13 @@ def utc_iso(moment: dt.datetime) -> str:
 
 def utc_now() -> str:
     """Now, as ``utc_iso`` writes it (the wall clock: journal and lock times are not judgements of dates)."""
-    return utc_iso(dt.datetime.now(dt.timezone.utc))
+    return utc_iso(now())
 
 
 def instant(day: dt.date) -> dt.datetime:
     """The moment a certificate's validity is judged at on ``day``: now, when ``day`` is today and not pinned (a
     certificate issued an hour ago is valid now); else noon UTC of that day (``--as-of`` names a day, not an hour)."""
-    now = dt.datetime.now(dt.timezone.utc)
-    if not os.environ.get(AS_OF_ENV) and day == now.date():
-        return now
+    moment = now()
+    if not os.environ.get(AS_OF_ENV) and day == moment.date():
+        return moment
     return dt.datetime.combine(day, dt.time(12), dt.timezone.utc)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,63 @@ from rdsca.runner.python_host import execute
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
 PINNED_TODAY = dt.date(2026, 11, 27)
+
+#: The command line of ``rdsca`` as a user runs it, in a process of its own (``python -m``: no console script needed).
+RDSCA = [sys.executable, "-m", "rdsca.cli"]
+
+
+def rdsca(
+    *args: str | Path, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run ``rdsca ARGS...`` to its end; ``env`` adds to (not replaces) this process's environment."""
+    return subprocess.run(
+        [*RDSCA, *map(str, args)],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def rdsca_started(
+    *args: str | Path, cwd: Path = REPO, env: dict[str, str] | None = None, **popen: Any
+) -> subprocess.Popen[str]:
+    """Start ``rdsca ARGS...`` and return at once (signals, concurrency, lifecycle); ``env`` replaces the environment
+    when given in full by the caller (``env=`` of Popen), else this process's is used."""
+    return subprocess.Popen(
+        [*RDSCA, *map(str, args)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
+def invoke(*args: str | Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run ``rdsca ARGS...`` in this process (click's runner): (exit code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from rdsca.cli import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def one_error_line(code: int, out: str, err: str, internal_ok: bool = False) -> str:
+    """The one line an error gives (exit 2, ``rdsca: error: ...``, no traceback, and not an internal error unless
+    ``internal_ok``); returned for further checks."""
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("rdsca: error: "), lines[0]
+    assert internal_ok or "internal error" not in lines[0], lines[0]
+    return lines[0]
+
 
 # ``--hypothesis-profile stress``: at least 1,000 cases per fuzzed file kind (tests/test_fuzz_inputs.py).
 settings.register_profile("stress", max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))

@@ -6,13 +6,14 @@ verify`` (exit 0, "chains to ...") and was ``invalid-ca`` in ``rdsca probe``. Bo
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from rdsca import chains
+from rdsca import chains, clock
 from rdsca.cli import cli
 
 from .probe import pki, servers
@@ -99,3 +100,19 @@ def test_a_chain_longer_than_the_depth_limit_is_not_followed_forever() -> None:
     assert not verdict.trusted and verdict.anchor is None
     assert len(verdict.path) == chains.MAX_DEPTH + 1
     assert [code for code, _ in verdict.problems] == ["unknown-root"]
+
+
+def test_without_as_of_a_certificate_is_judged_now_not_at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --as-of, every certificate was judged at 12:00 UTC of today: a server certificate issued this
+    afternoon was "not valid before" today (NOT TRUSTED, exit 1). Seen with `openssl s_server` and a certificate
+    made a minute before. The clock is fixed at 15:00 UTC so that the test means the same at any hour."""
+    moment = dt.datetime(2026, 11, 27, 15, 0, tzinfo=dt.timezone.utc)
+    monkeypatch.delenv(clock.AS_OF_ENV, raising=False)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    root = pki.ca("review root", validity=(moment - dt.timedelta(days=1), moment + dt.timedelta(days=365)))
+    leaf = pki.server(["db.example.test"], root, validity=(moment - dt.timedelta(minutes=2), moment + dt.timedelta(minutes=2)))
+    verdict = chains.verify([leaf.cert], [root.cert], [], clock.today())
+    assert verdict.trusted, verdict.problems
+    # Pinned to that day, the same certificate is judged at noon, before it was issued: a different answer.
+    monkeypatch.setenv(clock.AS_OF_ENV, "2026-11-27")
+    assert [c for c, _ in chains.verify([leaf.cert], [root.cert], [], clock.today()).problems] == ["not-yet-valid"]

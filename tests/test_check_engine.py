@@ -4,30 +4,21 @@ planned outputs, default providers, remediation at registration, several packs; 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from .conftest import REPO, write_program
+from .conftest import rdsca as run_rdsca
 
 PACK = str(REPO / "policies")
 URN = "urn:pulumi:dev::testprog::aws:rds/instance:Instance::db"
 
 
 def rdsca(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rdsca.cli", "check", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
+    return run_rdsca("check", *args, env=env)
 
 
 def report(proc: subprocess.CompletedProcess[str]) -> dict:

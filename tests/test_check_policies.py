@@ -8,8 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from .conftest import REPO, write_program
-from .test_cli import rdsca
+from .conftest import REPO, rdsca, write_program
 
 PACK = str(REPO / "policies")
 LEGACY = str(REPO / "examples" / "legacy-stack")

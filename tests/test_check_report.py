@@ -13,8 +13,7 @@ import pytest
 
 from rdsca.runner.report import abbreviate_path, display_name
 
-from .conftest import FIXTURES, REPO, write_program
-from .test_cli import rdsca
+from .conftest import FIXTURES, REPO, rdsca, write_program
 
 LEGACY = str(REPO / "examples" / "legacy-stack")
 PACK = str(REPO / "policies")

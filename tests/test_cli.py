@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, write_program
+from .conftest import REPO, rdsca, write_program
 
 DB_TYPES = {
     "aws:rds/instance:Instance": "caCertIdentifier",
@@ -17,12 +15,6 @@ DB_TYPES = {
     "aws:rds/cluster:Cluster": "caCertificateIdentifier",
     "aws:docdb/clusterInstance:ClusterInstance": "caCertIdentifier",
 }
-
-
-def rdsca(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rdsca.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 @pytest.fixture(scope="module")

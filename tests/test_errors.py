@@ -7,32 +7,17 @@ Each hostile input found by trying rdsca as an attacker would is a named case he
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from rdsca.cli import cli
 from rdsca.cli.common import DEBUG_ENV
 
-from .conftest import write_program
-
-
-def rdsca(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def one_error_line(code: int, out: str, err: str) -> str:
-    """The error line, after checking the contract around it."""
-    assert code == 2, (code, out, err)
-    assert "Traceback" not in err and "Traceback" not in out
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("rdsca: error: "), lines[0]
-    return lines[0]
-
+from .conftest import FIXTURES, one_error_line, rdsca_started, write_program
+from .conftest import invoke as rdsca
 
 # -- files rdsca reads ---------------------------------------------------------------------------------------------
 
@@ -133,7 +118,7 @@ def broken_command() -> click.Command:
 
 
 def test_an_internal_error_is_one_line_exit_2_with_the_debug_hint(broken_command: click.Command) -> None:
-    line = one_error_line(*rdsca("explode"))
+    line = one_error_line(*rdsca("explode"), internal_ok=True)
     # Control characters from the error text are escaped: one line, no terminal escapes, no bidi override.
     assert line == (
         "rdsca: error: internal error: RuntimeError: something\\nunexpected \\x1b[31mred\\u202e "
@@ -192,3 +177,48 @@ def test_json_output_stays_clean_on_errors(tmp_path: Path) -> None:
 def test_as_of_out_of_range(day: str) -> None:
     line = one_error_line(*rdsca("audit", "--as-of", day))
     assert "out of range: from 1970-01-01 to 8999-12-31" in line
+
+
+def test_output_to_a_closed_pipe_is_not_an_internal_error() -> None:
+    """`rdsca truststore inspect BUNDLE | head -1` (or `rdsca check ... | head -1`) prints
+    'rdsca: error: internal error: BrokenPipeError' and exits 2: a reader that stops early is not an rdsca failure."""
+    proc = rdsca_started("truststore", "inspect", FIXTURES / "rds-global-bundle-2024-06.pem")
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert "internal error" not in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("option", ["--connect-timeout", "--handshake-timeout"])
+def test_probe_nan_timeout_is_a_usage_error(option: str) -> None:
+    """`rdsca probe HOST:PORT --engine tls --connect-timeout nan` (a port that accepts): click's FloatRange lets NaN through, and the
+    socket layer fails with 'internal error: ValueError: Invalid value NaN'."""
+    with socket.socket() as listener:  # a port that accepts, so the probe gets as far as its timeouts
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        line = one_error_line(*rdsca("probe", f"127.0.0.1:{port}", "--engine", "tls", option, "nan"))
+    assert option in line
+
+
+def _float_options(command: click.Command, path: str = "rdsca") -> list[tuple[str, click.Option]]:
+    found = []
+    for param in command.params:
+        if isinstance(param, click.Option) and isinstance(param.type, click.types.FloatParamType):
+            found.append((f"{path} {param.opts[0]}", param))
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            found.extend(_float_options(sub, f"{path} {name}"))
+    return found
+
+
+@pytest.mark.parametrize(("where", "option"), _float_options(cli), ids=lambda v: v if isinstance(v, str) else "")
+def test_no_number_option_takes_nan(where: str, option: click.Option) -> None:
+    """click's FloatRange lets 'nan' through (every comparison with NaN is false). `rdsca rotate --rate nan --apply`
+    then applies with no pacing at all, `audit --account-rate nan` has no rate limit, `audit --connect-timeout nan`
+    fails as 'cannot tell which account the credentials belong to' and `probe --connect-timeout nan` as an internal
+    error. Every number option should refuse it as a usage error."""
+    with pytest.raises(click.BadParameter):
+        option.type.convert("nan", option, None)

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from .conftest import REPO
-from .test_cli import rdsca
+from .conftest import REPO, rdsca
 
 LOOKUPS = {
     "aws:index/getAvailabilityZones:getAvailabilityZones",

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .conftest import REPO, write_program
+from .conftest import rdsca, rdsca_started, write_program
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups and these signals are POSIX")
 
@@ -56,14 +55,7 @@ def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Path]:
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rdsca.cli", "check", *args],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = rdsca_started("check", *args, env=env)
     return proc, scratch
 
 
@@ -171,14 +163,17 @@ def test_a_hanging_policy_is_named_with_its_resource(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", ["0", "-5", "nan", "inf", "soon"])
 def test_timeout_must_be_a_positive_number(value: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "rdsca.cli", "check", ".", "--timeout", value],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = rdsca("check", ".", "--timeout", value)
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("rdsca: error: Invalid value for '--timeout': ")
     assert "Traceback" not in proc.stderr
+
+
+def test_check_huge_timeout_prints_no_traceback(tmp_path: Path) -> None:
+    """`rdsca check DIR --timeout 1e308`: the host's deadline thread dies in time.sleep with OverflowError and
+    prints a thread traceback to stderr (and the run then has no deadline at all)."""
+    program = write_program(tmp_path / "prog", "import pulumi\n")
+    proc = rdsca("check", program, "--timeout", "1e308", timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode in (0, 2), (proc.returncode, proc.stderr)

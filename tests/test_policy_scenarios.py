@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .conftest import REPO, write_program
+from .conftest import rdsca, write_program
 
 PROGRAM = """
 import pulumi
@@ -60,10 +59,7 @@ PolicyPack(name="{name}", enforcement_level={pack}, policies=[
 
 
 def _rdsca(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rdsca.cli", "check", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
-    )
+    return rdsca("check", *args)
 
 
 def _pack(directory: Path, code: str) -> Path:

@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from rdsca import truststore as ts
 from rdsca.cli import cli
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, invoke, one_error_line
+from .probe import pki
 
 BUNDLE = FIXTURES / "rds-global-bundle-2024-06.pem"
 ENV = {"STORE_PW": "s3cret-pass"}
@@ -235,3 +236,30 @@ def test_a_root_from_no_rds_ca_is_left_out_unless_asked(tmp_path: Path) -> None:
 def test_mode_must_be_octal_from_0_to_7777(tmp_path: Path) -> None:
     code, _, err = build(tmp_path / "rds.pem", "--mode", "-1")
     assert code == 2 and "a mode is an octal number from 0 to 7777" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_build_force_does_not_replace_something_that_is_not_a_file(tmp_path: Path) -> None:
+    """`truststore build --out X --force` renames a regular file over whatever X is: run as root with
+    `--out /dev/null --force` it replaced the system's /dev/null device with a PEM file. A FIFO shows the same
+    without root: it must be refused (exit 2) and left as it was."""
+    fifo = tmp_path / "store.pem"
+    os.mkfifo(fifo)
+    code, out, err = invoke("truststore", "build", "--bundle", str(BUNDLE), "--out", str(fifo), "--force")
+    assert fifo.is_fifo(), "the FIFO at --out was replaced by a regular file"
+    one_error_line(code, out, err)
+
+
+def test_build_does_not_silently_add_a_root_from_no_rds_ca(tmp_path: Path) -> None:
+    """`truststore build` keeps a certificate of family 'other' (not an RDS CA) by default and says nothing, and
+    `--download --base-url http://...` takes the bundle over plain HTTP: whoever can alter the mirror or the
+    connection adds a root of their own to every client's trust store. An RDS trust store should drop a root from
+    no RDS CA (or keep it only when asked), and at the very least say so."""
+    root = pki.ca("not an RDS root", kind="rsa")
+    mixed = tmp_path / "mixed.pem"
+    mixed.write_bytes(BUNDLE.read_bytes() + root.pem)
+    out = tmp_path / "store.pem"
+    code, _out, err = invoke("truststore", "build", "--bundle", str(mixed), "--out", str(out))
+    assert code == 0, err
+    kept = any(e.cn == "not an RDS root" for e in ts.read(out))
+    assert not kept or "not an RDS root" in err, "a root from no RDS CA was added to the store without a word"

@@ -14,6 +14,7 @@ import pytest
 
 from rdsca.aws.fake import DocDbInstance, FakeAccount
 
+from ..conftest import invoke
 from .conftest import actions, instance, multi_az_cluster, rds, run
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
@@ -257,3 +258,11 @@ def test_audit_json_carries_each_endpoint_for_rdsca_probe(fleet: FakeAccount, tm
         "typo": ("typo.aaaaaaaaaa.eu-west-1.rds.amazonaws.com:5432", "postgres", "eu-west-1", True),
         "docs-0": ("-", "docdb", "eu-west-1", False),
     }
+
+
+def test_demo_audit_far_in_the_future_is_not_an_internal_error() -> None:
+    """`rdsca audit --demo --as-of 9999-12-31`: the fake account adds years to today (year 10002), answers 500, and
+    the command prints about 40 lines of the fake server's tracebacks, then 'internal error: ResponseParserError'."""
+    _code, _out, err = invoke("audit", "--demo", "--as-of", "9999-12-31")
+    assert "Traceback" not in err, err[-2000:]
+    assert "internal error" not in err, err[-2000:]

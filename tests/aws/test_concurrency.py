@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from rdsca.aws.fake import FakeAccount
 
+from ..conftest import rdsca_started
 from .conftest import instance
 
 NAMES = ("a", "b", "c", "d")
@@ -29,8 +29,7 @@ def _env(fake: FakeAccount, state: Path) -> dict[str, str]:
 
 def _rotate(env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
     args = ["rotate", "--regions", "us-east-1", "--apply", "--yes", "--apply-immediately", "--workers", "1", *extra]
-    return subprocess.Popen([sys.executable, "-m", "rdsca.cli", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return rdsca_started(*args, env=env)
 
 
 def _wait_for_lock(state: Path, pid: int) -> None:

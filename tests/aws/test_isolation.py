@@ -18,6 +18,7 @@ import pytest
 
 from rdsca.aws.fake import FakeAccount
 
+from ..conftest import rdsca_started
 from .conftest import run
 
 
@@ -172,10 +173,7 @@ def _default_sigint() -> None:
 
 
 def _rdsca(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "rdsca.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=_default_sigint,
-    )
+    return rdsca_started(*args, env=env, preexec_fn=_default_sigint)
 
 
 def _env(endpoint: str, tmp_path: Path) -> dict[str, str]:

@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import FIXTURES
 from tests.terraform.conftest import PLANS, run, run_json, write_tf
 
+from ..conftest import invoke, one_error_line
+
 LEGACY = {
     "main.tf": """
     variable "ca" {
@@ -295,3 +297,29 @@ def test_real_plan_with_an_aurora_cluster_is_listed_but_not_judged() -> None:
     ]
     assert document["diagnostics"] == []
     assert all("nothing" not in run("check", plan, "--format", fmt).output for fmt in ("table", "json", "sarif"))
+
+
+@pytest.mark.parametrize("source", ["./", "./loop/up"])
+def test_terraform_module_that_calls_itself_is_one_error_line(tmp_path: Path, source: str) -> None:
+    """A module whose source is its own directory (or a symlink back to it) recurses until Python's limit:
+    'internal error: RecursionError'. Terraform refuses a module cycle; rdsca should say so, in one line."""
+    (tmp_path / "loop").mkdir()
+    (tmp_path / "loop" / "up").symlink_to("..")
+    (tmp_path / "main.tf").write_text(
+        f'module "m" {{\n  source = "{source}"\n}}\n'
+        'resource "aws_db_instance" "a" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'
+    )
+    one_error_line(*invoke("check", str(tmp_path)))
+
+
+def test_terraform_retired_ca_hidden_in_deep_parentheses_does_not_pass(tmp_path: Path) -> None:
+    """`ca_cert_identifier = ((((...("rds-ca-2019")...))))` with 1000 parentheses is 'expression nested too deeply
+    to evaluate', treated like a provider-computed value ('known after apply'), which never blocks: the check
+    exits 0 and a retired CA gets past CI. A limit of rdsca's own evaluator must not read as a pass."""
+    depth = 1000
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_db_instance" "a" {\n  engine = "mysql"\n'
+        f'  ca_cert_identifier = {"(" * depth}"rds-ca-2019"{")" * depth}\n}}\n'
+    )
+    code, out, _err = invoke("check", str(tmp_path))
+    assert code != 0, out
