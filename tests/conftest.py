@@ -79,6 +79,42 @@ def one_error_line(code: int, out: str, err: str, internal_ok: bool = False) -> 
     return lines[0]
 
 
+#: Test modules whose tests each start real processes (programs, packs, the CLI, rotations): ``slow``.
+SLOW_MODULES = {
+    "test_check_engine",
+    "test_check_invokes",
+    "test_check_policies",
+    "test_check_report",
+    "test_cli",
+    "test_component",
+    "test_examples",
+    "test_fuzz_inputs",
+    "test_lifecycle",
+    "test_policy_protocol",
+    "test_policy_scenarios",
+    "test_concurrency",
+    "test_isolation",
+    "test_kill_points",
+    "test_org",
+    "test_pack",
+}
+#: Modules and fixtures that need something beyond Python: ``integration`` (real database servers, wheels built and
+#: installed into fresh environments, pre-commit's own repository handling).
+INTEGRATION_MODULES = {"test_wheel_install", "test_precommit"}
+INTEGRATION_FIXTURES = {"pg", "pg_expired", "pg_plain", "pg_template", "mariadb", "mariadb_plain", "mariadb_template"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by what they need, so that the inner loop can leave them out (``-m "not slow and not
+    integration"``) without a marker written on each."""
+    for item in items:
+        module = item.path.stem
+        if module in INTEGRATION_MODULES or INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        elif module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 # ``--hypothesis-profile stress``: at least 1,000 cases per fuzzed file kind (tests/test_fuzz_inputs.py).
 settings.register_profile("stress", max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
 

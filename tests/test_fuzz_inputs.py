@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +40,6 @@ from rdsca.terraform.report import to_json, to_sarif
 
 #: Cases per kind in the suite; the stress profile's ``max_examples`` (1,000) overrides it.
 MAX_EXAMPLES = 40 if settings().max_examples < 1000 else settings().max_examples
-COUNTS: dict[str, int] = {}
 
 
 @dataclass(frozen=True)
@@ -243,7 +241,6 @@ _documents = st.one_of(
 
 
 def _check(kind: FileKind, directory: Path, data: bytes) -> None:
-    COUNTS[kind.name] = COUNTS.get(kind.name, 0) + 1
     for stale in directory.iterdir():
         if stale.is_dir():
             shutil.rmtree(stale)
@@ -274,8 +271,3 @@ def test_samples_are_accepted(kind: FileKind, tmp_path: Path) -> None:
     """Mutations of a sample its loader refuses would test only the refusal."""
     for sample in kind.samples:
         kind.load(kind.write(tmp_path, sample))
-
-
-def test_print_counts_for_the_stress_profile() -> None:
-    if os.environ.get("PYTEST_XDIST_WORKER") is None and COUNTS:
-        print("\nfuzz cases per file kind: " + ", ".join(f"{k}: {v}" for k, v in sorted(COUNTS.items())))

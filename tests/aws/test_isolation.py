@@ -185,14 +185,13 @@ def _env(endpoint: str, tmp_path: Path) -> dict[str, str]:
 
 
 def test_an_endpoint_that_never_answers_is_bounded(silent_endpoint: str, tmp_path: Path) -> None:
-    """Two attempts of 1 s each, not 8 attempts of 60 s: the account is reported and the command ends, exit 2."""
-    start = time.monotonic()
+    """Two attempts of 1 s each, not 8 attempts of 60 s: the account is reported and the command ends, exit 2. Counted,
+    not timed: the endpoint sees exactly the two attempts (botocore's default would have made more)."""
     proc = _rdsca("audit", "--regions", "us-east-1", "--read-timeout", "1", "--connect-timeout", "1",
                   "--max-attempts", "2", env=_env(silent_endpoint, tmp_path))
-    _out, err = proc.communicate(timeout=60)
-    elapsed = time.monotonic() - start
+    _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2, err
-    assert elapsed < 15
+    assert len(silent_endpoint.connections) == 2, err
     assert err.strip().splitlines()[-1].startswith("rdsca: error: ")
     assert "no answer in time" in err or "timed out" in err
 
@@ -206,10 +205,12 @@ def test_the_first_ctrl_c_stops_at_once(silent_endpoint: Silent, tmp_path: Path)
     while not silent_endpoint.connections and time.monotonic() < deadline:
         time.sleep(0.05)  # until it waits on the endpoint
     time.sleep(0.3)
-    start = time.monotonic()
+    waiting = len(silent_endpoint.connections)
     proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=30)
-    assert time.monotonic() - start < 3
+    _out, err = proc.communicate(timeout=60)
+    # Stopped while its calls were still waiting: no call timed out and was tried again (that would be a new
+    # connection), so it did not wait out the 10 s read timeout. Counted, not timed.
+    assert len(silent_endpoint.connections) == waiting
     assert proc.returncode == 2
     assert err.strip().splitlines()[-1] == "rdsca: error: interrupted; nothing more was done"
     assert "Traceback" not in err
