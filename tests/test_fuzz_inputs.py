@@ -29,8 +29,9 @@ from hypothesis import strategies as st
 from rdsca import truststore
 from rdsca.aws import audit, journal, rotate
 from rdsca.probe.endpoints import AuditFileError, load_audit
+from rdsca.rules.config import PolicyConfigError, parse_config_file
 from rdsca.runner.invoke_answers import InvokeAnswersError, load_invoke_answers
-from rdsca.runner.policy_packs import PolicyError, load_pack, parse_config_file
+from rdsca.runner.policy_packs import PolicyError, load_pack
 from rdsca.runner.project import ProjectError, load_project
 from rdsca.runner.state import StateError, load_state
 from rdsca.terraform.check import check as check_terraform
@@ -157,7 +158,7 @@ FILE_KINDS: list[FileKind] = [
     FileKind("Pulumi.yaml", _project_file, lambda p: load_project(p.parent), ProjectError),
     FileKind("stack file", _stack_file, lambda p: load_project(p.parent, "dev"), ProjectError),
     FileKind("PulumiPolicy.yaml", _pack_manifest, lambda p: load_pack(p.parent), PolicyError),
-    FileKind("policy config", _file("policy-config.json"), parse_config_file, PolicyError),
+    FileKind("policy config", _file("policy-config.json"), parse_config_file, PolicyConfigError),
     FileKind(
         "stack export (--state)",
         _file("state.json"),
