@@ -144,21 +144,7 @@ class OfflineEngine:
         ident, outputs = self._plan(goal, props, old)
         inputs = wire_to_json(props)
         registration = Registration(
-            urn=goal.urn,
-            type=goal.type,
-            name=goal.name,
-            parent=goal.parent,
-            custom=goal.custom,
-            inputs=inputs,
-            provider=goal.provider,
-            read=goal.read,
-            wire=props,
-            options=goal.options,
-            dependencies=goal.dependencies,
-            property_dependencies=goal.property_dependencies,
-            remote=goal.remote,
-            source=goal.source,
-            values=_judged_values(goal.type, props),
+            **goal.resource(), inputs=inputs, wire=props, values=_judged_values(goal.type, props)
         )
         record = _Record(registration, outputs if goal.custom else {}, fields)
         with self._lock:

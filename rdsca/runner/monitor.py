@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -68,19 +68,18 @@ def wire_to_plain(value: Any) -> Any:
     return wire_to_json(value)
 
 
-@dataclass
-class Registration:
+@dataclass(kw_only=True)
+class Resource:
+    """What a registration says of a resource, shared by the goal the monitor receives and the registration the
+    engine records (their one definition)."""
+
     urn: str
     type: str
     name: str
     parent: str
     custom: bool
-    inputs: dict[str, Any]
     provider: str = ""
     read: bool = False
-    #: The final inputs as the engine holds them for analyzers (wire form: unknown sentinels and secrets kept, with
-    #: their plaintext, which only crosses a pipe); ``inputs`` is the same with unknowns and secrets masked.
-    wire: dict[str, Any] = field(default_factory=dict)
     #: Resource options a policy can see (``AnalyzerResourceOptions``).
     options: dict[str, Any] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)
@@ -91,6 +90,18 @@ class Registration:
     remote: bool = False
     #: Where the program registered the resource (the SDK sends ``sourcePosition``): ``{"uri", "line"}``.
     source: dict[str, Any] | None = None
+
+    def resource(self) -> dict[str, Any]:
+        """The shared fields, to build the other kind from this one."""
+        return {f.name: getattr(self, f.name) for f in fields(Resource)}
+
+
+@dataclass(kw_only=True)
+class Registration(Resource):
+    inputs: dict[str, Any]
+    #: The final inputs as the engine holds them for analyzers (wire form: unknown sentinels and secrets kept, with
+    #: their plaintext, which only crosses a pipe); ``inputs`` is the same with unknowns and secrets masked.
+    wire: dict[str, Any] = field(default_factory=dict)
     #: ``inputs`` with each secret's value in place of ``[secret]``; only when there is a secret (None otherwise).
     values: dict[str, Any] | None = None
 
@@ -99,26 +110,14 @@ class Registration:
         return {k: v for k, v in self.__dict__.items() if k != "wire"}
 
 
-@dataclass
-class Goal:
+@dataclass(kw_only=True)
+class Goal(Resource):
     """A registration as the monitor receives it, after transforms: what the engine's step starts from."""
 
-    urn: str
-    type: str
-    name: str
-    parent: str
-    custom: bool
     #: The inputs in the SDK's wire form.
     wire: dict[str, Any]
-    provider: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
-    dependencies: list[str] = field(default_factory=list)
-    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
-    remote: bool = False
-    source: dict[str, Any] | None = None
     version: str = ""
     plugin_download_url: str = ""
-    read: bool = False
 
 
 class Steps(Protocol):
@@ -284,7 +283,10 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
-        goal = Goal(urn, request.type, request.name, request.parent, True, {}, request.provider, read=True)
+        goal = Goal(
+            urn=urn, type=request.type, name=request.name, parent=request.parent, custom=True, wire={},
+            provider=request.provider, read=True,
+        )
         goal.version = request.version
         self.engine.register(goal)
         return resource_pb2.ReadResourceResponse(urn=urn, properties=struct_pb2.Struct())
