@@ -81,26 +81,26 @@ def one_error_line(code: int, out: str, err: str, internal_ok: bool = False) -> 
 
 #: Test modules whose tests each start real processes (programs, packs, the CLI, rotations): ``slow``.
 SLOW_MODULES = {
-    "test_check_engine",
-    "test_check_invokes",
-    "test_check_policies",
-    "test_check_report",
-    "test_cli",
-    "test_component",
-    "test_examples",
-    "test_fuzz_inputs",
-    "test_lifecycle",
-    "test_policy_protocol",
-    "test_policy_scenarios",
-    "test_concurrency",
-    "test_isolation",
-    "test_kill_points",
-    "test_org",
-    "test_pack",
+    "tests/runner/test_check",
+    "tests/runner/test_invokes",
+    "tests/runner/test_pack_calls",
+    "tests/runner/test_report",
+    "tests/runner/test_processes",
+    "tests/runner/test_pack_client",
+    "tests/cli/test_cli",
+    "tests/test_component",
+    "tests/test_examples",
+    "tests/test_fuzz_inputs",
+    "tests/test_policy_scenarios",
+    "tests/aws/test_concurrency",
+    "tests/aws/test_isolation",
+    "tests/aws/test_kill_points",
+    "tests/aws/test_org",
+    "tests/policies/test_pack",
 }
 #: Modules and fixtures that need something beyond Python: ``integration`` (real database servers, wheels built and
 #: installed into fresh environments, pre-commit's own repository handling).
-INTEGRATION_MODULES = {"test_wheel_install", "test_precommit"}
+INTEGRATION_MODULES = {"tests/test_wheel_install", "tests/cli/test_precommit"}
 INTEGRATION_FIXTURES = {"pg", "pg_expired", "pg_plain", "pg_template", "mariadb", "mariadb_plain", "mariadb_template"}
 
 
@@ -108,7 +108,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests by what they need, so that the inner loop can leave them out (``-m "not slow and not
     integration"``) without a marker written on each."""
     for item in items:
-        module = item.path.stem
+        module = item.path.relative_to(REPO).with_suffix("").as_posix()
         if module in INTEGRATION_MODULES or INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
         elif module in SLOW_MODULES:

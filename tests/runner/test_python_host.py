@@ -10,7 +10,7 @@ import pytest
 from rdsca.runner.monitor import SECRET_TEXT, UNKNOWN_TEXT
 from rdsca.runner.project import ProjectError, load_project
 
-from .conftest import write_program
+from ..conftest import write_program
 
 ORDER_PROGRAM = """
 import pulumi, pulumi_aws as aws

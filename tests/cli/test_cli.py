@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, rdsca, write_program
+from ..conftest import REPO, rdsca, write_program
 
 DB_TYPES = {
     "aws:rds/instance:Instance": "caCertIdentifier",

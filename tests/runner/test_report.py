@@ -13,7 +13,7 @@ import pytest
 
 from rdsca.runner.report import abbreviate_path, display_name
 
-from .conftest import FIXTURES, REPO, rdsca, write_program
+from ..conftest import FIXTURES, REPO, rdsca, write_program
 
 LEGACY = str(REPO / "examples" / "legacy-stack")
 PACK = str(REPO / "policies")

@@ -16,8 +16,8 @@ import pytest
 from rdsca.cli import cli
 from rdsca.cli.common import DEBUG_ENV
 
-from .conftest import FIXTURES, one_error_line, rdsca_started, write_program
-from .conftest import invoke as rdsca
+from ..conftest import FIXTURES, one_error_line, rdsca_started, write_program
+from ..conftest import invoke as rdsca
 
 # -- files rdsca reads ---------------------------------------------------------------------------------------------
 

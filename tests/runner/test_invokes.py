@@ -13,7 +13,7 @@ import pytest
 from rdsca.runner.invoke_answers import InvokeAnswersError, load_invoke_answers
 from rdsca.runner.invokes import Call, placeholder, result_type
 
-from .conftest import rdsca, run_offline, write_program
+from ..conftest import rdsca, run_offline, write_program
 
 LOOKUPS = """
 import pulumi, pulumi_aws as aws

@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .conftest import rdsca, rdsca_started, write_program
+from ..conftest import rdsca, rdsca_started, write_program
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups and these signals are POSIX")
 

@@ -17,7 +17,7 @@ from rdsca.runner import pack_client
 from rdsca.runner.policy_packs import PolicyConfig, PolicyError, load_pack, parse_config_file, with_remediation
 from rdsca.runner.python_host import project_info
 
-from .conftest import REPO
+from ..conftest import REPO
 
 PACK = REPO / "policies"
 PROJECT = project_info({"project": "proto-test", "stack": "dev", "config": {"aws:region": "us-west-2"}})

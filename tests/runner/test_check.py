@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, write_program
-from .conftest import rdsca as run_rdsca
+from ..conftest import REPO, write_program
+from ..conftest import rdsca as run_rdsca
 
 PACK = str(REPO / "policies")
 URN = "urn:pulumi:dev::testprog::aws:rds/instance:Instance::db"

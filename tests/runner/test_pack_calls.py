@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from .conftest import REPO, rdsca, write_program
+from ..conftest import REPO, rdsca, write_program
 
 PACK = str(REPO / "policies")
 LEGACY = str(REPO / "examples" / "legacy-stack")
