@@ -59,7 +59,7 @@ def test_bad_project_files(tmp_path: Path, name: str, data: bytes) -> None:
     ids=["config-not-utf8", "config-deep", "state-binary", "state-outputs-list", "state-outputs-string", "state-deep"],
 )
 def test_bad_pack_inputs(tmp_path: Path, option: str, data: bytes, expected: str) -> None:
-    from .conftest import REPO
+    from ..conftest import REPO
 
     program = _program(tmp_path)
     bad = tmp_path / "input.json"

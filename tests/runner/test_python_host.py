@@ -114,7 +114,7 @@ def test_config_from_project_and_stack_with_secure_values(tmp_path: Path) -> Non
             """
         },
     )
-    from .conftest import run_offline
+    from ..conftest import run_offline
 
     run = run_offline(directory)
     assert run.error is None
