@@ -252,6 +252,7 @@ LAYERS: dict[str, int] = {
     "rdsca.runner.report": 3,
     "rdsca.terraform.report": 3,
     "rdsca.probe.report": 3,
+    "rdsca.aws.audit_report": 3,
     # the command line, on top
     "rdsca.cli": 4,
 }

@@ -1,4 +1,4 @@
-"""Judge scanned databases (pure: no AWS calls) and render the audit as a table, JSON, CSV or SARIF.
+"""Judge scanned databases (pure: no AWS calls); ``rdsca.aws.audit_report`` renders the result.
 
 Each database gets the status of its CA (``catalog.Status``) and what it serves now: a certificate from a retired or
 refused CA (a finding, also when a fix waits for the maintenance window: clients that verify the certificate fail
@@ -7,15 +7,13 @@ until then), a certificate from an older CA until a restart takes a change (a fi
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdsca import catalog, clock, sarif
+from rdsca import catalog, clock
 from rdsca.aws.scan import CA_ACTIONS, AccountScan, Database, RegionScan
 
 DEFAULT_EXPIRING_DAYS = clock.EXPIRING_DAYS
@@ -382,144 +380,3 @@ def restart_records(journals: Iterable[Any]) -> dict[str, RestartRecord]:
             else:
                 pending.pop(intent["arn"], None)
     return pending
-
-
-# -- rendering -----------------------------------------------------------------------------------------------------
-
-
-def to_json(result: Audit) -> dict[str, Any]:
-    return {
-        "as_of": result.today.isoformat(),
-        "accounts": [
-            {"account": a.account, "name": a.name, "error": a.error, "warnings": a.warnings} for a in result.accounts
-        ],
-        "regions": [
-            {
-                "account": s.account,
-                "region": s.region,
-                "default_ca_for_new_launches": s.default_ca,
-                "account_override": s.override,
-                "certificates": None if s.certificates is None else sorted(s.certificates),
-                "error": s.error,
-                "warnings": s.warnings,
-            }
-            for s in result.scans
-        ],
-        "databases": [r.to_json() for r in result.rows],
-        "findings": sum(1 for r in result.rows if r.findings),
-        "errors": result.errors,
-    }
-
-
-CSV_COLUMNS = [
-    "account",
-    "region",
-    "kind",
-    "identifier",
-    "engine",
-    "engine_version",
-    "ca",
-    "ca_status",
-    "serving",
-    "served_ca",
-    "ca_valid_until",
-    "server_certificate_valid_till",
-    "pending_ca",
-    "scheduled",
-    "pending_maintenance",
-    "restart",
-    "replacement",
-    "findings",
-    "notes",
-    "not_applicable",
-    "arn",
-]
-
-
-def maintenance_text(db: Database) -> str:
-    parts = []
-    for m in db.maintenance:
-        when = m.get("current_apply_date") or m.get("auto_applied_after")
-        date = f" {when.date().isoformat()}" if isinstance(when, dt.datetime) else ""
-        parts.append(f"{m['action']} ({m.get('opt_in_status') or 'pending'}{date})")
-    return "; ".join(parts)
-
-
-def to_csv(result: Audit) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in result.rows:
-        data = row.to_json()
-        data["findings"] = "; ".join(f.text for f in row.findings)
-        data["notes"] = "; ".join(row.notes)
-        data["pending_maintenance"] = maintenance_text(row.db)
-        writer.writerow({k: "" if data.get(k) is None else data[k] for k in CSV_COLUMNS})
-    return out.getvalue()
-
-
-#: The SARIF rule of each kind of finding.
-SARIF_RULES = {
-    **sarif.ca_rules("audit", catalog.ROTATION_GUIDE),
-    "expiring": sarif.Rule(
-        "rdsca-audit-expiring", "A CA or server certificate expires soon", "warning", "medium",
-        help_uri=catalog.ROTATION_GUIDE,
-    ),
-    "restart-pending": sarif.Rule(
-        "rdsca-audit-restart-pending", "A CA change waits for a restart to take effect", "error", "high",
-        help_uri=catalog.ROTATION_GUIDE,
-    ),
-}
-RULE_OF = {
-    FindingKind.RETIRED: "retired",
-    FindingKind.REFUSED: "refused",
-    FindingKind.CA_EXPIRING: "expiring",
-    FindingKind.SERVER_CERTIFICATE: "expiring",
-    FindingKind.RESTART_PENDING: "restart-pending",
-}
-
-
-def to_sarif(result: Audit) -> dict[str, Any]:
-    """SARIF 2.1.0; a database has no source file, so each result is located by its ARN (a logical location)."""
-    results = []
-    for row in result.rows:
-        for finding in row.findings:
-            rule = SARIF_RULES[RULE_OF[finding.kind]]
-            db = row.db
-            message = f"{db.kind} {db.identifier} (account {db.account}, {db.region}): {finding}"
-            results.append(sarif.result(rule.id, rule.level, message, [sarif.location(logical_name=db.arn)]))
-    return sarif.document("rdsca-audit/", list(SARIF_RULES.values()), results)
-
-
-def table_rows(result: Audit) -> list[list[Any]]:
-    rows = []
-    for row in result.rows:
-        db = row.db
-        engine = " ".join(x for x in (db.engine, db.engine_version) if x) or "-"
-        valid = row.ca_valid_until.date().isoformat() if row.ca_valid_until else "-"
-        pending = f"{db.pending_ca} ({row.scheduled})" if db.pending_ca and row.scheduled else db.pending_ca or "-"
-        rows.append(
-            [
-                db.account or "-", db.region, db.identifier, db.kind.value, engine, db.ca or "-", row.status.value,
-                row.serving.value, valid, pending, maintenance_text(db) or "-", row.restart,
-                "yes" if row.findings else "",
-            ]
-        )
-    return rows
-
-
-TABLE_HEADERS = [
-    "ACCOUNT",
-    "REGION",
-    "DATABASE",
-    "KIND",
-    "ENGINE",
-    "CA",
-    "STATUS",
-    "SERVING",
-    "CA VALID UNTIL",
-    "PENDING",
-    "MAINTENANCE",
-    "RESTART",
-    "FINDING",
-]

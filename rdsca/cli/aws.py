@@ -169,9 +169,9 @@ def _report_problems(result: Any) -> None:
 
 
 def _audit_table(result: Any) -> None:
-    from rdsca.aws import audit as audit_mod
+    from rdsca.aws import audit_report
 
-    click.echo(render_table(audit_mod.TABLE_HEADERS, audit_mod.table_rows(result)))
+    click.echo(render_table(audit_report.TABLE_HEADERS, audit_report.table_rows(result)))
     for scan in result.scans:
         if scan.error is None:
             override = f", account override {scan.override}" if scan.override else ""
@@ -201,6 +201,7 @@ def audit(aws_args: AwsArgs, expiring_days: int, accept_scheduled: bool, journal
     Exit 0 when there is no finding, 1 when there is one, 2 when some account or region could not be listed.
     """
     from rdsca.aws import audit as audit_mod
+    from rdsca.aws import audit_report
     from rdsca.aws.live import read_journals
 
     found, warnings = read_journals(list(journals))
@@ -208,11 +209,11 @@ def audit(aws_args: AwsArgs, expiring_days: int, accept_scheduled: bool, journal
     with _scope(aws_args) as scope:
         result = _scan(scope, options).result
     if fmt == "json":
-        emit_json(audit_mod.to_json(result))
+        emit_json(audit_report.to_json(result))
     elif fmt == "csv":
-        click.echo(audit_mod.to_csv(result), nl=False)
+        click.echo(audit_report.to_csv(result), nl=False)
     elif fmt == "sarif":
-        emit_json(audit_mod.to_sarif(result))
+        emit_json(audit_report.to_sarif(result))
     else:
         _audit_table(result)
     for warning in warnings:
