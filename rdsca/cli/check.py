@@ -4,8 +4,10 @@ statically; a thin shell over ``rdsca.runner`` and ``rdsca.terraform``."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -33,6 +35,12 @@ class CheckCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
+def _take(cls: Any, options: dict[str, Any], given: dict[str, Any]) -> Any:
+    """An options dataclass from the command's parameters of the same names (removed from ``options``)."""
+    names = [f.name for f in fields(cls) if f.name not in given]
+    return cls(**given, **{name: options.pop(name) for name in names})
+
+
 @dataclass(frozen=True)
 class PulumiOptions:
     stack: str | None
@@ -43,6 +51,10 @@ class PulumiOptions:
     state_file: Path | None
     invoke_answers: Path | None = None
     show_policy_remediations: bool = False
+
+    @classmethod
+    def take(cls, options: dict[str, Any], **given: Any) -> PulumiOptions:
+        return _take(cls, options, given)  # type: ignore[no-any-return]
 
     def given(self) -> list[str]:
         """The Pulumi-only options given (``--policy-pack-config`` serves both)."""
@@ -83,6 +95,10 @@ class TerraformOptions:
     fallback_ca: str | None = None
     no_apply_immediately: bool = False
 
+    @classmethod
+    def take(cls, options: dict[str, Any], **given: Any) -> TerraformOptions:
+        return _take(cls, options, given)  # type: ignore[no-any-return]
+
     def given(self) -> list[str]:
         flags = [
             ("--var/--var-file", bool(self.assignments)),
@@ -109,6 +125,97 @@ class TerraformOptions:
                     raise click.BadParameter(str(exc), param_hint=option) from None
 
 
+def _options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Several click options as one decorator, in the order given (as --help lists them)."""
+
+    def apply(function: Any) -> Any:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+#: The options of a Pulumi check; their names are ``PulumiOptions``' fields.
+pulumi_options = _options(
+    click.option("--stack", "-s", metavar="NAME", help="Pulumi: the stack whose Pulumi.<NAME>.yaml config to use."),
+    click.option(
+        "--timeout",
+        type=SecondsType(),
+        default=600.0,
+        show_default=True,
+        help="Pulumi: seconds before the whole run (the program and the policy packs) is stopped.",
+    ),
+    click.option(
+        "--policy-pack",
+        "policy_packs",
+        metavar="DIR",
+        multiple=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Pulumi: run this CrossGuard policy pack (e.g. policies) over the program, as pulumi preview "
+        "--policy-pack does; repeatable.",
+    ),
+    click.option(
+        "--remediate",
+        is_flag=True,
+        help='Pulumi: run the policies at level remediate (the policy config {"all": "remediate"} under any '
+        "--policy-pack-config), and show what the remediations change.",
+    ),
+    click.option(
+        "--state",
+        "state_file",
+        metavar="FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Pulumi: a `pulumi stack export` file: the stack policy sees the deployed outputs of existing resources.",
+    ),
+    click.option(
+        "--invoke-answers",
+        metavar="FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Pulumi: YAML or JSON answers to the program's data-source calls (token: result, or a list of cases "
+        "matched on arguments); other calls get placeholder values.",
+    ),
+    click.option(
+        "--show-policy-remediations",
+        is_flag=True,
+        help="Pulumi, with --format pulumi: list each remediation, as pulumi preview --show-policy-remediations does.",
+    ),
+)
+#: The options of a Terraform check and fix; ``--var``/``--var-file`` reach ``TerraformOptions`` through
+#: ``CheckCommand`` (in command-line order), the rest by field name.
+terraform_options = _options(
+    click.option(
+        "--var", "tf_vars", metavar="NAME=VALUE", multiple=True, help="Terraform: set a root module variable, as -var."
+    ),
+    click.option(
+        "--var-file",
+        "var_files",
+        metavar="FILE",
+        multiple=True,
+        help="Terraform: read variable values from a .tfvars or .tfvars.json file, as -var-file (applied with --var in "
+        "command-line order).",
+    ),
+    click.option(
+        "--fix", is_flag=True, help="Terraform: rewrite the .tf files so that every flagged database gets a current CA."
+    ),
+    click.option(
+        "--diff", is_flag=True, help="Terraform: print the unified diff --fix would make, and write nothing."
+    ),
+    click.option(
+        "--ca",
+        "target_ca",
+        metavar="CA",
+        help="Terraform --fix: the CA to write (default: the policy config's targetCa).",
+    ),
+    click.option("--fallback-ca", metavar="CA", help="Terraform --fix: the CA for engines that refuse --ca."),
+    click.option(
+        "--no-apply-immediately",
+        is_flag=True,
+        help="Terraform --fix: do not add apply_immediately = true; the change waits for the maintenance window.",
+    ),
+)
+
+
 @click.command(cls=CheckCommand)
 @click.argument("path", metavar="PATH", type=click.Path(path_type=Path), default=".")
 @click.option(
@@ -116,23 +223,6 @@ class TerraformOptions:
     type=click.Choice(KINDS),
     help="What PATH holds: a Pulumi project, a Terraform configuration directory or a Terraform plan in JSON "
     "(terraform show -json). Detected when not given.",
-)
-@click.option("--stack", "-s", metavar="NAME", help="Pulumi: the stack whose Pulumi.<NAME>.yaml config to use.")
-@click.option(
-    "--timeout",
-    type=SecondsType(),
-    default=600.0,
-    show_default=True,
-    help="Pulumi: seconds before the whole run (the program and the policy packs) is stopped.",
-)
-@click.option(
-    "--policy-pack",
-    "policy_packs",
-    metavar="DIR",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Pulumi: run this CrossGuard policy pack (e.g. policies) over the program, as pulumi preview --policy-pack "
-    "does; repeatable.",
 )
 @click.option(
     "--policy-pack-config",
@@ -143,78 +233,10 @@ class TerraformOptions:
     help="Policy config JSON, as pulumi preview --policy-pack-config (levels and settings per policy): one per "
     "--policy-pack, in the same order; Terraform reads one the same way.",
 )
-@click.option(
-    "--remediate",
-    is_flag=True,
-    help='Pulumi: run the policies at level remediate (the policy config {"all": "remediate"} under any '
-    "--policy-pack-config), and show what the remediations change.",
-)
-@click.option(
-    "--state",
-    "state_file",
-    metavar="FILE",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Pulumi: a `pulumi stack export` file: the stack policy sees the deployed outputs of existing resources.",
-)
-@click.option(
-    "--var", "tf_vars", metavar="NAME=VALUE", multiple=True, help="Terraform: set a root module variable, as -var."
-)
-@click.option(
-    "--var-file",
-    "var_files",
-    metavar="FILE",
-    multiple=True,
-    help="Terraform: read variable values from a .tfvars or .tfvars.json file, as -var-file (applied with --var in "
-    "command-line order).",
-)
-@click.option(
-    "--fix", is_flag=True, help="Terraform: rewrite the .tf files so that every flagged database gets a current CA."
-)
-@click.option(
-    "--diff", "show_diff", is_flag=True, help="Terraform: print the unified diff --fix would make, and write nothing."
-)
-@click.option(
-    "--ca", "target_ca", metavar="CA", help="Terraform --fix: the CA to write (default: the policy config's targetCa)."
-)
-@click.option("--fallback-ca", metavar="CA", help="Terraform --fix: the CA for engines that refuse --ca.")
-@click.option(
-    "--no-apply-immediately",
-    is_flag=True,
-    help="Terraform --fix: do not add apply_immediately = true; the change waits for the maintenance window.",
-)
-@click.option(
-    "--invoke-answers",
-    metavar="FILE",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Pulumi: YAML or JSON answers to the program's data-source calls (token: result, or a list of cases matched "
-    "on arguments); other calls get placeholder values.",
-)
-@click.option(
-    "--show-policy-remediations",
-    is_flag=True,
-    help="Pulumi, with --format pulumi: list each remediation, as pulumi preview --show-policy-remediations does.",
-)
+@pulumi_options
+@terraform_options
 @common_options(("table", "json", "sarif", "pulumi"))
-def check(
-    path: Path,
-    kind: str | None,
-    stack: str | None,
-    timeout: float,
-    policy_packs: tuple[Path, ...],
-    policy_pack_configs: tuple[Path, ...],
-    remediate: bool,
-    state_file: Path | None,
-    tf_vars: tuple[str, ...],
-    var_files: tuple[str, ...],
-    fix: bool,
-    show_diff: bool,
-    target_ca: str | None,
-    fallback_ca: str | None,
-    no_apply_immediately: bool,
-    invoke_answers: Path | None,
-    show_policy_remediations: bool,
-    fmt: str,
-) -> None:
+def check(path: Path, kind: str | None, policy_pack_configs: tuple[Path, ...], fmt: str, **options: Any) -> None:
     """Check a Pulumi program, a Terraform configuration or a Terraform plan offline.
 
     A Pulumi Python program runs against an offline engine that applies transforms in the engine's order and
@@ -223,19 +245,12 @@ def check(
     variables, and a plan from terraform show -json is read as planned; rdsca's policies judge both in process and a
     mandatory violation exits 1. No Pulumi or Terraform CLI and no cloud credentials are used.
     """
-    pulumi = PulumiOptions(
-        stack,
-        timeout,
-        policy_packs,
-        policy_pack_configs,
-        remediate,
-        state_file,
-        invoke_answers,
-        show_policy_remediations,
-    )
-    # tf_vars and var_files as click groups them; CheckCommand kept them in command-line order.
-    assignments = click.get_current_context().meta.get(ASSIGNMENTS, [])
-    terraform = TerraformOptions(assignments, fix, show_diff, target_ca, fallback_ca, no_apply_immediately)
+    pulumi = PulumiOptions.take(options, policy_pack_configs=policy_pack_configs)
+    # --var and --var-file as click groups them are dropped: CheckCommand kept them in command-line order.
+    for name in ("tf_vars", "var_files"):
+        options.pop(name)
+    terraform = TerraformOptions.take(options, assignments=click.get_current_context().meta.get(ASSIGNMENTS, []))
+    assert not options, f"options that no option group takes: {sorted(options)}"
     kind = kind or _detect_kind(path)
     if kind == "pulumi":
         if terraform.given():
