@@ -3,6 +3,7 @@
 
     python3 tasks.py demo   # set up, then run the main job on the embedded default (offline)
     python3 tasks.py test   # set up (reusing .venv if present), then run the whole test suite
+    python3 tasks.py cli-reference   # regenerate docs/cli.md from every command's --help
 
 Only the standard library is used here: this file runs before anything is installed.
 """
@@ -84,8 +85,13 @@ def test() -> int:
     return code
 
 
+def cli_reference() -> int:
+    """Regenerate docs/cli.md from every command's --help."""
+    return run(PY, "tools/cli_reference.py", check=False)
+
+
 def main() -> int:
-    jobs = {"demo": demo, "test": test}
+    jobs = {"demo": demo, "test": test, "cli-reference": cli_reference}
     if len(sys.argv) < 2 or sys.argv[1] not in jobs:
         print(__doc__)
         return 2

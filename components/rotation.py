@@ -49,7 +49,8 @@ class RotationConfigError(RdscaError, ValueError):
 class RotationArgs:
     """The arguments of ``CertificateRotation`` and ``rotate_all``: their one definition (names, defaults, docs).
 
-    Both keep explicit keyword signatures built from these fields; ``tests/test_component.py`` checks that they
+    Both keep explicit keyword signatures built from these fields;
+    ``tests/test_structure.py::test_component_signatures_match_the_one_argument_definition`` checks that they
     match. Constructing one validates it, so nothing is registered on a mistake.
     """
 

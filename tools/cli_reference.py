@@ -1,0 +1,62 @@
+"""Write docs/cli.md, the command-line reference, from every command's own ``--help`` (so it cannot drift).
+
+    python3 tasks.py cli-reference        # or: .venv/bin/python tools/cli_reference.py
+
+tests/test_cli_reference.py fails when docs/cli.md differs from what this writes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from rdsca.cli import cli
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+#: click wraps help text to the terminal: a fixed width makes the page the same on every machine.
+WIDTH = "100"
+
+HEADER = """# Command-line reference
+
+Every `rdsca` command takes `--format` (`table` by default; `json`, and `csv`, `sarif` or `pulumi` where listed) and
+`--as-of DATE`, and exits 0 when clean or done, 1 when findings remain, 2 on usage errors or failures that stopped
+the job. This page is generated from each command's `--help` by `python3 tasks.py cli-reference`; a test fails
+when it is out of date.
+"""
+
+
+def commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for name in sorted(group.commands):
+        command = group.commands[name]
+        yield (*path, name)
+        if isinstance(command, click.Group):
+            yield from commands(command, (*path, name))
+
+
+def help_text(path: tuple[str, ...]) -> str:
+    result = CliRunner().invoke(cli, [*path, "--help"], prog_name="rdsca", env={"COLUMNS": WIDTH})
+    if result.exit_code != 0:
+        raise SystemExit(f"rdsca {' '.join(path)} --help failed: {result.output}")
+    return result.output.rstrip() + "\n"
+
+
+def render() -> str:
+    parts = [HEADER, "## rdsca\n", "```text\n" + help_text(()) + "```\n"]
+    for path in commands(cli):
+        parts.append(f"## rdsca {' '.join(path)}\n")
+        parts.append("```text\n" + help_text(path) + "```\n")
+    return "\n".join(parts)
+
+
+def main() -> int:
+    OUT.write_text(render())
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
