@@ -255,7 +255,7 @@ class Instance:
             for key, count_index, each in self.expand(block):
                 scope = self._scope_for(count_index, each)
                 values = {
-                    attr: _evaluate_attribute(attribute, scope)
+                    attr: evaluate_attribute(attribute, scope)
                     for attr, attribute in block.attributes.items()
                     if attr not in META_ARGUMENTS
                 }
@@ -314,7 +314,7 @@ def _index_expression(step: Any) -> Any:
 __all__ = ["Instance", "Span", "is_local_source"]
 
 
-def _evaluate_attribute(attribute: Any, scope: expr.Scope) -> Any:
+def evaluate_attribute(attribute: Any, scope: expr.Scope) -> Any:
     """An attribute's value; an expression too deep to evaluate is an error naming the file and line."""
     try:
         return expr.evaluate(attribute.expr, scope)

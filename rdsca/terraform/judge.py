@@ -7,12 +7,14 @@ Only translation happens here: Terraform values in, the rules' messages (in Terr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rdsca import catalog
+from rdsca.output import shorten
 from rdsca.resources import (
     MISSING,
     NULL,
@@ -24,10 +26,19 @@ from rdsca.resources import (
     known_text,
     read_plain,
 )
-from rdsca.rules import RESOURCE_RULES, RULES, STACK_RULES, Rule, UnknownValue, with_defaults
+from rdsca.rules import (
+    RESOURCE_RULES,
+    RULES,
+    STACK_RULES,
+    Rule,
+    UnknownValue,
+    rds_ca_retired,
+    rds_ca_unchecked,
+    with_defaults,
+)
 from rdsca.rules import config as policy_config
 from rdsca.rules.config import PolicyConfig
-from rdsca.terraform.model import Resource
+from rdsca.terraform.model import Resource, Span
 
 #: Per rule name: its enforcement level and its config (the schema's defaults overlaid with what was configured).
 Settings = Mapping[str, tuple[str, dict[str, Any]]]
@@ -50,6 +61,10 @@ class Outcome:
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
     #: Every rule with its level: the ``policies`` of the report and the rules of SARIF.
     rules: list[tuple[Rule, str]] = field(default_factory=list)
+    #: Where a diagnostic about something other than a resource points, by (address, policy): a module call.
+    spans: dict[tuple[str, str], Span] = field(default_factory=dict)
+    #: Module calls whose module was not read (``unchecked_modules`` of the JSON).
+    unchecked: list[Any] = field(default_factory=list)
 
     @property
     def blocked(self) -> bool:
@@ -126,8 +141,47 @@ def _judge_all(outcome: Outcome, rules: tuple[Rule, ...], subject: DatabaseView,
             outcome.diagnostics.append(_diagnostic(rule, level, subject.name, message))
 
 
-def judge(resources: list[Resource], config: Settings) -> Outcome:
-    """Every resource rule over every resource's configured values, and the stack rules over its planned state."""
+#: An argument that names a CA, whatever the module calls it: its value starts so (every RDS CA identifier does,
+#: including typos of one), or its name says so.
+_CA_ARGUMENT = re.compile(r"ca_cert|ca_certificate|certificate_identifier|ca_identifier", re.IGNORECASE)
+
+
+def _passes_a_ca(name: str, value: Any) -> bool:
+    return isinstance(value, str) and (value.strip().lower().startswith("rds-ca") or bool(_CA_ARGUMENT.search(name)))
+
+
+def judge_unchecked(outcome: Outcome, unchecked: list[Any], config: Settings) -> None:
+    """Modules rdsca could not read: each is an ``rds-ca-unchecked`` finding, and a retired, unknown or expired CA
+    its caller passes to it is an ``rds-ca-retired`` finding at the argument (the module's databases are not seen,
+    but the CA given to them is: passing it is as good as naming it)."""
+    outcome.unchecked.extend(unchecked)
+    for module in unchecked:
+        level, _config = config[rds_ca_unchecked.RULE.name]
+        if level != "disabled":
+            message = (
+                f"{module.address} (source {module.source!r}) is not installed, so rdsca could not check the "
+                "databases it declares; run terraform init first"
+            )
+            outcome.diagnostics.append(_diagnostic(rds_ca_unchecked.RULE, level, module.address, message))
+            outcome.spans[(module.address, rds_ca_unchecked.RULE.name)] = module.span
+        level, _config = config[rds_ca_retired.RULE.name]
+        for argument in module.arguments:
+            if level == "disabled" or not _passes_a_ca(argument.name, argument.value):
+                continue
+            verdict = catalog.evaluate(argument.value)
+            if not verdict.status.invalid_ca:
+                continue
+            message = (
+                f"{module.address}: {argument.name} = {shorten(argument.value)!r} is passed to a module rdsca cannot "
+                f"read: {verdict.reason}. Pass a current CA ({', '.join(catalog.CURRENT_CAS)})."
+            )
+            outcome.diagnostics.append(_diagnostic(rds_ca_retired.RULE, level, module.address, message))
+            outcome.spans[(module.address, rds_ca_retired.RULE.name)] = argument.span
+
+
+def judge(resources: list[Resource], config: Settings, unchecked: list[Any] | None = None) -> Outcome:
+    """Every resource rule over every resource's configured values, and the stack rules over its planned state;
+    then what was passed to modules that could not be read."""
     outcome = Outcome(rules=[(rule, config[rule.name][0]) for rule in RULES])
     for resource in resources:
         subject = view(resource)
@@ -143,6 +197,7 @@ def judge(resources: list[Resource], config: Settings) -> Outcome:
         state = view(resource, resource.state, cluster=False) if resource.state is not None else None
         if state is not None:
             _judge_all(outcome, STACK_RULES, state, config)
+    judge_unchecked(outcome, unchecked or [], config)
     return outcome
 
 

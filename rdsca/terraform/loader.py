@@ -21,8 +21,32 @@ from rdsca.terraform.config import (
     read_module,
     root_variables,
 )
-from rdsca.terraform.instance import Instance
-from rdsca.terraform.model import ConfigError, Resource
+from rdsca.terraform.instance import Instance, evaluate_attribute
+from rdsca.terraform.model import ConfigError, Resource, Span
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One argument of a module call, evaluated in the caller (the module itself could not be read)."""
+
+    name: str
+    value: Any
+    span: Span
+
+
+@dataclass(frozen=True)
+class UncheckedModule:
+    """A module call whose module rdsca could not read (a registry or git source that is not installed: the normal
+    state of a repository before ``terraform init``, as in CI and pre-commit). Its databases are not seen; what the
+    caller passes to it still is."""
+
+    address: str
+    source: str
+    span: Span
+    arguments: tuple[Argument, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"address": self.address, "source": self.source, "location": self.span.where()}
 
 
 @dataclass
@@ -34,6 +58,8 @@ class Configuration:
     warnings: list[str]
     #: Every file read (for ``--fix`` and for locating findings).
     files: list[Any] = field(default_factory=list)
+    #: Module calls whose module was not read.
+    unchecked: list[UncheckedModule] = field(default_factory=list)
 
 
 class Loader:
@@ -43,6 +69,7 @@ class Loader:
         self.environ = environ
         self.warnings: list[str] = []
         self.sources: dict[Path, ModuleSource] = {}
+        self.unchecked: list[UncheckedModule] = []
         self.manifest = self._manifest()
 
     def warn(self, message: str) -> None:
@@ -75,7 +102,7 @@ class Loader:
         instance = Instance(self, root, "", "", inputs, {})
         resources = list(self._walk(instance))
         files = [f for source in self.sources.values() for f in source.files]
-        return Configuration(self.root, resources, self.warnings, files)
+        return Configuration(self.root, resources, self.warnings, files, self.unchecked)
 
     def _walk(self, instance: Instance) -> Any:
         yield from instance.resources()
@@ -94,10 +121,6 @@ class Loader:
             if not directory.is_dir():
                 raise ConfigError(f"{where}: module {name}: no directory {call_source!r}")
             return directory, parent.source.editable and _editable(self.root, directory)
-        self.warn(
-            f"{where}: module.{name} (source {call_source!r}) not checked: it is not installed; run terraform init "
-            "so that .terraform/modules holds it"
-        )
         return None
 
     def child_instances(self, parent: Instance, name: str) -> list[tuple[Any, Instance]] | None:
@@ -106,8 +129,10 @@ class Loader:
         where = call.span.where()
         if source_attribute is None:
             raise ConfigError(f"{where}: module {name} has no source")
-        found = self._module_directory(parent, name, raw_text(source_attribute).strip('"'), where)
+        call_source = raw_text(source_attribute).strip('"')
+        found = self._module_directory(parent, name, call_source, where)
         if found is None:
+            self._unchecked(parent, name, call, call_source)
             return None
         directory, editable = found
         # Children are made lazily, when something reads them, so a cycle is seen along the instance's own
@@ -123,6 +148,25 @@ class Loader:
         for _key_value, child in children:
             child.lineage = lineage
         return children
+
+    def _unchecked(self, parent: Instance, name: str, call: Any, call_source: str) -> None:
+        """Record a module that is not installed, with its arguments as the caller computes them (every instance of
+        a ``count``/``for_each`` call: their arguments may differ)."""
+        address = f"{parent.address}module.{name}"
+        self.warn(
+            f"{call.span.where()}: {address} (source {call_source!r}) not checked: it is not installed; run "
+            "terraform init so that .terraform/modules holds it"
+        )
+        arguments = []
+        for key, count_index, each in parent.expand(call):
+            scope = parent._scope_for(count_index, each)
+            for arg, attribute in call.attributes.items():
+                if arg in _META_ARGUMENTS:
+                    continue
+                value = evaluate_attribute(attribute, scope)
+                label = arg if key is None else f"{arg} of {address}{_key(key)}"
+                arguments.append(Argument(label, value, attribute.span))
+        self.unchecked.append(UncheckedModule(address, call_source, call.span, tuple(arguments)))
 
     def _child(
         self, parent: Instance, name: str, call: Any, source: ModuleSource, key: Any, count_index: Any, each: Any
@@ -145,6 +189,10 @@ class Loader:
         address = f"{parent.address}module.{name}{_key(key)}."
         child = Instance(self, source, address, manifest_key, inputs, providers)
         return key, child
+
+
+#: Arguments of a module block that Terraform itself reads (not inputs of the module).
+_META_ARGUMENTS = frozenset({"source", "version", "providers", "count", "for_each", "depends_on"})
 
 
 def call_source_text(call: Any) -> str:

@@ -84,6 +84,7 @@ def to_json(report: TerraformReport) -> dict[str, Any]:
         "path": str(report.path),
         "resources": [resource_json(r, databases) for r in report.resources],
         "diagnostics": report.outcome.diagnostics,
+        "unchecked_modules": [m.to_json() for m in report.outcome.unchecked],
         "fixes": report.fixes,
         "warnings": report.warnings,
         "blocked": report.blocked,
@@ -115,6 +116,13 @@ def _location(report: TerraformReport, resource: Resource | None, address: str) 
     return sarif.location(span.file.path, span.line, address, column)
 
 
+def _diagnostic_location(report: TerraformReport, by_address: dict[str, Resource], d: dict[str, Any]) -> dict[str, Any]:
+    span = report.outcome.spans.get((d["address"], d["policy"]))
+    if span is not None:  # a module call's argument, or the call itself
+        return sarif.location(span.file.path, span.line, d["address"])
+    return _location(report, by_address.get(d["address"]), d["address"])
+
+
 def to_sarif(report: TerraformReport) -> dict[str, Any]:
     """SARIF 2.1.0: one rule per policy, one result per diagnostic at the attribute's line (the block's when the
     attribute is unset; the resource's entry in a plan file)."""
@@ -128,7 +136,7 @@ def to_sarif(report: TerraformReport) -> dict[str, Any]:
             d["policy"],
             sarif.LEVEL[d["level"]],
             d["message"],
-            [_location(report, by_address.get(d["address"]), d["address"])],
+            [_diagnostic_location(report, by_address, d)],
         )
         for d in report.outcome.diagnostics
     ]
@@ -190,6 +198,10 @@ def _print_table(report: TerraformReport) -> None:
         click.echo(f"        - [{d['level']}]  {d['policy']}  ({d['address']})")
         for line in d["message"].splitlines():
             click.echo(f"          {line}")
+    if report.outcome.unchecked:
+        click.echo(f"Not checked ({len(report.outcome.unchecked)} module(s) not installed; run terraform init):")
+        for module in report.outcome.unchecked:
+            click.echo(f"    - {module.address} (source {module.source}) at {module.span.where()}")
     if report.fixes:
         click.echo("Fixes:")
         for fix in report.fixes:

@@ -4,6 +4,9 @@ with file and line, policy config, sensitive values, and malformed input (exit 2
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -323,3 +326,98 @@ def test_terraform_retired_ca_hidden_in_deep_parentheses_does_not_pass(tmp_path:
     )
     code, out, _err = invoke("check", str(tmp_path))
     assert code != 0, out
+
+
+# -- modules rdsca cannot read ------------------------------------------------------------------------------------
+
+UNINSTALLED = {
+    "main.tf": """
+        variable "old_ca" {
+          default = "rds-ca-2019"
+        }
+
+        module "db" {
+          source  = "terraform-aws-modules/rds/aws"
+          version = "~> 6.0"
+
+          identifier         = "orders"
+          ca_cert_identifier = var.old_ca
+        }
+
+        module "docs" {
+          source                    = "git::https://example.com/docdb.git"
+          ca_certificate_identifier = "rds-ca-rsa2048-g1"
+          engine                    = "docdb"
+        }
+
+        module "typo" {
+          source = "cloudposse/rds/aws"
+          ca     = "rds-ca-rsa2048-g2"
+        }
+    """,
+}
+
+
+def test_a_retired_ca_passed_to_a_module_that_is_not_installed_is_a_finding(tmp_path: Path) -> None:
+    """Before `terraform init` (CI, pre-commit) a registry or git module is not on disk: rdsca warned and passed,
+    exit 0, even with rds-ca-2019 passed to it. The CA passed is a finding at the argument, whatever its name."""
+    write_tf(tmp_path, UNINSTALLED)
+    code, document = run_json("check", tmp_path)
+    assert code == 1
+    found = {(d["policy"], d["address"], d["level"]) for d in document["diagnostics"]}
+    assert ("rds-ca-retired", "module.db", "mandatory") in found
+    assert ("rds-ca-retired", "module.typo", "mandatory") in found  # an unknown CA (a typo) is refused by AWS too
+    assert not any(p == "rds-ca-retired" and a == "module.docs" for p, a, _ in found)  # a current CA passes
+    # Every module not read is listed, and is a finding of its own (advisory unless configured).
+    assert [m["address"] for m in document["unchecked_modules"]] == ["module.db", "module.docs", "module.typo"]
+    assert {a for p, a, level in found if p == "rds-ca-unchecked" and level == "advisory"} == {
+        "module.db",
+        "module.docs",
+        "module.typo",
+    }
+    # SARIF points at the argument's line.
+    result = run("check", tmp_path, "--format", "sarif")
+    located = {
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        for r in json.loads(result.stdout)["runs"][0]["results"]
+    }
+    assert ("rds-ca-retired", 10) in located and ("rds-ca-unchecked", 5) in located
+
+
+def test_unchecked_modules_can_be_made_mandatory(tmp_path: Path) -> None:
+    files = {"main.tf": 'module "db" {\n  source = "terraform-aws-modules/rds/aws"\n  engine = "mysql"\n}\n'}
+    write_tf(tmp_path, files)
+    assert run("check", tmp_path).exit_code == 0  # advisory by default: nothing it passes is wrong
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"rds-ca-unchecked": "mandatory"}))
+    result = run("check", tmp_path, "--policy-pack-config", config)
+    assert result.exit_code == 1
+    assert "[mandatory]  rds-ca-unchecked  (module.db)" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_terraform_s_own_module_manifest_is_followed(tmp_path: Path) -> None:
+    """`terraform get` (the module half of `terraform init`; the provider half would need a download) writes the real
+    .terraform/modules/modules.json for a local module: rdsca reads the module through it and judges its database."""
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'module "local" {\n  source = "./db"\n  ca = "rds-ca-2019"\n}\n',
+            "db/main.tf": (
+                'variable "ca" {}\n'
+                'resource "aws_db_instance" "a" {\n  engine = "mysql"\n  ca_cert_identifier = var.ca\n}\n'
+            ),
+        },
+    )
+    init = subprocess.run(
+        ["terraform", "get", "-no-color"], cwd=tmp_path, capture_output=True,
+        text=True, check=False, env={**os.environ, "TF_IN_AUTOMATION": "1"},
+    )
+    assert init.returncode == 0, init.stderr
+    assert (tmp_path / ".terraform" / "modules" / "modules.json").is_file()
+    code, document = run_json("check", tmp_path)
+    assert code == 1
+    assert ("rds-ca-retired", "module.local.aws_db_instance.a") in {
+        (d["policy"], d["address"]) for d in document["diagnostics"]
+    }
+    assert document["unchecked_modules"] == []
