@@ -313,12 +313,14 @@ def _check_terraform(path: Path, kind: str, config_file: Path | None, options: T
     from rdsca.terraform.report import print_report
 
     report = check_terraform(path, kind, options.assignments, config_file)
+    # --diff wins over --fix, always: it shows what would change and writes nothing (as ruff --fix --diff).
+    writes = options.fix and not options.diff
     if options.fix or options.diff:
         fix_options = FixOptions(options.target_ca, options.fallback_ca, not options.no_apply_immediately)
         report, diff = fix_report(
-            report, fix_options, write=options.fix, assignments=options.assignments, config_file=config_file
+            report, fix_options, write=writes, assignments=options.assignments, config_file=config_file
         )
-    if options.diff and not options.fix:
+    if options.diff:
         # As ruff --diff: the diff on stdout, nothing written; exit 1 when something would change or stays to do.
         click.echo(diff, nl=False)
         for entry in report.fixes:

@@ -175,3 +175,15 @@ def test_a_file_that_cannot_be_written_is_one_line(tmp_path: Path, monkeypatch: 
         f"rdsca: error: {tmp_path / 'main.tf'}: cannot write it: Permission denied; nothing was written"
     ]
     assert "rds-ca-2019" in (tmp_path / "main.tf").read_text()
+
+
+def test_fix_and_diff_together_write_nothing(tmp_path: Path) -> None:
+    """`--fix --diff` rewrote the files (exit 0, no diff printed) while the README says --diff writes nothing:
+    --diff wins, always."""
+    main = tmp_path / "main.tf"
+    original = 'resource "aws_db_instance" "a" {\n  engine             = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'
+    main.write_text(original)
+    result = run("check", tmp_path, "--fix", "--diff")
+    assert main.read_text() == original
+    assert result.exit_code == 1
+    assert '-  ca_cert_identifier = "rds-ca-2019"' in result.stdout
