@@ -8,12 +8,17 @@ import this module (no import cycle). Every command takes ``--format`` (``table`
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import warnings
+
 import click
 
 from rdsca import __version__
 from rdsca.cli.aws import audit, default_ca, rotate
 from rdsca.cli.check import check
-from rdsca.cli.common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, Group, debug_option
+from rdsca.cli.common import DEBUG_ENV, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, Group, debug_option
 from rdsca.cli.probe import probe
 from rdsca.cli.truststore import truststore
 
@@ -30,7 +35,21 @@ for command in (check, audit, rotate, default_ca, truststore, probe):
 
 
 def main() -> None:
+    _honest_streams()
     cli(prog_name="rdsca")
+
+
+def _honest_streams() -> None:
+    """Output that works on any terminal and in any log: a character the stream's encoding cannot write (a ✔ under
+    PYTHONIOENCODING=cp1252, a Windows console) is replaced, never fatal; and no library's warning (a
+    CryptographyDeprecationWarning about a certificate a server sent) reaches users, unless --debug asks."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
+    if not os.environ.get(DEBUG_ENV) and not sys.warnoptions:
+        warnings.simplefilter("ignore")
 
 
 __all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "Failure", "cli", "main"]

@@ -173,3 +173,16 @@ def test_every_command_is_reachable_as_python_m_rdsca_cli() -> None:
     assert proc.returncode == 0
     for command in ("check", "audit", "rotate", "default-ca", "truststore"):
         assert f"  {command}" in proc.stdout
+
+
+@pytest.mark.parametrize("fmt", ["pulumi", "table", "json"])
+def test_every_output_works_on_a_narrow_encoding(fmt: str) -> None:
+    """`PYTHONIOENCODING=cp1252 rdsca check examples/mysql-web-tier --policy-pack policies --format pulumi` was an
+    "internal error: UnicodeEncodeError": a character the encoding lacks is replaced, never fatal."""
+    proc = rdsca(
+        "check", "examples/mysql-web-tier", "--policy-pack", "policies", "--format", fmt,
+        env={"PYTHONIOENCODING": "cp1252"},
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "rds-ca-2019" in proc.stdout
