@@ -104,7 +104,11 @@ def _require_python(doc: dict[str, Any], project_file: Path) -> None:
     runtime = doc.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
-        raise ProjectError(f"{project_file}: runtime is {runtime_name!r}; rdsca check runs Python programs only")
+        raise ProjectError(
+            f"{project_file}: runtime is {runtime_name!r}; rdsca check runs Python programs only",
+            hint="the pack applies to a program in any language under the Pulumi CLI: "
+            "pulumi preview --policy-pack policies",
+        )
 
 
 def _entry_point(doc: dict[str, Any], directory: Path, project_file: Path) -> Path:
