@@ -276,6 +276,13 @@ class Instance:
                     editable=block.file.editable,
                 )
 
+    def _referenced_cluster(self, text: str, cluster_type: str) -> Block | None:
+        """The one cluster resource of this module an expression refers to, through any function or splat."""
+        names = _cluster_names(text, cluster_type)
+        if len(names) != 1:
+            return None
+        return self.source.resources.get((cluster_type, names.pop()))
+
     def _cluster_version(self, block: Block, rtype: ResourceType, values: dict[str, Any], scope: expr.Scope) -> Any:
         """The engine version of the cluster an instance belongs to (DocumentDB instances carry none): through a
         reference to the cluster resource, else the cluster in this module with that identifier."""
@@ -289,6 +296,15 @@ class Instance:
 
             text = f"{match.group(1)}.{match.group(2)}{match.group(3) or ''}.{version_name}"
             return expr.evaluate(parse_expression(text, "cluster reference"), scope)
+        cluster = self._referenced_cluster(raw_text(block.attributes[attribute]), cluster_type)
+        if cluster is not None and version_name is not None:
+            # ``join("", aws_docdb_cluster.default[*].id)``, ``one(...)``, ``element(..., 0)``, ``...[0].id``: the
+            # cloudposse pattern of a cluster made with ``count``. Its engine version rarely depends on the index.
+            version = cluster.attributes.get(version_name)
+            if version is None:
+                return None
+            scope = self._scope_for(0, None) if "count" in cluster.attributes else self.scope
+            return evaluate_attribute(version, scope)
         identifier = values.get(attribute)
         if not isinstance(identifier, str) or identifier_name is None or version_name is None:
             return None
@@ -300,6 +316,10 @@ class Instance:
                 version = cluster.attributes.get(version_name)
                 return expr.evaluate(version.expr, self.scope) if version else None
         return None
+
+
+def _cluster_names(text: str, cluster_type: str) -> set[str]:
+    return set(re.findall(rf"(?<![A-Za-z0-9_.]){re.escape(cluster_type)}\.([A-Za-z0-9_-]+)", text))
 
 
 def _index_expression(step: Any) -> Any:

@@ -53,6 +53,17 @@ class Database:
     #: None while the CA is not known (computed during plan or apply).
     verdict: catalog.Verdict | None
     restart: str
+    #: Why an acceptable-looking CA cannot be called ok: some versions of the engine refuse it and the version is
+    #: not known here (a DocumentDB instance whose cluster cannot be followed). As ``rdsca check`` of Pulumi says.
+    cannot_decide: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.verdict is None:
+            return "not known until apply"
+        if self.cannot_decide and self.verdict.acceptable:
+            return "cannot decide"
+        return self.verdict.status.value
 
 
 @dataclass
@@ -130,7 +141,16 @@ def run_rule(rule: Rule, subject: DatabaseView, config: Mapping[str, Any]) -> st
 def _row(resource: Resource, subject: DatabaseView) -> Database:
     verdict = None if isinstance(subject.ca, Unknown) else subject.verdict()
     restart = catalog.restart_on_rotation(subject.engine, subject.engine_version).value if subject.type.database else ""
-    return Database(resource, subject, verdict, restart)
+    cannot_decide = None
+    if verdict is not None and isinstance(subject.ca, str) and not subject.engine_version:
+        refusing = catalog.refusing_versions(subject.engine, subject.ca)
+        if refusing:
+            versions = " and ".join(dict.fromkeys(v.removesuffix(".*") for v in refusing))
+            cannot_decide = (
+                f"cannot decide: {subject.engine} {versions} refuses {subject.ca}, and the engine version is not "
+                "known here (its cluster cannot be followed)"
+            )
+    return Database(resource, subject, verdict, restart, cannot_decide)
 
 
 def _judge_all(outcome: Outcome, rules: tuple[Rule, ...], subject: DatabaseView, config: Settings) -> None:

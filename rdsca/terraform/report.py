@@ -73,7 +73,7 @@ def resource_json(resource: Resource, databases: dict[str, Database]) -> dict[st
         "unknown": _unknowns(resource),
         "source": _position(_ca_span(resource)),
         "restart": row.restart if row and row.restart else None,
-        "ca_status": row.verdict.status.value if row and row.verdict else None,
+        "ca_status": (row.status if row.verdict else None) if row else None,
     }
 
 
@@ -173,7 +173,7 @@ def _rows(report: TerraformReport) -> list[list[str]]:
     rows = []
     for db in report.outcome.databases:
         view = db.view
-        status = db.verdict.status.value if db.verdict else "not known until apply"
+        status = db.status
         engine = " ".join(x for x in (view.engine, view.engine_version) if x) or "?"
         apply = _apply(view.apply_immediately) if view.type.fields.apply_immediately else "-"
         region = view.region or "-"

@@ -421,3 +421,52 @@ def test_terraform_s_own_module_manifest_is_followed(tmp_path: Path) -> None:
         (d["policy"], d["address"]) for d in document["diagnostics"]
     }
     assert document["unchecked_modules"] == []
+
+
+DOCDB_BY_COUNT = """
+variable "enabled" {
+  default = true
+}
+
+resource "aws_docdb_cluster" "default" {
+  count              = var.enabled ? 1 : 0
+  cluster_identifier = "docs"
+  engine             = "docdb"
+  %s
+}
+
+resource "aws_docdb_cluster_instance" "default" {
+  count              = var.enabled ? 2 : 0
+  identifier         = "docs-${count.index}"
+  cluster_identifier = %s
+  instance_class     = "db.r5.large"
+  ca_cert_identifier = "rds-ca-ecc384-g1"
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        'join("", aws_docdb_cluster.default[*].id)',
+        "one(aws_docdb_cluster.default[*].id)",
+        "element(aws_docdb_cluster.default.*.id, 0)",
+        "aws_docdb_cluster.default[0].id",
+    ],
+)
+def test_a_docdb_instance_follows_its_cluster_through_functions_and_splats(tmp_path: Path, reference: str) -> None:
+    """A DocumentDB instance whose cluster_identifier is `join("", aws_docdb_cluster.default[*].id)` (the public
+    cloudposse module's pattern) was `ok` on ECC384 while its cluster runs 3.6, which refuses it."""
+    write_tf(tmp_path, {"main.tf": DOCDB_BY_COUNT % ('engine_version = "3.6.0"', reference)})
+    code, document = run_json("check", tmp_path)
+    statuses = {r["address"]: r["ca_status"] for r in document["resources"] if r["type"] == "aws_docdb_cluster_instance"}
+    assert statuses == {"aws_docdb_cluster_instance.default[0]": "refused", "aws_docdb_cluster_instance.default[1]": "refused"}
+    assert code == 1
+
+
+def test_a_docdb_instance_whose_cluster_version_is_not_known_is_never_ok(tmp_path: Path) -> None:
+    write_tf(tmp_path, {"main.tf": DOCDB_BY_COUNT % ("", 'join("", aws_docdb_cluster.default[*].id)')})
+    code, document = run_json("check", tmp_path)
+    statuses = {r["ca_status"] for r in document["resources"] if r["type"] == "aws_docdb_cluster_instance"}
+    assert statuses == {"cannot decide"}
+    assert code == 0  # advisory, as on the Pulumi side: rdsca cannot say it is wrong either
