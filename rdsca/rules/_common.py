@@ -60,12 +60,17 @@ class Rule:
     databases_only: bool = False
     #: A stack rule: judged over every resource's state after the update, not over one resource's inputs.
     stack: bool = False
+    #: Judges a CA set on an Aurora cluster (which AWS refuses: only Multi-AZ DB clusters take one). The other rules
+    #: leave such a cluster alone, so that it is one finding, not one per rule.
+    aurora_clusters: bool = False
     url: str = catalog.ROTATION_GUIDE
 
     def covers(self, view: DatabaseView) -> bool:
         """Whether the rule looks at this resource at all."""
         if self.databases_only and not view.type.database:
             return False
+        if view.kind is Kind.AURORA_CLUSTER:
+            return self.aurora_clusters and view.ca is not MISSING
         return covered(view)
 
     def defaults(self) -> dict[str, Any]:

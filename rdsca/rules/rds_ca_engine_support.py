@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rdsca import catalog
-from rdsca.resources import MISSING, DatabaseView, Unknown
+from rdsca.resources import MISSING, DatabaseView, Kind, Unknown
 from rdsca.rules._common import TARGET_SCHEMA, Rule, UnknownValue, choose_ca, how_to_fix, label
 
 #: CAs that some engine refuses: only for these does an unknown engine or version keep the judgement open.
@@ -18,12 +18,21 @@ REFUSED_SOMEWHERE = frozenset().union(*(fact.refuses for fact in catalog.ENGINE_
 
 
 def fix(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
+    if view.kind is Kind.AURORA_CLUSTER:
+        return None  # no CA to write: the fix is to remove it, which is the user's to do
     return choose_ca(view, config, allowed=lambda ca_id: ca_id != view.ca)
 
 
 def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
     if view.ca is MISSING:
         return None
+    if view.kind is Kind.AURORA_CLUSTER:
+        # ModifyDBCluster / CreateDBCluster: CACertificateIdentifier is "Valid for Cluster Type: Multi-AZ DB
+        # clusters" (RDS API Reference); an Aurora cluster's CA is each of its instances' own.
+        return (
+            f"{label(view)}: an Aurora cluster takes no CA (AWS accepts {view.ca_property} only for Multi-AZ DB "
+            f"clusters, so the deployment fails): remove it and set the CA on each of the cluster's instances."
+        )
     if isinstance(view.ca, Unknown):
         # Only an engine that refuses some CA can refuse this one: otherwise there is nothing to wait for.
         if any(fact.refuses for fact in catalog.engine_facts(view.engine, view.engine_version)):
@@ -48,4 +57,5 @@ RULE = Rule(
     judge=judge,
     fix=fix,
     databases_only=True,
+    aurora_clusters=True,
 )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rdsca import files
-from rdsca.resources import TERRAFORM_TYPES, DatabaseView
+from rdsca.resources import TERRAFORM_TYPES, DatabaseView, Kind
 from rdsca.rules import (
     Rule,
     rds_ca_allowed_list,
@@ -179,6 +179,9 @@ def _blocker(resource: Resource, subject: DatabaseView, ca_id: str | None) -> st
     """Why the resource's CA cannot be written at all, if so."""
     block = resource.block
     assert block is not None
+    if subject.kind is Kind.AURORA_CLUSTER:
+        # rdsca never writes a CA onto an Aurora cluster (AWS refuses it there) and removes nothing by itself.
+        return f"remove {subject.ca_property} from this Aurora cluster and set the CA on its instances"
     if ca_id is None:
         engine = subject.engine or "this engine"
         return f"no current CA is known to work for {engine}: choose one its engine version supports"

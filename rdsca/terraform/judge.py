@@ -38,6 +38,7 @@ from rdsca.rules import (
 )
 from rdsca.rules import config as policy_config
 from rdsca.rules.config import PolicyConfig
+from rdsca.terraform.config import raw_text
 from rdsca.terraform.model import Resource, Span
 
 #: Per rule name: its enforcement level and its config (the schema's defaults overlaid with what was configured).
@@ -217,8 +218,30 @@ def judge(resources: list[Resource], config: Settings, unchecked: list[Any] | No
         state = view(resource, resource.state, cluster=False) if resource.state is not None else None
         if state is not None:
             _judge_all(outcome, STACK_RULES, state, config)
+    _name_aurora_members(outcome, resources)
     judge_unchecked(outcome, unchecked or [], config)
     return outcome
+
+
+def _name_aurora_members(outcome: Outcome, resources: list[Resource]) -> None:
+    """A finding about a CA on an Aurora cluster names the cluster instances where the CA belongs."""
+    by_address = {r.address: r for r in resources}
+    for d in outcome.diagnostics:
+        cluster = by_address.get(d["address"])
+        if cluster is None or cluster.type != "aws_rds_cluster" or "Aurora cluster takes no CA" not in d["message"]:
+            continue
+        members = [r.address for r in resources if r.type == "aws_rds_cluster_instance" and _member(r, cluster)]
+        if members:
+            d["message"] += f" Its instances here: {', '.join(members)}."
+
+
+def _member(instance: Resource, cluster: Resource) -> bool:
+    named = instance.values.get("cluster_identifier")
+    if isinstance(named, str) and named == cluster.values.get("cluster_identifier"):
+        return True
+    attribute = instance.block.attributes.get("cluster_identifier") if instance.block else None
+    same_module = instance.address.rpartition(instance.type)[0] == cluster.address.rpartition(cluster.type)[0]
+    return same_module and attribute is not None and f"{cluster.type}.{cluster.name}." in raw_text(attribute)
 
 
 __all__ = ["Database", "Outcome", "Settings", "judge", "read", "run_rule", "settings", "view"]

@@ -470,3 +470,40 @@ def test_a_docdb_instance_whose_cluster_version_is_not_known_is_never_ok(tmp_pat
     statuses = {r["ca_status"] for r in document["resources"] if r["type"] == "aws_docdb_cluster_instance"}
     assert statuses == {"cannot decide"}
     assert code == 0  # advisory, as on the Pulumi side: rdsca cannot say it is wrong either
+
+
+AURORA_WITH_A_CA = {
+    "main.tf": """
+        resource "aws_rds_cluster" "aurora" {
+          cluster_identifier        = "orders"
+          engine                    = "aurora-postgresql"
+          engine_version            = "16.4"
+          ca_certificate_identifier = "%s"
+        }
+
+        resource "aws_rds_cluster_instance" "one" {
+          identifier         = "orders-1"
+          cluster_identifier = aws_rds_cluster.aurora.id
+          engine             = "aurora-postgresql"
+          ca_cert_identifier = "rds-ca-rsa2048-g1"
+        }
+    """,
+}
+
+
+@pytest.mark.parametrize("ca", ["rds-ca-2019", "rds-ca-rsa2048-g1"])
+def test_a_ca_on_an_aurora_cluster_is_one_finding_and_never_fixed_there(tmp_path: Path, ca: str) -> None:
+    """AWS takes ca_certificate_identifier only on Multi-AZ DB clusters. On an Aurora cluster it was judged as a
+    CA (and --fix wrote a CA and apply_immediately onto it): it is one finding naming the cluster's instances."""
+    files = {"main.tf": AURORA_WITH_A_CA["main.tf"] % ca}
+    write_tf(tmp_path, files)
+    code, document = run_json("check", tmp_path)
+    assert code == 1
+    on_cluster = [d for d in document["diagnostics"] if d["address"] == "aws_rds_cluster.aurora"]
+    assert [d["policy"] for d in on_cluster] == ["rds-ca-engine-support"]
+    assert "Aurora cluster takes no CA" in on_cluster[0]["message"]
+    assert on_cluster[0]["message"].endswith("Its instances here: aws_rds_cluster_instance.one.")
+    before = (tmp_path / "main.tf").read_text()
+    result = run("check", tmp_path, "--fix")
+    assert (tmp_path / "main.tf").read_text() == before
+    assert "remove ca_certificate_identifier from this Aurora cluster" in result.stdout + result.stderr

@@ -116,7 +116,8 @@ def test_an_unknown_never_blocks_and_keeps_its_reason() -> None:
     ("values", "rows", "found"),
     [
         ({"engine": "aurora-postgresql"}, [], set()),
-        ({"engine": "aurora-postgresql", "ca_certificate_identifier": "rds-ca-2019"}, [], {"rds-ca-retired"}),
+        # One finding: AWS takes no CA on an Aurora cluster.
+        ({"engine": "aurora-postgresql", "ca_certificate_identifier": "rds-ca-2019"}, [], {"rds-ca-engine-support"}),
         ({"engine": "postgres"}, [Kind.MULTI_AZ_CLUSTER], {"rds-ca-unset"}),
     ],
 )
