@@ -4,7 +4,7 @@ instances, child modules and provider regions, with the origin of every literal 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +29,9 @@ class ModuleLoader(Protocol):
     def warn(self, message: str) -> None: ...
 
     def child_instances(self, parent: Instance, name: str) -> list[tuple[Any, Instance]] | None: ...
+
+    @property
+    def environ(self) -> Mapping[str, str]: ...
 
 _CLUSTER_REFERENCE = re.compile(r"^([a-z0-9_]+)\.([A-Za-z0-9_-]+)(\[[^\]]+\])?\.(id|cluster_identifier)$")
 _MAX_DEPTH = 40
@@ -208,7 +211,13 @@ class Instance:
             return expr.evaluate(own.expr, scope)
         provider = block.attributes.get("provider")
         key = raw_text(provider) if provider else provider_name
-        return self.providers.get(key, self.providers.get(provider_name))
+        found = self.providers.get(key, self.providers.get(provider_name))
+        if found is None:
+            # No provider block sets one: the AWS (and awscc) provider takes AWS_REGION, then AWS_DEFAULT_REGION
+            # (terraform-provider-aws docs, "Provider Configuration": environment variables).
+            environ = self.loader.environ
+            return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None
+        return found
 
     # -- instances -----------------------------------------------------------------------------------------------
 
@@ -264,6 +273,7 @@ class Instance:
                 if ca is not None:
                     origins[rtype.fields.ca] = self.origin(ca)
                 provider_name = type_name.split("_", 1)[0]
+                self._ignored_ca(block, rtype.fields.ca, f"{self.address}{type_name}.{name}")
                 yield Resource(
                     address=f"{self.address}{type_name}.{name}{instance_key(key)}",
                     type=type_name,
@@ -274,6 +284,21 @@ class Instance:
                     cluster_engine_version=self._cluster_version(block, rtype, values, scope),
                     origins=origins,
                     editable=block.file.editable,
+                )
+
+    def _ignored_ca(self, block: Block, ca: str, address: str) -> None:
+        """``lifecycle { ignore_changes = [ca_cert_identifier] }`` (or ``all``): for a database that exists, a plan
+        keeps its deployed CA whatever the file says, so the CA judged here may not be the one it has (Terraform
+        docs, "The lifecycle Meta-Argument"). Said, as ``rdsca check`` says it of Pulumi's ignoreChanges."""
+        for lifecycle in (b for b in block.blocks if b.type == "lifecycle"):
+            ignored = lifecycle.attributes.get("ignore_changes")
+            text = raw_text(ignored) if ignored is not None else ""
+            names = {part.strip().strip('"') for part in text.strip("[]").replace("\n", ",").split(",")}
+            if ca in names or text.strip() == "all":
+                self.loader.warn(
+                    f"{ignored.span.where() if ignored else block.span.where()}: {address} ignores changes to {ca} "
+                    "(lifecycle ignore_changes): for a database that exists, a plan keeps its deployed CA whatever "
+                    "this file says; check the deployed CA with rdsca audit or a plan (rdsca check plan.json)"
                 )
 
     def _referenced_cluster(self, text: str, cluster_type: str) -> Block | None:

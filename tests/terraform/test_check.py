@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from rdsca.terraform.check import check
 from tests.conftest import FIXTURES
 from tests.terraform.conftest import PLANS, run, run_json, write_tf
 
@@ -507,3 +508,35 @@ def test_a_ca_on_an_aurora_cluster_is_one_finding_and_never_fixed_there(tmp_path
     result = run("check", tmp_path, "--fix")
     assert (tmp_path / "main.tf").read_text() == before
     assert "remove ca_certificate_identifier from this Aurora cluster" in result.stdout + result.stderr
+
+
+def test_lifecycle_ignore_changes_on_the_ca_is_reported(tmp_path: Path) -> None:
+    """The CA in the file is not what a plan will change for a database that exists: say so."""
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": """
+                resource "aws_db_instance" "a" {
+                  engine             = "mysql"
+                  ca_cert_identifier = "rds-ca-rsa2048-g1"
+                  lifecycle {
+                    ignore_changes = [
+                      engine_version,
+                      ca_cert_identifier,
+                    ]
+                  }
+                }
+            """
+        },
+    )
+    code, document = run_json("check", tmp_path)
+    assert code == 0
+    assert any("aws_db_instance.a ignores changes to ca_cert_identifier" in w for w in document["warnings"])
+
+
+def test_the_region_comes_from_the_environment_when_no_provider_sets_one(tmp_path: Path) -> None:
+    """As the AWS provider does: AWS_REGION, then AWS_DEFAULT_REGION."""
+    write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "a" {\n  engine = "mysql"\n}\n'})
+    for env, expected in (({"AWS_DEFAULT_REGION": "eu-west-3"}, "eu-west-3"), ({"AWS_REGION": "ap-south-2", "AWS_DEFAULT_REGION": "eu-west-3"}, "ap-south-2")):
+        report = check(tmp_path, "terraform", environ=env)
+        assert [known for known in (r.region for r in report.resources)] == [expected]
