@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rdsca import files
+from rdsca.output import shorten
 from rdsca.resources import TERRAFORM_TYPES, DatabaseView, Kind
 from rdsca.rules import (
     Rule,
@@ -212,6 +213,17 @@ def _ca_edit(resource: Resource, block: Block, name: str, ca_id: str, apply: str
     return dataclasses.replace(_append(block, pairs), address=resource.address)
 
 
+def _line_comment(edit: Edit) -> str | None:
+    """The comment after an edited value on its line (``#``, ``//`` or ``/* */``), if any."""
+    data = edit.file.data
+    end = data.find(b"\n", edit.end)
+    rest = data[edit.end : end if end != -1 else len(data)].decode("utf-8", "replace").strip()
+    for marker in ("#", "//", "/*"):
+        if rest.startswith(marker):
+            return shorten(rest)
+    return None
+
+
 def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target: Target) -> None:
     block, name = resource.block, subject.ca_property
     assert block is not None
@@ -229,9 +241,12 @@ def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target
     if conflict:
         _by_hand(plan, resource, f"{name} comes from {where}, which {conflict} needs set to another CA")
         return
-    plan.fixes.append(
-        {"address": resource.address, "action": "ca", "message": f"{name} = {json.dumps(target.ca_id)} ({where})"}
-    )
+    message = f"{name} = {json.dumps(target.ca_id)} ({where})"
+    comment = _line_comment(edit)
+    if comment:
+        # Comments are left as they are (they are the user's), but one on the fixed line may describe the old CA.
+        message += f"; the line keeps its comment {comment!r}, which may describe the old CA"
+    plan.fixes.append({"address": resource.address, "action": "ca", "message": message})
     if apply_name:
         if name in block.attributes:
             plan.add(dataclasses.replace(_after(block, name, apply_name, "true"), address=resource.address))

@@ -187,3 +187,16 @@ def test_fix_and_diff_together_write_nothing(tmp_path: Path) -> None:
     assert main.read_text() == original
     assert result.exit_code == 1
     assert '-  ca_cert_identifier = "rds-ca-2019"' in result.stdout
+
+
+def test_a_comment_on_a_fixed_line_is_kept_and_pointed_out(tmp_path: Path) -> None:
+    """`ca_cert_identifier = "rds-ca-2019" # expired 2024-08-22` stays stale after --fix: the comment is the user's
+    and is kept, but the fix report says which fixed line carries one."""
+    main = tmp_path / "main.tf"
+    main.write_text(
+        'resource "aws_db_instance" "a" {\n  engine             = "mysql"\n'
+        '  ca_cert_identifier = "rds-ca-2019" # expired 2024-08-22\n}\n'
+    )
+    result = run("check", tmp_path, "--fix")
+    assert '"rds-ca-rsa2048-g1" # expired 2024-08-22' in main.read_text()
+    assert "the line keeps its comment '# expired 2024-08-22', which may describe the old CA" in result.stdout
