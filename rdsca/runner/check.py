@@ -209,6 +209,7 @@ def check_program(
         report.attach_policy(PolicyResult.from_json(result["policy"]))
     kind, error = result.get("error_kind"), result.get("error")
     if error:
+        report.complete = False
         if kind == "policy":
             raise PolicyError(error, report)
         raise ProgramError(f"the program failed: {error}" if kind == "program" else error, result, report)

@@ -116,6 +116,14 @@ class CheckReport:
     placeholder_answers: list[dict[str, Any]] = field(default_factory=list)
     #: Components their provider plugin would construct, whose contents an offline run cannot see.
     foreign_components: list[dict[str, Any]] = field(default_factory=list)
+    #: False when the program (or a pack) failed: the packs did not see the whole program.
+    complete: bool = True
+
+    def pack_status(self, blocked: bool) -> str:
+        """What rdsca's own formats say of a pack: a pack that did not see the whole program did not pass it."""
+        if blocked:
+            return "blocked"
+        return "passed" if self.complete else "incomplete"
 
     @property
     def diagnostics(self) -> list[dict[str, Any]]:
@@ -177,7 +185,12 @@ class CheckReport:
             "warnings": self.warnings,
             "blocked": self.blocked,
             "policy_pack": {"name": self.policy.pack, "version": self.policy.version} if self.policy else None,
-            "policy_packs": [{"name": p.name, "version": p.version} for p in self.policy.packs] if self.policy else [],
+            "policy_packs": [
+                {"name": p.name, "version": p.version, "status": self.pack_status(p.blocked)} for p in self.policy.packs
+            ]
+            if self.policy
+            else [],
+            "complete": self.complete,
             "placeholder_answers": self.placeholder_answers,
             "foreign_components": self.foreign_components,
             "log": self.log,

@@ -49,7 +49,7 @@ def _print_policies(report: CheckReport) -> None:
     click.echo("")
     click.echo("Policies:")
     for pack in policy.packs:
-        click.echo(printable(f"    {pack.name}@v{pack.version}: {'blocked' if pack.blocked else 'passed'}"))
+        click.echo(printable(f"    {pack.name}@v{pack.version}: {report.pack_status(pack.blocked)}"))
         for d in report.diagnostics:
             if d["pack"] == pack.name:
                 click.echo(printable(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(d['urn'])})"))

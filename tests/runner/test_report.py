@@ -437,3 +437,20 @@ def test_pulumi_only_options_are_refused_for_terraform(args: tuple[str, ...], me
     proc = rdsca("check", "examples/terraform-legacy", *args)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"rdsca: error: {message}"
+
+
+def test_a_pack_that_did_not_see_the_whole_program_is_incomplete_not_passed(tmp_path: Path) -> None:
+    """After a program failure the table and JSON said the pack `passed` above the error: it saw only part of it."""
+    program = write_program(
+        tmp_path / "prog",
+        'import pulumi_aws as aws\n'
+        'aws.rds.Instance("db", engine="mysql", instance_class="db.t3.micro", ca_cert_identifier="rds-ca-rsa2048-g1")\n'
+        'raise RuntimeError("boom")\n',
+    )
+    table = rdsca("check", program, "--policy-pack", REPO / "policies")
+    assert table.returncode == 2
+    assert "rdsca@v" in table.stdout and ": incomplete" in table.stdout and ": passed" not in table.stdout
+    as_json = rdsca("check", program, "--policy-pack", REPO / "policies", "--format", "json")
+    document = json.loads(as_json.stdout)
+    assert document["complete"] is False
+    assert [p["status"] for p in document["policy_packs"]] == ["incomplete"]
