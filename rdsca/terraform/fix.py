@@ -26,6 +26,7 @@ from rdsca.rules import (
     rds_ca_unset,
 )
 from rdsca.terraform import judge
+from rdsca.terraform.hcl import parse_source
 from rdsca.terraform.judge import TerraformReport
 from rdsca.terraform.model import Block, ConfigError, Resource, SourceFile, Span
 
@@ -53,10 +54,22 @@ class Edit:
     address: str
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What an edited file must hold after the edit: the resource block (type, name) with ``name = text``."""
+
+    file: SourceFile
+    address: str
+    block: tuple[str, str]
+    attribute: str
+    text: str
+
+
 @dataclass
 class Plan:
     edits: dict[tuple[int, int, int], Edit] = field(default_factory=dict)
     fixes: list[dict[str, Any]] = field(default_factory=list)
+    expected: list[Expected] = field(default_factory=list)
 
     def add(self, edit: Edit) -> str | None:
         """Add an edit; the address of a conflicting edit of the same text span, if any."""
@@ -124,18 +137,33 @@ def _append(block: Block, pairs: list[tuple[str, str]]) -> Edit:
     return Edit(file, newline, newline, lines, "")
 
 
-def _after(block: Block, anchor_name: str, name: str, value: str) -> Edit:
-    """A new ``name = value`` line just after attribute ``anchor_name``, aligned with it."""
+def _after(block: Block, anchor_name: str, name: str, value: str) -> list[Edit]:
+    """A new ``name = value`` line just after attribute ``anchor_name``, aligned with it; always inside the block,
+    whatever its layout (a closing brace on the anchor's line, or a whole block on one line)."""
     file, data = block.file, block.file.data
     anchor = block.attributes[anchor_name]
     if file.syntax == "json":
-        return Edit(file, anchor.span.end, anchor.span.end, f", {json.dumps(name)}: {value}", "")
+        return [Edit(file, anchor.span.end, anchor.span.end, f", {json.dumps(name)}: {value}", "")]
     line_end = data.find(b"\n", anchor.span.end)
     at = len(data) if line_end < 0 else line_end
     # Keep the alignment terraform fmt gives a run of attributes: pad the name to the anchor's "=" column.
     prefix = data[anchor.span.start : anchor.value.start].decode("utf-8")
     padded = name.ljust(prefix.index("=") - 1) if "=" in prefix else name
-    return Edit(file, at, at, f"\n{_indent(block)}{padded} = {value}", "")
+    if block.body_end > at:
+        return [Edit(file, at, at, f"\n{_indent(block)}{padded} = {value}", "")]
+    # The closing brace is on the anchor's line (`  ca = "x" }`, or `resource "t" "n" { ca = "x" }`): the new line
+    # goes before the brace, which moves to a line of its own at the block's indentation. A one-line block is
+    # opened too (HCL allows one attribute at most in a one-line block, and wants a newline after "{").
+    own_start = _line_start(data, block.span.start)
+    own = data[own_start : block.span.start].decode("utf-8", "replace")
+    base = own if not own.strip() else ""
+    edits = []
+    opened = data.find(b"\n", block.body_start, anchor.span.start) >= 0
+    indent = _indent(block) if opened else base + "  "
+    if not opened:
+        edits.append(Edit(file, block.body_start, anchor.span.start, f"\n{indent}", ""))
+    edits.append(Edit(file, anchor.span.end, block.body_end, f"\n{indent}{padded} = {value}\n{base}", ""))
+    return edits
 
 
 @dataclass(frozen=True)
@@ -241,6 +269,11 @@ def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target
     if conflict:
         _by_hand(plan, resource, f"{name} comes from {where}, which {conflict} needs set to another CA")
         return
+    resource_block = (resource.type, resource.name)
+    if edit.file is block.file and block.span.start <= edit.start <= block.span.end:
+        # (A CA that comes from a variable or local is edited where its literal lives, outside the block.)
+        quoted = _quoted(block.file, target.ca_id)
+        plan.expected.append(Expected(block.file, resource.address, resource_block, name, quoted))
     message = f"{name} = {json.dumps(target.ca_id)} ({where})"
     comment = _line_comment(edit)
     if comment:
@@ -249,8 +282,10 @@ def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target
     plan.fixes.append({"address": resource.address, "action": "ca", "message": message})
     if apply_name:
         if name in block.attributes:
-            plan.add(dataclasses.replace(_after(block, name, apply_name, "true"), address=resource.address))
+            for edit in _after(block, name, apply_name, "true"):
+                plan.add(dataclasses.replace(edit, address=resource.address))
         plan.fixes.append({"address": resource.address, "action": "apply", "message": f"{apply_name} = true"})
+        plan.expected.append(Expected(block.file, resource.address, resource_block, apply_name, "true"))
 
 
 def apply_edits(plan: Plan) -> dict[SourceFile, bytes]:
@@ -265,6 +300,43 @@ def apply_edits(plan: Plan) -> dict[SourceFile, bytes]:
             data = data[: edit.start] + edit.text.encode("utf-8") + data[edit.end :]
         result[file] = data
     return result
+
+
+def checked(plan: Plan, changes: dict[SourceFile, bytes]) -> dict[SourceFile, bytes]:
+    """Every edited file parsed again before anything is written or shown: a file whose new text does not parse, or
+    in which an edit did not land inside the block it meant, keeps its original text (its fixes become by hand)."""
+    kept: dict[SourceFile, bytes] = {}
+    for file, data in changes.items():
+        problem = _landing_problem(file, data, [e for e in plan.expected if e.file is file])
+        if problem is None:
+            kept[file] = data
+            continue
+        addresses = dict.fromkeys(e.address for e in plan.expected if e.file is file)
+        plan.fixes = [f for f in plan.fixes if f["address"] not in addresses]
+        for address in addresses:
+            message = f"fix by hand: {problem}; {file.path} is unchanged"
+            plan.fixes.append({"address": address, "action": "by-hand", "message": message})
+    return kept
+
+
+def _landing_problem(file: SourceFile, data: bytes, expected: list[Expected]) -> str | None:
+    if file.syntax == "json":
+        try:
+            json.loads(data)
+        except ValueError as exc:
+            return f"rdsca's edit would not parse as JSON ({exc})"
+        return None
+    try:
+        top = parse_source(SourceFile(file.path, data, file.syntax, file.editable))
+    except ConfigError as exc:
+        return f"rdsca's edit would not parse ({exc})"
+    blocks = {(b.labels[0], b.labels[1]): b for b in top.blocks if b.type == "resource" and len(b.labels) == 2}
+    for e in expected:
+        block = blocks.get(e.block)
+        attribute = block.attributes.get(e.attribute) if block else None
+        if attribute is None or data[attribute.value.start : attribute.value.end].decode("utf-8") != e.text:
+            return f"rdsca's edit of {e.attribute} would not land inside {e.address}'s block"
+    return None
 
 
 def unified_diff(changes: dict[SourceFile, bytes], base: Path) -> str:
@@ -312,7 +384,7 @@ def fix_report(
     from rdsca.terraform.check import check
 
     plan = plan_fixes(report, judge.settings(config_file)[0], options)
-    changes = apply_edits(plan)
+    changes = checked(plan, apply_edits(plan))
     diff = unified_diff(changes, report.path)
     if write:
         write_files(changes)

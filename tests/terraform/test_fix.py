@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,61 @@ def test_a_comment_on_a_fixed_line_is_kept_and_pointed_out(tmp_path: Path) -> No
     result = run("check", tmp_path, "--fix")
     assert '"rds-ca-rsa2048-g1" # expired 2024-08-22' in main.read_text()
     assert "the line keeps its comment '# expired 2024-08-22', which may describe the old CA" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            'resource "aws_db_instance" "a" { ca_cert_identifier = "rds-ca-2019" }\n',
+            'resource "aws_db_instance" "a" {\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\n'
+            "  apply_immediately  = true\n}\n",
+        ),
+        (
+            'resource "aws_db_instance" "b" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-2019" }\n',
+            'resource "aws_db_instance" "b" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\n'
+            "  apply_immediately  = true\n}\n",
+        ),
+    ],
+    ids=["one-line block", "brace on the last line"],
+)
+def test_fix_inserts_inside_the_block_in_every_layout(tmp_path: Path, before: str, after: str) -> None:
+    """A one-line block got invalid HCL (and the original was gone); a block whose last line ends in `}` got
+    apply_immediately after the brace, which the re-check passed and Terraform rejects."""
+    main = tmp_path / "main.tf"
+    main.write_text(before)
+    was_clean = _fmt_clean(main)
+    result = run("check", tmp_path, "--fix")
+    assert main.read_text() == after
+    assert result.exit_code == 0, result.stdout
+    if was_clean:  # a terraform fmt-clean file stays clean
+        assert _fmt_clean(main)
+
+
+def _fmt_clean(path: Path) -> bool:
+    """``terraform fmt -check`` (False when Terraform is not installed: nothing to compare against)."""
+    if shutil.which("terraform") is None:
+        return False
+    fmt = subprocess.run(["terraform", "fmt", "-check", "-no-color", str(path)], capture_output=True, check=False)
+    return fmt.returncode == 0
+
+
+def test_an_edit_that_would_not_land_in_its_block_keeps_the_original(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every edited file is parsed again and each edit checked against the block it meant before anything is
+    written: a wrong edit (simulated here) leaves the file as it was and the fix is reported as by hand."""
+    from rdsca.terraform import fix as fix_module
+
+    main = tmp_path / "main.tf"
+    original = 'resource "aws_db_instance" "a" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'
+    main.write_text(original)
+    real_after = fix_module._after
+
+    def misplaced(block, anchor_name, name, value):  # type: ignore[no-untyped-def]
+        edits = real_after(block, anchor_name, name, value)
+        end = len(block.file.data)
+        return [fix_module.Edit(block.file, end, end, f"{name} = {value}\n", "")] if edits else edits
+
+    monkeypatch.setattr(fix_module, "_after", misplaced)
+    result = run("check", tmp_path, "--fix")
+    assert main.read_text() == original
+    assert "would not land inside aws_db_instance.a's block" in result.stdout
