@@ -9,6 +9,7 @@ Either way nothing is left behind, also when a step fails.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -51,6 +52,7 @@ def write_file(target: Path, data: bytes, mode: int, check: Callable[[Path], Non
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
+            _keep_owner(handle.fileno(), target)
             os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
@@ -61,6 +63,20 @@ def write_file(target: Path, data: bytes, mode: int, check: Callable[[Path], Non
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _keep_owner(fd: int, target: Path) -> None:
+    """A rewritten file keeps its owner and group (run as root on another user's file, a rename would otherwise hand
+    it to root). Only root can give a file away; for anyone else the file is theirs already, or this fails and the
+    owner is the writer's, as with any editor."""
+    if not hasattr(os, "fchown"):
+        return
+    try:
+        info = target.stat()
+    except OSError:
+        return  # a new file: the writer's
+    with contextlib.suppress(OSError):
+        os.fchown(fd, info.st_uid, info.st_gid)
 
 
 def write_directory(

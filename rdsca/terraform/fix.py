@@ -296,8 +296,16 @@ def apply_edits(plan: Plan) -> dict[SourceFile, bytes]:
     result: dict[SourceFile, bytes] = {}
     for file, edits in by_file.items():
         data = file.data
+        # A file with Windows line endings gets them on the lines rdsca adds too (and nothing lands between a CR
+        # and its LF).
+        crlf = b"\r\n" in data
         for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
-            data = data[: edit.start] + edit.text.encode("utf-8") + data[edit.end :]
+            start, end, text = edit.start, edit.end, edit.text
+            if crlf:
+                text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+                if start == end and data[start - 1 : start + 1] == b"\r\n":
+                    start = end = start - 1
+            data = data[:start] + text.encode("utf-8") + data[end:]
         result[file] = data
     return result
 

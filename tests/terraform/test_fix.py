@@ -259,3 +259,21 @@ def test_an_edit_that_would_not_land_in_its_block_keeps_the_original(tmp_path: P
     result = run("check", tmp_path, "--fix")
     assert main.read_text() == original
     assert "would not land inside aws_db_instance.a's block" in result.stdout
+
+
+def test_fix_keeps_line_endings_mode_and_owner(tmp_path: Path) -> None:
+    """On a CRLF file the added line was LF; run as root on another user's file, --fix made root its owner."""
+    main = tmp_path / "main.tf"
+    main.write_bytes(
+        b'resource "aws_db_instance" "a" {\r\n  engine             = "mysql"\r\n'
+        b'  ca_cert_identifier = "rds-ca-2019"\r\n}\r\n'
+    )
+    main.chmod(0o640)
+    other = 4242 if os.geteuid() == 0 else os.geteuid()
+    if os.geteuid() == 0:
+        os.chown(main, other, other)
+    assert run("check", tmp_path, "--fix").exit_code == 0
+    data = main.read_bytes()
+    assert b"apply_immediately  = true\r\n" in data and data.count(b"\n") == data.count(b"\r\n")
+    info = main.stat()
+    assert (info.st_mode & 0o777, info.st_uid, info.st_gid) == (0o640, other, other if os.geteuid() == 0 else info.st_gid)
