@@ -198,7 +198,7 @@ def test_a_pack_virtualenv_that_is_missing_falls_back_with_a_warning(tmp_path: P
 
 @pytest.fixture(scope="module")
 def info() -> pb.AnalyzerInfo:
-    from .policies.harness import Pack
+    from ..policies.harness import Pack
 
     return Pack().info()
 
