@@ -151,7 +151,13 @@ def read(path: Path) -> Contents:
                 contents.needs_newline = True
                 break
             except JournalError:
-                pass
+                # A cut-off record follows whole ones and starts as one does; anything else means the file is not
+                # a journal, and cutting its "torn line" would destroy it.
+                if not contents.records or not line.lstrip().startswith("{"):
+                    raise JournalError(
+                        f"{path}: not a journal (line {number} is not a journal record); give a journal rdsca "
+                        "wrote, or a new file"
+                    ) from None
             contents.torn_bytes = len(line.encode("utf-8"))
             contents.warnings.append(
                 f"{path}: line {number} was cut off by an interrupted write ({contents.torn_bytes} bytes); it is "

@@ -11,6 +11,7 @@ import pytest
 from rdsca.aws import journal
 from rdsca.aws.fake import FakeAccount
 
+from ..conftest import invoke
 from .conftest import instance, journal_pairs, modify_calls, run
 
 APPLY = ("rotate", "--regions", "us-east-1", "--apply", "--yes", "--apply-immediately", "--workers", "1")
@@ -219,3 +220,17 @@ def _intent_then(error: type[BaseException], after: int) -> object:
         return seq
 
     return intent
+
+
+@pytest.mark.parametrize("content", ["notes about the rotation", '{"a": "half', "one line\nand a last one"])
+def test_a_file_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path: Path, content: str) -> None:
+    """`rotate --journal FILE` on a file that is not a journal cut its content as a "torn line" and wrote records in
+    its place: whatever its name, such a file is refused (exit 2) and untouched."""
+    path = tmp_path / "rotation.jsonl"
+    path.write_text(content)
+    with pytest.raises(journal.JournalError, match="not a journal"):
+        journal.Journal.open(path, "rdsca rotate --apply")
+    assert path.read_text() == content
+    code, _out, err = invoke("rotate", "--demo", "--apply", "--yes", "--journal", str(path))
+    assert code == 2 and "not a journal" in err
+    assert path.read_text() == content
