@@ -263,3 +263,17 @@ def test_build_does_not_silently_add_a_root_from_no_rds_ca(tmp_path: Path) -> No
     assert code == 0, err
     kept = any(e.cn == "not an RDS root" for e in ts.read(out))
     assert not kept or "not an RDS root" in err, "a root from no RDS CA was added to the store without a word"
+
+
+def test_build_force_replaces_a_store_but_never_a_folder_of_other_files(tmp_path: Path) -> None:
+    """`truststore build --out DIR --force` on a directory of unrelated files replaced everything with PEM files."""
+    store = tmp_path / "store"
+    args = ("truststore", "build", "--bundle", str(BUNDLE), "--out", str(store), "--store-format", "pem-dir")
+    assert invoke(*args)[0] == 0
+    assert invoke(*args, "--force")[0] == 0  # a store rdsca wrote is replaced
+    folder = tmp_path / "home"
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("years of work")
+    line = one_error_line(*invoke(*args[:-3], str(folder), "--store-format", "pem-dir", "--force"))
+    assert "is not a pem-dir store rdsca wrote (it holds 'thesis.tex'" in line
+    assert (folder / "thesis.tex").read_text() == "years of work"

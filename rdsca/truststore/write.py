@@ -133,7 +133,30 @@ def target_of(out: Path, fmt: str, force: bool) -> Path:
     if target.exists() and not (target.is_dir() or target.is_file()):
         # A device, FIFO or socket (``--out /dev/null --force`` as root would replace the device with a file).
         raise TruststoreError(f"{out} is not a regular file or directory; a store is not written over it")
+    if fmt == "pem-dir" and target.is_dir():
+        stray = _not_a_store(target)
+        if stray is not None:
+            # --force replaces a store, never a folder of other things (its files would all be deleted).
+            raise TruststoreError(
+                f"{out} is not a pem-dir store rdsca wrote ({stray}); nothing was replaced: choose another --out"
+            )
     return target
+
+
+def _not_a_store(directory: Path) -> str | None:
+    """Why ``directory`` is not a pem-dir store (what rdsca writes: only ``*.pem`` files, each one certificate),
+    or None when it is one (or is empty)."""
+    for entry in sorted(directory.iterdir()):
+        if entry.is_symlink() or not entry.is_file() or entry.suffix != ".pem":
+            return f"it holds {entry.name!r}, which is not a certificate file"
+        try:
+            with entry.open("rb") as handle:
+                head = handle.read(64)
+        except OSError as exc:
+            return f"{entry.name} cannot be read ({exc.strerror or exc})"
+        if not head.startswith(b"-----BEGIN CERTIFICATE-----"):
+            return f"{entry.name} is not a PEM certificate"
+    return None
 
 
 def write_store(
