@@ -52,3 +52,22 @@ def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+#: A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_row(row: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+    """A CSV row every writer of rdsca uses: missing values empty, and a text cell a spreadsheet would run as a
+    formula (a certificate SAN or an identifier starting with ``=``, ``+``, ``-``, ``@``, tab or CR) prefixed with a
+    single quote, as OWASP's CSV-injection guidance says. Numbers are left as they are."""
+    cells = {}
+    for key in columns:
+        value = row.get(key)
+        if value is None:
+            value = ""
+        elif isinstance(value, str) and value.startswith(_FORMULA_START):
+            value = "'" + value
+        cells[key] = value
+    return cells

@@ -10,6 +10,7 @@ from typing import Any
 from rdsca import catalog, sarif
 from rdsca.aws.audit import Audit, FindingKind
 from rdsca.aws.scan import Database
+from rdsca.output import csv_row
 
 
 def to_json(result: Audit) -> dict[str, Any]:
@@ -79,7 +80,7 @@ def to_csv(result: Audit) -> str:
         data["findings"] = "; ".join(f.text for f in row.findings)
         data["notes"] = "; ".join(row.notes)
         data["pending_maintenance"] = maintenance_text(row.db)
-        writer.writerow({k: "" if data.get(k) is None else data[k] for k in CSV_COLUMNS})
+        writer.writerow(csv_row(data, CSV_COLUMNS))
     return out.getvalue()
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rdsca import catalog, clock, sarif
+from rdsca.output import csv_row
 from rdsca.probe import judge
 from rdsca.probe.run import Result, Store
 
@@ -226,7 +227,7 @@ def to_csv(results: Sequence[Result], today: dt.date) -> str:
             for s in r.stores
         ] or [base]
         for row in rows:
-            writer.writerow({k: "" if row.get(k) is None else row[k] for k in CSV_COLUMNS})
+            writer.writerow(csv_row(row, CSV_COLUMNS))
     return out.getvalue()
 
 

@@ -152,3 +152,14 @@ def test_an_unreadable_store(tmp_path: Path) -> None:
     empty.mkdir()
     run = probe("localhost:5432", "--store", str(empty))
     assert (run.exit_code, run.stderr) == (2, f"rdsca: error: {empty}: a directory without PEM certificates\n")
+
+
+def test_audit_and_probe_csv_writers_neutralise_formulas() -> None:
+    """Both CSV writers go through rdsca.output.csv_row (a SAN or identifier starting with = + - @ runs in a sheet)."""
+    import inspect
+
+    from rdsca.aws import audit_report
+    from rdsca.probe import report
+
+    for module in (audit_report, report):
+        assert "csv_row(" in inspect.getsource(module.to_csv)
