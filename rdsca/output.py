@@ -59,15 +59,16 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_row(row: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
-    """A CSV row every writer of rdsca uses: missing values empty, and a text cell a spreadsheet would run as a
-    formula (a certificate SAN or an identifier starting with ``=``, ``+``, ``-``, ``@``, tab or CR) prefixed with a
-    single quote, as OWASP's CSV-injection guidance says. Numbers are left as they are."""
+    """A CSV row every writer of rdsca uses: missing values empty; control characters in text escaped as
+    ``printable`` does (a CR or LF in a certificate name would start a forged row); and a text cell a spreadsheet
+    would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) prefixed with a single quote, as
+    OWASP's CSV-injection guidance says. Numbers are left as they are."""
     cells = {}
     for key in columns:
         value = row.get(key)
         if value is None:
             value = ""
-        elif isinstance(value, str) and value.startswith(_FORMULA_START):
-            value = "'" + value
+        elif isinstance(value, str):
+            value = ("'" + printable(value)) if value.startswith(_FORMULA_START) else printable(value)
         cells[key] = value
     return cells
