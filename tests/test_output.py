@@ -31,3 +31,15 @@ def test_a_long_value_is_quoted_short() -> None:
     text = shorten(huge)
     assert len(text) < QUOTE_LIMIT + 40 and text.endswith(f"({5_000_000 - QUOTE_LIMIT} more characters)")
     assert shorten("rds-ca-2019") == "rds-ca-2019"
+
+
+def test_suggested_commands_shell_quote_every_value() -> None:
+    """`--db-instance-identifier x; rm -rf ~ #` was printed unquoted in the command users paste."""
+    import shlex
+
+    from rdsca.resources import TERRAFORM_TYPES
+
+    command = TERRAFORM_TYPES["aws_db_instance"].cli_command("rds-ca-rsa2048-g1", "x; rm -rf ~ #")
+    words = shlex.split(command)
+    assert words[words.index("--db-instance-identifier") + 1] == "x; rm -rf ~ #"
+    assert "rm" not in words

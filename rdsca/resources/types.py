@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import shlex
 from dataclasses import dataclass
 
 #: ModifyCertificates: the override of the default CA for new launches in one region.
@@ -83,7 +84,9 @@ class ResourceType:
         return self.kind is not Kind.ACCOUNT_DEFAULT
 
     def cli_command(self, ca_id: str, identifier: str | None = None) -> str:
+        """The AWS CLI command that makes the change outside the front end. Every value is shell-quoted: an
+        identifier comes from a file or an account (``x; rm -rf ~ #`` must stay one argument when pasted)."""
         if not self.database:
-            return ACCOUNT_DEFAULT_CLI.format(ca=ca_id)
-        modify = self.cli_modify.format(id=identifier or "NAME")
-        return f"{modify} --ca-certificate-identifier {ca_id} --apply-immediately"
+            return ACCOUNT_DEFAULT_CLI.format(ca=shlex.quote(ca_id))
+        modify = self.cli_modify.format(id=shlex.quote(identifier) if identifier else "NAME")
+        return f"{modify} --ca-certificate-identifier {shlex.quote(ca_id)} --apply-immediately"
