@@ -34,6 +34,9 @@ class Unknown:
     payload: Any = None
     #: Why it is not known, for people ("computed by another resource", "var.ca has no default").
     reason: str = ""
+    #: Known to the tool that runs the configuration before apply, but not to rdsca: a function or construct it
+    #: does not evaluate, a reference Terraform would reject, a cycle. Never a pass: "cannot decide".
+    undecided: bool = False
 
 
 #: ``read(props, name) -> value | MISSING | NULL | Unknown``: how a front end reads one property.

@@ -17,6 +17,7 @@ from rdsca.rules import (
     rds_ca_retired,
     rds_ca_stack_state,
     rds_ca_unchecked,
+    rds_ca_undecided,
     rds_ca_unset,
 )
 from rdsca.rules._common import LEVELS, SEVERITIES, TARGET_SCHEMA, Rule, UnknownValue, covered, with_defaults
@@ -32,7 +33,7 @@ MODULES = (
     rds_ca_stack_state,
 )
 #: Rules a front end reports about what it could not read: configured like every rule, but not policies of the pack.
-FRONT_END_MODULES = (rds_ca_unchecked,)
+FRONT_END_MODULES = (rds_ca_undecided, rds_ca_unchecked)
 RULES: tuple[Rule, ...] = tuple(module.RULE for module in (*MODULES, *FRONT_END_MODULES))
 BY_NAME: Mapping[str, Rule] = {rule.name: rule for rule in RULES}
 #: The rules judged over each resource's inputs; ``STACK_RULES`` over the state after the update.

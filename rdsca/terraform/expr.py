@@ -25,7 +25,7 @@ class Scope:
 
     variables: Mapping[str, Any] = field(default_factory=dict)
     #: ``local.NAME`` -> value (evaluated lazily by the caller's resolver).
-    local: Callable[[str], Any] = lambda name: Unknown(reason=f"local.{name} is not declared")
+    local: Callable[[str], Any] = lambda name: Unknown(reason=f"local.{name} is not declared", undecided=True)
     #: ``TYPE.NAME`` (managed) or ``data.TYPE.NAME`` references -> value after the given postfix steps.
     resource: Callable[[str, str, list[Any]], Any] | None = None
     module_output: Callable[[str, list[Any]], Any] | None = None
@@ -55,7 +55,7 @@ def evaluate(node: Any, scope: Scope) -> Any:
             return _json(node, scope)
         return _expression(node, scope)
     except EvalError as exc:
-        return Unknown(reason=str(exc))
+        return Unknown(reason=str(exc), undecided=True)
     except RecursionError:
         # A limit of rdsca's evaluator is not "known after apply": an unknown never blocks, so reading it as one
         # would let a retired CA hidden in enough parentheses through. Refuse the configuration instead.
@@ -133,7 +133,7 @@ def _reference(root: str, steps: list[Any], scope: Scope) -> tuple[Any, list[Any
         if name is None:
             raise EvalError("var must be followed by a variable name")
         if name not in scope.variables:
-            return Unknown(reason=f"var.{name} is not declared"), steps[1:]
+            return Unknown(reason=f"var.{name} is not declared", undecided=True), steps[1:]
         return scope.variables[name], steps[1:]
     if root == "local":
         if name is None:
@@ -161,7 +161,7 @@ def _reference(root: str, steps: list[Any], scope: Scope) -> tuple[Any, list[Any
         return scope.resource(f"data.{name}", _attr_name(steps[1]) or "", steps[2:]), []
     if name is not None and scope.resource is not None:
         return scope.resource(root, name, steps[1:]), []
-    return Unknown(reason=f"{root} cannot be resolved statically"), []
+    return Unknown(reason=f"{root} cannot be resolved statically", undecided=True), []
 
 
 def postfix(value: Any, steps: list[Any], scope: Scope) -> Any:

@@ -6,6 +6,12 @@ Source: Terraform docs, "Built-in Functions" (each function's page gives the beh
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import math
+import re
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -64,27 +70,40 @@ def _element(values: Any, position: Any) -> Any:
     return items[int(position) % len(items)]
 
 
+#: A verb of Go's fmt as Terraform's ``format`` takes it: flags, width, precision and the verb.
+_VERB = re.compile(r"%([-+# 0]*)(\d*)(?:\.(\d+))?([a-zA-Z%])")
+
+
 def _format(spec: Any, *args: Any) -> str:
-    # Only the verbs configurations use for names: %s, %d, %v and %%.
-    text, out, arg = _str(spec), [], 0
-    i = 0
-    while i < len(text):
-        if text[i] == "%" and i + 1 < len(text):
-            verb = text[i + 1]
-            if verb == "%":
-                out.append("%")
-            elif verb in "sdv":
-                if arg >= len(args):
-                    raise _error("format(): too few arguments")
-                out.append(_str(args[arg]))
-                arg += 1
-            else:
-                raise _error(f"format(): verb %{verb} is not evaluated")
-            i += 2
-            continue
-        out.append(text[i])
-        i += 1
-    return "".join(out)
+    """``format``: Go's verbs as Terraform documents them (%s %d %v %f %e %g %x %X %o %b %q %t and %%, with flags,
+    width and precision); an unsupported verb is an error, never a guess."""
+    text, values = _str(spec), list(args)
+
+    def one(match: re.Match[str]) -> str:
+        flags, width, precision, verb = match.groups()
+        if verb == "%":
+            return "%"
+        if not values:
+            raise _error("format(): too few arguments")
+        value = values.pop(0)
+        if verb in "sv":
+            body = _str(value) if not isinstance(value, (list, dict)) else json.dumps(value, separators=(",", ":"))
+            return ("%" + flags + width + (f".{precision}" if precision else "") + "s") % body
+        if verb == "q":
+            return ("%" + flags + width + "s") % json.dumps(_str(value))
+        if verb == "t":
+            shown = "true" if value is True else "false" if value is False else _str(value)
+            return ("%" + flags + width + "s") % shown
+        if verb in "dxXob":
+            number = int(_to_number(value))
+            if verb == "b":
+                return ("%" + flags + width + "s") % format(number, "b")
+            return ("%" + flags + width + ("i" if verb == "d" else verb)) % number
+        if verb in "feEgG":
+            return ("%" + flags + width + (f".{precision}" if precision else "") + verb) % float(_to_number(value))
+        raise _error(f"format(): verb %{verb} is not supported")
+
+    return _VERB.sub(one, text)
 
 
 def _to_number(value: Any) -> Any:
@@ -117,6 +136,114 @@ def _length(value: Any) -> int:
     raise _error("length() expects a string or collection")
 
 
+def _regex(pattern: Any, text: Any, every: bool = False) -> Any:
+    """``regex``/``regexall``: RE2 patterns; named groups give a map, unnamed ones a list, none the match."""
+    compiled = re.compile(_str(pattern))
+
+    def result(match: re.Match[str]) -> Any:
+        if compiled.groupindex:
+            return {name: match.group(name) for name in compiled.groupindex}
+        if compiled.groups:
+            return list(match.groups())
+        return match.group(0)
+
+    if every:
+        return [result(m) for m in compiled.finditer(_str(text))]
+    match = compiled.search(_str(text))
+    if match is None:
+        raise _error("regex(): the pattern did not match")
+    return result(match)
+
+
+def _one(values: Any) -> Any:
+    items = _list(values, "one")
+    if len(items) > 1:
+        raise _error("one(): more than one element")
+    return items[0] if items else None
+
+
+def _index(values: Any, wanted: Any) -> int:
+    items = _list(values, "index")
+    if wanted not in items:
+        raise _error("index(): the value is not in the list")
+    return items.index(wanted)
+
+
+def _set_op(name: str, combine: Callable[[set[Any], set[Any]], set[Any]]) -> Callable[..., list[Any]]:
+    def apply(first: Any, *rest: Any) -> list[Any]:
+        result = set(map(_hashable, _list(first, name)))
+        for other in rest:
+            result = combine(result, set(map(_hashable, _list(other, name))))
+        return _to_set([_unhashable(v) for v in result])
+
+    return apply
+
+
+def _hashable(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else value
+
+
+def _unhashable(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _base64decode(text: Any) -> str:
+    try:
+        return base64.b64decode(_str(text), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _error(f"base64decode(): {exc}") from None
+
+
+def _jsondecode(text: Any) -> Any:
+    try:
+        return json.loads(_str(text))
+    except (ValueError, RecursionError) as exc:
+        raise _error(f"jsondecode(): {exc}") from None
+
+
+def _yamldecode(text: Any) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(_str(text))
+    except yaml.YAMLError as exc:
+        raise _error(f"yamldecode(): {exc}") from None
+
+
+def _chunklist(values: Any, size: Any) -> list[Any]:
+    items, n = _list(values, "chunklist"), int(size)
+    if n == 0:
+        return [items]
+    return [items[i : i + n] for i in range(0, len(items), n)]
+
+
+def _slice(values: Any, start: Any, end: Any) -> list[Any]:
+    items = _list(values, "slice")
+    lo, hi = int(start), int(end)
+    if not 0 <= lo <= hi <= len(items):
+        raise _error("slice(): index out of range")
+    return items[lo:hi]
+
+
+def _indent(spaces: Any, text: Any) -> str:
+    pad = " " * int(spaces)
+    return _str(text).replace("\n", "\n" + pad)
+
+
+def _trim(text: Any, cutset: Any) -> str:
+    return _str(text).strip(_str(cutset))
+
+
+def _number(value: Any) -> Any:
+    number = _to_number(value)
+    return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "lookup": _lookup,
     "merge": _merge,
@@ -135,19 +262,118 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "trimspace": lambda s: _str(s).strip(),
     "join": lambda sep, items: _str(sep).join(_str(i) for i in _list(items, "join")),
     "split": lambda sep, s: _str(s).split(_str(sep)),
-    "replace": lambda s, old, new: _str(s).replace(_str(old), _str(new)),
+    "replace": lambda s, old, new: _replace(_str(s), _str(old), _str(new)),
     "concat": lambda *lists: [x for items in lists for x in _list(items, "concat")],
     "keys": lambda m: sorted(_map(m, "keys")),
     "values": lambda m: [_map(m, "values")[k] for k in sorted(m)],
     "contains": lambda items, v: v in _list(items, "contains"),
     "range": lambda *a: list(range(*(int(x) for x in a))),
-    "flatten": lambda items: [y for x in _list(items, "flatten") for y in (x if isinstance(x, list) else [x])],
+    "flatten": lambda items: _flatten(_list(items, "flatten")),
     "distinct": lambda items: list(dict.fromkeys(_list(items, "distinct"))),
     "zipmap": lambda ks, vs: dict(zip((_str(k) for k in _list(ks, "zipmap")), _list(vs, "zipmap"), strict=False)),
     "startswith": lambda s, p: _str(s).startswith(_str(p)),
     "endswith": lambda s, p: _str(s).endswith(_str(p)),
     "substr": lambda s, o, n: _str(s)[int(o) : None if int(n) < 0 else int(o) + int(n)],
+    # Strings.
+    "chomp": lambda s: re.sub(r"(\r\n|\n|\r)+$", "", _str(s)),
+    "trim": _trim,
+    "trimprefix": lambda s, p: _str(s).removeprefix(_str(p)),
+    "trimsuffix": lambda s, p: _str(s).removesuffix(_str(p)),
+    "title": lambda s: re.sub(r"\b(\w)", lambda m: m.group(1).upper(), _str(s)),
+    "strrev": lambda s: _str(s)[::-1],
+    "indent": _indent,
+    "regex": _regex,
+    "regexall": lambda p, s: _regex(p, s, every=True),
+    # Collections.
+    "one": _one,
+    "reverse": lambda items: list(reversed(_list(items, "reverse"))),
+    "sort": lambda items: sorted(_str(i) for i in _list(items, "sort")),
+    "compact": lambda items: [i for i in _list(items, "compact") if i not in (None, "")],
+    "index": _index,
+    "slice": _slice,
+    "chunklist": _chunklist,
+    "coalescelist": lambda *lists: next((items for items in lists if _list(items, "coalescelist")), []),
+    "alltrue": lambda items: all(v is True or v == "true" for v in _list(items, "alltrue")),
+    "anytrue": lambda items: any(v is True or v == "true" for v in _list(items, "anytrue")),
+    "sum": lambda items: _number(sum(_to_number(v) for v in _list(items, "sum"))),
+    "setunion": _set_op("setunion", lambda a, b: a | b),
+    "setintersection": _set_op("setintersection", lambda a, b: a & b),
+    "setsubtract": _set_op("setsubtract", lambda a, b: a - b),
+    "transpose": lambda m: {
+        v: sorted(k for k, vs in _map(m, "transpose").items() if v in vs)
+        for vs in _map(m, "transpose").values()
+        for v in vs
+    },
+    "matchkeys": lambda values, keys, search: [
+        v
+        for v, k in zip(_list(values, "matchkeys"), _list(keys, "matchkeys"), strict=False)
+        if k in _list(search, "matchkeys")
+    ],
+    # Numbers.
+    "abs": lambda n: abs(_number(n)),
+    "ceil": lambda n: math.ceil(_to_number(n)),
+    "floor": lambda n: math.floor(_to_number(n)),
+    "max": lambda *ns: _number(max(_to_number(n) for n in ns)),
+    "min": lambda *ns: _number(min(_to_number(n) for n in ns)),
+    "pow": lambda a, b: _number(_to_number(a) ** _to_number(b)),
+    "signum": lambda n: (_to_number(n) > 0) - (_to_number(n) < 0),
+    "parseint": lambda s, base: int(_str(s), int(base)),
+    # Encodings and hashes.
+    "base64decode": _base64decode,
+    "base64encode": lambda s: base64.b64encode(_str(s).encode("utf-8")).decode("ascii"),
+    "jsondecode": _jsondecode,
+    "jsonencode": lambda v: json.dumps(v, separators=(",", ":")),
+    "yamldecode": _yamldecode,
+    "urlencode": lambda s: urllib.parse.quote_plus(_str(s), safe=""),  # Go url.QueryEscape
+    "md5": lambda s: hashlib.md5(_str(s).encode("utf-8")).hexdigest(),
+    "sha1": lambda s: hashlib.sha1(_str(s).encode("utf-8")).hexdigest(),
+    "sha256": lambda s: hashlib.sha256(_str(s).encode("utf-8")).hexdigest(),
+    "sha512": lambda s: hashlib.sha512(_str(s).encode("utf-8")).hexdigest(),
+    # Sensitivity marks do not change a value (rdsca judges it and never prints it as a secret's).
+    "sensitive": lambda v: v,
+    "nonsensitive": lambda v: v,
 }
+
+
+#: ``$$``, ``${name}`` and ``$name`` (the longest run of letters, digits and underscores) in a Go replacement template.
+_GO_TEMPLATE = re.compile(r"\$\$|\$\{(\w+)\}|\$(\w+)")
+
+
+def _replace(text: str, substring: str, replacement: str) -> str:
+    """Terraform's ``replace``: a substring wrapped in forward slashes is a regular expression (RE2), and the
+    replacement may name its groups as ``$1``, ``${1}`` or ``${name}`` (``$$`` is a dollar), as Go's
+    ``Regexp.ReplaceAllString`` expands them (terraform/internal/lang/funcs/string.go)."""
+    if len(substring) >= 2 and substring.startswith("/") and substring.endswith("/"):
+        try:
+            pattern = re.compile(substring[1:-1])
+        except re.error as exc:
+            raise EvalError(f"replace: invalid regular expression {substring!r}: {exc}") from None
+
+        def expand(match: re.Match[str]) -> str:
+            def group(name: str) -> str:
+                # Go expands a group that does not exist (or did not take part) to nothing.
+                try:
+                    return match.group(int(name) if name.isdigit() else name) or ""
+                except (IndexError, re.error):
+                    return ""
+
+            return _GO_TEMPLATE.sub(
+                lambda t: "$" if t.group(0) == "$$" else group(t.group(1) or t.group(2)), replacement
+            )
+
+        return pattern.sub(expand, text)
+    return text.replace(substring, replacement)
+
+
+def _flatten(items: list[Any]) -> list[Any]:
+    """Terraform's ``flatten``: nested lists flattened all the way down."""
+    flat: list[Any] = []
+    for item in items:
+        if isinstance(item, list):
+            flat.extend(_flatten(item))
+        else:
+            flat.append(item)
+    return flat
 
 
 def _contains_unknown(value: Any) -> Unknown | None:
@@ -163,7 +389,7 @@ def _contains_unknown(value: Any) -> Unknown | None:
 def call(name: str, args: list[Any]) -> Any:
     function = FUNCTIONS.get(name)
     if function is None:
-        return Unknown(reason=f"function {name}() is not evaluated statically")
+        return Unknown(reason=f"function {name}() is not evaluated statically", undecided=True)
     for arg in args:
         unknown = _contains_unknown(arg)
         if unknown is not None:

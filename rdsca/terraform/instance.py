@@ -87,8 +87,8 @@ class Instance:
             return self._locals[name]
         attribute = self.source.locals.get(name)
         if attribute is None:
-            return Unknown(reason=f"local.{name} is not declared")
-        self._locals[name] = Unknown(reason=f"local.{name} refers to itself")
+            return Unknown(reason=f"local.{name} is not declared", undecided=True)
+        self._locals[name] = Unknown(reason=f"local.{name} refers to itself", undecided=True)
         value = expr.evaluate(attribute.expr, self.scope)
         self._locals[name] = value
         return value
@@ -98,7 +98,7 @@ class Instance:
             return Unknown(reason=f"{type_name}.{name} is a data source, read by Terraform during plan")
         block = self.source.resources.get((type_name, name))
         if block is None:
-            return Unknown(reason=f"{type_name}.{name} is not declared in this module")
+            return Unknown(reason=f"{type_name}.{name} is not declared in this module", undecided=True)
         key = None
         if "count" in block.attributes or "for_each" in block.attributes:
             if not steps or steps[0].type != "index":
@@ -127,7 +127,7 @@ class Instance:
         for instance_key_value, count_index, each in self.expand(block):
             if key is None or instance_key_value == key or (count_index is not None and count_index == key):
                 return self._scope_for(count_index, each)
-        return Unknown(reason=f"no instance {key!r} of {block.labels[0]}.{block.labels[1]}")
+        return Unknown(reason=f"no instance {key!r} of {block.labels[0]}.{block.labels[1]}", undecided=True)
 
     def _scope_for(self, count_index: Any, each: Any) -> expr.Scope:
         scope = expr.Scope(
@@ -154,7 +154,7 @@ class Instance:
         output = steps[0].children[-1].text.decode()
         attribute = child.source.outputs.get(output)
         if attribute is None or self._depth > _MAX_DEPTH:
-            return Unknown(reason=f"module.{name}.{output} is not declared")
+            return Unknown(reason=f"module.{name}.{output} is not declared", undecided=True)
         self._depth += 1
         try:
             value = expr.evaluate(attribute.expr, child.scope)
@@ -181,7 +181,13 @@ class Instance:
                 origin = self.origins[name]
                 return origin if origin.span or origin.by_hand else by_hand
             if root == "local" and name in self.source.locals:
-                return self.origin(self.source.locals[name])
+                if self._depth > _MAX_DEPTH:  # a cycle of locals (local.a = local.b, local.b = local.a)
+                    return by_hand
+                self._depth += 1
+                try:
+                    return self.origin(self.source.locals[name])
+                finally:
+                    self._depth -= 1
         if len(parts) == 3 and parts[0].type == "variable_expr" and all(p.type == "get_attr" for p in parts[1:]):
             # another resource's attribute, as written in its block (one instance only)
             key = (parts[0].text.decode(), parts[1].children[-1].text.decode())

@@ -262,3 +262,13 @@ class TerraformReport:
     @property
     def blocked(self) -> bool:
         return self.outcome.blocked
+
+    @property
+    def status(self) -> str:
+        """``blocked``, ``undecided`` (a CA rdsca could not work out: never "passed" while one exists) or
+        ``passed``."""
+        if self.blocked:
+            return "blocked"
+        if any(d["policy"] == "rds-ca-undecided" for d in self.outcome.diagnostics):
+            return "undecided"
+        return "passed"

@@ -88,6 +88,7 @@ def to_json(report: TerraformReport) -> dict[str, Any]:
         "fixes": report.fixes,
         "warnings": report.warnings,
         "blocked": report.blocked,
+        "status": report.status,
     }
 
 
@@ -189,7 +190,7 @@ def _print_table(report: TerraformReport) -> None:
         click.echo(render_table(["ADDRESS", "KIND", "REGION", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"], rows))
     click.echo("")
     click.echo("Policies:")
-    click.echo(f"    rdsca@v{__version__}: {'blocked' if report.blocked else 'passed'}")
+    click.echo(f"    rdsca@v{__version__}: {report.status}")
     diagnostics = sorted(
         report.outcome.diagnostics,
         key=lambda d: (*diagnostic_rank(d["level"], d.get("severity")), d["policy"], d["address"]),

@@ -540,3 +540,62 @@ def test_the_region_comes_from_the_environment_when_no_provider_sets_one(tmp_pat
     for env, expected in (({"AWS_DEFAULT_REGION": "eu-west-3"}, "eu-west-3"), ({"AWS_REGION": "ap-south-2", "AWS_DEFAULT_REGION": "eu-west-3"}, "ap-south-2")):
         report = check(tmp_path, "terraform", environ=env)
         assert [known for known in (r.region for r in report.resources)] == [expected]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        'chomp("rds-ca-2019\\n")',
+        'sensitive("rds-ca-2019")',
+        'nonsensitive(sensitive("rds-ca-2019"))',
+        'base64decode("cmRzLWNhLTIwMTk=")',
+        'trimprefix("x-rds-ca-2019", "x-")',
+        'one(["rds-ca-2019"])',
+        'trimspace(format("%12s", "rds-ca-2019"))',
+        'jsondecode("{\\"ca\\": \\"rds-ca-2019\\"}").ca',
+        'replace("rds-ca-rsa2048-g1", "/rsa2048-g1$/", "2019")',
+        'flatten([[["rds-ca-2019"]]])[0]',
+    ],
+)
+def test_a_retired_ca_built_by_a_function_or_construct_is_not_a_pass(tmp_path: Path, expression: str) -> None:
+    """Each of these turned a literal rds-ca-2019 into "(known after apply)" (or a current CA), and exit 0."""
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'locals {\n  l = [{ ca = "rds-ca-2019" }]\n}\n'
+            f'resource "aws_db_instance" "a" {{\n  engine = "mysql"\n  ca_cert_identifier = {expression}\n}}\n'
+        },
+    )
+    code, document = run_json("check", tmp_path)
+    assert code == 1, document["resources"]
+    assert ("rds-ca-retired", "aws_db_instance.a") in {(d["policy"], d["address"]) for d in document["diagnostics"]}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        '"%{ if true }rds-ca-2019%{ else }rds-ca-rsa2048-g1%{ endif }"',  # a template directive rdsca does not run
+        "local.l[*].ca[0]",  # Terraform itself refuses it (an index on a string)
+        'reverse_words("rds-ca-2019")',  # no such function
+        "local.missing",
+        "local.a",  # a cycle
+    ],
+)
+def test_a_ca_rdsca_cannot_work_out_is_undecided_never_passed(tmp_path: Path, expression: str) -> None:
+    """A value from literals, variables and locals that rdsca fails to evaluate was "(known after apply)": a pass.
+    Terraform knows it before apply (or refuses it), so it is "cannot decide", naming the expression."""
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'locals {\n  l = [{ ca = "rds-ca-2019" }]\n  a = local.b\n  b = local.a\n}\n'
+            f'resource "aws_db_instance" "a" {{\n  engine = "mysql"\n  ca_cert_identifier = {expression}\n}}\n'
+        },
+    )
+    code, document = run_json("check", tmp_path)
+    undecided = [d for d in document["diagnostics"] if d["policy"] == "rds-ca-undecided"]
+    assert [d["address"] for d in undecided] == ["aws_db_instance.a"]
+    assert document["status"] == "undecided" and code == 0  # advisory unless configured
+    assert "rdsca cannot tell which CA ca_cert_identifier names" in undecided[0]["message"]
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"rds-ca-undecided": "mandatory"}))
+    assert run("check", tmp_path, "--policy-pack-config", config).exit_code == 1
