@@ -22,8 +22,8 @@ def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
         return None
     return (
         f"{label(view)}: rdsca cannot tell which CA {view.ca_property} names ({ca.reason}); Terraform works it out "
-        "before apply, or refuses it. Check it in a plan (terraform show -json plan > plan.json; rdsca check plan.json) "
-        "or write the CA as a literal."
+        "before apply, or refuses it. Check it in a plan (terraform show -json plan > plan.json; rdsca check "
+        "plan.json) or write the CA as a literal."
     )
 
 

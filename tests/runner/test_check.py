@@ -280,7 +280,10 @@ def test_several_packs_each_with_its_config_by_position(tmp_path: Path) -> None:
         ("first", "mandatory", "loud violation"),
         ("second", "advisory", "plain violation"),
     }
-    assert doc["policy_packs"] == [{"name": "first", "version": "1.0.0"}, {"name": "second", "version": "1.0.0"}]
+    assert doc["policy_packs"] == [
+        {"name": "first", "version": "1.0.0", "status": "blocked"},
+        {"name": "second", "version": "1.0.0", "status": "passed"},
+    ]
     table = rdsca(str(program), *args, "--policy-pack-config", str(one), "--policy-pack-config", str(two))
     assert "    first@v1.0.0: blocked\n" in table.stdout and "    second@v1.0.0: passed\n" in table.stdout
     mismatch = rdsca(str(program), *args, "--policy-pack-config", str(one))
