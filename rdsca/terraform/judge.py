@@ -154,12 +154,25 @@ def _row(resource: Resource, subject: DatabaseView) -> Database:
     return Database(resource, subject, verdict, restart, cannot_decide)
 
 
-def _judge_all(outcome: Outcome, rules: tuple[Rule, ...], subject: DatabaseView, config: Settings) -> None:
+def _judge_all(
+    outcome: Outcome, rules: tuple[Rule, ...], subject: DatabaseView, config: Settings, secret: tuple[str, ...] = ()
+) -> None:
     for rule in rules:
         level, rule_config = config[rule.name]
         message = run_rule(rule, subject, rule_config) if level != "disabled" else None
         if message:
+            for value in secret:  # a value the plan marks sensitive is judged, never printed
+                message = message.replace(value, "(sensitive)")
             outcome.diagnostics.append(_diagnostic(rule, level, subject.name, message))
+
+
+def _secret_values(resource: Resource) -> tuple[str, ...]:
+    values = (resource.values.get(key) for key in resource.sensitive)
+    state = (resource.state or {}).get
+    found = {v for v in values if isinstance(v, str) and v} | {
+        v for v in (state(key) for key in resource.sensitive) if isinstance(v, str) and v
+    }
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 #: An argument that names a CA, whatever the module calls it: its value starts so (every RDS CA identifier does,
@@ -212,12 +225,13 @@ def judge(resources: list[Resource], config: Settings, unchecked: list[Any] | No
             # Aurora clusters carry no CA, and a cluster whose engine is unknown cannot be told: no row (the rules
             # still judge a CA set on one).
             outcome.databases.append(_row(resource, subject))
-        _judge_all(outcome, RESOURCE_RULES, subject, config)
+        secret = _secret_values(resource)
+        _judge_all(outcome, RESOURCE_RULES, subject, config, secret)
         # The stack rules see the planned state without the cluster's engine version: the resource rules above
         # already judge the instance with it (the Pulumi pack cannot, so there the stack rule does).
         state = view(resource, resource.state, cluster=False) if resource.state is not None else None
         if state is not None:
-            _judge_all(outcome, STACK_RULES, state, config)
+            _judge_all(outcome, STACK_RULES, state, config, secret)
     _name_aurora_members(outcome, resources)
     judge_unchecked(outcome, unchecked or [], config)
     return outcome

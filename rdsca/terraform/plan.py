@@ -74,8 +74,8 @@ def _values(change: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     for mask in (change.get("after_sensitive"), change.get("before_sensitive")):
         keys = _sensitive_keys(mask)
         sensitive |= set(values) if keys is None else keys
-    for key in sensitive:
-        values[key] = Unknown(reason=f"{key} is marked sensitive in the plan; rdsca does not read sensitive values")
+    # A sensitive value is in the plan all the same: it is judged (a retired CA marked sensitive is still retired)
+    # and never printed (the report shows "(sensitive)", messages mask it: ``Resource.sensitive``).
     return values, frozenset(sensitive)
 
 
@@ -122,11 +122,17 @@ def load_plan(path: Path) -> tuple[list[Resource], list[str]]:
     for rc in changes:
         rtype = TERRAFORM_TYPES.get(rc.get("type", ""))
         change = rc.get("change")
-        if rtype is None or rc.get("mode", "managed") != "managed" or not isinstance(change, dict):
+        if rtype is None or rc.get("mode", "managed") != "managed":
             continue
+        where = f"{path}: resource_changes entry {rc.get('address', '?')!s}"
+        if not isinstance(change, dict):
+            raise ConfigError(f"{where}: its change is not an object; not a plan from terraform show -json")
         after = change.get("after")
-        if set(change.get("actions") or []) in GONE or not isinstance(after, dict):
+        if set(change.get("actions") or []) in GONE:
             continue
+        if not isinstance(after, dict):
+            # A malformed plan is an error, never a database silently left out of the check.
+            raise ConfigError(f"{where}: its change's after is {type(after).__name__}, not an object")
         values, sensitive = _values(change, after)
         state = dict(values)
         configured = _configured(configuration, rc)

@@ -172,6 +172,9 @@ def test_plan_unset_in_code_but_retired_in_state_is_caught_and_sensitive_values_
         ("rds-ca-unset", "advisory", "aws_db_instance.orders"),
         ("rds-ca-engine-support", "mandatory", "module.reports.aws_db_instance.this[0]"),
         ("rds-ca-engine-support", "mandatory", "aws_docdb_cluster_instance.docs"),
+        # A CA the plan marks sensitive is judged all the same (it was "not known until apply": a pass), and masked.
+        ("rds-ca-retired", "mandatory", "aws_db_instance.secret_ca"),
+        ("rds-ca-stack-state", "mandatory", "aws_db_instance.secret_ca"),
     }
     addresses = [r["address"] for r in document["resources"]]
     assert "aws_db_instance.old" not in addresses  # deleted by the plan
@@ -599,3 +602,44 @@ def test_a_ca_rdsca_cannot_work_out_is_undecided_never_passed(tmp_path: Path, ex
     config = tmp_path / "policy.json"
     config.write_text(json.dumps({"rds-ca-undecided": "mandatory"}))
     assert run("check", tmp_path, "--policy-pack-config", config).exit_code == 1
+
+
+def test_a_plan_that_marks_the_whole_object_sensitive_is_judged_and_never_printed(tmp_path: Path) -> None:
+    """`after_sensitive: true` made the CA "not known until apply" (a pass): the value is in the plan."""
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [
+            {
+                "address": "aws_db_instance.hidden",
+                "mode": "managed",
+                "type": "aws_db_instance",
+                "name": "hidden",
+                "change": {
+                    "actions": ["create"],
+                    "after": {"engine": "mysql", "ca_cert_identifier": "rds-ca-2019", "identifier": "hidden"},
+                    "after_unknown": {},
+                    "after_sensitive": True,
+                },
+            }
+        ],
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    for fmt in ("table", "json", "sarif"):
+        result = run("check", path, "--format", fmt)
+        assert result.exit_code == 1
+        assert "rds-ca-2019" not in result.output
+
+
+def test_a_plan_change_whose_after_is_not_an_object_is_a_malformed_plan(tmp_path: Path) -> None:
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [
+            {"address": "aws_db_instance.a", "mode": "managed", "type": "aws_db_instance", "name": "a",
+             "change": {"actions": ["create"], "after": "rds-ca-2019"}}
+        ],
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    line = one_error_line(*invoke("check", path))
+    assert "its change's after is str, not an object" in line
