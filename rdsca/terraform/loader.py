@@ -82,11 +82,23 @@ class Loader:
             return {}
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-            return {m["Key"]: self.root / m["Dir"] for m in document.get("Modules", []) if m.get("Key")}
         except RecursionError:
             raise ConfigError(f"{path}: not a Terraform module manifest (nested too deeply)") from None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError) as exc:
             raise ConfigError(f"{path}: not a Terraform module manifest ({exc})") from None
+        # terraform init writes {"Modules": [{"Key": "a.b", "Source": "...", "Dir": ".terraform/modules/a.b"}, ...]}
+        modules = document.get("Modules") if isinstance(document, dict) else None
+        if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
+            raise ConfigError(f"{path}: not a Terraform module manifest (expected an object with a Modules list)")
+        found = {}
+        for entry in modules:
+            key, directory = entry.get("Key"), entry.get("Dir")
+            if not key:
+                continue
+            if not isinstance(key, str) or not isinstance(directory, str):
+                raise ConfigError(f"{path}: not a Terraform module manifest (an entry's Key or Dir is not text)")
+            found[key] = self.root / directory
+        return found
 
     def module(self, directory: Path, editable: bool) -> ModuleSource:
         key = directory.resolve()
@@ -112,11 +124,19 @@ class Loader:
 
     def _module_directory(self, parent: Instance, name: str, call_source: str, where: str) -> tuple[Path, bool] | None:
         key = f"{parent.manifest_key}.{name}" if parent.manifest_key else name
-        if key in self.manifest:
+        local = is_local_source(call_source)
+        if key in self.manifest and not local:
             directory = self.manifest[key]
             if directory.is_dir():
                 return directory, _editable(self.root, directory)
-        if is_local_source(call_source):
+        if local:
+            wanted = (parent.source.directory / call_source).resolve()
+            if key in self.manifest and self.manifest[key].resolve() != wanted:
+                # Terraform refuses a stale manifest ("Module not installed"); the configuration's source wins.
+                self.warn(
+                    f"{where}: .terraform/modules/modules.json maps module.{name} to {self.manifest[key]}, not to its "
+                    f"source {call_source!r}: the source is read (run terraform init to refresh the manifest)"
+                )
             directory = (parent.source.directory / call_source).resolve()
             if not directory.is_dir():
                 raise ConfigError(f"{where}: module {name}: no directory {call_source!r}")
@@ -207,12 +227,13 @@ def _key(key: Any) -> str:
 
 
 def _editable(root: Path, directory: Path) -> bool:
-    """Nothing inside ``.terraform`` (registry and git modules installed by terraform init) is ever edited."""
-    try:
-        directory.resolve().relative_to((root / ".terraform").resolve())
-    except ValueError:
-        return True
-    return False
+    """``--fix`` edits files of the configuration directory only: nothing outside it (a module a manifest or a
+    ``../`` source points elsewhere is another tree's), and nothing inside ``.terraform`` (registry and git modules
+    that terraform init installed)."""
+    resolved = directory.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        return False
+    return not resolved.is_relative_to((root / ".terraform").resolve())
 
 
 def load_directory(

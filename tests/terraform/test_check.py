@@ -643,3 +643,41 @@ def test_a_plan_change_whose_after_is_not_an_object_is_a_malformed_plan(tmp_path
     path.write_text(json.dumps(plan))
     line = one_error_line(*invoke("check", path))
     assert "its change's after is str, not an object" in line
+
+
+def _manifest(root: Path, modules: object) -> None:
+    (root / ".terraform" / "modules").mkdir(parents=True)
+    (root / ".terraform" / "modules" / "modules.json").write_text(json.dumps(modules))
+
+
+def test_a_manifest_that_maps_a_local_module_elsewhere_loses_to_the_source(tmp_path: Path) -> None:
+    """modules.json mapping module.db to another directory than its `source` was followed (and --fix edited a file
+    there): Terraform refuses a stale manifest; the configuration's source wins, with a warning."""
+    root, elsewhere = tmp_path / "config", tmp_path / "elsewhere"
+    write_tf(root, {"main.tf": 'module "db" {\n  source = "./db"\n}\n', "db/main.tf": 'resource "aws_db_instance" "a" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\n}\n'})
+    write_tf(elsewhere, {"main.tf": 'resource "aws_db_instance" "a" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'})
+    _manifest(root, {"Modules": [{"Key": "", "Source": "", "Dir": "."}, {"Key": "db", "Source": "./db", "Dir": "../elsewhere"}]})
+    code, document = run_json("check", root)
+    assert code == 0  # the module at ./db was read, not ../elsewhere
+    assert any("maps module.db to" in w for w in document["warnings"])
+    before = (elsewhere / "main.tf").read_text()
+    run("check", root, "--fix")
+    assert (elsewhere / "main.tf").read_text() == before
+
+
+def test_fix_never_edits_a_file_outside_the_configuration_directory(tmp_path: Path) -> None:
+    root, shared = tmp_path / "envs" / "prod", tmp_path / "shared"
+    write_tf(root, {"main.tf": 'module "db" {\n  source = "../../shared"\n}\n'})
+    write_tf(shared, {"main.tf": 'resource "aws_db_instance" "a" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'})
+    before = (shared / "main.tf").read_text()
+    result = run("check", root, "--fix")
+    assert result.exit_code == 1  # still retired: fixed by hand, not here
+    assert (shared / "main.tf").read_text() == before
+
+
+@pytest.mark.parametrize("document", ["just text", ["a", "list"], {"Modules": "x"}, {"Modules": [{"Key": 1, "Dir": []}]}])
+def test_a_manifest_of_the_wrong_shape_is_one_clear_line(tmp_path: Path, document: object) -> None:
+    write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "a" {\n  engine = "mysql"\n}\n'})
+    _manifest(tmp_path, document)
+    line = one_error_line(*invoke("check", tmp_path))
+    assert "not a Terraform module manifest" in line and "attribute" not in line
