@@ -166,15 +166,22 @@ def root_variables(
         if not sep or not name:
             raise ConfigError(f"-var {text!r}: expected NAME=VALUE")
         declared = root.variables.get(name)
-        value = convert_text(raw, _type_text(declared) if declared else "", f"-var {name}")
+        if declared is None:
+            # terraform plan: 'Value for undeclared variable: A variable named "x" was assigned on the command line,
+            # but the root module does not declare a variable of that name.'
+            raise ConfigError(f"--var {name}: the root module declares no variable {name!r} (as terraform plan says)")
+        value = convert_text(raw, _type_text(declared), f"-var {name}")
         values[name] = VariableValue(value, Origin(None, f"set by -var {name}=... on the command line"))
     return values
 
 
 def read_tfvars(path: Path, required: bool = False) -> dict[str, VariableValue]:
     """A variable definitions file (``.tfvars`` in HCL, ``.tfvars.json`` in JSON): literal values only."""
-    if required and not path.is_file():
+    if required and not path.exists():
         raise ConfigError(f"{path}: no such variable file")
+    if required and not path.is_file():
+        # A FIFO, a device or a directory: reading it could block for ever or never end.
+        raise ConfigError(f"{path}: not a regular file; --var-file takes a .tfvars or .tfvars.json file")
     syntax = "json" if path.name.endswith(".json") else "hcl"
     source = hcl.read_source(path, syntax, editable=False)
     if syntax == "json":

@@ -78,7 +78,10 @@ class Instance:
         if attribute is None:
             where = "as an argument of the module block" if self.address else "by -var, a tfvars file or TF_VAR_" + name
             return VariableValue(
-                Unknown(reason=f"var.{name} has no default and is not set {where}"), Origin(None, None)
+                # terraform plan stops on it ("No value for required variable"); rdsca reads the rest and calls a
+                # CA that depends on it "cannot decide" (rds-ca-undecided), never known after apply.
+                Unknown(reason=f"var.{name} has no default and is not set {where}", undecided=True),
+                Origin(None, None),
             )
         return VariableValue(expr.evaluate(attribute.expr, expr.Scope()), self.origin(attribute))
 

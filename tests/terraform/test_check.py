@@ -681,3 +681,19 @@ def test_a_manifest_of_the_wrong_shape_is_one_clear_line(tmp_path: Path, documen
     _manifest(tmp_path, document)
     line = one_error_line(*invoke("check", tmp_path))
     assert "not a Terraform module manifest" in line and "attribute" not in line
+
+
+def test_variables_as_terraform_plan_takes_them(tmp_path: Path) -> None:
+    """A required variable with no value was "known after apply" (a pass); --var for an undeclared variable was
+    accepted; --var-file naming a FIFO said "no such variable file"."""
+    write_tf(tmp_path, {"main.tf": 'variable "ca" {}\nresource "aws_db_instance" "a" {\n  engine = "mysql"\n  ca_cert_identifier = var.ca\n}\n'})
+    code, document = run_json("check", tmp_path)
+    assert (code, document["status"]) == (0, "undecided")
+    assert "var.ca has no default and is not set" in next(d["message"] for d in document["diagnostics"] if d["policy"] == "rds-ca-undecided")
+    assert run("check", tmp_path, "--var", "ca=rds-ca-2019").exit_code == 1
+    line = one_error_line(*invoke("check", tmp_path, "--var", "cert=rds-ca-2019"))
+    assert "--var cert: the root module declares no variable 'cert'" in line
+    fifo = tmp_path / "vars.tfvars"
+    os.mkfifo(fifo)
+    line = one_error_line(*invoke("check", tmp_path, "--var-file", fifo))
+    assert "not a regular file" in line
