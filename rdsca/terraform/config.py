@@ -39,6 +39,7 @@ class ModuleSource:
     module_calls: dict[str, Block] = field(default_factory=dict)
     providers: list[Block] = field(default_factory=list)
     outputs: dict[str, Attribute] = field(default_factory=dict)
+    output_blocks: dict[str, Block] = field(default_factory=dict)
 
 
 def is_config_file(path: Path) -> bool:
@@ -55,18 +56,56 @@ def read_module(directory: Path, editable: bool, warnings: list[str]) -> ModuleS
         paths = sorted(p for p in directory.iterdir() if is_config_file(p))
     except OSError as exc:
         raise ConfigError(f"{directory}: cannot list the module directory: {exc.strerror or exc}") from None
-    for path in paths:
-        if path.name in ("override.tf", "override.tf.json") or path.name.endswith(
-            ("_override.tf", "_override.tf.json")
-        ):
-            warnings.append(
-                f"{path}: override files are not merged by rdsca; the blocks they change were read unchanged"
-            )
-            continue
+    overrides = [p for p in paths if _is_override(p)]
+    for path in [p for p in paths if not _is_override(p)] + overrides:
         source = hcl.read_source(path, "json" if path.name.endswith(".json") else "hcl", editable)
         module.files.append(source)
-        _collect(module, parse_file(source))
+        if _is_override(path):
+            _merge_override(module, parse_file(source))
+        else:
+            _collect(module, parse_file(source))
     return module
+
+
+def _is_override(path: Path) -> bool:
+    return path.name in ("override.tf", "override.tf.json") or path.name.endswith(("_override.tf", "_override.tf.json"))
+
+
+def _merge_override(module: ModuleSource, top: Block) -> None:
+    """Merge an override file as Terraform does (docs, "Override Files"), after every primary file, files in
+    lexical order: each block changes the block of the same type and labels; its attributes replace those of the same
+    name, and its nested blocks replace every nested block of the same type; each local replaces the local."""
+    for block in top.blocks:
+        kind, labels = block.type, block.labels
+        if kind == "locals":
+            for name, attribute in block.attributes.items():
+                if name not in module.locals:
+                    raise ConfigError(f"{attribute.span.where()}: override of local.{name}, which is not declared")
+                module.locals[name] = attribute
+            continue
+        target = _override_target(module, kind, labels)
+        if target is None:
+            what = ".".join([kind, *labels])
+            raise ConfigError(f"{block.span.where()}: override of {what}, which is not declared (as Terraform says)")
+        target.attributes = {**target.attributes, **block.attributes}
+        replaced = {nested.type for nested in block.blocks}
+        target.blocks = [nested for nested in target.blocks if nested.type not in replaced] + list(block.blocks)
+        if kind == "output" and "value" in target.attributes:
+            module.outputs[labels[0]] = target.attributes["value"]
+
+
+def _override_target(module: ModuleSource, kind: str, labels: list[str]) -> Block | None:
+    if kind in ("resource", "data") and len(labels) == 2:
+        return module.resources.get((labels[0] if kind == "resource" else f"data.{labels[0]}", labels[1]))
+    if kind == "variable" and len(labels) == 1:
+        return module.variables.get(labels[0])
+    if kind == "module" and len(labels) == 1:
+        return module.module_calls.get(labels[0])
+    if kind == "provider" and len(labels) == 1:
+        return next((p for p in module.providers if p.labels == labels), None)
+    if kind == "output" and len(labels) == 1:
+        return module.output_blocks.get(labels[0])
+    return None
 
 
 def _collect(module: ModuleSource, top: Block) -> None:
@@ -89,8 +128,10 @@ def _collect(module: ModuleSource, top: Block) -> None:
             module.module_calls[labels[0]] = block
         elif kind == "provider" and len(labels) == 1:
             module.providers.append(block)
-        elif kind == "output" and len(labels) == 1 and "value" in block.attributes:
-            module.outputs[labels[0]] = block.attributes["value"]
+        elif kind == "output" and len(labels) == 1:
+            module.output_blocks[labels[0]] = block
+            if "value" in block.attributes:
+                module.outputs[labels[0]] = block.attributes["value"]
 
 
 def is_local_source(source: str) -> bool:

@@ -99,9 +99,14 @@ def _line_start(data: bytes, offset: int) -> int:
     return data.rfind(b"\n", 0, offset) + 1
 
 
+def _own(block: Block) -> list[Any]:
+    """The block's attributes written in its own file (an override file's merged ones live elsewhere)."""
+    return [a for a in block.attributes.values() if a.span.file is block.file]
+
+
 def _indent(block: Block) -> str:
     data = block.file.data
-    for attribute in block.attributes.values():
+    for attribute in _own(block):
         start = _line_start(data, attribute.span.start)
         return data[start : attribute.span.start].decode("utf-8", "replace")
     start = _line_start(data, block.span.start)
@@ -115,7 +120,7 @@ def _append(block: Block, pairs: list[tuple[str, str]]) -> Edit:
     file, data = block.file, block.file.data
     if file.syntax == "json":
         text = ", ".join(f"{json.dumps(name)}: {value}" for name, value in pairs)
-        return Edit(file, block.body_start, block.body_start, text + (", " if block.attributes else ""), "")
+        return Edit(file, block.body_start, block.body_start, text + (", " if _own(block) else ""), "")
     width = max(len(name) for name, _value in pairs)
     if data.find(b"\n", block.body_start, block.body_end) < 0:
         # A one-line block (resource "x" "y" { engine = "mysql" }): open it up, one line per attribute.
@@ -128,8 +133,8 @@ def _append(block: Block, pairs: list[tuple[str, str]]) -> Edit:
         return Edit(file, block.body_start, block.body_end, f"\n{kept}{lines}{base}", "")
     indent = _indent(block)
     lines = "".join(f"\n{indent}{name.ljust(width)} = {value}" for name, value in pairs)
-    if block.attributes:
-        last = max(block.attributes.values(), key=lambda a: a.span.end)
+    if _own(block):
+        last = max(_own(block), key=lambda a: a.span.end)
         line_end = data.find(b"\n", last.span.end)
         at = len(data) if line_end < 0 else line_end
         return Edit(file, at, at, "\n" + lines, "")
@@ -142,6 +147,9 @@ def _after(block: Block, anchor_name: str, name: str, value: str) -> list[Edit]:
     whatever its layout (a closing brace on the anchor's line, or a whole block on one line)."""
     file, data = block.file, block.file.data
     anchor = block.attributes[anchor_name]
+    if anchor.span.file is not file:
+        # The anchor came from an override file (merged into this block): the new line goes in the block itself.
+        return [_append(block, [(name, value)])]
     if file.syntax == "json":
         return [Edit(file, anchor.span.end, anchor.span.end, f", {json.dumps(name)}: {value}", "")]
     line_end = data.find(b"\n", anchor.span.end)

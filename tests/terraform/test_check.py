@@ -697,3 +697,22 @@ def test_variables_as_terraform_plan_takes_them(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     line = one_error_line(*invoke("check", tmp_path, "--var-file", fifo))
     assert "not a regular file" in line
+
+
+def test_override_files_are_merged_as_terraform_merges_them(tmp_path: Path) -> None:
+    """`*_override.tf` setting rds-ca-2019 was only warned about: its attributes replace the block's."""
+    write_tf(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_db_instance" "a" {\n  engine             = "mysql"\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\n}\n',
+            "db_override.tf": 'resource "aws_db_instance" "a" {\n  ca_cert_identifier = "rds-ca-2019"\n}\n',
+        },
+    )
+    code, document = run_json("check", tmp_path)
+    assert code == 1
+    assert ("rds-ca-retired", "aws_db_instance.a") in {(d["policy"], d["address"]) for d in document["diagnostics"]}
+    run("check", tmp_path, "--fix")
+    assert '"rds-ca-rsa2048-g1"' in (tmp_path / "db_override.tf").read_text()  # fixed where the value lives
+    assert run("check", tmp_path).exit_code == 0
+    (tmp_path / "other_override.tf").write_text('resource "aws_db_instance" "ghost" {\n  engine = "mysql"\n}\n')
+    assert "override of resource.aws_db_instance.ghost, which is not declared" in one_error_line(*invoke("check", tmp_path))
