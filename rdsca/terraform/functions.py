@@ -155,6 +155,14 @@ def _regex(pattern: Any, text: Any, every: bool = False) -> Any:
     return result(match)
 
 
+def _range(*args: Any) -> list[Any]:
+    """``range``, with Terraform's limit: "more than 1024 values were generated" is an error."""
+    numbers = range(*(int(_to_number(x)) for x in args))
+    if len(numbers) > 1024:
+        raise _error("range(): more than 1024 values were generated")
+    return list(numbers)
+
+
 def _one(values: Any) -> Any:
     items = _list(values, "one")
     if len(items) > 1:
@@ -267,7 +275,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "keys": lambda m: sorted(_map(m, "keys")),
     "values": lambda m: [_map(m, "values")[k] for k in sorted(m)],
     "contains": lambda items, v: v in _list(items, "contains"),
-    "range": lambda *a: list(range(*(int(x) for x in a))),
+    "range": lambda *a: _range(*a),
     "flatten": lambda items: _flatten(_list(items, "flatten")),
     "distinct": lambda items: list(dict.fromkeys(_list(items, "distinct"))),
     "zipmap": lambda ks, vs: dict(zip((_str(k) for k in _list(ks, "zipmap")), _list(vs, "zipmap"), strict=False)),

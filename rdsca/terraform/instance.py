@@ -35,6 +35,8 @@ class ModuleLoader(Protocol):
 
 _CLUSTER_REFERENCE = re.compile(r"^([a-z0-9_]+)\.([A-Za-z0-9_-]+)(\[[^\]]+\])?\.(id|cluster_identifier)$")
 _MAX_DEPTH = 40
+#: The most instances one ``count`` or ``for_each`` may make (``count = 100000000`` must not exhaust memory).
+MAX_INSTANCES = 100_000
 
 
 class Instance:
@@ -237,6 +239,11 @@ class Instance:
         if count is not None:
             value = expr.evaluate(count.expr, self.scope)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and value == int(value):
+                if value > MAX_INSTANCES:
+                    raise ConfigError(
+                        f"{count.span.where()}: count of {self.address}{what} is {int(value)}; rdsca checks at most "
+                        f"{MAX_INSTANCES} instances of a block"
+                    )
                 return [(i, i, None) for i in range(int(value))]
             reason = value.reason if isinstance(value, Unknown) else f"count is {value!r}"
             self.loader.warn(

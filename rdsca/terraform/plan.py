@@ -117,7 +117,7 @@ def load_plan(path: Path) -> tuple[list[Resource], list[str]]:
     region = _provider_region(configuration)
     changes = [rc for rc in document.get("resource_changes") or [] if isinstance(rc, dict)]
     clusters = _cluster_versions(changes)
-    anchor = source.data.find(b'"resource_changes"')
+    locate = _Locator(source, source.data.find(b'"resource_changes"'))
     resources: list[Resource] = []
     for rc in changes:
         rtype = TERRAFORM_TYPES.get(rc.get("type", ""))
@@ -146,7 +146,7 @@ def load_plan(path: Path) -> tuple[list[Resource], list[str]]:
                 type=rtype.token,
                 name=str(rc.get("name", "")),
                 values=values,
-                location=_locate(source, address, anchor),
+                location=locate(address),
                 region=region,
                 cluster_engine_version=_cluster_version(rtype, state, clusters),
                 state=state,
@@ -181,12 +181,22 @@ def _cluster_version(rtype: ResourceType, state: dict[str, Any], clusters: dict[
     return version
 
 
-def _locate(source: SourceFile, address: str, anchor: int) -> Span:
-    for needle in (
-        json.dumps({"address": address})[1:-1],
-        json.dumps({"address": address}, separators=(",", ":"))[1:-1],
-    ):
-        at = source.data.find(needle.encode("utf-8"), max(anchor, 0))
-        if at >= 0:
-            return Span(source, at, at + len(needle))
-    return Span(source, 0, 0)
+class _Locator:
+    """Where each resource change's ``"address"`` stands in the plan file. Changes come in file order, so each
+    search starts where the last one ended (linear in the file; searching from the start each time was quadratic:
+    20,000 changes took half a minute)."""
+
+    def __init__(self, source: SourceFile, anchor: int) -> None:
+        self.source, self.anchor, self.cursor = source, max(anchor, 0), max(anchor, 0)
+
+    def __call__(self, address: str) -> Span:
+        for start in (self.cursor, self.anchor):
+            for needle in (
+                json.dumps({"address": address})[1:-1],
+                json.dumps({"address": address}, separators=(",", ":"))[1:-1],
+            ):
+                at = self.source.data.find(needle.encode("utf-8"), start)
+                if at >= 0:
+                    self.cursor = at + len(needle)
+                    return Span(self.source, at, at + len(needle))
+        return Span(self.source, 0, 0)

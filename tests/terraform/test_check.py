@@ -716,3 +716,30 @@ def test_override_files_are_merged_as_terraform_merges_them(tmp_path: Path) -> N
     assert run("check", tmp_path).exit_code == 0
     (tmp_path / "other_override.tf").write_text('resource "aws_db_instance" "ghost" {\n  engine = "mysql"\n}\n')
     assert "override of resource.aws_db_instance.ghost, which is not declared" in one_error_line(*invoke("check", tmp_path))
+
+
+def test_plan_locations_follow_the_file_in_one_pass(tmp_path: Path) -> None:
+    """Each change's location is found searching on from the last one (linear time), and still found out of order."""
+    from rdsca.terraform.plan import load_plan
+
+    changes = [
+        {"address": f"aws_db_instance.d{i}", "mode": "managed", "type": "aws_db_instance", "name": f"d{i}",
+         "change": {"actions": ["create"], "after": {"engine": "mysql"}}}
+        for i in (1, 10, 2)
+    ]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"format_version": "1.2", "resource_changes": changes}, indent=1))
+    resources, _ = load_plan(path)
+    text = path.read_bytes()
+    for resource in resources:
+        assert resource.location is not None
+        found = text[resource.location.start : resource.location.end].decode()
+        assert found.endswith(f'"{resource.address}"')
+
+
+def test_huge_counts_and_ranges_are_one_line_errors(tmp_path: Path) -> None:
+    write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "a" {\n  count = 100000000\n  engine = "mysql"\n}\n'})
+    assert "rdsca checks at most 100000 instances" in one_error_line(*invoke("check", tmp_path))
+    write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "a" {\n  count = length(range(5000))\n  engine = "mysql"\n}\n'})
+    code, _out, _err = invoke("check", tmp_path)
+    assert code == 0  # range() refuses more than 1024 values, as Terraform: count is then not known statically
