@@ -186,5 +186,8 @@ def probe_all(
             index = futures[future]
             results[index] = future.result()
             if progress:
-                progress(f"probed {results[index].label} ({done}/{len(endpoints)}): {summary(results[index])}")
+                result = results[index]
+                verb = "could not probe" if result.error else "probed"
+                text = result.error if result.error else summary(result)
+                progress(f"{verb} {result.label} ({done}/{len(endpoints)}): {text}")
     return [results[i] for i in range(len(endpoints))]

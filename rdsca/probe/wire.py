@@ -279,6 +279,9 @@ def _connect(host: str, port: int, timeout: float) -> socket.socket:
         return socket.create_connection((host, port), timeout=timeout)
     except socket.gaierror as exc:
         raise ProbeError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+    except UnicodeError:
+        # The IDNA codec refuses an empty label (a..b) or one over 63 characters (RFC 1035) before any lookup.
+        raise ProbeError(f"{host!r} is not a valid host name (an empty label, or one over 63 characters)") from None
     except TimeoutError:
         raise ProbeError(f"no connection within {timeout:g} s") from None
     except ConnectionRefusedError:

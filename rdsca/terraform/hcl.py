@@ -83,7 +83,13 @@ def _label(node: Any, source: SourceFile) -> str:
     return unescape(source.data[node.start_byte + 1 : node.end_byte - 1].decode())
 
 
-def _fill(block: Block, body: Any, source: SourceFile) -> None:
+#: The deepest nesting of blocks read (Terraform's own schemas nest a few levels; 5,000 must not exhaust the stack).
+MAX_NESTING = 100
+
+
+def _fill(block: Block, body: Any, source: SourceFile, depth: int = 0) -> None:
+    if depth > MAX_NESTING:
+        raise ConfigError(f"{source.path}:{body.start_point[0] + 1}: blocks nested more than {MAX_NESTING} deep")
     for child in body.children:
         kind = child.type
         if kind == "attribute":
@@ -101,10 +107,10 @@ def _fill(block: Block, body: Any, source: SourceFile) -> None:
                 Span(source, expr.start_byte, expr.end_byte),
             )
         elif kind == "block":
-            block.blocks.append(_block(child, source))
+            block.blocks.append(_block(child, source, depth + 1))
 
 
-def _block(node: Any, source: SourceFile) -> Block:
+def _block(node: Any, source: SourceFile, depth: int = 0) -> Block:
     children = node.children
     labels: list[str] = []
     body = None
@@ -121,7 +127,7 @@ def _block(node: Any, source: SourceFile) -> Block:
             end = child.start_byte
     block = Block(children[0].text.decode(), labels, {}, [], Span(source, node.start_byte, node.end_byte), start, end)
     if body is not None:
-        _fill(block, body, source)
+        _fill(block, body, source, depth)
     return block
 
 

@@ -163,3 +163,20 @@ def test_audit_and_probe_csv_writers_neutralise_formulas() -> None:
 
     for module in (audit_report, report):
         assert "csv_row(" in inspect.getsource(module.to_csv)
+
+
+@pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".example.com"])
+def test_a_bad_host_name_is_one_endpoint_s_error_and_the_others_are_still_reported(host: str) -> None:
+    """`probe a..b:5432` or a 64-character label was "internal error: UnicodeError" and lost every other endpoint."""
+    from click.testing import CliRunner
+
+    from rdsca.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["probe", f"{host}:5432", "127.0.0.1:1", "--engine", "postgres", "--connect-timeout", "1", "--format", "json"]
+    )
+    assert "internal error" not in result.stderr
+    endpoints = json.loads(result.stdout)["endpoints"]
+    assert len(endpoints) == 2
+    assert "is not a valid host name" in endpoints[0]["error"]
+    assert "could not probe" in result.stderr and "probed " not in result.stderr.replace("could not probe", "")

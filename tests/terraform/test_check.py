@@ -743,3 +743,10 @@ def test_huge_counts_and_ranges_are_one_line_errors(tmp_path: Path) -> None:
     write_tf(tmp_path, {"main.tf": 'resource "aws_db_instance" "a" {\n  count = length(range(5000))\n  engine = "mysql"\n}\n'})
     code, _out, _err = invoke("check", tmp_path)
     assert code == 0  # range() refuses more than 1024 values, as Terraform: count is then not known statically
+
+
+def test_thousands_of_nested_blocks_are_one_line(tmp_path: Path) -> None:
+    depth = 5000
+    body = "".join(f"b{i} {{\n" for i in range(depth)) + "}\n" * depth
+    write_tf(tmp_path, {"main.tf": f'resource "aws_db_instance" "a" {{\n  engine = "mysql"\n{body}}}\n'})
+    assert "blocks nested more than 100 deep" in one_error_line(*invoke("check", tmp_path))
