@@ -101,7 +101,7 @@ class Loader:
         return found
 
     def module(self, directory: Path, editable: bool) -> ModuleSource:
-        key = directory.resolve()
+        key = _resolved(directory)
         if key not in self.sources:
             self.sources[key] = read_module(directory, editable, self.warnings)
         return self.sources[key]
@@ -130,14 +130,14 @@ class Loader:
             if directory.is_dir():
                 return directory, _editable(self.root, directory)
         if local:
-            wanted = (parent.source.directory / call_source).resolve()
-            if key in self.manifest and self.manifest[key].resolve() != wanted:
+            wanted = _resolved(parent.source.directory / call_source)
+            if key in self.manifest and _resolved(self.manifest[key]) != wanted:
                 # Terraform refuses a stale manifest ("Module not installed"); the configuration's source wins.
                 self.warn(
                     f"{where}: .terraform/modules/modules.json maps module.{name} to {self.manifest[key]}, not to its "
                     f"source {call_source!r}: the source is read (run terraform init to refresh the manifest)"
                 )
-            directory = (parent.source.directory / call_source).resolve()
+            directory = _resolved(parent.source.directory / call_source)
             if not directory.is_dir():
                 raise ConfigError(f"{where}: module {name}: no directory {call_source!r}")
             return directory, parent.source.editable and _editable(self.root, directory)
@@ -157,8 +157,8 @@ class Loader:
         directory, editable = found
         # Children are made lazily, when something reads them, so a cycle is seen along the instance's own
         # ancestry (Terraform refuses a module that calls itself, directly or through others).
-        lineage = (*parent.lineage, parent.source.directory.resolve())
-        if directory.resolve() in lineage:
+        lineage = (*parent.lineage, _resolved(parent.source.directory))
+        if _resolved(directory) in lineage:
             raise ConfigError(f"{where}: module {name} calls itself ({call_source_text(call)}): a module cycle")
         child_source = self.module(directory, editable)
         children = [
@@ -226,14 +226,22 @@ def _key(key: Any) -> str:
     return instance_key(key)
 
 
+def _resolved(path: Path) -> Path:
+    """``path`` with its links followed; a link loop (a module source that points at itself) is one error line."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # RuntimeError before Python 3.13, OSError (ELOOP) after
+        raise ConfigError(f"{path}: a symbolic link loop; not a module directory") from None
+
+
 def _editable(root: Path, directory: Path) -> bool:
     """``--fix`` edits files of the configuration directory only: nothing outside it (a module a manifest or a
     ``../`` source points elsewhere is another tree's), and nothing inside ``.terraform`` (registry and git modules
     that terraform init installed)."""
-    resolved = directory.resolve()
-    if not resolved.is_relative_to(root.resolve()):
+    resolved = _resolved(directory)
+    if not resolved.is_relative_to(_resolved(root)):
         return False
-    return not resolved.is_relative_to((root / ".terraform").resolve())
+    return not resolved.is_relative_to(_resolved(root / ".terraform"))
 
 
 def load_directory(

@@ -750,3 +750,9 @@ def test_thousands_of_nested_blocks_are_one_line(tmp_path: Path) -> None:
     body = "".join(f"b{i} {{\n" for i in range(depth)) + "}\n" * depth
     write_tf(tmp_path, {"main.tf": f'resource "aws_db_instance" "a" {{\n  engine = "mysql"\n{body}}}\n'})
     assert "blocks nested more than 100 deep" in one_error_line(*invoke("check", tmp_path))
+
+
+def test_a_module_source_that_is_a_symlink_loop_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to("loop")
+    (tmp_path / "main.tf").write_text('module "m" {\n  source = "./loop"\n}\n')
+    assert "a symbolic link loop" in one_error_line(*invoke("check", tmp_path))
