@@ -221,3 +221,14 @@ def test_the_per_account_rate_allows_a_burst_then_paces(monkeypatch: pytest.Monk
     for _ in range(5):
         limiter.wait()
     assert slept == []
+
+
+def test_the_demo_organization_has_the_same_account_ids_on_every_run() -> None:
+    """moto makes up account ids at random: a demo whose ids change cannot be followed from the README."""
+    from ..conftest import invoke
+
+    seen = []
+    for _ in range(2):
+        _code, out, _err = invoke("audit", "--demo", "--org", "--format", "json")
+        seen.append(sorted({d["account"] for d in json.loads(out)["databases"]}))
+    assert seen[0] == seen[1] and seen[0]

@@ -46,12 +46,17 @@ def seed_demo(account: FakeAccount, client: Callable[[str, str], Any]) -> None:
     ]
 
 
+#: moto's random seed for the demo organization (any fixed number: it only has to be the same on every run).
+DEMO_SEED = 2019
+
+
 def seed_demo_org(
     account: FakeAccount, client: Callable[[str, str], Any], client_in: Callable[[str, str, str], Any]
 ) -> list[str]:
     """An organization around the demo account with two member accounts, each with a database or two; one member
     has no OrganizationAccountAccessRole (as when an account joined by invitation). Returns the members' ids.
     ``client_in(account_id, service, region)`` makes a client with that account's assumed role."""
+    account.seed_moto(DEMO_SEED)  # the same member account ids on every run
     org = client("organizations", "us-east-1")
     org.create_organization(FeatureSet="ALL")
     members = []

@@ -178,6 +178,12 @@ class FakeAccount:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         opener.open(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")).read()
 
+    def seed_moto(self, seed: int) -> None:
+        """Seed moto's random generator (its ``/moto-api/seed``): the ids it makes up (account ids of
+        CreateAccount) are then the same on every run, so that a demo can be followed from the README."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        opener.open(urllib.request.Request(f"{self.endpoint}/moto-api/seed?a={seed}", method="POST")).read()
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
