@@ -111,6 +111,7 @@ def scan_scope(
     options: audit.Options,
     progress: Callable[..., None] | None = None,
     held: locks.Locks | None = None,
+    region_scan: scan.RegionScanner = scan.scan_region,
 ) -> Scanned:
     """Select the accounts, lock their regions when ``held`` is given (before reading them, so that the plan is made
     from what no other run is changing), scan and judge."""
@@ -118,7 +119,7 @@ def scan_scope(
     targets = accounts.targets(aws, scope.selection)
     before = lock_regions(held) if held is not None else None
     regions = list(scope.regions) if scope.regions else None
-    scanned = scan.scan(targets, regions, scope.workers, progress, before)
+    scanned = scan.scan(targets, regions, scope.workers, progress, before, region_scan)
     return Scanned(aws, {t.account: t for t in targets}, audit.audit(scanned, options))
 
 

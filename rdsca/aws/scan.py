@@ -315,6 +315,21 @@ def scan_region(aws: Aws, region: str, account: str = "") -> RegionScan:
     return result
 
 
+def scan_certificates(aws: Aws, region: str, account: str = "") -> RegionScan:
+    """Only what the default CA needs (DescribeCertificates: the default for new launches and any override), without
+    listing a single database: ``rdsca default-ca show``. Never raises."""
+    result = RegionScan(region, account=account)
+    try:
+        list_certificates(aws.client("rds", region), result)
+    except Exception as exc:
+        result.error = f"{result.where}: cannot describe certificates ({error_message(exc)})"
+    return result
+
+
+#: How one (account, region) is read: everything the audit needs, or only the certificates.
+RegionScanner = Callable[[Aws, str, str], RegionScan]
+
+
 def enabled_regions(aws: Aws) -> tuple[list[str], str | None]:
     """Every region enabled for the account (EC2 DescribeRegions without AllRegions lists exactly those), and a
     warning when that list could not be read (every region botocore knows for RDS stands in)."""
@@ -394,6 +409,7 @@ def scan(
     workers: int = 8,
     progress: Callable[[Progress, RegionScan | None], None] | None = None,
     before_regions: BeforeRegions | None = None,
+    region_scan: RegionScanner = scan_region,
 ) -> list[AccountScan]:
     """Scan every account's regions (``regions``, else each account's enabled ones) with at most ``workers`` calls
     in flight; results by account id, regions in the order given (enabled regions sorted)."""
@@ -408,7 +424,7 @@ def scan(
         account, region = done.key
         scanned: RegionScan | None = None
         if region is None:
-            _regions_listed(done, scans[account], by_account[account], pool, order, state, before_regions)
+            _regions_listed(done, scans[account], by_account[account], pool, order, state, before_regions, region_scan)
         else:
             scanned = done.value
             scans[account].regions.append(scanned)
@@ -426,6 +442,7 @@ def scan(
 def _regions_listed(
     done: Any, scanned: AccountScan, target: Target, pool: Pool[tuple[str, str | None]],
     order: dict[str, list[str]], state: Progress, before_regions: BeforeRegions | None,
+    region_scan: RegionScanner = scan_region,
 ) -> None:
     """An account's regions are known (or it could not be reached): lock them if asked, then scan each."""
     error = done.error
@@ -447,4 +464,4 @@ def _regions_listed(
     if not regions:
         state.accounts_done += 1
     for region in regions:
-        pool.submit((target.account, region), functools.partial(scan_region, target.aws, region, target.account))
+        pool.submit((target.account, region), functools.partial(region_scan, target.aws, region, target.account))

@@ -154,11 +154,12 @@ def _scope(args: AwsArgs) -> Iterator[Any]:
         yield args.scope(demo, regions)
 
 
-def _scan(scope: Any, options: Any, held: Any = None) -> Any:
-    from rdsca.aws import live
+def _scan(scope: Any, options: Any, held: Any = None, certificates_only: bool = False) -> Any:
+    from rdsca.aws import live, scan
 
     progress = live.progress_printer(lambda m: click.echo(m, err=True), options)
-    return live.scan_scope(scope, options, progress, held)
+    region_scan = scan.scan_certificates if certificates_only else scan.scan_region
+    return live.scan_scope(scope, options, progress, held, region_scan)
 
 
 def _report_problems(result: Any) -> None:
@@ -472,7 +473,8 @@ def default_show(aws_args: AwsArgs, fmt: str) -> None:
     from rdsca.aws import audit as audit_mod
 
     with _scope(aws_args) as scope:
-        result = _scan(scope, audit_mod.Options(clock.today())).result
+        # The setting only: DescribeCertificates per region, no database listed.
+        result = _scan(scope, audit_mod.Options(clock.today()), certificates_only=True).result
     data = [
         {"account": s.account, "region": s.region, "default_ca": s.default_ca, "override": s.override,
          "error": s.error}

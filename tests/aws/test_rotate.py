@@ -238,3 +238,17 @@ def test_plan_json_is_stable_across_runs(fleet: FakeAccount) -> None:
     second = run("rotate", *REGIONS, "--format", "json").json()
     assert first == second
     assert json.dumps(first)  # serialisable
+
+
+def test_default_ca_show_reads_the_setting_without_listing_databases(account: FakeAccount) -> None:
+    """`default-ca show` scanned every database of every region to print one setting per region."""
+    for region in ("us-east-1", "eu-west-1"):
+        instance(region, f"db-{region}", "mysql", "8.0.39", "rds-ca-2019")
+    account.calls.clear()
+    shown = run("default-ca", "show", *REGIONS, "--format", "json").json()
+    assert {(r["region"], r["default_ca"]) for r in shown} == {
+        ("us-east-1", "rds-ca-rsa2048-g1"),
+        ("eu-west-1", "rds-ca-rsa2048-g1"),
+    }
+    rds_actions = {c.action for c in account.calls if c.service == "rds"}
+    assert rds_actions == {"DescribeCertificates"}
