@@ -21,6 +21,7 @@ from rdsca.cli.check import check
 from rdsca.cli.common import DEBUG_ENV, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, Group, debug_option
 from rdsca.cli.probe import probe
 from rdsca.cli.truststore import truststore
+from rdsca.runner.processes import signals_stop_the_run
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,7 +37,10 @@ for command in (check, audit, rotate, default_ca, truststore, probe):
 
 def main() -> None:
     _honest_streams()
-    cli(prog_name="rdsca")
+    # SIGTERM and SIGHUP unwind like Ctrl-C: every ``finally`` runs, so a file being written (check --fix,
+    # truststore build) leaves no temporary file behind and nothing half-written.
+    with signals_stop_the_run():
+        cli(prog_name="rdsca")
 
 
 def _honest_streams() -> None:

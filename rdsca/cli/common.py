@@ -21,6 +21,7 @@ import click
 from rdsca import catalog, clock
 from rdsca.errors import RdscaError
 from rdsca.output import printable
+from rdsca.runner.processes import Terminated
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 #: Set by ``--debug`` (or in the environment): unexpected errors show their traceback, subprocesses too.
@@ -72,6 +73,8 @@ class Group(click.Group):
             raise Failure("aborted; nothing more was done") from None
         except KeyboardInterrupt:
             raise Failure("interrupted; nothing more was done") from None
+        except Terminated as exc:
+            raise Failure(f"stopped by {exc}; nothing more was done") from None
         except BrokenPipeError:
             # The reader stopped early (``rdsca ... | head``): nothing is wrong with rdsca, and there is no one to
             # tell. Point stdout at /dev/null so that the interpreter's final flush does not complain either.

@@ -232,3 +232,41 @@ def test_a_runtime_rdsca_does_not_run_says_how_to_enforce_the_pack_today(tmp_pat
     error, hint = err.strip().splitlines()
     assert error.endswith(f"runtime is '{runtime}'; rdsca check runs Python programs only")
     assert hint == "rdsca: hint: the pack applies to a program in any language under the Pulumi CLI: pulumi preview --policy-pack policies"
+
+
+@pytest.mark.parametrize("command", ["truststore-build", "check-fix"])
+def test_sigterm_while_a_file_is_written_leaves_nothing_behind(tmp_path: Path, command: str) -> None:
+    """SIGTERM during `check --fix` or `truststore build` left temporary files: it now unwinds like Ctrl-C. The
+    signal is sent from inside the write (after the temporary file exists), so the test does not depend on timing."""
+    import subprocess
+    import sys
+
+    work = tmp_path / "work"
+    work.mkdir()
+    main_tf = work / "main.tf"
+    original = 'resource "aws_db_instance" "a" {\n  engine             = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'
+    main_tf.write_text(original)
+    args = (
+        ["truststore", "build", "--bundle", str(FIXTURES / "rds-global-bundle-2024-06.pem"), "--out", str(work / "store.pem")]
+        if command == "truststore-build"
+        else ["check", str(work), "--fix"]
+    )
+    script = (
+        "import os, signal, sys\n"
+        "from rdsca import files\n"
+        "real = files.write_file\n"
+        "def write_file(target, data, mode, check=None):\n"
+        "    def killed(tmp):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        if check: check(tmp)\n"
+        "    return real(target, data, mode, killed)\n"
+        "files.write_file = write_file\n"
+        "from rdsca.cli import main\n"
+        f"sys.argv = ['rdsca', *{args!r}]\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "rdsca: error: stopped by SIGTERM; nothing more was done"
+    assert sorted(p.name for p in work.iterdir()) == ["main.tf"]  # no temporary file, no half-written store
+    assert main_tf.read_text() == original
