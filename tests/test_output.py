@@ -43,3 +43,26 @@ def test_suggested_commands_shell_quote_every_value() -> None:
     words = shlex.split(command)
     assert words[words.index("--db-instance-identifier") + 1] == "x; rm -rf ~ #"
     assert "rm" not in words
+
+
+def test_table_cells_cannot_forge_lines() -> None:
+    """Certificate CNs, MySQL error and version text, .tf.json names and plan addresses with newlines or U+202E were
+    printed raw (only ESC was stripped): every table cell is escaped as the Pulumi paths are."""
+    from rdsca.output import render_table
+
+    table = render_table(["A"], [["db\nforged row"], ["evil\u202etxt.exe"]])
+    assert table.splitlines()[2:] == ["db\\nforged row", "evil\\u202etxt.exe"]
+
+
+def test_terraform_addresses_with_newlines_print_on_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json as json_module
+
+    from .conftest import invoke
+
+    name = "a\nrdsca@v9: passed"
+    (tmp_path / "main.tf.json").write_text(
+        json_module.dumps({"resource": {"aws_db_instance": {name: {"engine": "mysql", "ca_cert_identifier": "rds-ca-2019"}}}})
+    )
+    code, out, _err = invoke("check", str(tmp_path))
+    assert code == 1
+    assert "\nrdsca@v9: passed" not in out and "a\\nrdsca@v9: passed" in out

@@ -12,7 +12,7 @@ import click
 from rdsca import catalog, clock
 from rdsca import truststore as ts
 from rdsca.cli.common import Number, common_options, read_password
-from rdsca.output import emit_json, render_table
+from rdsca.output import emit_json, printable, render_table
 from rdsca.probe import endpoints as ep
 from rdsca.probe import report
 from rdsca.probe.run import Options, Result, Store, probe_all, system_store
@@ -107,7 +107,8 @@ def probe(
     targets = _endpoints(endpoint_args, engine, from_audit)
     stores = _stores(store_paths, password_env, system)
     options = Options(target_ca, region, server_name, not no_hostname, connect_timeout, handshake_timeout)
-    results = probe_all(targets, stores, options, today, concurrency, progress=lambda m: click.echo(m, err=True))
+    progress = lambda m: click.echo(printable(m), err=True)  # noqa: E731
+    results = probe_all(targets, stores, options, today, concurrency, progress=progress)
     _emit(results, stores, fmt, today)
     sys.exit(report.exit_code(results))
 
@@ -122,10 +123,10 @@ def _emit(results: list[Result], stores: list[Store], fmt: str, today: dt.date) 
     else:
         click.echo(render_table(report.TABLE_HEADERS, report.table_rows(results, today)))
         for line in report.detail_lines(results):
-            click.echo(line)
+            click.echo(printable(line))
         if not stores:
             click.echo("no trust store given (--store FILE or --system): the chains are shown, not judged")
     if fmt != "table":
         for r in results:
             if r.error:
-                click.echo(f"error: {r.label}: {r.error}", err=True)
+                click.echo(printable(f"error: {r.label}: {r.error}"), err=True)

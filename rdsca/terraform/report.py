@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from rdsca import __version__, catalog, sarif
-from rdsca.output import apply_mode, emit_json, render_table
+from rdsca.output import apply_mode, emit_json, printable, render_table
 from rdsca.resources import ACCOUNT_DEFAULT_CLI, MISSING, TERRAFORM_TYPES, Unknown
 from rdsca.rules import Rule
 from rdsca.rules._common import diagnostic_rank
@@ -167,7 +167,7 @@ def print_report(report: TerraformReport, fmt: str) -> None:
     else:
         _print_table(report)
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(printable(f"warning: {warning}"), err=True)
 
 
 def _rows(report: TerraformReport) -> list[list[str]]:
@@ -185,7 +185,7 @@ def _rows(report: TerraformReport) -> list[list[str]]:
 def _print_table(report: TerraformReport) -> None:
     what = "Terraform plan" if report.kind == "plan" else "Terraform configuration"
     rows = _rows(report)
-    click.echo(f"{what} {report.path}: {len(rows)} database(s)")
+    click.echo(printable(f"{what} {report.path}: {len(rows)} database(s)"))
     if rows:
         click.echo(render_table(["ADDRESS", "KIND", "REGION", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"], rows))
     click.echo("")
@@ -196,14 +196,14 @@ def _print_table(report: TerraformReport) -> None:
         key=lambda d: (*diagnostic_rank(d["level"], d.get("severity")), d["policy"], d["address"]),
     )
     for d in diagnostics:
-        click.echo(f"        - [{d['level']}]  {d['policy']}  ({d['address']})")
+        click.echo(printable(f"        - [{d['level']}]  {d['policy']}  ({d['address']})"))
         for line in d["message"].splitlines():
-            click.echo(f"          {line}")
+            click.echo(f"          {printable(line)}")
     if report.outcome.unchecked:
         click.echo(f"Not checked ({len(report.outcome.unchecked)} module(s) not installed; run terraform init):")
         for module in report.outcome.unchecked:
-            click.echo(f"    - {module.address} (source {module.source}) at {module.span.where()}")
+            click.echo(printable(f"    - {module.address} (source {module.source}) at {module.span.where()}"))
     if report.fixes:
         click.echo("Fixes:")
         for fix in report.fixes:
-            click.echo(f"    - {fix['address']}: {fix['message']}")
+            click.echo(printable(f"    - {fix['address']}: {fix['message']}"))
