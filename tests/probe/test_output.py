@@ -180,3 +180,30 @@ def test_a_bad_host_name_is_one_endpoint_s_error_and_the_others_are_still_report
     assert len(endpoints) == 2
     assert "is not a valid host name" in endpoints[0]["error"]
     assert "could not probe" in result.stderr and "probed " not in result.stderr.replace("could not probe", "")
+
+
+def test_ctrl_c_during_a_silent_handshake_stops_at_once(tmp_path: Path) -> None:
+    """SIGINT while a server accepts and never answers waited out the handshake timeout (the thread pool joined its
+    threads): the probe stops at once. Bounded, not timed: the timeout is 600 s, the test waits 60 s at most."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rdsca.cli", "probe", f"127.0.0.1:{port}", "--engine", "postgres",
+             "--handshake-timeout", "600"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        listener.settimeout(60)
+        conn, _ = listener.accept()  # the probe is now waiting for the server's answer
+        with conn:
+            proc.send_signal(signal.SIGINT)
+            _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.strip().splitlines()[-1] == "rdsca: error: interrupted; nothing more was done"
