@@ -43,13 +43,20 @@ class Handshake:
     server: str | None
 
 
+#: The most bytes a probe reads from one server: a handshake (greeting, TLS records, a certificate chain) is a few
+#: kilobytes; a server that never ends its reply (a TDS packet without end-of-message) must not grow memory.
+MAX_BYTES = 4 * 1024 * 1024
+
+
 class _Conn:
-    """A socket with one deadline for the whole exchange, and errors that name what was awaited."""
+    """A socket with one deadline for the whole exchange, a cap on what it reads, and errors that name what was
+    awaited."""
 
     def __init__(self, sock: socket.socket, timeout: float) -> None:
         self.sock = sock
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
+        self.received = 0
 
     def _arm(self, what: str) -> None:
         left = self.deadline - time.monotonic()
@@ -77,6 +84,9 @@ class _Conn:
             raise ProbeError(f"the connection failed {what}: {exc.strerror or exc}") from None
         if not data:
             raise ProbeError(f"the server closed the connection {what}")
+        self.received += len(data)
+        if self.received > MAX_BYTES:
+            raise ProbeError(f"the server sent more than {MAX_BYTES // 1024} KiB {what}: not a handshake")
         return data
 
     def recv_exact(self, size: int, what: str) -> bytes:

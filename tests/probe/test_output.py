@@ -207,3 +207,37 @@ def test_ctrl_c_during_a_silent_handshake_stops_at_once(tmp_path: Path) -> None:
             _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip().splitlines()[-1] == "rdsca: error: interrupted; nothing more was done"
+
+
+def test_a_server_that_never_ends_its_reply_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A TDS server that never ends its reply packet grew rdsca to 4-5 GB within the handshake timeout: every wire
+    reader is capped (rdsca.probe.wire.MAX_BYTES, made small here so the test sends little)."""
+    import socket
+    import struct
+    import threading
+
+    from rdsca.probe import wire
+
+    monkeypatch.setattr(wire, "MAX_BYTES", 64 * 1024)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def endless() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)  # the PRELOGIN
+            packet = struct.pack(">BBHHBB", 0x04, 0x00, 4096, 0, 1, 0) + bytes(4088)  # never end-of-message
+            try:
+                while True:
+                    conn.sendall(packet)
+            except OSError:
+                pass
+
+    threading.Thread(target=endless, daemon=True).start()
+    try:
+        with pytest.raises(wire.ProbeError, match="the server sent more than 64 KiB"):
+            wire.handshake("127.0.0.1", port, wire.SQLSERVER, "localhost", 5, 30)
+    finally:
+        listener.close()
