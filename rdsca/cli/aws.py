@@ -26,7 +26,7 @@ from rdsca.cli.common import (
     TagType,
     common_options,
 )
-from rdsca.output import emit_json, render_table
+from rdsca.output import emit_json, printable, render_table
 
 # Organizations' patterns (botocore's model): an account id, an organizational unit or root id.
 _ACCOUNT = re.compile(r"\d{12}")
@@ -427,8 +427,12 @@ def _apply(scanned: Any, plan: Any, opts: RotateOptions, path: Path, workers: in
 
     contents = _read_journal(path)
     if not plan.changes and not (contents and contents.unresolved):
-        click.echo("nothing to change.", err=True)
-        sys.exit(EXIT_OK)
+        # Nothing to send; but a database left out that still needs a change (not one already pending) is not done.
+        stuck = [(row, why) for row, why in plan.left_out if not why.startswith("already pending")]
+        for row, why in stuck:
+            click.echo(printable(f"left out: {row.db.account} {row.db.region} {row.db.identifier}: {why}"), err=True)
+        click.echo("nothing to change." if not stuck else "nothing could be changed (each left out above).", err=True)
+        sys.exit(EXIT_FINDINGS if stuck else EXIT_OK)
     if plan.changes:
         _confirm(len(plan.changes), opts.yes)
     click.echo(f"journal: {path}", err=True)

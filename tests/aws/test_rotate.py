@@ -252,3 +252,15 @@ def test_default_ca_show_reads_the_setting_without_listing_databases(account: Fa
     }
     rds_actions = {c.action for c in account.calls if c.service == "rds"}
     assert rds_actions == {"DescribeCertificates"}
+
+
+def test_no_restart_with_only_a_multi_az_cluster_says_why_and_exits_1(account: FakeAccount, tmp_path: Path) -> None:
+    """`rotate --apply --no-restart` with only a Multi-AZ cluster selected said "nothing to change" and exited 0 while
+    the cluster stayed on rds-ca-2019."""
+    multi_az_cluster("us-east-1", "ledger", "rds-ca-2019")
+    result = run("rotate", "--regions", "us-east-1", "--apply", "--yes", "--no-restart", "--i-know-clients-do-not-verify-tls",
+                 "--journal", str(tmp_path / "j.jsonl"))
+    assert result.exit_code == 1, result.stderr
+    assert "left out: 123456789012 us-east-1 ledger: ModifyDBCluster has no CertificateRotationRestart" in result.stderr
+    assert "nothing could be changed" in result.stderr
+    assert modify_calls(account) == []
