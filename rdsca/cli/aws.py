@@ -459,8 +459,11 @@ def _apply(scanned: Any, plan: Any, opts: RotateOptions, path: Path, workers: in
 def _read_journal(path: Path) -> Any:
     from rdsca.aws import journal
 
-    if not path.is_file() or not path.stat().st_size:
+    if not path.exists() and not path.is_symlink():
+        return None  # a new journal
+    if path.is_file() and not path.stat().st_size:
         return None
+    # A device, a FIFO or a folder is refused by journal.read ("not a regular file"), on a dry run too.
     return journal.read(path)  # its warnings were shown when it was first read
 
 

@@ -234,3 +234,10 @@ def test_a_file_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path: Pa
     code, _out, err = invoke("rotate", "--demo", "--apply", "--yes", "--journal", str(path))
     assert code == 2 and "not a journal" in err
     assert path.read_text() == content
+
+
+def test_resume_of_a_link_to_a_device_is_refused_on_a_dry_run_too(tmp_path: Path) -> None:
+    link = tmp_path / "journal.jsonl"
+    link.symlink_to("/dev/zero")
+    code, _out, err = invoke("rotate", "--demo", "--resume", str(link))
+    assert code == 2 and "not a journal (not a regular file)" in err
