@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdsca import files
+from rdsca import catalog, files
 from rdsca.output import shorten
 from rdsca.resources import TERRAFORM_TYPES, DatabaseView, Kind
 from rdsca.rules import (
@@ -181,15 +181,19 @@ class Target:
 
     ca_id: str | None
     apply_immediately: bool
+    #: The CA the config or --ca asked for (what the engine refused, when ``ca_id`` is None).
+    wanted: str | None = None
 
 
 def _target(subject: DatabaseView, rules: list[Rule], config: judge.Settings, options: FixOptions) -> Target:
+    wanted = None
     for rule in rules:
         rule_config = _rule_config(config[rule.name][1], options)
+        wanted = wanted or rule_config.get("targetCa")
         ca_id = rule.fix(subject, rule_config) if rule.fix else None
         if ca_id:
             return Target(ca_id, options.apply_immediately and rule_config.get("applyImmediately") is not False)
-    return Target(None, False)
+    return Target(None, False, wanted)
 
 
 def plan_fixes(report: TerraformReport, config: judge.Settings, options: FixOptions) -> Plan:
@@ -212,13 +216,16 @@ def _by_hand(plan: Plan, resource: Resource, message: str) -> None:
     plan.fixes.append({"address": resource.address, "action": "by-hand", "message": f"fix by hand: {message}"})
 
 
-def _blocker(resource: Resource, subject: DatabaseView, ca_id: str | None) -> str | None:
+def _blocker(resource: Resource, subject: DatabaseView, ca_id: str | None, wanted: str | None = None) -> str | None:
     """Why the resource's CA cannot be written at all, if so."""
     block = resource.block
     assert block is not None
     if subject.kind is Kind.AURORA_CLUSTER:
         # rdsca never writes a CA onto an Aurora cluster (AWS refuses it there) and removes nothing by itself.
         return f"remove {subject.ca_property} from this Aurora cluster and set the CA on its instances"
+    if ca_id is None and wanted:
+        engine = " ".join(x for x in (subject.engine, subject.engine_version) if x) or "this engine"
+        return f"{engine} refuses {wanted}: give --fallback-ca (for example {catalog.RSA2048_G1})"
     if ca_id is None:
         engine = subject.engine or "this engine"
         return f"no current CA is known to work for {engine}: choose one its engine version supports"
@@ -263,7 +270,7 @@ def _line_comment(edit: Edit) -> str | None:
 def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target: Target) -> None:
     block, name = resource.block, subject.ca_property
     assert block is not None
-    reason = _blocker(resource, subject, target.ca_id)
+    reason = _blocker(resource, subject, target.ca_id, target.wanted)
     if reason is not None or target.ca_id is None:
         _by_hand(plan, resource, reason or "no CA to write")
         return

@@ -277,3 +277,12 @@ def test_fix_keeps_line_endings_mode_and_owner(tmp_path: Path) -> None:
     assert b"apply_immediately  = true\r\n" in data and data.count(b"\n") == data.count(b"\r\n")
     info = main.stat()
     assert (info.st_mode & 0o777, info.st_uid, info.st_gid) == (0o640, other, other if os.geteuid() == 0 else info.st_gid)
+
+
+def test_a_refused_ca_without_a_fallback_names_the_refused_ca(tmp_path: Path) -> None:
+    """It said "no current CA is known to work for sqlserver-se", which is not true: it refuses the CA asked for."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_db_instance" "a" {\n  engine             = "sqlserver-se"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'
+    )
+    result = run("check", tmp_path, "--diff", "--ca", "rds-ca-ecc384-g1")
+    assert "fix by hand: sqlserver-se refuses rds-ca-ecc384-g1: give --fallback-ca" in result.stderr
