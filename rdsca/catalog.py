@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from rdsca import clock
 from rdsca.errors import RdscaError
+from rdsca.text import quoted
 
 # -- CA identifiers ------------------------------------------------------------------------------------------------
 
@@ -590,9 +591,9 @@ def _unknown(
     instead = _replacement(engine, engine_version, region, today)
     valid = ", ".join(CURRENT_CAS)
     if not isinstance(ca_id, str) or not ca_id.strip():
-        reason = f"invalid CA identifier {ca_id!r}: expected one of {valid}"
+        reason = f"invalid CA identifier {quoted(ca_id)}: expected one of {valid}"
         return Verdict(None, Status.UNKNOWN, False, reason, instead)
-    return Verdict(ca_id, Status.UNKNOWN, False, f"unknown CA {ca_id!r}: valid CAs are {valid}", instead)
+    return Verdict(ca_id, Status.UNKNOWN, False, f"unknown CA {quoted(ca_id)}: valid CAs are {valid}", instead)
 
 
 def _refusal(ca_id: str, engine: str | None, engine_version: str | None) -> tuple[str, str] | None:
@@ -622,10 +623,10 @@ def require_target(ca_id: object, today: dt.date | None = None, *, expiry: bool 
     database in its own region decides that per database (validity differs by region by up to two years).
     """
     if not isinstance(ca_id, str):
-        raise CatalogError(f"the target CA must be a string, one of {', '.join(CURRENT_CAS)}; got {ca_id!r}")
+        raise CatalogError(f"the target CA must be a string, one of {', '.join(CURRENT_CAS)}; got {quoted(ca_id)}")
     verdict = evaluate(ca_id, today=today)
     if verdict.status is not Status.OK and not (verdict.status is Status.EXPIRED and not expiry):
-        raise CatalogError(f"cannot use {ca_id!r} as the target CA: {verdict.reason}")
+        raise CatalogError(f"cannot use {quoted(ca_id)} as the target CA: {verdict.reason}")
     return ca_id
 
 

@@ -45,17 +45,6 @@ def apply_mode(apply_immediately: bool | None) -> str:
     return "immediately" if apply_immediately is True else "maintenance window"
 
 
-#: The most characters of a value a message quotes (a 5 MB string must not be echoed into every line that names it).
-QUOTE_LIMIT = 80
-
-
-def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """``text`` as a message quotes it: whole when short, else its start and how much was left out."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text) - limit} more characters)"
-
-
 #: A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV Injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

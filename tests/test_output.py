@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
-from rdsca.output import QUOTE_LIMIT, csv_row, shorten
+from rdsca.output import csv_row
+from rdsca.text import QUOTE_LIMIT, shorten
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -66,3 +68,16 @@ def test_terraform_addresses_with_newlines_print_on_one_line(tmp_path) -> None: 
     code, out, _err = invoke("check", str(tmp_path))
     assert code == 1
     assert "\nrdsca@v9: passed" not in out and "a\\nrdsca@v9: passed" in out
+
+
+def test_a_huge_ca_string_is_quoted_short_in_every_message(tmp_path: Path) -> None:
+    """A 5 MB CA string was echoed four times (20 MB of output): messages and table cells quote it short."""
+    from .conftest import invoke
+
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_db_instance" "a" {\n  engine = "mysql"\n  ca_cert_identifier = "' + "x" * 5_000_000 + '"\n}\n'
+    )
+    code, out, err = invoke("check", str(tmp_path))
+    assert code == 1
+    assert len(out) + len(err) < 10_000
+    assert "more characters)" in out

@@ -229,6 +229,7 @@ def test_the_cli_lists_no_error_class_one_by_one() -> None:
 LAYERS: dict[str, int] = {
     # facts, files, time and formats that everything uses
     "rdsca.errors": 0,
+    "rdsca.text": 0,
     "rdsca.clock": 0,
     "rdsca.paths": 0,
     "rdsca.files": 0,

@@ -15,6 +15,7 @@ import click
 from rdsca import catalog, sarif
 from rdsca.output import apply_mode, emit_json, printable, render_table
 from rdsca.runner.judge import CheckReport, DatabaseRow
+from rdsca.text import shorten
 
 FORMATS = ("table", "json", "sarif", "pulumi")
 
@@ -65,7 +66,7 @@ def _print_policies(report: CheckReport) -> None:
 
 def _table_row(db: DatabaseRow) -> list[str]:
     engine = " ".join(x for x in (db.engine, db.engine_version) if x) or "?"
-    ca = db.ca if db.ca is not None else "(account default)"
+    ca = shorten(str(db.ca)) if db.ca is not None else "(account default)"
     cells = [db.name, db.kind, db.region or "?", engine, ca, _apply_mode(db.apply_immediately), db.restart, db.status]
     # Names and values come from the program: escaped, so that none can restyle the terminal.
     return [printable(str(cell)) for cell in cells]

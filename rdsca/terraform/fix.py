@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from rdsca import catalog, files
-from rdsca.output import shorten
 from rdsca.resources import TERRAFORM_TYPES, DatabaseView, Kind
 from rdsca.rules import (
     Rule,
@@ -29,6 +28,7 @@ from rdsca.terraform import judge
 from rdsca.terraform.hcl import parse_source
 from rdsca.terraform.judge import TerraformReport
 from rdsca.terraform.model import Block, ConfigError, Resource, SourceFile, Span
+from rdsca.text import shorten
 
 #: The rules whose findings ``--fix`` acts on, in the order their fixes are tried: those whose remediation moves the
 #: CA (rds-ca-apply-immediately's only keeps the current one, and --fix adds apply_immediately only with a new CA).

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from rdsca import catalog
-from rdsca.output import shorten
 from rdsca.resources import (
     MISSING,
     NULL,
@@ -40,6 +39,7 @@ from rdsca.rules import config as policy_config
 from rdsca.rules.config import PolicyConfig
 from rdsca.terraform.config import raw_text
 from rdsca.terraform.model import Resource, Span
+from rdsca.text import shorten
 
 #: Per rule name: its enforcement level and its config (the schema's defaults overlaid with what was configured).
 Settings = Mapping[str, tuple[str, dict[str, Any]]]

@@ -16,6 +16,7 @@ from rdsca.rules import Rule
 from rdsca.rules._common import diagnostic_rank
 from rdsca.terraform.judge import Database, TerraformReport
 from rdsca.terraform.model import Resource, Span
+from rdsca.text import shorten
 
 UNKNOWN_JSON = "[unknown]"
 SENSITIVE_JSON = "[sensitive]"
@@ -156,7 +157,7 @@ def _ca(db: Database) -> str:
     ca = db.view.ca
     if isinstance(ca, Unknown):
         return "(known after apply)"
-    return "(account default)" if ca is MISSING else str(ca)
+    return "(account default)" if ca is MISSING else shorten(str(ca))
 
 
 def print_report(report: TerraformReport, fmt: str) -> None:
