@@ -472,6 +472,8 @@ def _call(node: Any, scope: Scope) -> Any:
         thunks: list[Callable[[], Any]] = [functools.partial(_expression, n, scope) for n in arg_nodes]
         return functions.try_or_can(name, thunks)
     args = [_expression(n, scope) for n in arg_nodes]
+    if name in functions.FILE_FUNCTIONS:
+        return functions.call_file(name, args, scope.path, functools.partial(_render_template, scope=scope))
     if expand and args:
         last = args.pop()
         if isinstance(last, Unknown):
@@ -480,6 +482,20 @@ def _call(node: Any, scope: Scope) -> Any:
             raise EvalError(f"cannot expand {type_name(last)} as arguments")
         args.extend(last)
     return functions.call(name, args)
+
+
+def _render_template(text: str, variables: dict[str, Any], scope: Scope) -> Any:
+    """``templatefile``: the file's text as a template whose names are ``variables`` (and nothing else, as in
+    Terraform), read through a heredoc so that interpolations and directives parse as in a ``.tf`` file."""
+    from rdsca.terraform.hcl import parse_expression
+
+    marker = "RDSCA_TEMPLATEFILE_END"
+    body = text if text.endswith("\n") else text + "\n"
+    node = parse_expression(f"<<{marker}\n{body}{marker}\n", "templatefile")
+    value = evaluate(node, Scope(bound=dict(variables), path=scope.path))
+    if isinstance(value, str) and not text.endswith("\n"):
+        value = value[:-1]
+    return value
 
 
 _HANDLERS.update(

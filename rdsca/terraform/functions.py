@@ -12,7 +12,8 @@ import json
 import math
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from rdsca.resources import Unknown
@@ -392,6 +393,47 @@ def _contains_unknown(value: Any) -> Unknown | None:
     if isinstance(value, dict):
         return next((u for u in map(_contains_unknown, value.values()) if u is not None), None)
     return None
+
+
+#: Terraform's file functions that rdsca evaluates, for files inside the configuration directory only.
+FILE_FUNCTIONS = frozenset({"file", "fileexists", "filebase64", "templatefile"})
+#: The largest file a file function reads.
+MAX_FILE_BYTES = 1024 * 1024
+
+
+def call_file(name: str, args: list[Any], path: Mapping[str, str], render: Callable[[str, dict[str, Any]], Any]) -> Any:
+    """``file``, ``fileexists``, ``filebase64`` and ``templatefile``, as Terraform evaluates them before plan.
+    A relative path is relative to the working directory Terraform runs in (the root module's); ``path.module``
+    makes it the module's. A file outside the configuration directory is not read: the value is undecided (rdsca
+    never copies other files into its output), and so is one over 1 MiB."""
+    for arg in args:
+        unknown = _contains_unknown(arg)
+        if unknown is not None:
+            return unknown
+    if not args:
+        raise _error(f"{name}(): a path is required")
+    root = Path(path.get("root") or ".").resolve()
+    target = Path(_str(args[0]))
+    target = (target if target.is_absolute() else root / target).resolve()
+    if not target.is_relative_to(root):
+        return Unknown(reason=f"{name}() reads {target}, outside the configuration: not read by rdsca", undecided=True)
+    if name == "fileexists":
+        return target.is_file()
+    if not target.is_file():
+        raise _error(f"{name}(): no file {target}")
+    if target.stat().st_size > MAX_FILE_BYTES:
+        return Unknown(reason=f"{name}() reads {target}, over {MAX_FILE_BYTES // 1024} KiB: not read", undecided=True)
+    data = target.read_bytes()
+    if name == "filebase64":
+        return base64.b64encode(data).decode("ascii")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _error(f"{name}(): {target} is not UTF-8 text (Terraform's file() refuses it too)") from None
+    if name == "file":
+        return text
+    variables = args[1] if len(args) > 1 else {}
+    return render(text, _map(variables, "templatefile"))
 
 
 def call(name: str, args: list[Any]) -> Any:

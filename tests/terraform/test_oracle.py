@@ -134,3 +134,40 @@ def test_rdsca_evaluates_what_terraform_evaluates(tmp_path: Path) -> None:
         if got != want:
             disagreements.append(f"{text}: terraform {want!r}, rdsca {got!r}")
     assert not disagreements, "\n".join(disagreements)
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_file_functions_read_what_terraform_reads(tmp_path: Path) -> None:
+    """file, filebase64, fileexists and templatefile, for files in the configuration, compared with Terraform."""
+    from rdsca.terraform.expr import Scope, evaluate
+    from rdsca.terraform.hcl import parse_source
+    from rdsca.terraform.model import SourceFile
+
+    (tmp_path / "ca.txt").write_text("rds-ca-2019")
+    (tmp_path / "t.tpl").write_text('ca = "${family}"\n')
+    expressions = [
+        'file("ca.txt")',
+        'filebase64("ca.txt")',
+        'fileexists("nope.txt")',
+        'templatefile("t.tpl", { family = "rds-ca-2019" })',
+        'trimprefix(file("${path.module}/ca.txt"), "rds-")',
+    ]
+    expected = _terraform_values(expressions, tmp_path)
+    path = {"module": str(tmp_path), "root": str(tmp_path), "cwd": str(tmp_path)}
+    for text, want in zip(expressions, expected, strict=True):
+        top = parse_source(SourceFile(tmp_path / "t.tf", f"x = {text}\n".encode(), "hcl"))
+        assert evaluate(top.attributes["x"].expr, Scope(path=path)) == want, text
+
+
+def test_a_file_outside_the_configuration_is_never_read(tmp_path: Path) -> None:
+    from rdsca.terraform.expr import Scope, evaluate
+    from rdsca.terraform.hcl import parse_source
+    from rdsca.terraform.model import SourceFile
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not print")
+    root = tmp_path / "config"
+    root.mkdir()
+    top = parse_source(SourceFile(root / "t.tf", b'x = file("../secret.txt")\n', "hcl"))
+    value = evaluate(top.attributes["x"].expr, Scope(path={"module": str(root), "root": str(root), "cwd": str(root)}))
+    assert isinstance(value, Unknown) and value.undecided and "outside the configuration" in value.reason
