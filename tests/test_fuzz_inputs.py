@@ -150,6 +150,33 @@ def _terraform_check(path: Path) -> Any:
     return json.dumps([to_json(report), to_sarif(report)])
 
 
+#: Blocks in the layouts --fix once broke (one-line blocks, a brace on the last attribute's line), to mutate.
+_FIX_SAMPLE = (
+    b'resource "aws_db_instance" "a" { ca_cert_identifier = "rds-ca-2019" }\n'
+    b'resource "aws_db_instance" "b" {\n  engine = "sqlserver-se"\n  ca_cert_identifier = "rds-ca-ecc384-g1" }\n'
+    b'resource "aws_db_instance" "c" {\r\n  engine = "mysql" # note\r\n}\r\n'
+)
+
+
+def _terraform_fix(path: Path) -> Any:
+    """``rdsca check --fix``: whatever the file, a fix either leaves it as it was or writes a file that parses, and
+    the re-check reads it (a ConfigError is the one allowed failure)."""
+    from rdsca.terraform.config import parse_file
+    from rdsca.terraform.fix import FixOptions, fix_report
+    from rdsca.terraform.hcl import read_source
+
+    before = path.read_bytes()
+    report = check_terraform(path.parent, "terraform", environ={})
+    fix_report(report, FixOptions(), write=True)
+    after = path.read_bytes()
+    if after != before:
+        try:
+            parse_file(read_source(path, "hcl"))
+        except ConfigError as exc:  # not the allowed refusal: --fix wrote a file that does not parse
+            raise AssertionError(f"--fix wrote a file that does not parse: {exc}\n{after!r}") from None
+    return after
+
+
 def _terraform_kind(name: str, description: str, root: bool = False) -> FileKind:
     return FileKind(description, _terraform_file(name, root), _terraform_check, ConfigError, (_TF_SAMPLES[name],))
 
@@ -182,6 +209,7 @@ FILE_KINDS: list[FileKind] = [
     _terraform_kind("terraform.tfvars.json", "Terraform .tfvars.json", root=True),
     _terraform_kind("modules.json", "Terraform module manifest (.terraform/modules)", root=True),
     _terraform_kind("plan.json", "Terraform plan JSON"),
+    FileKind("Terraform .tf under --fix", _terraform_file("main.tf"), _terraform_fix, ConfigError, (_FIX_SAMPLE,)),
     FileKind("rotation journal (--resume, --journal)", _file("journal.jsonl"), _load_journal, journal.JournalError,
              samples=(JOURNAL_SAMPLE,)),
 ]
@@ -272,3 +300,60 @@ def test_samples_are_accepted(kind: FileKind, tmp_path: Path) -> None:
     """Mutations of a sample its loader refuses would test only the refusal."""
     for sample in kind.samples:
         kind.load(kind.write(tmp_path, sample))
+
+
+# -- what a server sends to rdsca probe ------------------------------------------------------------------------------
+
+#: Replies shaped like the engines' first answers (PostgreSQL's 'S', a MySQL greeting, a TDS PRELOGIN, a TLS record),
+#: then mutated: a server's bytes are untrusted input like any file.
+_SERVER_SAMPLES = [
+    b"S\x16\x03\x03\x00\x05\x02\x00\x00\x01\x00",
+    b"\x4a\x00\x00\x00\x0a8.0.39\x00\x01\x00\x00\x00abcdefgh\x00\xff\xff\x08\x02\x00\xff\xc1\x15" + bytes(10) + b"ijklmnopqrst\x00",
+    b"\x04\x01\x00\x25\x00\x00\x01\x00\x00\x00\x15\x00\x06\x01\x00\x1b\x00\x01\xff\x0f\x00\x10\x9c\x00\x00\x01",
+    b"\x16\x03\x03\x00\x2a\x02\x00\x00\x26\x03\x03" + bytes(32) + b"\x00\x13\x01\x00",
+]
+_server_replies = st.one_of(
+    st.binary(max_size=200),
+    st.builds(_mutate, st.sampled_from(_SERVER_SAMPLES), st.integers(0, 200), st.binary(max_size=8), st.integers(0, 20)),
+)
+
+
+@pytest.mark.parametrize("framing", ["postgres", "mysql", "sqlserver", "tls"])
+@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reply=_server_replies)
+def test_probe_handshakes_refuse_any_server_reply_in_one_line(framing: str, reply: bytes) -> None:
+    """Whatever a server answers (then closing), the handshake ends in a ProbeError (one line for the user) or a
+    parsed handshake: never another exception, which the CLI would report as an internal error."""
+    import socket
+    import threading
+
+    from rdsca.probe import wire
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def answer() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(2)
+            try:
+                if framing != "mysql":  # a MySQL server speaks first; the others answer the client's first message
+                    conn.recv(4096)
+                conn.sendall(reply)
+            except OSError:
+                pass
+
+    server = threading.Thread(target=answer, daemon=True)
+    server.start()
+    try:
+        wire.handshake("127.0.0.1", port, framing, "localhost", 2, 2)
+    except wire.ProbeError as exc:
+        assert str(exc).strip() and "\n" not in str(exc)
+    finally:
+        listener.close()
+        server.join(timeout=5)

@@ -129,12 +129,29 @@ def test_a_journal_in_a_missing_folder_is_a_usage_error(fleet: FakeAccount, tmp_
     assert fleet.calls == [] and not path.parent.exists()
 
 
-def test_a_full_disk_stops_before_any_request(fleet: FakeAccount) -> None:
-    """``--journal /dev/full`` modified a database, then crashed with a traceback."""
+def test_a_device_as_journal_is_refused_before_any_request(fleet: FakeAccount) -> None:
+    """``--journal /dev/full`` modified a database, then crashed with a traceback. A device (or FIFO, or folder)
+    is no journal: it is refused before anything is sent."""
     result = run(*APPLY, "--journal", "/dev/full")
     assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == "rdsca: error: /dev/full: not a journal (not a regular file)"
+    assert modify_calls(fleet) == []
+
+
+def test_a_full_disk_stops_before_any_request(
+    fleet: FakeAccount, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up as the start record is written: nothing is sent, and the message says so."""
+    path = tmp_path / "j.jsonl"
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(journal.os, "fsync", full)
+    result = run(*APPLY, "--journal", str(path))
+    assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "rdsca: error: cannot write the journal /dev/full (No space left on device): nothing was sent; its last "
+        f"rdsca: error: cannot write the journal {path} (No space left on device): nothing was sent; its last "
         "complete record is line 0"
     )
     assert modify_calls(fleet) == []
