@@ -81,7 +81,10 @@ def demo() -> int:
 def test() -> int:
     code = run(PY, "-m", "ruff", "check", ".", check=False)
     code = run(PY, "tools/typecheck.py", check=False) or code
-    code = run(PY, "-m", "pytest", "-q", *sys.argv[2:], check=False) or code
+    args = sys.argv[2:]
+    # One pytest-xdist worker per core (the tests share no state: every server, port and folder is their own).
+    parallel = [] if any(a.startswith(("-n", "--numprocesses", "-p")) for a in args) else ["-n", "auto"]
+    code = run(PY, "-m", "pytest", "-q", *parallel, *args, check=False) or code
     return code
 
 

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,17 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
 def no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
     """``--debug`` run in process sets ``RDSCA_DEBUG`` for this process: no later test inherits it."""
     monkeypatch.delenv("RDSCA_DEBUG", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def no_vouched_roots(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``--known-roots`` run in process vouches for roots for the rest of the process: no later test inherits them."""
+    from rdsca.truststore import aws_roots
+
+    monkeypatch.delenv("RDSCA_KNOWN_ROOTS", raising=False)
+    aws_roots.forget()
+    yield
+    aws_roots.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ import click
 from rdsca import catalog, clock
 from rdsca import truststore as ts
 from rdsca.cli.common import Number, common_options, read_password
+from rdsca.cli.truststore import impostor_warnings, known_roots_option
 from rdsca.output import emit_json, printable, render_table
 from rdsca.probe import endpoints as ep
 from rdsca.probe import report
@@ -24,7 +25,9 @@ def _stores(paths: tuple[Path, ...], password_env: str | None, system: bool) -> 
     stores = []
     for path in paths:
         password = read_password(password_env, str(path)) if ts.needs_password(path) else None
-        stores.append(Store(str(path), ts.read(path, password)))
+        entries = ts.read(path, password)
+        impostor_warnings(entries)
+        stores.append(Store(str(path), entries))
     if system:
         stores.append(system_store())
     return stores
@@ -61,6 +64,7 @@ def _endpoints(args: tuple[str, ...], engine: str | None, from_audit: Path | Non
 )
 @click.option("--password-env", metavar="VAR", help="Environment variable holding the stores' password.")
 @click.option("--system", is_flag=True, help="Also judge with the system trust store (OpenSSL's default).")
+@known_roots_option
 @click.option("--server-name", metavar="NAME", help="The name clients dial, if not the ENDPOINT's host (a tunnel).")
 @click.option("--no-hostname", is_flag=True, help="Do not check the name (clients that verify the CA only).")
 @click.option("--target-ca", metavar="CA", help=f"The CA to judge rotation to ({', '.join(catalog.CURRENT_CAS)}).")

@@ -13,10 +13,44 @@ from rdsca import catalog, clock
 from rdsca import truststore as ts
 from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, common_options, read_password, split_list
 from rdsca.output import emit_json, printable, render_table
+from rdsca.text import quoted
 
 FAMILIES = (*catalog.CURRENT_CAS, catalog.CA_2019)
 #: ``--families`` may also name certificates from no RDS CA, to keep them on purpose.
 BUILD_FAMILIES = (*FAMILIES, ts.OTHER)
+
+
+def _vouch(ctx: click.Context, param: click.Parameter, paths: tuple[Path, ...]) -> tuple[Path, ...]:
+    for path in paths:
+        if not ts.aws_roots.vouch(e.cert for e in ts.read(path)):
+            raise click.BadParameter(f"{path}: holds no root certificate", ctx, param)
+    return paths
+
+
+#: A root counts as AWS's by its key (rdsca knows the roots of AWS's 2024-06 global bundle); this vouches for more.
+known_roots_option = click.option(
+    "--known-roots",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    envvar="RDSCA_KNOWN_ROOTS",
+    callback=_vouch,
+    expose_value=False,
+    is_eager=True,
+    metavar="BUNDLE",
+    help="Also count this bundle's roots as AWS's (a newer, GovCloud or China bundle; repeatable; env "
+    "RDSCA_KNOWN_ROOTS). A root named like an RDS root whose key is in neither this nor rdsca's list is not counted.",
+)
+
+
+def impostor_warnings(entries: list[ts.Entry]) -> None:
+    """One warning per root that is named like AWS's but is not AWS's key."""
+    for e in entries:
+        if e.impostor:
+            click.echo(
+                f"warning: {quoted(e.cn)} (SHA-1 {e.sha1}) is named like an RDS root but its key is not one of "
+                "AWS's: it is not counted as that CA (if it is AWS's, pass --known-roots with AWS's bundle)",
+                err=True,
+            )
 
 
 @click.group()
@@ -41,6 +75,7 @@ def truststore() -> None:
     type=click.Choice(FAMILIES),
     help="Exit 1 unless the store has a current root of this CA (repeatable).",
 )
+@known_roots_option
 @common_options(("table", "json"))
 def inspect(
     source: Path, password_env: str | None, regions: tuple[str, ...], families: tuple[str, ...], fmt: str
@@ -50,6 +85,7 @@ def inspect(
     today = clock.today()
     password = read_password(password_env) if ts.needs_password(source) else None
     entries = ts.order(ts.read(source, password))
+    impostor_warnings(entries)
     missing = ts.unmet(entries, today, split_list(regions), list(families))
     if fmt == "json":
         emit_json(
@@ -67,7 +103,7 @@ def inspect(
                 e.cn,
                 e.region or "-",
                 e.family,
-                "root" if e.root else "intermediate",
+                ("root (not AWS's key)" if e.impostor else "root") if e.root else "intermediate",
                 e.key_type,
                 e.not_after.date().isoformat(),
                 e.days_left(today),
@@ -135,6 +171,7 @@ class ModeType(click.ParamType):
     help="The store's permissions (default: an existing store's, else 0666/0777 less the umask, like any new file).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing --out (or the store a link at --out names).")
+@known_roots_option
 @common_options(("table", "json"))
 def build(**options: Any) -> None:
     """Write a trust store (PKCS#12, JKS, PEM or a PEM directory) of the current RDS roots.
@@ -149,6 +186,8 @@ def build(**options: Any) -> None:
     if ts.OTHER not in split_list(opts.families):
         for entry in ts.foreign(classified):
             click.echo(f"warning: left out {entry.cn!r} (SHA-1 {entry.sha1}): not from an RDS CA", err=True)
+    impostor_warnings(classified)
+    classified = [e for e in classified if not e.impostor]  # a store of AWS's roots holds AWS's keys only
     entries = ts.select(
         classified,
         clock.today(),
@@ -213,7 +252,10 @@ def _certificates(opts: BuildOptions) -> tuple[str, list[Any]]:
             click.echo(f"warning: {warning}", err=True)
         data = ts.download(opts.region, opts.base_url)
         source = f"{opts.base_url}/{opts.region or 'global'}"
-        return source, ts.load(data, source)
+        certs = ts.load(data, source)
+        if opts.base_url == ts.BASE_URL:  # AWS's own host, over HTTPS: its roots are AWS's (new regions too)
+            ts.aws_roots.vouch(certs)
+        return source, certs
     assert opts.bundle is not None
     return str(opts.bundle), [e.cert for e in ts.read(opts.bundle)]
 
@@ -228,6 +270,7 @@ def _certificates(opts: BuildOptions) -> tuple[str, list[Any]]:
     help="The bundle or store to trust (PEM, PKCS#7, PKCS#12, JKS or a pem-dir).",
 )
 @click.option("--password-env", metavar="VAR", help="Environment variable holding the store's password.")
+@known_roots_option
 @common_options(("table", "json"))
 def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> None:
     """Whether a server certificate (and intermediates, PEM) chains to a current root in a bundle or store."""
@@ -250,7 +293,9 @@ def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> No
         )
     else:
         if result.root:
-            click.echo(f"chains to {result.root.cn} (family {result.root.family}, region {result.root.region or '-'})")
+            root = result.root
+            about = "not AWS's key" if root.impostor else f"family {root.family}, region {root.region or '-'}"
+            click.echo(f"chains to {root.cn} ({about})")
         if server:
             click.echo(
                 f"server certificate {server.cn} valid until {server.not_after.date()} ({server.days_left(today)} days)"

@@ -11,6 +11,7 @@ package). Everything here is pure except ``write_store``/``download``; dates are
 """
 
 from rdsca.chains import common_name, issued_by
+from rdsca.truststore import aws_roots
 from rdsca.truststore.contents import summary, unmet
 from rdsca.truststore.download import BASE_URL, download
 from rdsca.truststore.entries import OTHER, Entry, TruststoreError, classify, family_of, order
@@ -38,6 +39,7 @@ __all__ = [
     "TruststoreError",
     "Verification",
     "aliases",
+    "aws_roots",
     "classify",
     "common_name",
     "download",

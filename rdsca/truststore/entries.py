@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from rdsca import catalog
 from rdsca.chains import common_name
 from rdsca.errors import RdscaError
+from rdsca.truststore import aws_roots
 
 OTHER = "other"
 
@@ -42,6 +43,13 @@ class Entry:
     key_type: str
     not_after: dt.datetime
     sha1: str
+    #: False for a root whose name spells an RDS CA but whose key is not AWS's (``aws_roots``); True otherwise.
+    aws_key: bool = True
+
+    @property
+    def impostor(self) -> bool:
+        """A root named like an RDS root whose key is not one of AWS's: it proves nothing about AWS's CA."""
+        return self.root and self.family != OTHER and not self.aws_key
 
     def days_left(self, today: dt.date) -> int:
         return (self.not_after.date() - today).days
@@ -66,6 +74,7 @@ class Entry:
             "days_left": self.days_left(today),
             "expired": self.expired(today),
             "sha1": self.sha1,
+            "aws_key": self.aws_key,
         }
 
 
@@ -101,6 +110,7 @@ def classify(cert: x509.Certificate) -> Entry:
         key_type=_key_type(cert),
         not_after=cert.not_valid_after_utc,
         sha1=cert.fingerprint(hashes.SHA1()).hex(),  # a thumbprint, as AWS lists them
+        aws_key=not (root and family != OTHER) or aws_roots.is_aws(cert),
     )
 
 

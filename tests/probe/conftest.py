@@ -35,6 +35,15 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
     return today
 
 
+@pytest.fixture(autouse=True)
+def test_rds_root_vouched(monkeypatch: pytest.MonkeyPatch, certs: Pki) -> Path:
+    """The test PKI's "Amazon RDS us-east-1 Root CA RSA2048 G1" is self-made: rdsca counts it as AWS's only when
+    vouched for (``--known-roots``, here by its environment variable), as a user would for a newer bundle."""
+    path = certs.stores["rds-root.pem"]
+    monkeypatch.setenv("RDSCA_KNOWN_ROOTS", str(path))
+    return path
+
+
 @dataclass
 class Pki:
     dir: Path
