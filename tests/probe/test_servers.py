@@ -516,3 +516,16 @@ def test_what_a_server_says_instead_is_named(engine: str, answer: bytes, error: 
         run = probe(f"127.0.0.1:{port}", "--engine", engine, "--format", "json")
         assert run.exit_code == 2
         assert endpoint(run)["error"] == error
+
+
+def test_a_look_alike_rds_root_is_not_ready(tds, certs: Pki, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24.6: the test PKI's RDS-named root is self-made. Not vouched for (``--known-roots``), it is not AWS's
+    key: the store is not ready for AWS's CA, and the warning says why."""
+    monkeypatch.delenv("RDSCA_KNOWN_ROOTS")
+    args = [f"127.0.0.1:{tds.port}", "--engine", "sqlserver", "--server-name", RDS_HOST, "--format", "json"]
+    run = probe(*args, *certs.store_args("rds-root.pem"))
+    assert run.exit_code == 1
+    (store,) = endpoint(run)["stores"]
+    assert store["rotation"] == "will-break", store
+    assert "is not AWS's key" in store["rotation_reason"]
+    assert "is named like an RDS root but its key is not one of AWS's" in run.stderr
