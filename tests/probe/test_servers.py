@@ -236,6 +236,23 @@ def test_a_port_that_never_answers_times_out(engine: str, awaited: str) -> None:
     assert elapsed < 5
 
 
+def test_a_name_with_several_silent_addresses_says_how_long_it_took(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24.19: eight silent addresses with --connect-timeout 2 took 16 s and said "within 2 s". Python's
+    create_connection gives each address the whole timeout; here two addresses, each waited out."""
+    from rdsca.probe import wire
+
+    def two_silent_addresses(address: tuple[str, int], timeout: float) -> None:
+        time.sleep(2 * timeout)
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(wire.socket, "create_connection", two_silent_addresses)
+    with pytest.raises(wire.ProbeError) as caught:
+        wire.handshake("db.example", 5432, "postgres", "db.example", 0.2, 1)
+    message = str(caught.value)
+    assert message.startswith("no connection after 0.4 s") or message.startswith("no connection after 0.5 s"), message
+    assert message.endswith("(each of the addresses db.example resolves to was given 0.2 s)")
+
+
 def test_refused_and_unresolvable() -> None:
     port = free_port()
     run = probe(f"127.0.0.1:{port}", "nothing.invalid:5432", "--engine", "postgres", "--format", "json")
