@@ -103,8 +103,14 @@ def _resource(path: Path, index: int, resource: Any) -> OldResource | None:
 def load_state(path: Path) -> StackState:
     """The resources of a ``pulumi stack export`` file (checkpoint version 3; a bare deployment is accepted)."""
     text = read_text(path, StateError, "state")
+
+    def refuse(constant: str) -> Any:
+        # Python's json reads NaN and Infinity, which JSON has not and `pulumi stack export` never writes; passed on,
+        # they failed the pack in AnalyzeStack, far from this file.
+        raise StateError(f"{path}: not a stack export ({constant} is not a JSON value)")
+
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=refuse)
     except RecursionError:
         raise StateError(f"{path}: not a stack export (JSON nested too deeply)") from None
     except json.JSONDecodeError as exc:

@@ -4,6 +4,7 @@ names, and the state file reader."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -112,12 +113,15 @@ def test_a_state_file_keeps_inputs_outputs_ids_and_wraps_secrets(tmp_path: Path)
         ('{"version": 3}', "not a stack export (expected deployment.resources"),
         ('{"deployment": {"resources": [3]}}', "resource #0 is not an object"),
         ('{"deployment": {"resources": [{"id": "x"}]}}', "resource #0 has no URN"),
+        # Issue 24.20: NaN reached the pack and failed AnalyzeStack without naming the file.
+        ('{"deployment": {"resources": [{"urn": "u", "outputs": {"port": NaN}}]}}', "(NaN is not a JSON value)"),
+        ('{"deployment": {"resources": [{"urn": "u", "inputs": {"n": -Infinity}}]}}', "(-Infinity is not a JSON"),
     ],
 )
 def test_state_file_errors(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "state.json"
     path.write_text(text)
-    with pytest.raises(StateError, match=message.replace("(", r"\(")):
+    with pytest.raises(StateError, match=re.escape(message)):
         load_state(path)
     with pytest.raises(StateError, match="cannot read state"):
         load_state(tmp_path / "missing.json")
