@@ -25,6 +25,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -173,6 +174,7 @@ class PackProcess:
 
     def __init__(self, directory: Path, python: str, env: dict[str, str]) -> None:
         self.directory = directory
+        self.python = python
         env = {**env, "PYTHONFAULTHANDLER": "1"}
         limits = rlimit.getrlimit(rlimit.RLIMIT_CORE) if rlimit is not None else None
         if limits is not None:
@@ -204,11 +206,35 @@ class PackProcess:
         reader.start()
         reader.join(timeout)
         try:
-            return int(line[0].decode().strip())
+            port = int(line[0].decode().strip())
         except (IndexError, ValueError, UnicodeDecodeError):
+            port = 0
+        if not 0 < port < 65536:
+            exited = self.process.poll()
             stop_process(self.process)
             self.stderr.wait(1.0)
-            raise PolicyError(f"the policy pack {self.directory} did not start: {self.stderr.summary()}") from None
+            raise PolicyError(f"the policy pack {self.directory} did not start: {self._why(line, exited, timeout)}")
+        # PolicyPack prints its port once it listens: a port that refuses a connection now will never answer, and
+        # waiting for gRPC's channel would wait out the whole start-up timeout.
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        except OSError as exc:
+            stop_process(self.process)
+            raise PolicyError(
+                f"the policy pack {self.directory} printed port {port}, but nothing answers there "
+                f"({exc.strerror or exc}): is something in the pack printing to stdout before PolicyPack does?"
+            ) from None
+        return port
+
+    def _why(self, line: list[bytes], exited: int | None, timeout: float) -> str:
+        """Why no port came: the interpreter's exit status and its last error lines, or what it printed instead."""
+        errors = self.stderr.summary()
+        if exited is not None:
+            how = f"killed by signal {-exited}" if exited < 0 else f"exited with code {exited}"
+            return f"its Python ({self.python}) {how}: {errors}"
+        if line and line[0]:
+            return f"its first line of output is not a port: {line[0][:80].decode(errors='replace').strip()!r}"
+        return f"no port printed within {timeout:g} s: {errors}"
 
     def where_stuck(self) -> str:
         """Abort the pack (SIGABRT: the fault handler prints every thread's stack) and say which policy code was

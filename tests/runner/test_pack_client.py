@@ -275,3 +275,37 @@ def test_remediate_is_all_remediate_under_the_given_config(info: pb.AnalyzerInfo
     assert config["rds-ca-apply-immediately"].level == "remediate"  # disabled by default; "all" enables it
     assert config["rds-ca-expiring"].level == "advisory"
     assert pack_client.reconcile(info, with_remediation({"all": PolicyConfig("advisory", None)}))["rds-ca-retired"].level == "advisory"
+
+
+def test_a_pack_whose_python_cannot_run_names_the_interpreter(tmp_path: Path) -> None:
+    """Issue 24.20: a virtualenv Python that exits at once said "did not start: no error output"."""
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text("")
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\nexit 126\n")
+    broken.chmod(0o755)
+    process = pack_client.PackProcess(tmp_path, str(broken), {})
+    with pytest.raises(PolicyError) as caught:
+        process.port(10)
+    assert str(caught.value) == (
+        f"the policy pack {tmp_path} did not start: its Python ({broken}) exited with code 126: no error output"
+    )
+
+
+def test_a_pack_that_prints_a_dead_port_fails_at_once(tmp_path: Path) -> None:
+    """Issue 24.20: a pack that printed a port nothing listens on was waited out, then reported as the program's
+    timeout. It is named at once."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    # Printed before any PolicyPack is made: the first line the runner reads is a port where nothing listens.
+    (tmp_path / "__main__.py").write_text(f"import time\nprint({dead}, flush=True)\ntime.sleep(60)\n")
+    process = pack_client.PackProcess(tmp_path, sys.executable, {})
+    started = time.monotonic()
+    with pytest.raises(PolicyError, match=rf"printed port {dead}, but nothing answers there \(Connection refused\)"):
+        process.port(10)
+    assert time.monotonic() - started < 10
+    assert process.process.poll() is not None  # stopped, not left running
