@@ -12,7 +12,7 @@ inherit the default provider configurations; ``providers = {...}`` passes others
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,8 +161,17 @@ def instance_key(key: Any) -> str:
 
 @dataclass
 class VariableValue:
+    #: The value, or a ``Deferred`` computed when first read (a module input).
     value: Any
     origin: Origin
+
+
+@dataclass
+class Deferred:
+    """A module input evaluated when something first reads it. Terraform's graph is by value, not by module: module
+    B may take ``module.a.x`` while A takes an output of B, and only a cycle of values is an error."""
+
+    compute: Callable[[], Any]
 
 
 def _type_text(block: Block) -> str:

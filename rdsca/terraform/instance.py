@@ -12,6 +12,7 @@ from rdsca.resources import TERRAFORM_CLUSTER_FIELDS, TERRAFORM_TYPES, ResourceT
 from rdsca.terraform import expr, jsonpos
 from rdsca.terraform.config import (
     META_ARGUMENTS,
+    Deferred,
     ModuleSource,
     VariableValue,
     instance_key,
@@ -52,13 +53,14 @@ class Instance:
         self.loader, self.source, self.address, self.manifest_key = loader, source, address, manifest_key
         #: The module directories above this instance (a module cycle is one of them again).
         self.lineage: tuple[Path, ...] = ()
-        self.variables: dict[str, Any] = {}
+        values: dict[str, Any] = {}
         self.origins: dict[str, Origin] = {}
         for name, block in source.variables.items():
             given = inputs.get(name)
             if given is None:
                 given = self._default(name, block)
-            self.variables[name], self.origins[name] = given.value, given.origin
+            values[name], self.origins[name] = given.value, given.origin
+        self.variables = _Variables(values, address)
         self.providers = dict(providers)
         self._locals: dict[str, Any] = {}
         self._children: dict[str, list[tuple[Any, Instance]] | None] = {}
@@ -361,6 +363,35 @@ class Instance:
 
 def _cluster_names(text: str, cluster_type: str) -> set[str]:
     return set(re.findall(rf"(?<![A-Za-z0-9_.]){re.escape(cluster_type)}\.([A-Za-z0-9_-]+)", text))
+
+
+class _Variables(Mapping[str, Any]):
+    """An instance's variables; a module input (``Deferred``) is evaluated when first read, once. Reading one while
+    it is being computed is a cycle of values, which Terraform refuses ("Cycle: ..."): "cannot decide"."""
+
+    def __init__(self, values: dict[str, Any], address: str) -> None:
+        self._values, self._address, self._busy = values, address, set[str]()
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._values[name]
+        if not isinstance(value, Deferred):
+            return value
+        if name in self._busy:
+            return Unknown(reason=f"{self._address}var.{name} depends on itself (a cycle through module outputs, which "
+                           "Terraform refuses)", undecided=True)
+        self._busy.add(name)
+        try:
+            value = value.compute()
+        finally:
+            self._busy.discard(name)
+        self._values[name] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 def _index_expression(step: Any) -> Any:

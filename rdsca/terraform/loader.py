@@ -4,6 +4,7 @@ not checked."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from typing import Any
 from rdsca.terraform import expr
 from rdsca.terraform.config import (
     MANIFEST,
+    Deferred,
     ModuleSource,
     VariableValue,
     is_local_source,
@@ -196,7 +198,9 @@ class Loader:
         inputs = {}
         for arg, attribute in call.attributes.items():
             if arg in source.variables:
-                inputs[arg] = VariableValue(expr.evaluate(attribute.expr, scope), parent.origin(attribute))
+                # Evaluated when read: the module may take another module's output that reads this one's.
+                value = Deferred(functools.partial(expr.evaluate, attribute.expr, scope))
+                inputs[arg] = VariableValue(value, parent.origin(attribute))
         providers = {k: v for k, v in parent.providers.items() if "." not in k}  # default configurations
         mapping = call.attributes.get("providers")
         if mapping is not None:

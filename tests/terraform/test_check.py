@@ -756,3 +756,55 @@ def test_a_module_source_that_is_a_symlink_loop_is_one_line(tmp_path: Path) -> N
     (tmp_path / "loop").symlink_to("loop")
     (tmp_path / "main.tf").write_text('module "m" {\n  source = "./loop"\n}\n')
     assert "a symbolic link loop" in one_error_line(*invoke("check", tmp_path))
+
+
+_MUTUAL = {
+    "main.tf": """
+        module "a" {
+          source = "./modules/a"
+          peer   = module.b.name
+        }
+        module "b" {
+          source = "./modules/b"
+          ca     = module.a.ca
+        }
+    """,
+    "modules/a/main.tf": """
+        variable "peer" { type = string }
+        output "ca" { value = "rds-ca-2019" }
+        output "peer_seen" { value = var.peer }
+    """,
+    "modules/b/main.tf": """
+        variable "ca" { type = string }
+        resource "aws_db_instance" "db" {
+          engine             = "postgres"
+          ca_cert_identifier = var.ca
+        }
+        output "name" { value = "b" }
+    """,
+}
+
+
+def test_modules_that_take_each_other_s_outputs_are_read(tmp_path: Path) -> None:
+    """Issue 23.2: B takes ``module.a.ca`` while A takes ``module.b.name`` (legal: Terraform's graph is by value, not
+    by module, as the Aurora DSQL peering examples use it) ended in "an expression nested too deeply" (exit 2)."""
+    code, report = run_json("check", write_tf(tmp_path, _MUTUAL))
+    assert code == 1
+    (finding,) = report["diagnostics"]
+    assert (finding["address"], finding["policy"]) == ("module.b.aws_db_instance.db", "rds-ca-retired")
+
+
+def test_a_true_cycle_of_values_through_modules_is_undecided(tmp_path: Path) -> None:
+    """A value that needs itself (A's output is B's input is A's output) is a cycle Terraform refuses: "cannot
+    decide", never a pass and never a crash."""
+    files = dict(_MUTUAL)
+    files["modules/a/main.tf"] = """
+        variable "peer" { type = string }
+        output "ca" { value = var.peer }
+    """
+    files["modules/b/main.tf"] = _MUTUAL["modules/b/main.tf"].replace('value = "b"', "value = var.ca")
+    code, report = run_json("check", write_tf(tmp_path, files))
+    assert report["status"] == "undecided", report
+    (finding,) = report["diagnostics"]
+    assert finding["policy"] == "rds-ca-undecided"
+    assert "depends on itself (a cycle through module outputs" in finding["message"]
