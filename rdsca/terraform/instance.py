@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from rdsca.resources import TERRAFORM_CLUSTER_FIELDS, TERRAFORM_TYPES, ResourceType, Unknown
 from rdsca.terraform import expr, jsonpos
+from rdsca.terraform import types as tftypes
 from rdsca.terraform.config import (
     META_ARGUMENTS,
     Deferred,
@@ -60,7 +61,11 @@ class Instance:
             if given is None:
                 given = self._default(name, block)
             values[name], self.origins[name] = given.value, given.origin
-        self.variables = _Variables(values, address)
+        constraints = {
+            name: tftypes.parse(block.attributes["type"].expr) if "type" in block.attributes else tftypes.ANY
+            for name, block in source.variables.items()
+        }
+        self.variables = _Variables(values, constraints, address)
         self.providers = dict(providers)
         self._locals: dict[str, Any] = {}
         self._children: dict[str, list[tuple[Any, Instance]] | None] = {}
@@ -143,6 +148,10 @@ class Instance:
         return scope
 
     def _module_output(self, name: str, steps: list[Any]) -> Any:
+        if name not in self.source.module_calls:
+            # Terraform refuses it ("Reference to undeclared module"), as a public example that lost its context.tf
+            # does: whatever depends on it cannot be decided here.
+            return Unknown(reason=f"module.{name} is not declared in this module", undecided=True)
         children = self.children(name)
         if children is None:
             return Unknown(reason=f"module.{name} is not read (not checked)")
@@ -369,22 +378,27 @@ class _Variables(Mapping[str, Any]):
     """An instance's variables; a module input (``Deferred``) is evaluated when first read, once. Reading one while
     it is being computed is a cycle of values, which Terraform refuses ("Cycle: ..."): "cannot decide"."""
 
-    def __init__(self, values: dict[str, Any], address: str) -> None:
-        self._values, self._address, self._busy = values, address, set[str]()
+    def __init__(self, values: dict[str, Any], constraints: dict[str, tftypes.TfType], address: str) -> None:
+        self._values, self._constraints, self._address = values, constraints, address
+        self._busy: set[str] = set()
+        self._read: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
+        if name in self._read:
+            return self._read[name]
         value = self._values[name]
-        if not isinstance(value, Deferred):
-            return value
-        if name in self._busy:
-            return Unknown(reason=f"{self._address}var.{name} depends on itself (a cycle through module outputs, which "
-                           "Terraform refuses)", undecided=True)
-        self._busy.add(name)
-        try:
-            value = value.compute()
-        finally:
-            self._busy.discard(name)
-        self._values[name] = value
+        if isinstance(value, Deferred):
+            if name in self._busy:
+                return Unknown(reason=f"{self._address}var.{name} depends on itself (a cycle through module outputs, "
+                               "which Terraform refuses)", undecided=True)
+            self._busy.add(name)
+            try:
+                value = value.compute()
+            finally:
+                self._busy.discard(name)
+        # Terraform converts a variable to its declared type before anything reads it (optional attributes filled).
+        value = tftypes.conform(value, self._constraints.get(name, tftypes.ANY))
+        self._read[name] = value
         return value
 
     def __iter__(self) -> Iterator[str]:

@@ -808,3 +808,20 @@ def test_a_true_cycle_of_values_through_modules_is_undecided(tmp_path: Path) -> 
     (finding,) = report["diagnostics"]
     assert finding["policy"] == "rds-ca-undecided"
     assert "depends on itself (a cycle through module outputs" in finding["message"]
+
+
+def test_a_reference_to_an_undeclared_module_is_undecided_not_a_crash(tmp_path: Path) -> None:
+    """A public example that lost the file declaring ``module "this"`` still passed ``module.this.context`` on: rdsca
+    stopped with "internal error: KeyError" (Terraform refuses the reference; rdsca cannot decide what it feeds)."""
+    files = {
+        "main.tf": """
+            resource "aws_db_instance" "db" {
+              engine             = "postgres"
+              ca_cert_identifier = module.labels.ca
+            }
+        """,
+    }
+    code, report = run_json("check", write_tf(tmp_path, files))
+    assert (code, report["status"]) == (0, "undecided"), report
+    (finding,) = report["diagnostics"]
+    assert finding["policy"] == "rds-ca-undecided" and "module.labels is not declared in this module" in finding["message"]
