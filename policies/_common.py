@@ -40,8 +40,6 @@ from pulumi_policy.secret import Secret
 from rdsca import catalog
 from rdsca.resources import (
     ACCOUNT_DEFAULT,
-    DOCDB_CLUSTER_INSTANCE,
-    DOCDB_CLUSTER_TOKEN,
     MISSING,
     NULL,
     PULUMI_DATABASES,
@@ -112,19 +110,23 @@ def view(args: Any, props: Mapping[str, Any] | None = None, engine_version: str 
     return database_view(args.resource_type, props, args.name, region=region, engine_version=engine_version, read=read)
 
 
-def docdb_cluster_versions(resources: Sequence[Any]) -> dict[str, str]:
-    """URN of each DocumentDB instance -> its cluster's engine version, where the stack shows both: through the
-    resource behind ``clusterIdentifier`` (property dependencies), else a cluster with that literal identifier."""
-    clusters = [r for r in resources if r.resource_type == DOCDB_CLUSTER_TOKEN]
-    by_identifier = {name: c for c in clusters if (name := known_text(read(c.props, "clusterIdentifier")))}
+def cluster_versions(resources: Sequence[Any]) -> dict[str, str]:
+    """URN of each DocumentDB instance, and of each Aurora instance that names no engine version of its own -> its
+    cluster's engine version, where the stack shows both: through the resource behind ``clusterIdentifier``
+    (property dependencies), else a cluster of that type with that literal identifier. As the runner's judge and the
+    Terraform reader follow an instance to its cluster."""
     versions: dict[str, str] = {}
     for resource in resources:
-        if resource.resource_type != DOCDB_CLUSTER_INSTANCE.token:
+        rtype = PULUMI_DATABASES.get(resource.resource_type)
+        if rtype is None or rtype.cluster_type is None:
             continue
+        if rtype.fields.engine_version and known_text(read(resource.props, rtype.fields.engine_version)):
+            continue  # an Aurora instance's own version: the resource rules judge it
+        clusters = [r for r in resources if r.resource_type == rtype.cluster_type]
         behind = getattr(resource, "property_dependencies", {}).get("clusterIdentifier") or []
-        cluster = next((d for d in behind if d.resource_type == DOCDB_CLUSTER_TOKEN), None)
-        identifier = known_text(read(resource.props, "clusterIdentifier"))
-        cluster = cluster or (by_identifier.get(identifier) if identifier else None)
+        cluster = next((d for d in behind if d.resource_type == rtype.cluster_type), None)
+        if cluster is None and (identifier := known_text(read(resource.props, "clusterIdentifier"))):
+            cluster = next((c for c in clusters if known_text(read(c.props, "clusterIdentifier")) == identifier), None)
         version = known_text(read(cluster.props, "engineVersion")) if cluster is not None else None
         if version:
             versions[resource.urn] = version
@@ -216,7 +218,7 @@ def stack_policy(rule: Rule) -> StackValidationPolicy:
     """The CrossGuard policy for a stack rule: the rule judges each covered resource's outputs."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        versions = docdb_cluster_versions(args.resources)
+        versions = cluster_versions(args.resources)
         for resource in args.resources:
             subject = view(resource, engine_version=versions.get(resource.urn))
             if subject is None or not rule.covers(subject):

@@ -25,15 +25,20 @@ def _pulumi(token: str, kind: Kind, display: str, ca: str, **extra: Any) -> Reso
 # -- Pulumi (pulumi-aws 7.51, pulumi-aws-native 1.84) ---------------------------------------------------------------
 
 RDS_INSTANCE = _pulumi("aws:rds/instance:Instance", Kind.RDS_INSTANCE, "aws.rds.Instance", "ca_cert_identifier")
+#: The clusters whose engine version their instances share (an Aurora instance may also name its own).
+RDS_CLUSTER_TOKEN = "aws:rds/cluster:Cluster"
+DOCDB_CLUSTER_TOKEN = "aws:docdb/cluster:Cluster"
+
 RDS_CLUSTER_INSTANCE = _pulumi(
     "aws:rds/clusterInstance:ClusterInstance",
     Kind.AURORA_INSTANCE,
     "aws.rds.ClusterInstance",
     "ca_cert_identifier",
     fields={"cluster": "clusterIdentifier"},
+    cluster_type=RDS_CLUSTER_TOKEN,
 )
 RDS_CLUSTER = _pulumi(
-    "aws:rds/cluster:Cluster",
+    RDS_CLUSTER_TOKEN,
     Kind.MULTI_AZ_CLUSTER,
     "aws.rds.Cluster",
     "ca_certificate_identifier",
@@ -51,6 +56,7 @@ DOCDB_CLUSTER_INSTANCE = _pulumi(
     default_engine="docdb",
     rotation_restart_is_string=True,
     cli_modify=_DOCDB_CLI,
+    cluster_type=DOCDB_CLUSTER_TOKEN,
 )
 NATIVE_DB_INSTANCE = _pulumi(
     "aws-native:rds:DbInstance",
@@ -67,8 +73,7 @@ ACCOUNT_DEFAULT = ResourceType(
     "aws.rds.Certificate",
     "certificate_identifier",
 )
-#: The DocumentDB cluster, whose engine version its instances share.
-DOCDB_CLUSTER_TOKEN = "aws:docdb/cluster:Cluster"
+CLUSTER_TOKENS = frozenset({RDS_CLUSTER_TOKEN, DOCDB_CLUSTER_TOKEN})
 
 PULUMI_DATABASES: Mapping[str, ResourceType] = {
     t.token: t for t in (RDS_INSTANCE, RDS_CLUSTER_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER_INSTANCE, NATIVE_DB_INSTANCE)

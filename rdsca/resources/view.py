@@ -38,6 +38,8 @@ class DatabaseView:
     undecided: str | None = None
     #: Unknown values among engine, version and region: a judgement that needs them is provisional.
     unknowns: tuple[Unknown, ...] = ()
+    #: The engine version is the cluster's (given by the caller), not one the resource itself carries.
+    version_from_cluster: bool = False
 
     @property
     def applies(self) -> bool:
@@ -77,7 +79,7 @@ def database_view(
     """The view of one resource, or None when rdsca does not cover its type.
 
     ``region``: the region when the resource does not name its own (its provider's, else the stack's).
-    ``engine_version``: the version when it lives elsewhere (a DocumentDB instance's cluster).
+    ``engine_version``: the version when it lives elsewhere (the cluster of a DocumentDB or Aurora instance).
     ``read``: how this front end reads a property (its unknowns and secrets).
     """
     rtype = token if isinstance(token, ResourceType) else ALL_TYPES.get(token)
@@ -117,6 +119,7 @@ def database_view(
         not_applicable=not_applicable,
         undecided=undecided,
         unknowns=tuple(unknowns),
+        version_from_cluster=engine_version is not None,
     )
 
 

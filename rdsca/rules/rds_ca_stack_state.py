@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rdsca.catalog import Status
-from rdsca.resources import MISSING, DatabaseView, Kind, Unknown
+from rdsca.resources import MISSING, DatabaseView, Unknown
 from rdsca.rules._common import Rule, how_to_fix, label, setting
 
 
@@ -25,9 +25,10 @@ def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
             f"{label(view)}: its state after this update is {setting(view, view.type.ca_argument, view.ca)}: "
             f"{verdict.reason}. {how_to_fix(view, verdict.replacement)}"
         )
-    if verdict.status is Status.REFUSED and view.kind is Kind.DOCDB_INSTANCE and view.engine_version:
-        # A DocumentDB instance's engine version is its cluster's: only the whole stack shows both, so the
-        # resource rule cannot catch DocumentDB 3.6 with ECC384 and this one does (AWS refuses it at deploy).
+    if verdict.status is Status.REFUSED and view.version_from_cluster and view.engine_version:
+        # A DocumentDB instance's engine version is its cluster's, and an Aurora instance that names none runs its
+        # cluster's: only the whole stack shows both, so the resource rule cannot catch DocumentDB 3.6 or Aurora
+        # MySQL 2.04 with ECC384, and this one does (AWS refuses it at deploy).
         fix = how_to_fix(view, verdict.replacement)
         return f"{label(view)}: {verdict.reason}, the engine version of its cluster. {fix}"
     return None
@@ -36,7 +37,7 @@ def judge(view: DatabaseView, config: Mapping[str, Any]) -> str | None:
 RULE = Rule(
     name="rds-ca-stack-state",
     description="After the update, no database or account default in the stack may be on a retired CA, or on one "
-    "its DocumentDB cluster's engine version refuses.",
+    "its cluster's engine version refuses.",
     level="mandatory",
     severity="critical",
     config={},

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rdsca import catalog
 from rdsca.resources import (
     AWS_PROVIDER_TOKEN,
-    DOCDB_CLUSTER_TOKEN,
+    CLUSTER_TOKENS,
     MISSING,
     NULL,
     PULUMI_DATABASES,
@@ -231,41 +231,44 @@ def _urn_type(urn: str) -> str:
 
 
 @dataclass
-class _DocdbClusters:
-    """DocumentDB clusters of the program and of ``--state``: the engine version their instances run."""
+class _Clusters:
+    """The RDS and DocumentDB clusters of the program and of ``--state``: the engine version their instances run.
+    The same way as the Terraform reader (``Instance._cluster_version``): through the cluster the instance's
+    ``clusterIdentifier`` came from, else a cluster with that literal identifier."""
 
-    by_urn: dict[str, str | None] = field(default_factory=dict)
-    by_identifier: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    #: (cluster token, urn) -> engine version.
+    by_urn: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    by_identifier: dict[tuple[str, str], tuple[str, str | None]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, registrations: list[dict[str, Any]], state: Mapping[str, Mapping[str, Any]] | None) -> _DocdbClusters:
+    def of(cls, registrations: list[dict[str, Any]], state: Mapping[str, Mapping[str, Any]] | None) -> _Clusters:
         clusters = cls()
         # State first: the program's own declaration wins where it names a version.
         for urn, outputs in (state or {}).items():
-            if _urn_type(urn) == DOCDB_CLUSTER_TOKEN:
-                clusters.add(urn, outputs)
+            if _urn_type(urn) in CLUSTER_TOKENS:
+                clusters.add(_urn_type(urn), urn, outputs)
         for reg in registrations:
-            if reg["type"] == DOCDB_CLUSTER_TOKEN:
-                clusters.add(reg["urn"], reg["inputs"])
+            if reg["type"] in CLUSTER_TOKENS:
+                clusters.add(reg["type"], reg["urn"], reg["inputs"])
         return clusters
 
-    def add(self, urn: str, props: Mapping[str, Any]) -> None:
-        version = known_text(_read(props, "engineVersion")) or self.by_urn.get(urn)
-        self.by_urn[urn] = version
+    def add(self, token: str, urn: str, props: Mapping[str, Any]) -> None:
+        version = known_text(_read(props, "engineVersion")) or self.by_urn.get((token, urn))
+        self.by_urn[(token, urn)] = version
         identifier = known_text(_read(props, "clusterIdentifier"))
         if identifier:
-            self.by_identifier[identifier] = (urn, version)
+            self.by_identifier[(token, identifier)] = (urn, version)
 
-    def version_of(self, reg: dict[str, Any]) -> tuple[str | None, str | None]:
-        """(engine version, why it cannot be told) for a DocumentDB instance: through the resources its
+    def version_of(self, reg: dict[str, Any], token: str) -> tuple[str | None, str | None]:
+        """(engine version, why it cannot be told) for an instance of a ``token`` cluster: through the resources its
         ``clusterIdentifier`` came from (``propertyDependencies``: ``cluster_identifier=cluster.id`` is unknown in
         a preview), else by a literal identifier."""
         for urn in reg.get("property_dependencies", {}).get("clusterIdentifier", []):
-            if urn in self.by_urn:
-                return self._found(urn, self.by_urn[urn])
+            if (token, urn) in self.by_urn:
+                return self._found(urn, self.by_urn[(token, urn)])
         identifier = known_text(_read(reg["inputs"], "clusterIdentifier"))
-        if identifier and identifier in self.by_identifier:
-            return self._found(*self.by_identifier[identifier])
+        if identifier and (token, identifier) in self.by_identifier:
+            return self._found(*self.by_identifier[(token, identifier)])
         where = f"cluster {identifier!r}" if identifier else "its cluster"
         return None, f"{where} is not in the program or the state, so its engine version is not known"
 
@@ -277,12 +280,16 @@ class _DocdbClusters:
 
 
 def _database(
-    reg: dict[str, Any], region: str | None, clusters: _DocdbClusters, secrets: SecretFilter
+    reg: dict[str, Any], region: str | None, clusters: _Clusters, secrets: SecretFilter
 ) -> DatabaseRow | None:
     version, why_not = (None, None)
     rtype = PULUMI_DATABASES[reg["type"]]
-    if rtype.kind is Kind.DOCDB_INSTANCE:
-        version, why_not = clusters.version_of(reg)
+    if rtype.cluster_type is not None:
+        # The cluster's version, as Terraform's reader takes it; an Aurora instance without a known cluster keeps
+        # its own engineVersion (a DocumentDB instance has none, so "cannot decide" below).
+        version, why_not = clusters.version_of(reg, rtype.cluster_type)
+        if rtype.kind is not Kind.DOCDB_INSTANCE:
+            why_not = None
     # ``values``: the judged inputs with their secrets' plaintext, which the host sends only when there are some.
     props = reg.get("values") or reg["inputs"]
     db = database_view(reg["type"], props, reg["name"], region=region, engine_version=version, read=_read)
@@ -347,7 +354,7 @@ def analyse(
     registrations = sorted(result["registrations"], key=lambda r: r["urn"])
     secrets = _secrets(registrations)
     providers = _provider_regions(registrations)
-    clusters = _DocdbClusters.of(registrations, state)
+    clusters = _Clusters.of(registrations, state)
     resources: list[dict[str, Any]] = []
     databases: list[DatabaseRow] = []
     for reg in registrations:

@@ -287,3 +287,60 @@ aws.docdb.ClusterInstance("new-0", cluster_identifier=new.id, instance_class="db
     assert code == 1
     blocking = {(d["policy"], _name(d["urn"])) for d in report["diagnostics"] if d["level"] == "mandatory"}
     assert blocking == {("rds-ca-stack-state", "old-0")}
+
+
+def test_an_aurora_instance_takes_its_cluster_s_engine_version_as_terraform_does(tmp_path: Path) -> None:
+    """Issue 23.9: an Aurora instance that names no engine version runs its cluster's. Aurora MySQL 2.03 refuses
+    ECC384: the Terraform reader blocked it, the Pulumi side only noted "the version is not known here" (exit 0)."""
+    program = write_program(
+        tmp_path / "p",
+        """
+import pulumi_aws as aws
+old = aws.rds.Cluster("old", engine="aurora-mysql", engine_version="5.7.mysql_aurora.2.03.2", master_username="u",
+                      master_password="pw-123456")
+new = aws.rds.Cluster("new", engine="aurora-mysql", engine_version="8.0.mysql_aurora.3.05.2", master_username="u",
+                      master_password="pw-123456")
+for name, cluster in (("old-0", old), ("new-0", new)):
+    aws.rds.ClusterInstance(name, cluster_identifier=cluster.id, engine="aurora-mysql", instance_class="db.r5.large",
+                            ca_cert_identifier="rds-ca-ecc384-g1", apply_immediately=True)
+""",
+    )
+    code, report = check_json(str(program))
+    assert code == 1
+    blocking = {(d["policy"], _name(d["urn"])) for d in report["diagnostics"] if d["level"] == "mandatory"}
+    assert blocking == {("rds-ca-stack-state", "old-0")}
+    status = {r["name"]: (r["engine_version"], r["status"]) for r in report["databases"]}
+    assert status == {"old-0": ("5.7.mysql_aurora.2.03.2", "refused"), "new-0": ("8.0.mysql_aurora.3.05.2", "ok")}
+
+    terraform = tmp_path / "tf"
+    terraform.mkdir()
+    (terraform / "main.tf").write_text("""
+resource "aws_rds_cluster" "old" {
+  engine         = "aurora-mysql"
+  engine_version = "5.7.mysql_aurora.2.03.2"
+}
+resource "aws_rds_cluster" "new" {
+  engine         = "aurora-mysql"
+  engine_version = "8.0.mysql_aurora.3.05.2"
+}
+resource "aws_rds_cluster_instance" "old_0" {
+  cluster_identifier = aws_rds_cluster.old.id
+  engine             = "aurora-mysql"
+  ca_cert_identifier = "rds-ca-ecc384-g1"
+  apply_immediately  = true
+}
+resource "aws_rds_cluster_instance" "new_0" {
+  cluster_identifier = aws_rds_cluster.new.id
+  engine             = "aurora-mysql"
+  ca_cert_identifier = "rds-ca-ecc384-g1"
+  apply_immediately  = true
+}
+""")
+    proc = rdsca("check", str(terraform), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    tf = json.loads(proc.stdout)
+    assert {(d["address"], d["level"]) for d in tf["diagnostics"] if d["level"] == "mandatory"} == {
+        ("aws_rds_cluster_instance.old_0", "mandatory")
+    }
+    assert {r["address"]: r["ca_status"] for r in tf["resources"] if r["type"] == "aws_rds_cluster_instance"} == {
+        "aws_rds_cluster_instance.old_0": "refused", "aws_rds_cluster_instance.new_0": "ok"}
