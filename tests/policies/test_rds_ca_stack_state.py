@@ -30,7 +30,7 @@ def test_message(pack: Pack) -> None:
         NAME,
         "mandatory",
         "After the update, no database or account default in the stack may be on a retired CA, or on one its "
-        "DocumentDB cluster's engine version refuses.\n"
+        "cluster's engine version refuses.\n"
         "aws.rds.Instance old: its state after this update is ca_cert_identifier=\"rds-ca-2019\": rds-ca-2019 is "
         "retired (expired on 2024-08-22); AWS answers CertificateNotFound and deployments naming it fail. "
         'Set ca_cert_identifier="rds-ca-rsa2048-g1", apply_immediately=True on aws.rds.Instance old (outside '
