@@ -23,7 +23,8 @@ LOOKUPS = {
             "aurora-default-vpc",
             0,
             {("orders-0", "eu-central-1", "rds-ca-rsa4096-g1", "ok"), ("orders-1", "eu-central-1", "rds-ca-rsa4096-g1", "ok")},
-            {"aws:ec2/getAmi:getAmi", "aws:ec2/getSubnets:getSubnets"},
+            # get_engine_version: the version and rotation flag are the catalog's, its other fields placeholders.
+            {"aws:ec2/getAmi:getAmi", "aws:ec2/getSubnets:getSubnets", "aws:rds/getEngineVersion:getEngineVersion"},
         ),
         (
             "mysql-web-tier",
@@ -36,7 +37,7 @@ LOOKUPS = {
             "docdb-catalog",
             0,
             {(f"catalog-ap-southeast-2{zone}", "ap-southeast-2", "rds-ca-ecc384-g1", "ok") for zone in "abc"},
-            {"aws:ec2/getSubnets:getSubnets"},
+            {"aws:ec2/getSubnets:getSubnets", "aws:rds/getEngineVersion:getEngineVersion"},
         ),
     ],
 )

@@ -322,23 +322,30 @@ class OfflineMocks(pulumi_mocks.Mocks):
                 self.from_file.add(args.token)
             return _to_wire(case.result, result_type(args.token))
         known = self._known(call)
-        if known is not None:
-            return known
         answer, shaped = placeholder(call)
+        if known is not None:
+            # Facts where rdsca has them, typed placeholders in every other field: a program passes fields such as
+            # ``parameter_group_family`` to required inputs, and a None there failed the program.
+            invented = {k: v for k, v in answer.items() if k not in known}
+            answer = {**invented, **known}
+            if not invented:
+                return answer
+            listed = _listed(call, invented, shaped)
+        else:
+            listed = _listed(call, answer, shaped)
         with self._lock:
-            self.placeholders.setdefault(json.dumps([call.token, call.digest]), _listed(call, answer, shaped))
+            self.placeholders.setdefault(json.dumps([call.token, call.digest]), listed)
         return answer
 
     def _known(self, call: Call) -> dict[str, Any] | None:
         if call.token == ENGINE_VERSION_INVOKE:
             engine, version = call.args.get("engine"), call.args.get("version")
             flag = catalog.rotation_flag(engine, version) if isinstance(engine, str) else None
-            answer = {"engine": engine, "version": version, "versionActual": version}
-            # Only AWS knows this flag for most versions: leave it out (null) rather than invent it. (An UNKNOWN
-            # sentinel would make the typed result raise in the SDK, and a sync call cannot be "unknown".)
-            if flag is not None:
-                answer["supportsCertificateRotationWithoutRestart"] = flag
-            return answer
+            # Only AWS knows this flag for most versions: null rather than an invented placeholder, which would
+            # decide whether the rotation restarts. (An UNKNOWN sentinel would make the typed result raise in the
+            # SDK, and a sync call cannot be "unknown".)
+            given = {k: v for k, v in {"engine": engine, "version": version, "versionActual": version}.items() if v}
+            return {**given, "supportsCertificateRotationWithoutRestart": flag}
         if call.token == REGION_INVOKE and call.region:
             return {"name": call.region, "region": call.region, "id": call.region}
         return None

@@ -159,8 +159,37 @@ def test_engine_version_invoke_is_answered_from_the_catalog(program) -> None:
     )
     assert run.error is None
     assert sorted(run.messages("warning")) == ["account 123456789012", "output False", "sync True", "unknown None"]
-    # The catalog's answers are facts; the caller identity is a placeholder, and said to be one.
-    assert [p["token"] for p in run.raw["placeholder_answers"]] == ["aws:index/getCallerIdentity:getCallerIdentity"]
+    # The catalog's answers are facts (their other fields placeholders, listed); the caller identity is a
+    # placeholder, and said to be one.
+    listed = run.raw["placeholder_answers"]
+    assert sorted(p["token"] for p in listed) == [
+        "aws:index/getCallerIdentity:getCallerIdentity", *["aws:rds/getEngineVersion:getEngineVersion"] * 3]
+    facts = {"engine", "version", "versionActual", "supportsCertificateRotationWithoutRestart"}
+    assert all(not facts & set(p["result"]) for p in listed)
+
+
+def test_a_known_answer_has_every_field_filled(program) -> None:
+    """Issue 23.10: the catalog's answer to get_engine_version left parameter_group_family (and the rest) None, and a
+    program passing it to a required input (``aws.rds.ParameterGroup(family=...)``) failed. Facts where rdsca has
+    them, typed placeholders elsewhere, and the invented fields said to be invented."""
+    run = program(
+        """
+        import pulumi, pulumi_aws as aws
+        db2 = aws.rds.get_engine_version(engine="db2-se", version="11.5.9.0.sb00000000.r1")
+        aws.rds.ParameterGroup("db2", family=db2.parameter_group_family)
+        pulumi.log.warn(f"{db2.engine} {db2.version} {type(db2.valid_upgrade_targets).__name__}")
+        pulumi.log.warn(f"restart {db2.supports_certificate_rotation_without_restart}")
+        """
+    )
+    assert run.error is None, run.error
+    assert sorted(run.messages("warning")) == ["db2-se 11.5.9.0.sb00000000.r1 list", "restart None"]
+    family = run.inputs("db2")["family"]
+    assert isinstance(family, str) and family
+    (listed,) = run.raw["placeholder_answers"]
+    assert listed["token"] == "aws:rds/getEngineVersion:getEngineVersion"
+    assert "parameterGroupFamily" in listed["result"]
+    # The facts are not listed as invented.
+    assert not {"engine", "version", "versionActual", "supportsCertificateRotationWithoutRestart"} & set(listed["result"])
 
 
 def test_a_raising_program_reports_one_line(program) -> None:
