@@ -24,11 +24,14 @@ def emit_json(document: Any) -> None:
     click.echo(json.dumps(document, indent=2, sort_keys=False, default=str))
 
 
-def printable(text: str) -> str:
+def printable(text: str, lines: bool = False) -> str:
     """``text`` on one line with control and format characters escaped (newlines, ANSI escapes, bidirectional
     overrides such as U+202E): messages that come from a program, a pack or a file cannot restyle the terminal
-    or hide what they say."""
-    return "".join(_escape(c) if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
+    or hide what they say. ``lines``: newlines and tabs are kept (a program's own multi-line error), every
+    continuation line indented so that it cannot pass for a line of rdsca's."""
+    kept = ("\n", "\t") if lines else ()
+    text = "".join(_escape(c) if unicodedata.category(c) in ("Cc", "Cf") and c not in kept else c for c in text)
+    return text.replace("\n", "\n    ") if lines else text
 
 
 def _escape(char: str) -> str:

@@ -296,7 +296,8 @@ def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
             # What the resources registered before the failure gave (stderr keeps only the error); exit 2.
             paths = [str(p) for p in options.policy_packs]
             print_check(exc.report, fmt, paths, options.show_policy_remediations, echo_warnings=False)
-        raise Failure(str(exc), hint=exc.hint) from None
+        # A program's error is its own text: a Pulumi error or a traceback keeps its lines and indentation.
+        raise Failure(str(exc), hint=exc.hint, lines=isinstance(exc, ProgramError)) from None
     except KeyboardInterrupt:
         raise Failure("interrupted; the program and the policy packs were stopped") from None
     except Terminated as exc:

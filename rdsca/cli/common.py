@@ -34,12 +34,14 @@ class Failure(click.ClickException):
 
     exit_code = EXIT_ERROR
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, lines: bool = False) -> None:
         super().__init__(message)
         self.hint = hint
+        #: The message is a program's own, on several lines: its newlines and tabs are shown as such.
+        self.lines = lines
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"rdsca: error: {printable(self.format_message())}", err=True)
+        click.echo(f"rdsca: error: {printable(self.format_message().rstrip(), self.lines)}", err=True)
         if self.hint:
             click.echo(f"rdsca: hint: {printable(self.hint)}", err=True)
 

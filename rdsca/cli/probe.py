@@ -40,6 +40,9 @@ def _endpoints(args: tuple[str, ...], engine: str | None, from_audit: Path | Non
         raise click.UsageError(str(exc)) from None
     if from_audit is not None:
         chosen += ep.load_audit(from_audit)
+    chosen, warnings = ep.once(chosen)
+    for warning in warnings:
+        click.echo(f"warning: {printable(warning)}", err=True)
     return chosen
 
 

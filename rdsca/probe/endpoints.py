@@ -212,3 +212,22 @@ def load_audit(path: Path) -> list[Endpoint]:
             "rdsca audit --format json"
         )
     return [_row(row, f"{path}: databases[{index}]") for index, row in enumerate(rows)]
+
+
+def once(endpoints: list[Endpoint]) -> tuple[list[Endpoint], list[str]]:
+    """Each endpoint once (host names compare case-insensitively), in the order first given, and a warning per
+    endpoint given more than once. Audit records of different databases that share an endpoint stay apart: each
+    is reported for its database."""
+    kept: dict[tuple[str, int, str, str | None], Endpoint] = {}
+    repeated: dict[tuple[str, int, str, str | None], int] = {}
+    for endpoint in endpoints:
+        key = (endpoint.host.lower().rstrip("."), endpoint.port, endpoint.engine, endpoint.database)
+        if key in kept:
+            repeated[key] = repeated.get(key, 1) + 1
+        else:
+            kept[key] = endpoint
+    warnings = [
+        f"{host}:{port} was given {count} times: probed once" for (host, port, _e, _d), count in repeated.items()
+    ]
+    return list(kept.values()), warnings
+

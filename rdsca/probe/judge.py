@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes
 
 from rdsca import catalog, chains
 from rdsca import truststore as ts
+from rdsca.text import shorten
 
 # Trust reasons, as codes (JSON, SARIF) beside their sentences: the chain's own from rdsca.chains, and the name's.
 UNKNOWN_ROOT, INTERMEDIATE_ONLY, EXPIRED = chains.UNKNOWN_ROOT, chains.INTERMEDIATE_ONLY, chains.EXPIRED
@@ -93,6 +94,8 @@ class IssuingCa:
     family: str
     region: str | None
     stage: str | None
+    #: The served certificate's issuer (common name) when no RDS CA is in the chain: who issued it instead.
+    issuer: str | None = None
 
     @property
     def is_rds(self) -> bool:
@@ -100,7 +103,7 @@ class IssuingCa:
 
     def __str__(self) -> str:
         if not self.is_rds:
-            return ts.OTHER
+            return f"{ts.OTHER}: {shorten(self.issuer, 80)}" if self.issuer else ts.OTHER
         stage = f" ({self.stage.lower()})" if self.stage else ""
         return f"{self.family} {self.region}{stage}" if self.region else self.family
 
@@ -112,7 +115,8 @@ def issuing_ca(chain: Sequence[x509.Certificate]) -> IssuingCa:
         family, region, stage = ts.family_of(ts.common_name(cert.issuer))
         if family != ts.OTHER:
             return IssuingCa(family, region, stage)
-    return IssuingCa(ts.OTHER, None, None)
+    issuer = ts.common_name(chain[0].issuer) if chain else ""
+    return IssuingCa(ts.OTHER, None, None, issuer or None)
 
 
 # -- host names ----------------------------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ def result_json(result: Result, today: dt.date) -> dict[str, Any]:
                 "family": result.ca.family if result.ca.is_rds else None,
                 "region": result.ca.region,
                 "stage": result.ca.stage.lower() if result.ca.stage else None,
+                "issuer": None if result.ca.is_rds else result.ca.issuer,
             },
             "region": result.region,
             "region_source": result.region_source,

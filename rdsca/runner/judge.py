@@ -393,7 +393,7 @@ def analyse(
 def _warnings(report: CheckReport, result: dict[str, Any]) -> list[str]:
     warnings = list(result.get("warnings", []))
     warnings += [e["message"] for e in report.log if e["severity"] in ("warning", "error")]
-    shaped = sorted({p["token"] for p in report.placeholder_answers if p["shaped"]})
+    shaped = sorted({p["token"] for p in report.placeholder_answers if p["shaped"] and not p.get("partial")})
     if shaped:
         warnings.append(
             f"data sources answered with placeholder values (offline there is no provider to ask): "

@@ -54,7 +54,7 @@ def test_table(pg: Server, certs: Pki) -> None:
         "ROTATION",
     ]
     cells = [re.split(r"\s{2,}", line.strip()) for line in lines[2:6]]
-    head = [f"localhost:{pg.port}", "postgres", "TLSv1.3", "localhost", "EC secp256r1", "365", "other"]
+    head = [f"localhost:{pg.port}", "postgres", "TLSv1.3", "localhost", "EC secp256r1", "365", "other: rdsca test root A"]
     assert cells[:3] == [
         [*head, str(certs.stores["a+bundle.pem"]), "trusted", "rds-ca-rsa4096-g1", "ready"],
         [*head, str(certs.stores["b.pem"]), "NOT TRUSTED", "rds-ca-rsa4096-g1", "WILL BREAK"],

@@ -57,7 +57,8 @@ def test_postgres_trusted_with_the_served_chain_reported(pg: Server, certs: Pki,
         "EC secp256r1",
     )
     assert leaf["days_left"] == (pki.VALID[1].date() - pinned_today).days
-    assert doc["issuing_ca"] == {"family": None, "region": None, "stage": None}
+    # Issue 23.15: a chain from no RDS CA names who issued it.
+    assert doc["issuing_ca"] == {"family": None, "region": None, "stage": None, "issuer": "rdsca test root A"}
     assert store_verdicts(doc) == {"a.pem": (True, [], "not-applicable")}
     assert doc["stores"][0]["anchor"] == "rdsca test root A"
     assert doc["rotation_not_applicable"].startswith("the served chain is not from an RDS CA")
@@ -376,7 +377,7 @@ def test_sqlserver_rds_chain_defaults_to_its_current_ca(tds, certs: Pki) -> None
     run = probe(*args, *certs.store_args("rds-root.pem", "rds-intermediate.pem"))
     assert run.exit_code == 1
     doc = endpoint(run)
-    assert doc["issuing_ca"] == {"family": "rds-ca-rsa2048-g1", "region": "us-east-1", "stage": None}
+    assert doc["issuing_ca"] == {"family": "rds-ca-rsa2048-g1", "region": "us-east-1", "stage": None, "issuer": None}
     assert (doc["target_ca"], doc["target_source"], doc["region_source"]) == (
         "rds-ca-rsa2048-g1",
         "the served chain's CA",
@@ -450,7 +451,8 @@ def test_rds_proxy_names_make_the_rotation_question_not_applicable(tls, certs: P
 
 
 def test_many_endpoints_concurrently_in_order(pg: Server, mariadb: Server, certs: Pki) -> None:
-    endpoints = [f"localhost:{pg.port}", f"localhost:{mariadb.port}"] * 5
+    # Each endpoint once (a repeated one is probed once): two names for each server.
+    endpoints = [f"{host}:{port}" for host in ("localhost", "127.0.0.1") for port in (pg.port, mariadb.port)]
     run = probe(
         *endpoints,
         *certs.store_args("a.pem"),
@@ -464,7 +466,7 @@ def test_many_endpoints_concurrently_in_order(pg: Server, mariadb: Server, certs
     # --engine applies to every ENDPOINT: MariaDB greets first, and its greeting is no answer to an SSLRequest.
     assert run.exit_code == 2
     errors = [e["error"] for e in run.json()["endpoints"]]
-    assert errors[0::2] == [None] * 5
+    assert errors[0::2] == [None] * 2
     assert all(e and e.startswith("not a PostgreSQL server: it answered") for e in errors[1::2]), errors
     # Ports that are not an engine's default need --engine (or an audit file, which names each engine).
     auto = probe(*endpoints, *certs.store_args("a.pem"))
@@ -546,3 +548,12 @@ def test_a_look_alike_rds_root_is_not_ready(tds, certs: Pki, monkeypatch: pytest
     assert store["rotation"] == "will-break", store
     assert "is not AWS's key" in store["rotation_reason"]
     assert "is named like an RDS root but its key is not one of AWS's" in run.stderr
+
+
+def test_an_endpoint_given_twice_is_probed_once(pg: Server, certs: Pki) -> None:
+    """Issue 23.15: the same endpoint twice (or with another case) was probed, and reported, twice."""
+    run = probe(f"localhost:{pg.port}", f"LOCALHOST:{pg.port}", f"localhost:{pg.port}", "--engine", "postgres",
+                "--format", "json",
+                *certs.store_args("a.pem"))
+    assert [e["endpoint"] for e in run.json()["endpoints"]] == [f"localhost:{pg.port}"]
+    assert f"warning: localhost:{pg.port} was given 3 times: probed once" in run.stderr

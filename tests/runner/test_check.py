@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO, write_program
+from ..conftest import REPO, invoke, write_program
 from ..conftest import rdsca as run_rdsca
 
 PACK = str(REPO / "policies")
@@ -319,17 +319,18 @@ def test_a_failing_program_still_reports_what_registered_before(tmp_path: Path) 
         ("import pulumi\nraise KeyboardInterrupt\n", "the program failed: __main__.py:2: KeyboardInterrupt"),
         ("import pulumi\nx = (\n", "the program failed: __main__.py:2: SyntaxError: '(' was never closed"),
         (
+            # Its newline is shown as one (issue 23.15), the next line indented; the escapes stay escaped.
             "raise RuntimeError('one\\ntwo \\x1b[31mred\\x1b[0m \\u202e')\n",
-            "the program failed: __main__.py:1: RuntimeError: one\\ntwo \\x1b[31mred\\x1b[0m \\u202e",
+            "the program failed: __main__.py:1: RuntimeError: one\n    two \\x1b[31mred\\x1b[0m \\u202e",
         ),
     ],
     ids=["keyboard-interrupt", "syntax-error", "control-characters"],
 )
-def test_a_failing_program_is_one_escaped_line(tmp_path: Path, code: str, message: str) -> None:
+def test_a_failing_program_is_one_escaped_error(tmp_path: Path, code: str, message: str) -> None:
     program = write_program(tmp_path / "prog", code)
     proc = rdsca(str(program))
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == f"rdsca: error: {message}"
+    assert proc.stderr.rstrip().endswith(f"\nrdsca: error: {message}") or proc.stderr.rstrip() == f"rdsca: error: {message}"
     assert "Traceback" not in proc.stderr
 
 
@@ -376,3 +377,16 @@ def test_a_bad_state_file_is_one_line(tmp_path: Path, text: str, message: str) -
     proc = rdsca(str(REPO), "--policy-pack", PACK, "--state", str(state))
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"rdsca: error: {state}: {message}"
+
+
+def test_a_program_error_keeps_its_lines_and_escapes_the_rest(tmp_path: Path) -> None:
+    """Issue 23.15: a program's multi-line error was one line with literal \\n and \\t. Its newlines and tabs are shown
+    as such (continuation lines indented); other control characters stay escaped."""
+    program = write_program(tmp_path, 'raise ValueError("first line\\n\\tsecond, indented\\n\\x1b[31mred\\u202e")\n')
+    code, _out, err = invoke("check", str(program))
+    assert code == 2
+    assert err.splitlines() == [
+        "rdsca: error: the program failed: __main__.py:1: ValueError: first line",
+        "    \tsecond, indented",
+        "    \\x1b[31mred\\u202e",
+    ]
