@@ -29,6 +29,30 @@ RSA4096_G1 = "rds-ca-rsa4096-g1"
 ECC384_G1 = "rds-ca-ecc384-g1"
 CA_2019 = "rds-ca-2019"
 CA_2015 = "rds-ca-2015"
+#: GovCloud's previous CA (GovCloud had no rds-ca-2019): "the old server certificate (rds-ca-2017)", expired on
+#: May 18, 2022 (Amazon DocumentDB Developer Guide, "Updating your Amazon DocumentDB TLS certificates — GovCloud").
+CA_2017 = "rds-ca-2017"
+GOVCLOUD_GUIDE = "https://docs.aws.amazon.com/documentdb/latest/developerguide/ca_cert_rotation.html (GovCloud)"
+
+#: Where each partition's CA bundles are served (``global/global-bundle.pem``, ``<region>/<region>-bundle.pem``).
+#: Commercial: RDS User Guide, "Certificate bundles by AWS Region". GovCloud: the GovCloud rotation guide above
+#: ("https://truststore.pki.us-gov-west-1.rds.amazonaws.com/us-gov-west-1/us-gov-west-1-bundle.pem"). China: the
+#: China Regions' RDS User Guide, docs.amazonaws.cn/en_us/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html
+#: ("https://rds-truststore.s3.cn-north-1.amazonaws.com.cn/cn-north-1/cn-north-1-bundle.pem").
+TRUSTSTORE_HOSTS: Mapping[str, str] = {
+    "aws": "https://truststore.pki.rds.amazonaws.com",
+    "aws-us-gov": "https://truststore.pki.us-gov-west-1.rds.amazonaws.com",
+    "aws-cn": "https://rds-truststore.s3.cn-north-1.amazonaws.com.cn",
+}
+
+
+def partition_of(region: str | None) -> str:
+    """The AWS partition of a region name: ``aws-us-gov`` for us-gov-*, ``aws-cn`` for cn-*, else ``aws``."""
+    if region and region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region and region.startswith("cn-"):
+        return "aws-cn"
+    return "aws"
 
 #: AWS's default for new instances since 2024-01-25, and this tool's default target.
 DEFAULT_TARGET = RSA2048_G1
@@ -233,9 +257,15 @@ CATALOG: Mapping[str, CertificateAuthority] = {
         _retired_2019_regional("af-south-1", "2024-10-26T18:05:58Z", confirmed=False),
         _retired_2019_regional("eu-south-1", "2024-10-28T20:20:36Z", confirmed=False),
         _retired_2019_regional("me-south-1", "2024-05-08T21:48:27Z", confirmed=False),
-        # GovCloud 2019 CAs expired in 2022/2023; exact dates are not in the bundle.
-        _retired_2019_regional("us-gov-west-1", None, confirmed=False),
-        _retired_2019_regional("us-gov-east-1", None, confirmed=False),
+        CertificateAuthority(
+            id=CA_2017,
+            family="2017",
+            key_algorithm="RSA2048",
+            signature="SHA256",
+            retired=True,
+            valid_until=_utc("2022-05-18T00:00:00Z"),
+            source=GOVCLOUD_GUIDE,
+        ),
     )
 }
 

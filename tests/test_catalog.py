@@ -76,7 +76,8 @@ def test_current_cas_are_acceptable(ca_id: str) -> None:
 
 @pytest.mark.parametrize(
     "ca_id",
-    ["rds-ca-2019", "rds-ca-2015", "rds-ca-2019-me-south-1", "rds-ca-2019-af-south-1", "rds-ca-2019-us-gov-west-1"],
+    # rds-ca-2017: GovCloud's previous CA (it had no rds-ca-2019), expired on 2022-05-18 (issue 25.6: it was "unknown").
+    ["rds-ca-2019", "rds-ca-2015", "rds-ca-2019-me-south-1", "rds-ca-2019-af-south-1", "rds-ca-2017"],
 )
 def test_retired_cas(ca_id: str) -> None:
     verdict = evaluate(ca_id, today=TODAY)
@@ -225,3 +226,43 @@ def test_no_other_module_spells_a_ca_identifier() -> None:
             if any(pattern.search(text) for text in _code_strings(path)):
                 offenders.append(str(path.relative_to(REPO)))
     assert offenders == []
+
+
+def test_govcloud_s_previous_ca_is_rds_ca_2017_not_a_2019_regional_id() -> None:
+    """AWS documents no rds-ca-2019-us-gov-* ids; GovCloud's old CA is rds-ca-2017 (GovCloud rotation guide)."""
+    from rdsca.catalog import CATALOG
+
+    assert not [ca for ca in CATALOG if ca.startswith("rds-ca-2019-us-gov")]
+    verdict = evaluate("rds-ca-2017", "postgres", "15.4", "us-gov-west-1", TODAY)
+    assert verdict.status is Status.RETIRED and "2022-05-18" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("region", "host"),
+    [
+        ("us-east-1", "https://truststore.pki.rds.amazonaws.com"),
+        (None, "https://truststore.pki.rds.amazonaws.com"),
+        ("us-gov-west-1", "https://truststore.pki.us-gov-west-1.rds.amazonaws.com"),
+        ("us-gov-east-1", "https://truststore.pki.us-gov-west-1.rds.amazonaws.com"),
+        ("cn-northwest-1", "https://rds-truststore.s3.cn-north-1.amazonaws.com.cn"),
+    ],
+)
+def test_each_partition_s_bundles_come_from_its_own_host(region: str | None, host: str) -> None:
+    from rdsca.truststore import base_url_for
+
+    assert base_url_for(region) == host
+
+
+def test_every_region_of_the_bundle_is_in_the_catalog() -> None:
+    """Every region whose G1 roots are in the fixture bundle has its own validity dates in the catalog (a region
+    missing would be judged by the family's earliest date). The 2024-06 bundle predates ap-southeast-5,
+    ap-southeast-7 and mx-central-1: a newer bundle in tests/fixtures makes this test name them."""
+    from rdsca import truststore as ts
+    from rdsca.catalog import CATALOG
+
+    regions = {
+        (e.family, e.region) for e in ts.read(FIXTURES / "rds-global-bundle-2024-06.pem")
+        if e.root and e.stage is None and e.family.endswith("-g1")
+    }
+    missing = sorted((f, r) for f, r in regions if r not in CATALOG[f].valid_until_by_region)
+    assert regions and missing == []

@@ -278,6 +278,24 @@ def test_download_global_and_regional(mirror: str, tmp_path: Path) -> None:
     assert code == 2 and "cannot download" in err and not (tmp_path / "x.pem").exists()
 
 
+def test_a_govcloud_region_s_bundle_comes_from_govcloud_s_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 25.6: `--download --region us-gov-west-1` asked the commercial host, which has no GovCloud bundle."""
+    import urllib.request
+
+    asked = []
+
+    def refuse(url: str, timeout: float) -> None:
+        asked.append(url)
+        raise OSError("offline")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    code, _, err = run("build", "--download", "--region", "us-gov-west-1", "--out", str(tmp_path / "g.pem"))
+    assert code == 2 and "cannot download" in err
+    assert asked == ["https://truststore.pki.us-gov-west-1.rds.amazonaws.com/us-gov-west-1/us-gov-west-1-bundle.pem"]
+
+
 def test_usage_errors(tmp_path: Path) -> None:
     assert run("build", "--out", str(tmp_path / "a.pem"))[0] == 2
     assert run("build", "--bundle", str(BUNDLE), "--download", "--out", str(tmp_path / "a.pem"))[0] == 2

@@ -36,8 +36,10 @@ class Serving(str, enum.Enum):
     """What the database presents to clients now."""
 
     OK = "ok"
-    #: A certificate from a CA that needs action (retired, unknown, expired or refused), fix scheduled or not.
+    #: A certificate from a CA that needs action (retired, unknown or expired), fix scheduled or not.
     RETIRED_CA = "retired-ca"
+    #: A certificate from a current CA that the engine (version) refuses, such as SQL Server on ECC384.
+    REFUSED_CA = "refused-ca"
     #: A certificate from an older CA: the CA was changed, and the change takes effect at the next restart.
     RESTART_PENDING = "restart-pending"
     NOT_APPLICABLE = "not-applicable"
@@ -196,8 +198,9 @@ def _retired(row: Row, status: catalog.Status, reason: str, options: Options) ->
     (clients that verify the certificate fail now; AWS's rotation guide says to apply at once then), a note only
     with ``accept_scheduled``."""
     db = row.db
-    row.serving = Serving.RETIRED_CA
-    kind = FindingKind.REFUSED if status is catalog.Status.REFUSED else FindingKind.RETIRED
+    refused = status is catalog.Status.REFUSED
+    row.serving = Serving.REFUSED_CA if refused else Serving.RETIRED_CA
+    kind = FindingKind.REFUSED if refused else FindingKind.RETIRED
     text = f"CA {status}: {reason}; {VERIFY}"
     if row.scheduled:
         text += f"; the change to {db.pending_ca} is {row.scheduled} (apply it now: rdsca rotate --apply-immediately)"

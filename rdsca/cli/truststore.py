@@ -151,7 +151,11 @@ class ModeType(click.ParamType):
 @click.option("--bundle", type=click.Path(dir_okay=False, path_type=Path), help="A PEM or PKCS#7 bundle to build from.")
 @click.option("--download", is_flag=True, help="Download AWS's global bundle (or --region's).")
 @click.option("--region", help="With --download: the regional bundle instead of the global one.")
-@click.option("--base-url", default=ts.BASE_URL, show_default=True, help="With --download: a mirror of the bundles.")
+@click.option(
+    "--base-url",
+    help="With --download: a mirror of the bundles (default: AWS's host for --region's partition: "
+    f"{ts.BASE_URL}, or GovCloud's and China's own).",
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Where to write the store.")
 @click.option(
     "--store-format",
@@ -215,7 +219,7 @@ class BuildOptions:
     bundle: Path | None
     download: bool
     region: str | None
-    base_url: str
+    base_url: str | None
     out: Path
     store_format: str | None
     regions: tuple[str, ...]
@@ -247,13 +251,14 @@ class BuildOptions:
 def _certificates(opts: BuildOptions) -> tuple[str, list[Any]]:
     """(where they come from, the certificates): the bundle file or the download."""
     if opts.download:
-        if not opts.base_url.lower().startswith("https://"):
-            warning = f"{opts.base_url} is not HTTPS: whoever can change the connection can change the bundle"
+        base_url = opts.base_url or ts.base_url_for(opts.region)
+        if not base_url.lower().startswith("https://"):
+            warning = f"{base_url} is not HTTPS: whoever can change the connection can change the bundle"
             click.echo(f"warning: {warning}", err=True)
-        data = ts.download(opts.region, opts.base_url)
-        source = f"{opts.base_url}/{opts.region or 'global'}"
+        data = ts.download(opts.region, base_url)
+        source = f"{base_url}/{opts.region or 'global'}"
         certs = ts.load(data, source)
-        if opts.base_url == ts.BASE_URL:  # AWS's own host, over HTTPS: its roots are AWS's (new regions too)
+        if ts.is_aws_host(base_url):  # AWS's own host, over HTTPS: its roots are AWS's (new regions too)
             ts.aws_roots.vouch(certs)
         return source, certs
     assert opts.bundle is not None

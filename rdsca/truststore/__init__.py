@@ -13,7 +13,7 @@ package). Everything here is pure except ``write_store``/``download``; dates are
 from rdsca.chains import common_name, issued_by
 from rdsca.truststore import aws_roots
 from rdsca.truststore.contents import summary, unmet
-from rdsca.truststore.download import BASE_URL, download
+from rdsca.truststore.download import BASE_URL, base_url_for, download, is_aws_host
 from rdsca.truststore.entries import OTHER, Entry, TruststoreError, classify, family_of, order
 from rdsca.truststore.parse import load, needs_password, read
 from rdsca.truststore.verify import Verification, verify
@@ -40,12 +40,14 @@ __all__ = [
     "Verification",
     "aliases",
     "aws_roots",
+    "base_url_for",
     "classify",
     "common_name",
     "download",
     "family_of",
     "foreign",
     "format_for",
+    "is_aws_host",
     "issued_by",
     "load",
     "needs_password",

@@ -4,14 +4,25 @@
 import urllib.error
 import urllib.request
 
+from rdsca import catalog
 from rdsca.truststore.entries import TruststoreError
 
-#: AWS publishes the bundles here (RDS User Guide, "Using SSL/TLS to encrypt a connection to a DB instance or
-#: cluster", certificate bundles); a mirror can stand in with --base-url.
-BASE_URL = "https://truststore.pki.rds.amazonaws.com"
+#: AWS publishes the commercial bundles here; GovCloud and China have hosts of their own
+#: (``catalog.TRUSTSTORE_HOSTS``); a mirror can stand in with --base-url.
+BASE_URL = catalog.TRUSTSTORE_HOSTS["aws"]
 
 
-def download(region: str | None = None, base_url: str = BASE_URL, timeout: float = 30.0) -> bytes:
+def base_url_for(region: str | None) -> str:
+    """AWS's host for a region's bundle: its partition's (a GovCloud or China bundle is not on the commercial one)."""
+    return catalog.TRUSTSTORE_HOSTS[catalog.partition_of(region)]
+
+
+def is_aws_host(base_url: str) -> bool:
+    return base_url.rstrip("/") in catalog.TRUSTSTORE_HOSTS.values()
+
+
+def download(region: str | None = None, base_url: str | None = None, timeout: float = 30.0) -> bytes:
+    base_url = base_url or base_url_for(region)
     name = f"{region}/{region}-bundle.pem" if region else "global/global-bundle.pem"
     url = f"{base_url.rstrip('/')}/{name}"
     try:

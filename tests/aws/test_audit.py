@@ -57,6 +57,8 @@ def test_multi_region_audit_with_mixed_cas(fleet: FakeAccount) -> None:
     # mariadb 10.6.16 rotates without a restart (recorded fixture): a 12-month one.
     assert by_id["maria"]["server_certificate_valid_till"] == "2027-11-27T00:00:00Z"
     assert by_id["old-mysql"]["replacement"] == "rds-ca-rsa2048-g1"
+    # Issue 25.6: SQL Server on ECC384 serves a current CA its engine refuses, not a retired one.
+    assert (by_id["mssql"]["serving"], by_id["old-mysql"]["serving"]) == ("refused-ca", "retired-ca")
     assert [r["default_ca_for_new_launches"] for r in report["regions"]] == ["rds-ca-rsa2048-g1"] * 2
     assert report["errors"] == []
 
