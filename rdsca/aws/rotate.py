@@ -193,13 +193,19 @@ def make_plan(result: Audit, options: PlanOptions) -> Plan:
         if db.not_applicable or not options.filters.match(row):
             continue
         scan = scans[(db.account, db.region)]
-        if options.pending_maintenance:
-            plan.changes += _maintenance_changes(row, options)
+        change = _ca_change(row, scan, options, plan, result.today) if _needs_new_ca(row) else None
+        # One change per database. A pending ca-certificate-rotation action would move the database to the region's
+        # default CA (and server-certificate-rotation only reissues a certificate the new CA replaces anyway): the
+        # CA change wins, as it sets the CA chosen here with the apply mode chosen here, and the action is not sent.
+        maintenance = _maintenance_changes(row, options) if options.pending_maintenance else []
+        if change is not None and maintenance:
+            actions = ", ".join(sorted({m.maintenance_action or "" for m in maintenance}))
+            plan.notes.append(f"{db.account} {db.region} {db.identifier}: pending {actions} not applied: the CA "
+                              f"change to {change.to_ca} replaces it")
+            maintenance = []
+        plan.changes += maintenance
         if options.reboot and row.serving is Serving.RESTART_PENDING:
             plan.changes.append(_reboot(row, _restart_reason(row)))
-        if not _needs_new_ca(row):
-            continue
-        change = _ca_change(row, scan, options, plan, result.today)
         if change is None:
             continue
         plan.changes.append(change)

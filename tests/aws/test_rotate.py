@@ -162,6 +162,22 @@ def test_pending_maintenance_actions_are_applied_on_request(account: FakeAccount
     assert account.maintenance[arn] == []
 
 
+def test_a_retired_ca_with_a_pending_rotation_action_gets_one_change(account: FakeAccount, tmp_path: Path) -> None:
+    """Issue 25.5: a database on rds-ca-2019 with a pending ca-certificate-rotation action got both
+    ApplyPendingMaintenanceAction and ModifyDBInstance in one plan. The CA change wins (it sets the chosen CA with
+    the chosen apply mode); the action is named as not applied."""
+    instance("us-east-1", "old", "postgres", "16.4", "rds-ca-2019")
+    arn = account.arn("us-east-1", "old")
+    account.maintenance[arn] = [{"Action": "ca-certificate-rotation", "OptInStatus": "pending"}]
+    result = run("rotate", "--regions", "us-east-1", "--pending-maintenance", "--ca", "rds-ca-rsa4096-g1", "--apply",
+                 "--yes", "--apply-immediately", "--journal", str(tmp_path / "j.jsonl"))
+    assert result.exit_code == 0, result.stderr
+    assert modify_calls(account) == [("us-east-1", "ModifyDBInstance")]
+    assert account.database("us-east-1", "old").ca == "rds-ca-rsa4096-g1"
+    assert "old: pending ca-certificate-rotation not applied: the CA change to rds-ca-rsa4096-g1 replaces it" in (
+        result.stdout + result.stderr)
+
+
 def test_multi_az_cluster_is_modified_as_a_cluster(account: FakeAccount, tmp_path: Path) -> None:
     multi_az_cluster("us-east-1", "ledger", "rds-ca-2019")
     result = run("rotate", "--regions", "us-east-1", "--apply", "--yes", "--apply-immediately",
