@@ -468,6 +468,52 @@ def restart_on_rotation(engine: str | None, version: str | None, flag: bool | No
     return Restart.NO if flag else Restart.YES
 
 
+# -- When a CA change is applied: the one rule of every front end --------------------------------------------------
+
+#: AWS's rotation guide ("Rotating your SSL/TLS certificate", ROTATION_GUIDE): a modification waits for the maintenance
+#: window by default ("By default, this operation is scheduled to run during your next maintenance window"), and "If
+#: you are experiencing connectivity issues after certificate expiry, use the apply immediately option". Applying
+#: immediately also applies every other pending modification of the database (same guide).
+RESTART_POLICIES = ("auto", "allow", "avoid")
+
+
+@dataclass(frozen=True)
+class ApplyDecision:
+    """Whether rdsca applies a CA change now, why (one clause a report can print), and whether that restarts the
+    database now (it restarts to rotate, or may: UNKNOWN counts as a restart)."""
+
+    immediately: bool
+    why: str
+    restarts_now: bool
+
+
+def apply_decision(current: Status | None, restart: Restart, policy: str = "auto") -> ApplyDecision:
+    """The one apply-mode rule, for the component, the pack's remediation, Terraform ``--fix`` and ``rotate``.
+
+    ``current``: the verdict on the database's current CA (None when it is not known: a new resource, a Terraform
+    configuration without a plan or state). ``restart``: whether rotating restarts it. ``policy``: ``restart="auto"``
+    (the guide), ``"allow"`` (apply now, restart or not) or ``"avoid"`` (never restart outside the window).
+    """
+    if policy not in RESTART_POLICIES:
+        raise CatalogError(f"restart policy {quoted(policy)}: choose from {', '.join(RESTART_POLICIES)}")
+    restarting = restart is not Restart.NO
+    if policy == "allow":
+        return ApplyDecision(True, "restart=allow: applied now" + (", restart and all" if restarting else ""),
+                             restarting)
+    if not restarting:
+        return ApplyDecision(True, "it rotates without a restart: applied now", False)
+    what = "it restarts to rotate" if restart is Restart.YES else "it may restart to rotate (not known here)"
+    if policy == "avoid":
+        return ApplyDecision(False, f"restart=avoid and {what}: waits for the maintenance window", False)
+    if current in (Status.RETIRED, Status.EXPIRED, Status.UNKNOWN):
+        return ApplyDecision(True, f"its current CA is {current.value}: clients that verify TLS already fail, so it "
+                             f"is applied now although {what} (AWS's rotation guide)", True)
+    if current is None:
+        return ApplyDecision(False, f"its current CA is not known here and {what}: waits for the maintenance window",
+                             False)
+    return ApplyDecision(False, f"a change between current CAs and {what}: waits for the maintenance window", False)
+
+
 # -- Server certificates -------------------------------------------------------------------------------------------
 
 # The server certificate a database presents is issued by its CA and lasts 12 months where the engine version rotates

@@ -74,6 +74,8 @@ class Change:
     babelfish: bool = False
     #: Why a reboot is planned ("certificate-details", "journal", "babelfish").
     reason: str | None = None
+    #: Why the change is applied now or waits (``catalog.apply_decision``).
+    apply_why: str = ""
 
     @property
     def timing(self) -> str:
@@ -125,11 +127,19 @@ class Plan:
 class PlanOptions:
     target: str = catalog.DEFAULT_TARGET
     fallback: str | None = None
-    apply_immediately: bool = False
+    #: ``catalog.apply_decision``'s policy: "auto" (AWS's guide), "allow" (--apply-immediately) or "avoid".
+    restart: str = "auto"
     no_restart: bool = False
     filters: Filters = Filters()
     pending_maintenance: bool = False
     reboot: bool = False
+
+
+def _decision(row: Row, options: PlanOptions) -> catalog.ApplyDecision:
+    """The one apply-mode rule for this database: its current CA's verdict and whether rotating restarts it
+    (``--no-restart`` means it does not)."""
+    restart = catalog.Restart.NO if options.no_restart else catalog.Restart(row.restart)
+    return catalog.apply_decision(row.status, restart, options.restart)
 
 
 def _change(row: Row, to_ca: str | None, action: str, apply_immediately: bool, **extra: Any) -> Change:
@@ -141,8 +151,10 @@ def _change(row: Row, to_ca: str | None, action: str, apply_immediately: bool, *
 
 
 def _maintenance_changes(row: Row, options: PlanOptions) -> list[Change]:
+    decision = _decision(row, options)
     return [
-        _change(row, row.db.ca, MAINTENANCE, options.apply_immediately, maintenance_action=m["action"])
+        _change(row, row.db.ca, MAINTENANCE, decision.immediately, maintenance_action=m["action"],
+                apply_why=decision.why)
         for m in row.db.maintenance
         if m["action"] in CA_ACTIONS
     ]
@@ -167,7 +179,8 @@ def _ca_change(row: Row, scan: RegionScan, options: PlanOptions, plan: Plan, tod
         why = f"{db.engine} {db.engine_version or ''}".strip() + f" does not accept {options.target}"
         plan.left_out.append((row, why + ("" if options.fallback else "; give --fallback-ca")))
         return None
-    if db.pending_ca == choice and (not options.apply_immediately or (db.status or "") in CHANGING):
+    decision = _decision(row, options)
+    if db.pending_ca == choice and (not decision.immediately or (db.status or "") in CHANGING):
         state = f"being applied (status {db.status})" if (db.status or "") in CHANGING else "in the maintenance window"
         plan.left_out.append((row, f"already pending: {choice} {state}"))
         return None
@@ -177,7 +190,7 @@ def _ca_change(row: Row, scan: RegionScan, options: PlanOptions, plan: Plan, tod
                                    "instances restart)"))
         return None
     action = MODIFY_CLUSTER if db.kind is Kind.MULTI_AZ_CLUSTER else MODIFY_INSTANCE
-    return _change(row, choice, action, options.apply_immediately, no_restart=options.no_restart)
+    return _change(row, choice, action, decision.immediately, no_restart=options.no_restart, apply_why=decision.why)
 
 
 def _restart_reason(row: Row) -> str:
@@ -209,7 +222,7 @@ def make_plan(result: Audit, options: PlanOptions) -> Plan:
         if change is None:
             continue
         plan.changes.append(change)
-        if db.babelfish and options.reboot and options.apply_immediately and not options.no_restart:
+        if db.babelfish and options.reboot and change.apply_immediately and not options.no_restart:
             plan.changes.append(_reboot(row, "babelfish"))
         elif db.babelfish:
             plan.notes.append(f"{db.account} {db.region} {db.identifier}: Babelfish needs a reboot once the new CA "

@@ -235,6 +235,7 @@ class RotateOptions:
     target: str
     fallback_ca: str | None
     apply_immediately: bool
+    restart: str | None
     no_restart: bool
     ack_no_tls: bool
     pending_maintenance: bool
@@ -261,6 +262,8 @@ class RotateOptions:
                 f"--no-restart needs {ACK}: without a restart the database keeps serving the old certificate, and "
                 "AWS advises it only when clients do not use SSL/TLS"
             )
+        if self.apply_immediately and self.restart not in (None, "allow"):
+            raise click.UsageError(f"--apply-immediately is --restart allow: it contradicts --restart {self.restart}")
         if self.resume and self.journal and self.resume != self.journal:
             raise click.UsageError("--resume appends to the journal it reads; do not also give --journal")
         _check_journal_folder(self.journal, "--journal")
@@ -269,7 +272,8 @@ class RotateOptions:
         from rdsca.aws import rotate as rot
 
         filters = rot.Filters(self.engines, self.identifiers, self.tags)
-        return rot.PlanOptions(self.target, self.fallback_ca, self.apply_immediately, self.no_restart, filters,
+        restart = "allow" if self.apply_immediately else (self.restart or "auto")
+        return rot.PlanOptions(self.target, self.fallback_ca, restart, self.no_restart, filters,
                                self.pending_maintenance, self.reboot)
 
 
@@ -281,8 +285,11 @@ def _check_journal_folder(path: Path | None, flag: str) -> None:
 _ROTATE_OPTIONS = (
     click.option("--ca", "target", default=catalog.DEFAULT_TARGET, show_default=True, help="The CA to move to."),
     click.option("--fallback-ca", help="The CA for engines that refuse --ca (without it they are left out)."),
-    click.option("--apply-immediately", is_flag=True,
-                 help="Apply now (restarts where needed) instead of in the maintenance window."),
+    click.option("--restart", type=click.Choice(catalog.RESTART_POLICIES),
+                 help="When changes apply (default auto, AWS's guide): a database on a retired or expired CA now, "
+                      "one that rotates without a restart now, others in the maintenance window; allow: all now; "
+                      "avoid: only those that do not restart now."),
+    click.option("--apply-immediately", is_flag=True, help="The same as --restart allow: every change now."),
     click.option("--no-restart", is_flag=True, help=f"Set CertificateRotationRestart=false; needs {ACK}."),
     click.option(ACK, "ack_no_tls", is_flag=True,
                  help="Acknowledge that clients do not verify TLS (AWS's condition for --no-restart)."),
@@ -402,6 +409,12 @@ def _show_plan(plan: Any, result: Any, fmt: str) -> None:
         click.echo(render_table(headers, rows))
         for row, why in plan.left_out:
             click.echo(f"left out: {row.db.account} {row.db.region} {row.db.identifier}: {why}")
+        for c in plan.changes:
+            if c.apply_why:
+                click.echo(f"when: {c.account + ' ' if c.account else ''}{c.region} {c.identifier}: {c.apply_why}")
+        if any(c.apply_immediately and c.action != rot.MAINTENANCE for c in plan.changes):
+            # AWS's rotation guide: applying immediately also applies the database's other pending modifications.
+            click.echo("note: a change applied now also applies every other pending modification of that database")
         for note in plan.notes:
             click.echo(f"note: {note}")
     _report_problems(result)

@@ -35,14 +35,34 @@ def test_dry_run_plans_and_changes_nothing(fleet: FakeAccount) -> None:
     plan = result.json()
     assert plan["applied"] is False
     assert [(c["account"], c["identifier"], c["from_ca"], c["to_ca"], c["timing"], c["restart"]) for c in plan["plan"]] == [
-        ("123456789012", "docs-0", "rds-ca-2019", "rds-ca-rsa2048-g1", "maintenance window", "unknown"),
-        ("123456789012", "maria", "rds-ca-2019", "rds-ca-rsa2048-g1", "maintenance window", "no"),
+        # Retired CAs: verifying clients already fail, so the change is applied now (issue 25.1, the guide).
+        ("123456789012", "docs-0", "rds-ca-2019", "rds-ca-rsa2048-g1", "now", "unknown"),
+        ("123456789012", "maria", "rds-ca-2019", "rds-ca-rsa2048-g1", "now", "no"),
+        # A current CA (its engine refuses it) and a restart: the maintenance window.
         ("123456789012", "mssql", "rds-ca-ecc384-g1", "rds-ca-rsa2048-g1", "maintenance window", "yes"),
-        ("123456789012", "old-mysql", "rds-ca-2019", "rds-ca-rsa2048-g1", "maintenance window", "unknown"),
+        ("123456789012", "old-mysql", "rds-ca-2019", "rds-ca-rsa2048-g1", "now", "unknown"),
     ]  # in a stable order: account, region, kind, name
     assert modify_calls(fleet) == []
     table = run("rotate", *REGIONS)
     assert "dry run: 4 change(s) planned; nothing was changed (add --apply)." in table.stdout
+    assert "when: 123456789012 us-east-1 mssql: a change between current CAs and it restarts to rotate: waits for " \
+        "the maintenance window" in table.stdout
+    assert "note: a change applied now also applies every other pending modification of that database" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("policy", "timings"),
+    [
+        # "By default, this operation is scheduled to run during your next maintenance window": never a restart now.
+        ("avoid", {"docs-0": "maintenance window", "maria": "now", "mssql": "maintenance window",
+                   "old-mysql": "maintenance window"}),
+        ("allow", {"docs-0": "now", "maria": "now", "mssql": "now", "old-mysql": "now"}),
+    ],
+)
+def test_restart_policy_overrides_when_changes_apply(fleet: FakeAccount, policy: str, timings: dict) -> None:
+    plan = run("rotate", *REGIONS, "--restart", policy, "--format", "json").json()
+    assert {c["identifier"]: c["timing"] for c in plan["plan"]} == timings
+    assert run("rotate", *REGIONS, "--restart", "avoid", "--apply-immediately").exit_code == 2
 
 
 def test_apply_changes_exactly_the_plan_and_a_second_audit_is_clean(fleet: FakeAccount, tmp_path: Path) -> None:
@@ -68,9 +88,9 @@ def test_apply_changes_exactly_the_plan_and_a_second_audit_is_clean(fleet: FakeA
 
 
 def test_a_scheduled_fix_is_a_finding_until_applied(fleet: FakeAccount, tmp_path: Path) -> None:
-    """The maintenance window (the default) leaves the retired CA served until then: still a finding (exit 1)
+    """The maintenance window (--restart avoid) leaves the retired CA served until then: still a finding (exit 1)
     unless --accept-scheduled, and rotate does not send the same change again."""
-    result = run("rotate", "--regions", "us-east-1", "--identifier", "old-*", "--apply", "--yes",
+    result = run("rotate", "--regions", "us-east-1", "--identifier", "old-*", "--restart", "avoid", "--apply", "--yes",
                  "--journal", str(tmp_path / "j.jsonl"), "--format", "json")
     assert result.exit_code == 0
     report = run("audit", "--regions", "us-east-1", "--format", "json")
@@ -88,8 +108,12 @@ def test_a_scheduled_fix_is_a_finding_until_applied(fleet: FakeAccount, tmp_path
         "retired CA until the change to rds-ca-rsa2048-g1 lands: scheduled for the maintenance window "
         "wed:06:38-wed:07:08 UTC"
     )
-    again = run("rotate", "--regions", "us-east-1", "--identifier", "old-*", "--format", "json").json()
+    again = run("rotate", "--regions", "us-east-1", "--identifier", "old-*", "--restart", "avoid", "--format",
+                "json").json()
     assert again["plan"] == [] and "already pending" in again["left_out"][0]["reason"]
+    # By default (the guide's rule) the pending change to a retired CA is applied now instead.
+    now = run("rotate", "--regions", "us-east-1", "--identifier", "old-*", "--format", "json").json()
+    assert [(c["identifier"], c["timing"]) for c in now["plan"]] == [("old-mysql", "now")]
 
 
 def test_filters(fleet: FakeAccount) -> None:
@@ -228,21 +252,26 @@ def test_default_ca_show_set_refuse_and_remove(fleet: FakeAccount, tmp_path: Pat
 
 
 def test_done_when_audit_finds_rotate_fixes_audit_is_clean(account: FakeAccount, tmp_path: Path) -> None:
-    """Databases on rds-ca-2019: audit exits 1; rotate --apply --yes (maintenance window, the default) changes
-    exactly those; the audit still exits 1 while the retired CA is served (0 with --accept-scheduled), and 0 once
-    the maintenance window has applied the change."""
+    """Databases on rds-ca-2019: audit exits 1; rotate --apply --yes changes exactly those, now (their verifying
+    clients already fail: AWS's guide), and the next audit is clean. With --restart avoid the change waits: the
+    audit still exits 1 while the retired CA is served (0 with --accept-scheduled), and 0 once the maintenance
+    window has applied the change."""
     instance("us-east-1", "a", "mysql", "8.0.39", "rds-ca-2019")
     instance("eu-west-1", "b", "postgres", "16.4", "rds-ca-2019")
     instance("eu-west-1", "c", "postgres", "16.4", "rds-ca-rsa4096-g1")
     first = run("audit", *REGIONS, "--format", "json")
     assert first.exit_code == 1
     assert {d["identifier"]: d["ca_status"] for d in first.json()["databases"]} == {"a": "retired", "b": "retired", "c": "ok"}
-    assert run("rotate", *REGIONS, "--apply", "--yes", "--journal", str(tmp_path / "j.jsonl")).exit_code == 0
-    assert sorted(modify_calls(account)) == [("eu-west-1", "ModifyDBInstance"), ("us-east-1", "ModifyDBInstance")]
+    instance("us-east-1", "d", "mysql", "8.0.39", "rds-ca-2019")
+    rotate = ("rotate", *REGIONS, "--apply", "--yes", "--journal", str(tmp_path / "j.jsonl"))
+    assert run(*rotate, "--identifier", "d").exit_code == 0
+    assert account.database("us-east-1", "d").ca == "rds-ca-rsa2048-g1"  # applied now
+    assert run(*rotate, "--restart", "avoid").exit_code == 0
+    assert sorted(modify_calls(account)) == [("eu-west-1", "ModifyDBInstance")] + [("us-east-1", "ModifyDBInstance")] * 2
     second = run("audit", *REGIONS, "--format", "json")
     assert second.exit_code == 1
     assert {d["identifier"]: d["pending_ca"] for d in second.json()["databases"]} == {
-        "a": "rds-ca-rsa2048-g1", "b": "rds-ca-rsa2048-g1", "c": None
+        "a": "rds-ca-rsa2048-g1", "b": "rds-ca-rsa2048-g1", "c": None, "d": None
     }
     assert run("audit", *REGIONS, "--accept-scheduled").exit_code == 0
     account.run_maintenance()
