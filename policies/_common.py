@@ -49,7 +49,7 @@ from rdsca.resources import (
     database_view,
     known_text,
 )
-from rdsca.rules import Rule, UnknownValue, with_defaults
+from rdsca.rules import Rule, UnknownValue, apply_decision_for, with_defaults
 
 _UNKNOWN_SENTINELS = frozenset(
     {
@@ -199,7 +199,11 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
         if ca_id is None:
             return None  # nothing safe to write: the violation stays and blocks (remediate counts as mandatory)
         configured = config.get("applyImmediately")
-        return rewrite(args, subject, ca_id, configured if isinstance(configured, bool) else rule.apply_immediately)
+        if not isinstance(configured, bool):
+            configured = rule.apply_immediately  # rds-ca-apply-immediately's whole point; None for the others
+        # The one apply-mode rule of AWS's rotation guide, as the component and Terraform --fix apply it.
+        decision = apply_decision_for(subject, configured, config.get("restart") or "auto")
+        return rewrite(args, subject, ca_id, decision.immediately)
 
     return ResourceValidationPolicy(
         name=rule.name,

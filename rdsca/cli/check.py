@@ -94,6 +94,7 @@ class TerraformOptions:
     target_ca: str | None = None
     fallback_ca: str | None = None
     no_apply_immediately: bool = False
+    restart: str | None = None
 
     @classmethod
     def take(cls, options: dict[str, Any], **given: Any) -> TerraformOptions:
@@ -107,6 +108,7 @@ class TerraformOptions:
             ("--ca", self.target_ca is not None),
             ("--fallback-ca", self.fallback_ca is not None),
             ("--no-apply-immediately", self.no_apply_immediately),
+            ("--restart", self.restart is not None),
         ]
         return [name for name, value in flags if value]
 
@@ -115,8 +117,10 @@ class TerraformOptions:
         fixing = self.fix or self.diff
         if kind == "plan" and (fixing or self.assignments):
             raise click.UsageError("--fix, --diff, --var and --var-file apply to a Terraform directory, not to a plan")
-        if not fixing and (self.target_ca or self.fallback_ca or self.no_apply_immediately):
-            raise click.UsageError("--ca, --fallback-ca and --no-apply-immediately need --fix or --diff")
+        if not fixing and (self.target_ca or self.fallback_ca or self.no_apply_immediately or self.restart):
+            raise click.UsageError("--ca, --fallback-ca, --restart and --no-apply-immediately need --fix or --diff")
+        if self.no_apply_immediately and self.restart == "allow":
+            raise click.UsageError("--no-apply-immediately contradicts --restart allow")
         for option, ca_id in (("--ca", self.target_ca), ("--fallback-ca", self.fallback_ca)):
             if ca_id is not None:
                 try:
@@ -212,6 +216,13 @@ terraform_options = _options(
         "--no-apply-immediately",
         is_flag=True,
         help="Terraform --fix: do not add apply_immediately = true; the change waits for the maintenance window.",
+    ),
+    click.option(
+        "--restart",
+        type=click.Choice(catalog.RESTART_POLICIES),
+        help="Terraform --fix: when changes apply (default auto, AWS's guide: a database on a retired or expired CA "
+        "now, one that rotates without a restart now, others in the maintenance window; allow: all now; avoid: "
+        "only those that do not restart now).",
     ),
 )
 
@@ -317,7 +328,9 @@ def _check_terraform(path: Path, kind: str, config_file: Path | None, options: T
     # --diff wins over --fix, always: it shows what would change and writes nothing (as ruff --fix --diff).
     writes = options.fix and not options.diff
     if options.fix or options.diff:
-        fix_options = FixOptions(options.target_ca, options.fallback_ca, not options.no_apply_immediately)
+        fix_options = FixOptions(
+            options.target_ca, options.fallback_ca, not options.no_apply_immediately, options.restart or "auto"
+        )
         report, diff = fix_report(
             report, fix_options, write=writes, assignments=options.assignments, config_file=config_file
         )

@@ -20,7 +20,16 @@ from rdsca.rules import (
     rds_ca_undecided,
     rds_ca_unset,
 )
-from rdsca.rules._common import LEVELS, SEVERITIES, TARGET_SCHEMA, Rule, UnknownValue, covered, with_defaults
+from rdsca.rules._common import (
+    LEVELS,
+    SEVERITIES,
+    TARGET_SCHEMA,
+    Rule,
+    UnknownValue,
+    apply_decision_for,
+    covered,
+    with_defaults,
+)
 
 MODULES = (
     rds_ca_retired,
@@ -52,6 +61,7 @@ __all__ = [
     "TARGET_SCHEMA",
     "Rule",
     "UnknownValue",
+    "apply_decision_for",
     "covered",
     "with_defaults",
 ]

@@ -99,12 +99,36 @@ TARGET_SCHEMA: dict[str, dict[str, Any]] = {
         "description": "The CA a remediation writes where the engine refuses targetCa (null: leave it to the user).",
     },
     "applyImmediately": {
-        "type": "boolean",
-        "default": True,
-        "description": "What a remediation sets applyImmediately to (false: the change waits for the "
-        "maintenance window).",
+        "type": ["boolean", "null"],
+        "default": None,
+        "description": "What a remediation sets applyImmediately to (null: the apply-mode rule of AWS's rotation "
+        "guide decides, see restart; false: the change waits for the maintenance window).",
+    },
+    "restart": {
+        "type": "string",
+        "enum": list(catalog.RESTART_POLICIES),
+        "default": "auto",
+        "description": "When a remediation's change applies: auto (a database on a retired or expired CA now, one "
+        "that rotates without a restart now, others in the maintenance window), allow (all now), avoid (only those "
+        "that do not restart now).",
     },
 }
+
+
+def apply_decision_for(view: DatabaseView, configured: bool | None, policy: str = "auto") -> catalog.ApplyDecision:
+    """The one apply-mode rule (``catalog.apply_decision``) for a database a fix moves to a new CA, as the pack's
+    remediation and Terraform ``--fix`` apply it: the CA its code names stands for its current CA (code that names
+    rds-ca-2019 has deployed it), unset means not known here. ``configured``: an explicit applyImmediately (the
+    policy config, --no-apply-immediately), which wins."""
+    restart = catalog.restart_on_rotation(view.engine, view.engine_version)
+    if configured is not None:
+        why = "applyImmediately from the policy config" if configured else "the change waits for the maintenance " \
+            "window (applyImmediately false)"
+        return catalog.ApplyDecision(configured, why, configured and restart is not catalog.Restart.NO)
+    ca = view.ca
+    current = catalog.evaluate(ca, view.engine, view.engine_version, view.region).status if (
+        isinstance(ca, str) and ca) else None
+    return catalog.apply_decision(current, restart, policy)
 
 
 def with_defaults(given: Mapping[str, Any] | None, properties: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

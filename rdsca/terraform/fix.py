@@ -18,6 +18,7 @@ from rdsca import catalog, files
 from rdsca.resources import TERRAFORM_TYPES, DatabaseView, Kind
 from rdsca.rules import (
     Rule,
+    apply_decision_for,
     rds_ca_allowed_list,
     rds_ca_engine_support,
     rds_ca_expiring,
@@ -42,7 +43,10 @@ FIXING: tuple[Rule, ...] = tuple(
 class FixOptions:
     target_ca: str | None = None
     fallback_ca: str | None = None
+    #: False (--no-apply-immediately): never add apply_immediately; else ``catalog.apply_decision`` decides.
     apply_immediately: bool = True
+    #: ``catalog.apply_decision``'s policy: auto (AWS's guide), allow, avoid.
+    restart: str = "auto"
 
 
 @dataclass
@@ -180,9 +184,12 @@ class Target:
     rule's config wants ``apply_immediately = true`` with it."""
 
     ca_id: str | None
-    apply_immediately: bool
+    #: The rule's config ``applyImmediately`` (None: not set, the apply-mode rule decides), False with
+    #: --no-apply-immediately.
+    apply_immediately: bool | None
     #: The CA the config or --ca asked for (what the engine refused, when ``ca_id`` is None).
     wanted: str | None = None
+    restart: str = "auto"
 
 
 def _target(subject: DatabaseView, rules: list[Rule], config: judge.Settings, options: FixOptions) -> Target:
@@ -192,8 +199,16 @@ def _target(subject: DatabaseView, rules: list[Rule], config: judge.Settings, op
         wanted = wanted or rule_config.get("targetCa")
         ca_id = rule.fix(subject, rule_config) if rule.fix else None
         if ca_id:
-            return Target(ca_id, options.apply_immediately and rule_config.get("applyImmediately") is not False)
+            configured = rule_config.get("applyImmediately")
+            apply = False if not options.apply_immediately else configured if isinstance(configured, bool) else None
+            # --restart wins over the policy config's restart, which wins over auto.
+            policy = options.restart if options.restart != "auto" else rule_config.get("restart") or "auto"
+            return Target(ca_id, apply, restart=policy)
     return Target(None, False, wanted)
+
+
+def _decision(subject: DatabaseView, target: Target) -> catalog.ApplyDecision:
+    return apply_decision_for(subject, target.apply_immediately, target.restart)
 
 
 def plan_fixes(report: TerraformReport, config: judge.Settings, options: FixOptions) -> Plan:
@@ -246,13 +261,15 @@ def _blocker(resource: Resource, subject: DatabaseView, ca_id: str | None, wante
     return None
 
 
-def _ca_edit(resource: Resource, block: Block, name: str, ca_id: str, apply: str | None) -> Edit:
+def _ca_edit(
+    resource: Resource, block: Block, name: str, ca_id: str, apply: str | None, apply_value: str = "true"
+) -> Edit:
     """The CA literal replaced where it lives, or the attribute added (with ``apply`` when not None)."""
     if name in block.attributes:
         span = resource.origins[name].span
         assert span is not None
         return Edit(span.file, span.start, span.end, _quoted(span.file, ca_id), resource.address)
-    pairs = [(name, _quoted(block.file, ca_id))] + ([(apply, "true")] if apply else [])
+    pairs = [(name, _quoted(block.file, ca_id))] + ([(apply, apply_value)] if apply else [])
     return dataclasses.replace(_append(block, pairs), address=resource.address)
 
 
@@ -274,11 +291,22 @@ def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target
     if reason is not None or target.ca_id is None:
         _by_hand(plan, resource, reason or "no CA to write")
         return
-    # The component's rule: apply_immediately is added only with a new CA, and an explicit value is kept.
+    # The one apply-mode rule: apply_immediately is added only with a new CA that it applies now, and an explicit
+    # value is kept. A database that restarts because of it gets a comment saying so (restarts are never silent).
     apply_name = TERRAFORM_TYPES[resource.type].fields.apply_immediately
-    if not (subject.type.database and target.apply_immediately) or apply_name in block.attributes:
+    decision = _decision(subject, target)
+    if not (subject.type.database and decision.immediately) or apply_name in block.attributes:
         apply_name = None
-    edit = _ca_edit(resource, block, name, target.ca_id, apply_name if name not in block.attributes else None)
+    engine = " ".join(x for x in (subject.engine, subject.engine_version) if x) or "engine not known here"
+    restart = catalog.restart_on_rotation(subject.engine, subject.engine_version)
+    if restart is catalog.Restart.UNKNOWN:
+        engine += ", version not known here" if subject.engine and not subject.engine_version else ""
+    restarts = "restarts" if restart is catalog.Restart.YES else "may restart"
+    apply_value = "true"
+    if decision.restarts_now and block.file.syntax != "json":
+        apply_value = f"true # {restarts} the database: {engine}"
+    edit = _ca_edit(resource, block, name, target.ca_id, apply_name if name not in block.attributes else None,
+                    apply_value)
     where = Span(edit.file, edit.start, edit.end).where()
     conflict = plan.add(edit)
     if conflict:
@@ -297,10 +325,17 @@ def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target
     plan.fixes.append({"address": resource.address, "action": "ca", "message": message})
     if apply_name:
         if name in block.attributes:
-            for edit in _after(block, name, apply_name, "true"):
+            for edit in _after(block, name, apply_name, apply_value):
                 plan.add(dataclasses.replace(edit, address=resource.address))
-        plan.fixes.append({"address": resource.address, "action": "apply", "message": f"{apply_name} = true"})
+        plan.fixes.append({"address": resource.address, "action": "apply",
+                           "message": f"{apply_name} = true: {decision.why}"})
         plan.expected.append(Expected(block.file, resource.address, resource_block, apply_name, "true"))
+        if decision.restarts_now:
+            plan.fixes.append({"address": resource.address, "action": "restart",
+                               "message": f"{restarts} the database when applied ({engine}); applying now also "
+                               "applies every other pending modification of it"})
+    elif subject.type.database and apply_name is None and not decision.immediately:
+        plan.fixes.append({"address": resource.address, "action": "window", "message": decision.why})
 
 
 def apply_edits(plan: Plan) -> dict[SourceFile, bytes]:

@@ -76,7 +76,7 @@ def test_terraform_hooks_block_fix_and_pass(tmp_path: Path, hook_env: dict[str, 
     assert "files were modified by this hook" in fixed.stdout
     assert (scratch / "db" / "main.tf").read_text() == (
         'resource "aws_db_instance" "a" {\n  engine             = "mysql"\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\n'
-        "  apply_immediately  = true\n}\n"
+        "  apply_immediately  = true # may restart the database: mysql, version not known here\n}\n"
     )
     git(scratch, "add", ".")
     passed = try_repo(scratch, "rdsca-terraform", hook_env)

@@ -128,7 +128,8 @@ def test_json_configuration_is_fixed_in_place(tmp_path: Path) -> None:
     assert (tmp_path / "main.tf.json").read_text() == (
         '{\n  "resource": {\n    "aws_db_instance": {\n'
         '      "a": {"engine": "mysql", "ca_cert_identifier": "rds-ca-rsa2048-g1", "apply_immediately": true},\n'
-        '      "b": {"ca_cert_identifier": "rds-ca-rsa2048-g1", "apply_immediately": true}\n    }\n  }\n}\n'
+        # b names no CA: its current one is not known here, so its change waits for the maintenance window.
+        '      "b": {"ca_cert_identifier": "rds-ca-rsa2048-g1"}\n    }\n  }\n}\n'
     )
 
 
@@ -209,12 +210,13 @@ def test_a_comment_on_a_fixed_line_is_kept_and_pointed_out(tmp_path: Path) -> No
         (
             'resource "aws_db_instance" "a" { ca_cert_identifier = "rds-ca-2019" }\n',
             'resource "aws_db_instance" "a" {\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\n'
-            "  apply_immediately  = true\n}\n",
+            # A retired CA is changed now (issue 25.1), and the restart that may cause is said (25.2).
+            "  apply_immediately  = true # may restart the database: engine not known here\n}\n",
         ),
         (
             'resource "aws_db_instance" "b" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-2019" }\n',
             'resource "aws_db_instance" "b" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\n'
-            "  apply_immediately  = true\n}\n",
+            "  apply_immediately  = true # may restart the database: mysql, version not known here\n}\n",
         ),
     ],
     ids=["one-line block", "brace on the last line"],
@@ -274,7 +276,8 @@ def test_fix_keeps_line_endings_mode_and_owner(tmp_path: Path) -> None:
         os.chown(main, other, other)
     assert run("check", tmp_path, "--fix").exit_code == 0
     data = main.read_bytes()
-    assert b"apply_immediately  = true\r\n" in data and data.count(b"\n") == data.count(b"\r\n")
+    assert b"apply_immediately  = true # may restart the database: mysql, version not known here\r\n" in data
+    assert data.count(b"\n") == data.count(b"\r\n")
     info = main.stat()
     assert (info.st_mode & 0o777, info.st_uid, info.st_gid) == (0o640, other, other if os.geteuid() == 0 else info.st_gid)
 
@@ -286,3 +289,49 @@ def test_a_refused_ca_without_a_fallback_names_the_refused_ca(tmp_path: Path) ->
     )
     result = run("check", tmp_path, "--diff", "--ca", "rds-ca-ecc384-g1")
     assert "fix by hand: sqlserver-se refuses rds-ca-ecc384-g1: give --fallback-ca" in result.stderr
+
+
+def test_fix_follows_the_guide_on_when_to_apply(tmp_path: Path) -> None:
+    """Issue 25.1-25.2, AWS's rotation guide: "By default, this operation is scheduled to run during your next
+    maintenance window" and "If you are experiencing connectivity issues after certificate expiry, use the apply
+    immediately option". A retired CA is changed now; a change between current CAs on an engine that restarts
+    waits; one that rotates without a restart is applied now; every restart is named."""
+    write_tf(tmp_path, {"main.tf": """
+        resource "aws_db_instance" "retired" {
+          engine             = "sqlserver-se"
+          engine_version     = "15.00.4236.7.v1"
+          ca_cert_identifier = "rds-ca-2019"
+        }
+        resource "aws_db_instance" "refused" {
+          engine             = "sqlserver-se"
+          engine_version     = "15.00.4236.7.v1"
+          ca_cert_identifier = "rds-ca-ecc384-g1"
+        }
+        resource "aws_db_instance" "no_restart" {
+          engine             = "mariadb"
+          engine_version     = "10.6.16"
+          ca_cert_identifier = "rds-ca-2019"
+        }
+    """})
+    result = run("check", tmp_path, "--fix")
+    assert result.exit_code == 0, result.stdout
+    text = (tmp_path / "main.tf").read_text()
+    blocks = {b.split('"')[3]: b for b in text.split("resource ")[1:]}
+    assert "apply_immediately  = true # restarts the database: sqlserver-se 15.00.4236.7.v1" in blocks["retired"]
+    assert "apply_immediately" not in blocks["refused"]
+    assert "apply_immediately  = true\n" in blocks["no_restart"]
+    out = result.stdout
+    assert "aws_db_instance.refused: a change between current CAs and it restarts to rotate: waits for the " \
+        "maintenance window" in out
+    assert "aws_db_instance.retired: restarts the database when applied (sqlserver-se 15.00.4236.7.v1); applying " \
+        "now also applies every other pending modification of it" in out
+
+
+def test_fix_restart_policy_overrides_the_rule(tmp_path: Path) -> None:
+    files = {"main.tf": 'resource "aws_db_instance" "a" {\n  engine = "sqlserver-se"\n  engine_version = "15.00.4236.7.v1"'
+             '\n  ca_cert_identifier = "rds-ca-2019"\n}\n'}
+    write_tf(tmp_path / "avoid", files)
+    assert run("check", tmp_path / "avoid", "--fix", "--restart", "avoid").exit_code == 0
+    assert "apply_immediately" not in (tmp_path / "avoid" / "main.tf").read_text()
+    assert run("check", tmp_path / "avoid", "--restart", "avoid").exit_code == 2  # needs --fix or --diff
+    assert run("check", tmp_path / "avoid", "--fix", "--restart", "allow", "--no-apply-immediately").exit_code == 2
