@@ -14,8 +14,9 @@ rotation = CertificateRotation(
     "ca-rotation",
     ca_identifier=config.get("caIdentifier") or "rds-ca-rsa2048-g1",
     fallback_ca=config.get("fallbackCa"),
-    apply_immediately=config.get_bool("applyImmediately") is not False,
-    restart=config.get("restart") or "allow",
+    # Unset: AWS's rotation guide decides per database (a retired or expired CA now, a restart in the window).
+    apply_immediately=config.get_bool("applyImmediately"),
+    restart=config.get("restart") or "auto",
 )
 under_rotation = pulumi.ResourceOptions(parent=rotation)
 

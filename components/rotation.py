@@ -38,7 +38,7 @@ TYPE_TOKEN = "rdsca:index:CertificateRotation"
 #: default executor (4 x --parallel threads); with a small --parallel every thread can be held by a database
 #: registration waiting for this very transform, so an unbounded wait would hang the deployment.
 LOOKUP_TIMEOUT_S = 10.0
-RestartPolicy = Literal["allow", "avoid"]
+RestartPolicy = Literal["auto", "allow", "avoid"]
 
 
 class RotationConfigError(RdscaError, ValueError):
@@ -56,12 +56,14 @@ class RotationArgs:
 
     ca_identifier: str = catalog.DEFAULT_TARGET
     """The CA every database gets. Unknown, retired and expired ids are refused."""
-    apply_immediately: bool = True
-    """Apply the CA change now rather than in the maintenance window. It also applies every other pending
-    modification of that database at once (ModifyDBInstance ApplyImmediately)."""
-    restart: RestartPolicy = "allow"
-    """``"allow"``, or ``"avoid"``: databases whose engine version may restart to rotate (including "unknown")
-    get ``apply_immediately=False`` and rotate in their maintenance window."""
+    apply_immediately: bool | None = None
+    """None: AWS's rotation guide decides per database (``restart``). True or False: every changed database gets
+    it. Applying now also applies every other pending modification of that database (ModifyDBInstance
+    ApplyImmediately)."""
+    restart: RestartPolicy = "auto"
+    """``"auto"``: a database on a retired or expired CA is changed now (its verifying clients already fail), one
+    that rotates without a restart now, others in their maintenance window. ``"allow"``: all now. ``"avoid"``:
+    only those that do not restart now."""
     fallback_ca: str | None = None
     """The CA for databases whose engine refuses ``ca_identifier`` (SQL Server and DocumentDB 3.6 refuse the
     ECC384 CA). Without it, such a database is an error at program run time."""
@@ -72,11 +74,13 @@ class RotationArgs:
     always replaced."""
 
     def __post_init__(self) -> None:
-        for name in ("apply_immediately", "set_account_default", "keep_current"):
+        for name in ("set_account_default", "keep_current"):
             if not isinstance(getattr(self, name), bool):
                 raise RotationConfigError(f"{name} must be True or False, not {getattr(self, name)!r}")
-        if self.restart not in ("allow", "avoid"):
-            raise RotationConfigError(f"restart must be 'allow' or 'avoid', not {self.restart!r}")
+        if self.apply_immediately is not None and not isinstance(self.apply_immediately, bool):
+            raise RotationConfigError(f"apply_immediately must be None, True or False, not {self.apply_immediately!r}")
+        if self.restart not in catalog.RESTART_POLICIES:
+            raise RotationConfigError(f"restart must be 'auto', 'allow' or 'avoid', not {self.restart!r}")
         try:
             # Expiry is judged for each database in its own region (CA validity differs by region).
             catalog.require_target(self.ca_identifier, expiry=False)
@@ -91,7 +95,7 @@ class RotationArgs:
     def of(cls, arguments: Mapping[str, Any]) -> RotationArgs:
         """From a call's arguments (``locals()`` of a signature built from the fields); None means the default."""
         given = {f.name: arguments[f.name] for f in dataclasses.fields(cls) if f.name in arguments}
-        return cls(**{k: v for k, v in given.items() if v is not None or k == "fallback_ca"})
+        return cls(**{k: v for k, v in given.items() if v is not None or k in ("fallback_ca", "apply_immediately")})
 
 
 def _read(props: Mapping[str, Any], name: str) -> Any:
@@ -150,8 +154,10 @@ class _RestartSummary:
     outstanding.
     """
 
+    #: Databases that restart (or may) now, because their CA change is applied now: logged as a warning.
     restarting: list[str] = field(default_factory=list)
     maybe: list[str] = field(default_factory=list)
+    #: Databases whose change waits for the maintenance window, where they restart.
     deferred: list[str] = field(default_factory=list)
     in_flight: int = 0
     _task: asyncio.Task[None] | None = None
@@ -172,7 +178,7 @@ class _RestartSummary:
                 await asyncio.wait(pending)
                 continue
             await asyncio.sleep(0.01)
-            count = len(self.restarting) + len(self.maybe)
+            count = len(self.restarting) + len(self.maybe) + len(self.deferred)
             quiet = all(f.done() for f in sdk_internals.outstanding_registrations())  # type: ignore[attr-defined]
             if count == last and self.in_flight == 0 and quiet:
                 break
@@ -180,19 +186,22 @@ class _RestartSummary:
         self.flush()
 
     def flush(self) -> None:
-        if not (self.restarting or self.maybe):
-            return
         parts = []
         if self.restarting:
-            parts.append(f"{len(self.restarting)} restart when their CA changes: {', '.join(sorted(self.restarting))}")
+            parts.append(f"{len(self.restarting)} restart now, as their CA change is applied now: "
+                         f"{', '.join(sorted(self.restarting))}")
         if self.maybe:
             parts.append(
-                f"{len(self.maybe)} may restart (AWS does not say whether the engine version rotates without "
+                f"{len(self.maybe)} may restart now (AWS does not say whether the engine version rotates without "
                 f"restart): {', '.join(sorted(self.maybe))}"
             )
+        if parts:
+            # Restarts are never silent: a warning, which `pulumi preview` shows (info lines are hidden by default).
+            pulumi.log.warn("rdsca: " + "; ".join(parts) + "; applying now also applies every other pending "
+                            "modification of those databases")
         if self.deferred:
-            parts.append(f"restart='avoid' defers {len(self.deferred)} to their maintenance window")
-        pulumi.log.info("rdsca: " + "; ".join(parts))
+            pulumi.log.info(f"rdsca: {len(self.deferred)} wait for their maintenance window, where they restart: "
+                            f"{', '.join(sorted(self.deferred))}")
         self.restarting.clear()
         self.maybe.clear()
         self.deferred.clear()
@@ -299,17 +308,22 @@ class _Rotator:
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
     async def _apply_now(self, db: DatabaseView) -> bool:
-        """The apply mode: the configured one, deferred for databases that may restart when ``restart="avoid"``."""
+        """The apply mode: ``apply_immediately`` when given, else the one rule of AWS's rotation guide
+        (``catalog.apply_decision``), with the CA the resource names standing for its current one."""
         restart = await self._restart(db)
         label = f"{db.name} ({db.engine or db.kind})"
-        if restart is catalog.Restart.YES:
+        if self.settings.apply_immediately is not None:
+            now = self.settings.apply_immediately
+        else:
+            current = db.verdict().status if isinstance(db.ca, str) and db.ca else None
+            now = catalog.apply_decision(current, restart, self.settings.restart).immediately
+        if now and restart is catalog.Restart.YES:
             self.summary.restarting.append(label)
-        elif restart is catalog.Restart.UNKNOWN:
+        elif now and restart is catalog.Restart.UNKNOWN:
             self.summary.maybe.append(label)
-        if self.settings.restart == "avoid" and restart is not catalog.Restart.NO:
+        elif not now and restart is not catalog.Restart.NO:
             self.summary.deferred.append(label)
-            return False
-        return self.settings.apply_immediately
+        return now
 
     def _choose(self, db: DatabaseView) -> str:
         s = self.settings
@@ -390,7 +404,7 @@ class CertificateRotation(pulumi.ComponentResource):
         self,
         resource_name: str,
         ca_identifier: str = RotationArgs.ca_identifier,
-        apply_immediately: bool = RotationArgs.apply_immediately,
+        apply_immediately: bool | None = RotationArgs.apply_immediately,
         restart: RestartPolicy = RotationArgs.restart,
         fallback_ca: str | None = RotationArgs.fallback_ca,
         set_account_default: bool = RotationArgs.set_account_default,
@@ -423,7 +437,7 @@ class CertificateRotation(pulumi.ComponentResource):
 
 def rotate_all(
     ca_identifier: str = RotationArgs.ca_identifier,
-    apply_immediately: bool = RotationArgs.apply_immediately,
+    apply_immediately: bool | None = RotationArgs.apply_immediately,
     restart: RestartPolicy = RotationArgs.restart,
     fallback_ca: str | None = RotationArgs.fallback_ca,
     set_account_default: bool = RotationArgs.set_account_default,

@@ -201,6 +201,8 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
         configured = config.get("applyImmediately")
         if not isinstance(configured, bool):
             configured = rule.apply_immediately  # rds-ca-apply-immediately's whole point; None for the others
+        if configured is None and subject.apply_immediately is not MISSING:
+            return rewrite(args, subject, ca_id, None)  # the program's own apply_immediately is kept, as --fix does
         # The one apply-mode rule of AWS's rotation guide, as the component and Terraform --fix apply it.
         decision = apply_decision_for(subject, configured, config.get("restart") or "auto")
         return rewrite(args, subject, ca_id, decision.immediately)

@@ -60,16 +60,17 @@ def db(kind: str, name: str, opts: str = "None", ca: str | None = None) -> str:
 @pytest.mark.parametrize("kind", sorted(TYPES))
 @pytest.mark.parametrize("placement", ["direct", "nested", "rotate_all"])
 def test_every_type_gets_the_ca_and_apply_flag(program, kind: str, placement: str) -> None:
+    # Each names the retired CA: AWS's guide has its change applied now (issue 25.1).
     if placement == "rotate_all":
-        body = 'rotate_all(ca_identifier="rds-ca-rsa4096-g1")\n' + db(kind, "db")
+        body = 'rotate_all(ca_identifier="rds-ca-rsa4096-g1")\n' + db(kind, "db", ca="rds-ca-2019")
     elif placement == "direct":
         body = 'rot = CertificateRotation("rot", ca_identifier="rds-ca-rsa4096-g1")\n'
-        body += db(kind, "db", "pulumi.ResourceOptions(parent=rot)")
+        body += db(kind, "db", "pulumi.ResourceOptions(parent=rot)", ca="rds-ca-2019")
     else:
         body = 'rot = CertificateRotation("rot", ca_identifier="rds-ca-rsa4096-g1")\n'
         body += 'outer = Team("outer", pulumi.ResourceOptions(parent=rot))\n'
         body += 'inner = Team("inner", pulumi.ResourceOptions(parent=outer))\n'
-        body += db(kind, "db", "pulumi.ResourceOptions(parent=inner)")
+        body += db(kind, "db", "pulumi.ResourceOptions(parent=inner)", ca="rds-ca-2019")
     run = program(HEADER + body)
     assert run.error is None
     inputs = run.inputs("db")
@@ -146,12 +147,38 @@ aws.rds.Instance("noversion", engine="mysql", **common)                         
         "noversion": False,
     }
     info = run.messages("info")
-    assert len(info) == 1, info
-    assert info[0] == (
-        "rdsca: 2 restart when their CA changes: mssql (sqlserver-se), my5733 (mysql); "
-        "2 may restart (AWS does not say whether the engine version rotates without restart): my8 (mysql), "
-        "noversion (mysql); restart='avoid' defers 4 to their maintenance window"
+    assert info == [
+        "rdsca: 4 wait for their maintenance window, where they restart: mssql (sqlserver-se), my5733 (mysql), "
+        "my8 (mysql), noversion (mysql)"
+    ]
+    assert not [w for w in run.messages("warning") if "restart" in w]
+
+
+def test_the_guide_s_rule_by_default_and_restarts_are_warnings(program) -> None:
+    """Issue 25.1-25.2. "If you are experiencing connectivity issues after certificate expiry, use the apply
+    immediately option": a database on the retired CA is changed now, and its restart is a warning; "By default,
+    this operation is scheduled to run during your next maintenance window": one whose current CA is not known
+    here (none named) and that restarts waits; one that rotates without a restart is changed now."""
+    run = program(
+        HEADER
+        + """
+rotate_all()
+common = dict(instance_class="db.t3.micro", allocated_storage=20)
+aws.rds.Instance("old", engine="sqlserver-se", engine_version="15.00.4236.7.v1", ca_cert_identifier="rds-ca-2019",
+                 **common)
+aws.rds.Instance("unnamed", engine="sqlserver-se", engine_version="15.00.4236.7.v1", **common)
+aws.rds.Instance("maria", engine="mariadb", engine_version="10.6.16", **common)
+"""
     )
+    assert run.error is None
+    applied = {r["name"]: r["inputs"]["applyImmediately"] for r in run.registrations}
+    assert applied == {"old": True, "unnamed": False, "maria": True}
+    assert [w for w in run.messages("warning") if "restart" in w] == [
+        "rdsca: 1 restart now, as their CA change is applied now: old (sqlserver-se); applying now also applies "
+        "every other pending modification of those databases"
+    ]
+    assert run.messages("info") == ["rdsca: 1 wait for their maintenance window, where they restart: unnamed "
+                                    "(sqlserver-se)"]
 
 
 def test_restart_allow_keeps_apply_immediately_and_reports_restart(program) -> None:
@@ -255,8 +282,8 @@ def test_set_account_default(program) -> None:
         ('ca_identifier="rds-ca-2019"', "cannot use 'rds-ca-2019' as the target CA: rds-ca-2019 is retired"),
         ('ca_identifier="rds-ca-rsa2048-g2"', "cannot use 'rds-ca-rsa2048-g2' as the target CA: unknown CA"),
         ("ca_identifier=2048", "the target CA must be a string"),
-        ('restart="never"', "restart must be 'allow' or 'avoid', not 'never'"),
-        ('apply_immediately="yes"', "apply_immediately must be True or False, not 'yes'"),
+        ('restart="never"', "restart must be 'auto', 'allow' or 'avoid', not 'never'"),
+        ('apply_immediately="yes"', "apply_immediately must be None, True or False, not 'yes'"),
         ('fallback_ca="rds-ca-2015"', "cannot use 'rds-ca-2015' as the target CA"),
         ('ca_identifier="rds-ca-rsa4096-g1", fallback_ca="rds-ca-rsa4096-g1"', "fallback_ca must differ"),
     ],

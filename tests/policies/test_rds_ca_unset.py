@@ -31,3 +31,11 @@ def test_message_and_remediation(pack: Pack) -> None:
     allowed = Pack(config={NAME: {"restart": "allow"}}, levels={NAME: "remediate"})
     fixed, _ = allowed.remediate(INSTANCE, {"engine": "mysql"})
     assert fixed["applyImmediately"] is True
+
+
+def test_remediation_keeps_the_program_s_own_apply_immediately() -> None:
+    """As Terraform --fix does: an apply_immediately the program sets is its own; only the CA is written."""
+    fixed, changed = Pack(levels={NAME: "remediate"}).remediate(
+        INSTANCE, {"engine": "mysql", "applyImmediately": True}
+    )
+    assert (changed, fixed["caCertIdentifier"], fixed["applyImmediately"]) == ([NAME], "rds-ca-rsa2048-g1", True)

@@ -59,7 +59,8 @@ def test_legacy_stack_remediated_passes_and_lists_every_change() -> None:
         ("rds-ca-retired", "catalog-0", "caCertIdentifier", "rds-ca-2019", "rds-ca-rsa2048-g1"),
         ("rds-ca-retired", "catalog-0", "applyImmediately", None, True),
         ("rds-ca-engine-support", "erp-sqlserver", "caCertIdentifier", "rds-ca-ecc384-g1", "rds-ca-rsa2048-g1"),
-        # --remediate is {"all": "remediate"}, as with the CLI: the policy that is off by default runs too.
+        # erp-sqlserver's own apply_immediately=True is kept. --remediate is {"all": "remediate"}, as with the CLI:
+        # the policy that is off by default (every change now) runs too.
         ("rds-ca-apply-immediately", "reports-0", "applyImmediately", None, True),
     }
     assert report["blocked"] is False

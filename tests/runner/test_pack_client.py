@@ -212,7 +212,8 @@ def _file(tmp_path: Path, doc: object) -> Path:
 def test_defaults_are_schema_defaults_and_levels(info: pb.AnalyzerInfo) -> None:
     config = pack_client.reconcile(info, {})
     assert config["rds-ca-retired"] == PolicyConfig(
-        "mandatory", {"targetCa": "rds-ca-rsa2048-g1", "fallbackCa": None, "applyImmediately": True}
+        "mandatory",
+        {"targetCa": "rds-ca-rsa2048-g1", "fallbackCa": None, "applyImmediately": None, "restart": "auto"},
     )
     assert config["rds-ca-apply-immediately"].level == "disabled"
     assert config["rds-ca-expiring"].properties["days"] == 180
@@ -227,7 +228,8 @@ def test_config_file_layers_all_then_policy(info: pb.AnalyzerInfo, tmp_path: Pat
     assert config["rds-ca-retired"].level == "advisory"
     assert config["rds-ca-expiring"] == PolicyConfig(
         "mandatory",
-        {"days": 30, "targetCa": "rds-ca-rsa2048-g1", "fallbackCa": None, "applyImmediately": True},
+        {"days": 30, "targetCa": "rds-ca-rsa2048-g1", "fallbackCa": None, "applyImmediately": None,
+         "restart": "auto"},
     )
     assert config["rds-ca-allowed-list"].level == "advisory"
     assert config["rds-ca-allowed-list"].properties["allowedCas"] == ["rds-ca-rsa4096-g1"]
