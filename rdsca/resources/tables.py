@@ -128,7 +128,8 @@ TERRAFORM_TYPES: Mapping[str, ResourceType] = {
             "ca_cert_identifier",
             # engine_version is computed on the instance (terraform-provider-aws docdb cluster_instance.go): the
             # configuration's version is the cluster's.
-            fields={"engine_version": None, "cluster": "cluster_identifier"},
+            fields={"engine_version": None, "cluster": "cluster_identifier",
+                    "rotation_restart": "certificate_rotation_restart"},
             default_engine="docdb",
             cli_modify=_DOCDB_CLI,
             cluster_type=TERRAFORM_DOCDB_CLUSTER,

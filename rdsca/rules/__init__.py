@@ -14,6 +14,7 @@ from rdsca.rules import (
     rds_ca_availability_note,
     rds_ca_engine_support,
     rds_ca_expiring,
+    rds_ca_restart_pending,
     rds_ca_retired,
     rds_ca_stack_state,
     rds_ca_unchecked,
@@ -39,6 +40,7 @@ MODULES = (
     rds_ca_availability_note,
     rds_ca_unset,
     rds_ca_apply_immediately,
+    rds_ca_restart_pending,
     rds_ca_stack_state,
 )
 #: Rules a front end reports about what it could not read: configured like every rule, but not policies of the pack.

@@ -23,7 +23,7 @@ def test_policy_names_are_kebab_case_and_match_their_modules() -> None:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", policy.name)
         assert module.__name__.rsplit(".", 1)[1] == policy.name.replace("-", "_")
         assert (PACK_DIR / f"{policy.name.replace('-', '_')}.py").is_file()
-    assert len({p.name for p in ALL_POLICIES}) == len(ALL_POLICIES) == 8
+    assert len({p.name for p in ALL_POLICIES}) == len(ALL_POLICIES) == 9
 
 
 def test_every_policy_has_full_metadata() -> None:
@@ -44,6 +44,7 @@ def test_default_levels() -> None:
         "rds-ca-availability-note": EnforcementLevel.ADVISORY,
         "rds-ca-unset": EnforcementLevel.ADVISORY,
         "rds-ca-apply-immediately": EnforcementLevel.DISABLED,
+        "rds-ca-restart-pending": EnforcementLevel.ADVISORY,
         "rds-ca-stack-state": EnforcementLevel.MANDATORY,
     }
     remediable = {p.name for p in ALL_POLICIES if isinstance(p, ResourceValidationPolicy) and p.has_remediation()}

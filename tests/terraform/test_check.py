@@ -825,3 +825,24 @@ def test_a_reference_to_an_undeclared_module_is_undecided_not_a_crash(tmp_path: 
     assert (code, report["status"]) == (0, "undecided"), report
     (finding,) = report["diagnostics"]
     assert finding["policy"] == "rds-ca-undecided" and "module.labels is not declared in this module" in finding["message"]
+
+
+def test_a_docdb_instance_changed_without_a_restart_is_restart_pending(tmp_path: Path) -> None:
+    """Issue 25.4: the Terraform DocumentDB mapping did not read certificate_rotation_restart, and `false` (the
+    database keeps its old certificate until a restart) read as "ok"."""
+    files = {"main.tf": """
+        resource "aws_docdb_cluster" "docs" {
+          engine_version = "5.0.0"
+        }
+        resource "aws_docdb_cluster_instance" "docs_0" {
+          identifier                   = "docs-0"
+          cluster_identifier           = aws_docdb_cluster.docs.id
+          ca_cert_identifier           = "rds-ca-rsa2048-g1"
+          certificate_rotation_restart = false
+        }
+    """}
+    code, report = run_json("check", write_tf(tmp_path, files))
+    (finding,) = [d for d in report["diagnostics"] if d["policy"] == "rds-ca-restart-pending"]
+    assert finding["level"] == "advisory" and code == 0
+    assert "restart-pending: with certificate_rotation_restart = false" in finding["message"]
+    assert finding["message"].endswith("aws docdb reboot-db-instance --db-instance-identifier docs-0.")
