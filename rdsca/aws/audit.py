@@ -86,6 +86,8 @@ class Row:
     scheduled: str | None = None
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: ``audit --probe``: whether its clients are ready for the target CA (``rdsca.aws.readiness``), and why.
+    clients: tuple[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         db = self.db
@@ -115,6 +117,7 @@ class Row:
             "not_applicable": db.not_applicable,
             "findings": [f.text for f in self.findings],
             "notes": self.notes,
+            "clients": {"state": self.clients[0], "detail": self.clients[1]} if self.clients else None,
             "reason": self.reason,
         }
 

@@ -129,9 +129,19 @@ def table_rows(result: Audit) -> list[list[Any]]:
                 db.account or "-", db.region, db.identifier, db.kind.value, engine, db.ca or "-", row.status.value,
                 row.serving.value, valid, pending, maintenance_text(db) or "-", row.restart,
                 "yes" if row.findings else "",
+                *([row.clients[0] if row.clients else "-"] if joined(result) else []),
             ]
         )
     return rows
+
+
+def joined(result: Audit) -> bool:
+    """Whether probe results were joined (``audit --probe``): then the table has a CLIENTS column."""
+    return any(row.clients is not None for row in result.rows)
+
+
+def headers(result: Audit) -> list[str]:
+    return TABLE_HEADERS + (["CLIENTS"] if joined(result) else [])
 
 
 TABLE_HEADERS = [

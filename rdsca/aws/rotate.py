@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rdsca import catalog
+from rdsca.aws import readiness
 from rdsca.aws.audit import Audit, FindingKind, Row, Serving, accepts
 from rdsca.aws.journal import Journal, JournalWriteError
 from rdsca.aws.pool import Pool
+from rdsca.aws.readiness import Readiness
 from rdsca.aws.scan import CA_ACTIONS, CHANGING, RegionScan
 from rdsca.aws.session import RateLimiter, error_message
 from rdsca.resources import Kind
@@ -119,6 +121,8 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     #: Databases that need a new CA but are left out, with the reason.
     left_out: list[tuple[Row, str]] = field(default_factory=list)
+    #: Of those, the ones refused because their clients are not known to be ready (``--ready-from``).
+    not_ready: int = 0
     #: What the plan leaves to do afterwards (a reboot a change needs).
     notes: list[str] = field(default_factory=list)
 
@@ -133,6 +137,8 @@ class PlanOptions:
     filters: Filters = Filters()
     pending_maintenance: bool = False
     reboot: bool = False
+    #: ``--ready-from``: client readiness by (endpoint address, port); None: not asked for.
+    readiness: Mapping[tuple[str, int], Readiness] | None = None
 
 
 def _decision(row: Row, options: PlanOptions) -> catalog.ApplyDecision:
@@ -211,6 +217,15 @@ def make_plan(result: Audit, options: PlanOptions) -> Plan:
         # default CA (and server-certificate-rotation only reissues a certificate the new CA replaces anyway): the
         # CA change wins, as it sets the CA chosen here with the apply mode chosen here, and the action is not sent.
         maintenance = _maintenance_changes(row, options) if options.pending_maintenance else []
+        if options.readiness is not None and (change is not None or maintenance):
+            # Clients first (AWS's rotation guide): no CA change for a database whose probe says a store will
+            # break, or that was not probed.
+            clients = readiness.of(options.readiness, db.endpoint_address, db.endpoint_port)
+            if not clients.ready:
+                plan.left_out.append((row, f"clients not ready: {clients.detail}"))
+                plan.not_ready += 1
+                change = None
+                maintenance = [m for m in maintenance if m.maintenance_action != "ca-certificate-rotation"]
         if change is not None and maintenance:
             actions = ", ".join(sorted({m.maintenance_action or "" for m in maintenance}))
             plan.notes.append(f"{db.account} {db.region} {db.identifier}: pending {actions} not applied: the CA "

@@ -172,7 +172,7 @@ def _report_problems(result: Any) -> None:
 def _audit_table(result: Any) -> None:
     from rdsca.aws import audit_report
 
-    click.echo(render_table(audit_report.TABLE_HEADERS, audit_report.table_rows(result)))
+    click.echo(render_table(audit_report.headers(result), audit_report.table_rows(result)))
     for scan in result.scans:
         if scan.error is None:
             override = f", account override {scan.override}" if scan.override else ""
@@ -195,8 +195,14 @@ def _audit_table(result: Any) -> None:
                    "not a finding.")
 @click.option("--journal", "journals", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Also read this rotation journal for changes that wait for a restart (repeatable).")
+@click.option("--probe", "probe_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              metavar="PROBE.json",
+              help="Join rdsca probe --format json results: a CLIENTS column (ready, will-break, not-probed).")
 @common_options(("table", "json", "csv", "sarif"))
-def audit(aws_args: AwsArgs, expiring_days: int, accept_scheduled: bool, journals: tuple[Path, ...], fmt: str) -> None:
+def audit(
+    aws_args: AwsArgs, expiring_days: int, accept_scheduled: bool, journals: tuple[Path, ...],
+    probe_file: Path | None, fmt: str,
+) -> None:
     """Find databases on retired, unknown, refused or expiring CAs, and changes waiting for a restart (read-only).
 
     Exit 0 when there is no finding, 1 when there is one, 2 when some account or region could not be listed.
@@ -207,8 +213,16 @@ def audit(aws_args: AwsArgs, expiring_days: int, accept_scheduled: bool, journal
 
     found, warnings = read_journals(list(journals))
     options = audit_mod.Options(clock.today(), expiring_days, accept_scheduled, audit_mod.restart_records(found))
+    from rdsca.aws import readiness
+
+    probed = readiness.load(probe_file) if probe_file is not None else None  # a bad file fails before any call
     with _scope(aws_args) as scope:
         result = _scan(scope, options).result
+    if probed is not None:
+        for row in result.rows:
+            if not row.db.not_applicable:
+                clients = readiness.of(probed, row.db.endpoint_address, row.db.endpoint_port)
+                row.clients = (clients.state, clients.detail)
     if fmt == "json":
         emit_json(audit_report.to_json(result))
     elif fmt == "csv":
@@ -240,6 +254,7 @@ class RotateOptions:
     ack_no_tls: bool
     pending_maintenance: bool
     reboot: bool
+    ready_from: Path | None
     engines: tuple[str, ...]
     identifiers: tuple[str, ...]
     tags: tuple[tuple[str, str], ...]
@@ -269,12 +284,14 @@ class RotateOptions:
         _check_journal_folder(self.journal, "--journal")
 
     def plan_options(self) -> Any:
+        from rdsca.aws import readiness
         from rdsca.aws import rotate as rot
 
         filters = rot.Filters(self.engines, self.identifiers, self.tags)
         restart = "allow" if self.apply_immediately else (self.restart or "auto")
+        ready = readiness.load(self.ready_from) if self.ready_from is not None else None
         return rot.PlanOptions(self.target, self.fallback_ca, restart, self.no_restart, filters,
-                               self.pending_maintenance, self.reboot)
+                               self.pending_maintenance, self.reboot, ready)
 
 
 def _check_journal_folder(path: Path | None, flag: str) -> None:
@@ -294,6 +311,9 @@ _ROTATE_OPTIONS = (
     click.option(ACK, "ack_no_tls", is_flag=True,
                  help="Acknowledge that clients do not verify TLS (AWS's condition for --no-restart)."),
     click.option("--pending-maintenance", is_flag=True, help="Also apply pending CA maintenance actions."),
+    click.option("--ready-from", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="PROBE.json",
+                 help="Clients first: refuse the change of a database whose probe (rdsca probe --format json) says "
+                      "a store will break, or that was not probed (exit 1, each named)."),
     click.option("--reboot", is_flag=True,
                  help="Also reboot databases whose new certificate waits for a restart (RebootDBInstance, "
                       "RebootDBCluster for Multi-AZ DB clusters)."),
@@ -349,7 +369,7 @@ def rotate(aws_args: AwsArgs, **options: Any) -> None:
         emit_json(rot.outcomes_json(plan, journal_path, outcomes))
     for o in refused:
         click.echo(f"not accepted: {o.change.account} {o.change.region} {o.change.identifier}: {o.message}", err=True)
-    sys.exit(EXIT_FINDINGS if refused else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if refused or plan.not_ready else EXIT_OK)
 
 
 def _journal_path(opts: RotateOptions) -> Path:
@@ -392,7 +412,8 @@ def _dry_run(plan: Any, fmt: str) -> None:
         emit_json(rot.plan_json(plan, applied=False))
     else:
         click.echo(f"dry run: {len(plan.changes)} change(s) planned; nothing was changed (add --apply).")
-    sys.exit(EXIT_OK)
+    # Changes refused because clients are not ready are findings, on a dry run too.
+    sys.exit(EXIT_FINDINGS if plan.not_ready else EXIT_OK)
 
 
 def _show_plan(plan: Any, result: Any, fmt: str) -> None:

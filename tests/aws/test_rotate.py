@@ -309,3 +309,60 @@ def test_no_restart_with_only_a_multi_az_cluster_says_why_and_exits_1(account: F
     assert "left out: 123456789012 us-east-1 ledger: ModifyDBCluster has no CertificateRotationRestart" in result.stderr
     assert "nothing could be changed" in result.stderr
     assert modify_calls(account) == []
+
+
+def _probe_file(tmp_path: Path, report: dict, verdicts: dict[str, str | None]) -> Path:
+    """A probe JSON (the shape `rdsca probe --format json` writes: host, port, probed, target_ca, stores) for the
+    databases of an audit: identifier -> the store's rotation answer, or None for "could not probe"."""
+    endpoints = []
+    for db in report["databases"]:
+        if db["identifier"] not in verdicts or not db["endpoint_address"]:
+            continue
+        verdict = verdicts[db["identifier"]]
+        endpoints.append({
+            "endpoint": f"{db['endpoint_address']}:{db['endpoint_port']}", "host": db["endpoint_address"].upper(),
+            "port": db["endpoint_port"], "probed": verdict is not None, "error": None if verdict else "timed out",
+            "target_ca": "rds-ca-rsa2048-g1",
+            "stores": [{"store": "/etc/ssl/app.pem", "rotation": verdict}] if verdict else [],
+        })
+    path = tmp_path / "probe.json"
+    path.write_text(json.dumps({"as_of": "2026-11-27", "stores": [], "endpoints": endpoints}))
+    return path
+
+
+def test_clients_first_ready_from_refuses_changes_whose_clients_will_break(fleet: FakeAccount, tmp_path: Path) -> None:
+    """Issue 25.3, AWS's guide: "Before you update your DB instances ... make sure that you update your clients".
+    With --ready-from, a database whose probe says a store will break, or that was not probed, is not changed
+    (exit 1, each named); the others are."""
+    report = run("audit", *REGIONS, "--format", "json").json()
+    probe = _probe_file(tmp_path, report, {"old-mysql": "ready", "maria": "will-break", "mssql": None})
+    plan = run("rotate", *REGIONS, "--ready-from", str(probe), "--format", "json")
+    assert plan.exit_code == 1
+    doc = plan.json()
+    assert [c["identifier"] for c in doc["plan"]] == ["old-mysql"]
+    reasons = {r["arn"].rsplit(":", 1)[1]: r["reason"] for r in doc["left_out"]}
+    assert reasons["maria"] == ("clients not ready: clients with /etc/ssl/app.pem will break once it serves "
+                                "rds-ca-rsa2048-g1")
+    assert reasons["mssql"] == "clients not ready: not probed: timed out"
+    assert reasons["docs-0"] in ("clients not ready: AWS lists no endpoint for it (yet)",
+                                 "clients not ready: not probed: run rdsca probe --from-audit AUDIT.json --store ... "
+                                 "first")
+    applied = run("rotate", *REGIONS, "--ready-from", str(probe), "--apply", "--yes",
+                  "--journal", str(tmp_path / "j.jsonl"))
+    assert applied.exit_code == 1
+    assert modify_calls(fleet) == [("us-east-1", "ModifyDBInstance")]
+    # audit joins the same file: a CLIENTS column, and the JSON says why.
+    joined = run("audit", *REGIONS, "--probe", str(probe), "--format", "json").json()
+    clients = {d["identifier"]: d["clients"] and d["clients"]["state"] for d in joined["databases"]}
+    assert (clients["maria"], clients["mssql"], clients["old-mysql"]) == ("will-break", "not-probed", "ready")
+    table = run("audit", *REGIONS, "--probe", str(probe))
+    assert "CLIENTS" in table.stdout.splitlines()[0]
+
+
+def test_a_probe_file_that_is_not_one_is_exit_2_before_any_call(fleet: FakeAccount, tmp_path: Path) -> None:
+    bad = tmp_path / "probe.json"
+    bad.write_text('{"endpoints": [{"host": 3}]}')
+    result = run("rotate", *REGIONS, "--ready-from", str(bad))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == f"rdsca: error: {bad}: endpoint #0 has no host and port"
+    assert run("audit", *REGIONS, "--probe", str(bad)).exit_code == 2
