@@ -108,6 +108,7 @@ class Row:
             "ca_valid_until": _iso(self.ca_valid_until),
             "server_certificate_valid_till": _iso(db.server_cert_valid_till),
             "pending_ca": db.pending_ca,
+            "pending_changes": list(db.pending_changes),
             "scheduled": self.scheduled,
             "pending_maintenance": [
                 {k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in m.items()} for m in db.maintenance

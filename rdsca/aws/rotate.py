@@ -237,6 +237,9 @@ def make_plan(result: Audit, options: PlanOptions) -> Plan:
         if change is None:
             continue
         plan.changes.append(change)
+        if change.apply_immediately and db.pending_changes:
+            plan.notes.append(f"{db.account} {db.region} {db.identifier}: applied now, its change also applies the "
+                              f"pending {', '.join(db.pending_changes)} (PendingModifiedValues)")
         if db.babelfish and options.reboot and change.apply_immediately and not options.no_restart:
             plan.changes.append(_reboot(row, "babelfish"))
         elif db.babelfish:

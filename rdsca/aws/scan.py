@@ -61,6 +61,16 @@ class Database:
     #: proxy); None while AWS has not assigned one (a database being created).
     endpoint_address: str | None = None
     endpoint_port: int | None = None
+    #: The names (never the values: one may be a master password) of the other modifications waiting in
+    #: ``PendingModifiedValues``: applying a CA change now applies them too (AWS's rotation guide).
+    pending_changes: tuple[str, ...] = ()
+
+
+def pending_names(pending: Any, ca_member: str) -> tuple[str, ...]:
+    """``PendingModifiedValues``' member names other than the CA's."""
+    if not isinstance(pending, dict):
+        return ()
+    return tuple(sorted(k for k, v in pending.items() if k != ca_member and v not in (None, "", [], {})))
 
 
 @dataclass
@@ -125,7 +135,8 @@ def _instance(region: str, raw: dict[str, Any], account: str = "") -> Database:
     view = database_view(AWS_DB_INSTANCE, raw, identifier, region=region)
     assert view is not None
     endpoint = raw.get("Endpoint") or {}
-    # Only the CA is read from PendingModifiedValues: it can also hold a pending master password.
+    # Only the CA's value is read from PendingModifiedValues (it can also hold a pending master password): of the
+    # others, their names.
     return _record(
         region,
         view,
@@ -135,6 +146,7 @@ def _instance(region: str, raw: dict[str, Any], account: str = "") -> Database:
         arn=raw.get("DBInstanceArn") or identifier,
         served_ca=(raw.get("CertificateDetails") or {}).get("CAIdentifier"),
         pending_ca=(raw.get("PendingModifiedValues") or {}).get("CACertificateIdentifier"),
+        pending_changes=pending_names(raw.get("PendingModifiedValues"), "CACertificateIdentifier"),
         cluster=known_text(view.cluster),
         status=raw.get("DBInstanceStatus"),
         endpoint_address=endpoint.get("Address"),
@@ -160,6 +172,7 @@ def _cluster(region: str, raw: dict[str, Any], account: str = "") -> Database | 
         account,
         arn=raw.get("DBClusterArn") or identifier,
         pending_ca=pending.get("CAIdentifier"),
+        pending_changes=pending_names(raw.get("PendingModifiedValues"), "CertificateDetails"),
         status=raw.get("Status"),
         endpoint_address=raw.get("Endpoint"),
         endpoint_port=raw.get("Port"),

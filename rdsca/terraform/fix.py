@@ -328,7 +328,8 @@ def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target
             for edit in _after(block, name, apply_name, apply_value):
                 plan.add(dataclasses.replace(edit, address=resource.address))
         plan.fixes.append({"address": resource.address, "action": "apply",
-                           "message": f"{apply_name} = true: {decision.why}"})
+                           "message": f"{apply_name} = true: {decision.why} (applying now also applies every other "
+                           "pending modification of it)"})
         plan.expected.append(Expected(block.file, resource.address, resource_block, apply_name, "true"))
         if decision.restarts_now:
             plan.fixes.append({"address": resource.address, "action": "restart",

@@ -366,3 +366,18 @@ def test_a_probe_file_that_is_not_one_is_exit_2_before_any_call(fleet: FakeAccou
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1] == f"rdsca: error: {bad}: endpoint #0 has no host and port"
     assert run("audit", *REGIONS, "--probe", str(bad)).exit_code == 2
+
+
+def test_a_change_applied_now_names_the_other_pending_modifications(fleet: FakeAccount) -> None:
+    """Issue 25.8, AWS's guide: applying immediately also applies every other pending modification. The plan names
+    them (their names only: PendingModifiedValues can hold a master password, whose value is never read)."""
+    db = fleet.database("us-east-1", "old-mysql")
+    db.pending_other = {"AllocatedStorage": "200", "MasterUserPassword": "never-print-this-either"}
+    result = run("rotate", *REGIONS)
+    assert ("note: 123456789012 us-east-1 old-mysql: applied now, its change also applies the pending "
+            "AllocatedStorage, MasterUserPassword (PendingModifiedValues)") in result.stdout
+    assert "never-print-this-either" not in result.stdout + result.stderr
+    report = run("audit", *REGIONS, "--format", "json").json()
+    (row,) = [d for d in report["databases"] if d["identifier"] == "old-mysql"]
+    assert row["pending_changes"] == ["AllocatedStorage", "MasterUserPassword"]
+    assert "never-print-this-either" not in json.dumps(report)

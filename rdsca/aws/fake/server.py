@@ -591,6 +591,8 @@ class FakeAccount:
             X.structure(X.replace(item, "CertificateDetails"), {"CAIdentifier": db.served, "ValidTill": X.iso(until)})
         if db.pending:
             X.replace(X.child(item, "PendingModifiedValues"), "CACertificateIdentifier", db.pending)
+        for name, value in db.pending_other.items():
+            X.replace(X.child(item, "PendingModifiedValues"), name, value)
 
     def _cluster_ca(self, item: Any, db: Database, region: str) -> None:
         """A DBCluster has no ``CACertificateIdentifier`` member: its CA is ``CertificateDetails.CAIdentifier`` and a

@@ -59,6 +59,8 @@ class Database:
     #: A CA change waiting for the maintenance window, and whether it was asked without a restart.
     pending: str | None = None
     pending_no_restart: bool = False
+    #: Other modifications waiting for the maintenance window (member name -> value), as tests set them.
+    pending_other: dict[str, str] = field(default_factory=dict)
     #: The server certificate's expiry when a test sets it (else worked out from the CA and the engine).
     valid_till: dt.datetime | None = None
     #: When the server certificate was last issued (creation, restart, rotation).
