@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,12 +220,31 @@ def plan_fixes(report: TerraformReport, config: judge.Settings, options: FixOpti
         rule = next((r for r in FIXING if r.name == d["policy"]), None)
         if rule is not None and config[rule.name][0] != "disabled":
             flagged.setdefault(d["address"], []).append(rule)
+    callers = _callers(report.resources)
     for resource in report.resources:
         rules = flagged.get(resource.address)
         subject = judge.view(resource) if rules and resource.block is not None else None
         if rules and subject is not None:
-            _plan_resource(plan, resource, subject, _target(subject, rules, config, options))
+            shared = sorted(callers.get(id(resource.block), ())) if resource.block is not None else []
+            target = _target(subject, rules, config, options)
+            _plan_resource(plan, resource, subject, target, shared if len(shared) > 1 else [])
     return plan
+
+
+_INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
+
+
+def _callers(resources: list[Resource]) -> dict[int, set[str]]:
+    """Per resource block: the module calls that use it (``module.a``, ``module.b.module.c``; the instances of one
+    ``count``/``for_each`` call are one caller). A block in a module that several calls use is shared: an edit
+    inside it changes every caller."""
+    found: dict[int, set[str]] = {}
+    for resource in resources:
+        if resource.block is None or not resource.address.startswith("module."):
+            continue
+        call = _INSTANCE_KEY.sub("", resource.address.rsplit(f".{resource.type}.", 1)[0])
+        found.setdefault(id(resource.block), set()).add(call)
+    return found
 
 
 def _by_hand(plan: Plan, resource: Resource, message: str) -> None:
@@ -273,6 +293,24 @@ def _ca_edit(
     return dataclasses.replace(_append(block, pairs), address=resource.address)
 
 
+def _shared_text(shared: list[str]) -> str:
+    return f"the module is used by {', '.join(shared)}, and an edit inside it changes every one of them"
+
+
+def _shared_blocker(resource: Resource, block: Block, name: str, shared: list[str]) -> str | None:
+    """A CA whose literal lives inside a module several calls use: writing it would move every caller. A CA that
+    comes from the caller's own module argument is that caller's to change (the edit lands in the caller)."""
+    origin = resource.origins.get(name)
+    caller_s = origin is not None and origin.span is not None and not _in_module(origin.span.file, block.file)
+    if name in block.attributes and caller_s:
+        return None  # the literal is the caller's (a module argument in the calling file)
+    return f"{name}: {_shared_text(shared)}; set the CA through a module argument of each caller"
+
+
+def _in_module(file: SourceFile, module_file: SourceFile) -> bool:
+    return file.path.parent == module_file.path.parent
+
+
 def _line_comment(edit: Edit) -> str | None:
     """The comment after an edited value on its line (``#``, ``//`` or ``/* */``), if any."""
     data = edit.file.data
@@ -284,10 +322,14 @@ def _line_comment(edit: Edit) -> str | None:
     return None
 
 
-def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target: Target) -> None:
+def _plan_resource(
+    plan: Plan, resource: Resource, subject: DatabaseView, target: Target, shared: list[str] | None = None
+) -> None:
     block, name = resource.block, subject.ca_property
     assert block is not None
     reason = _blocker(resource, subject, target.ca_id, target.wanted)
+    if reason is None and shared:
+        reason = _shared_blocker(resource, block, name, shared)
     if reason is not None or target.ca_id is None:
         _by_hand(plan, resource, reason or "no CA to write")
         return
@@ -296,6 +338,12 @@ def _plan_resource(plan: Plan, resource: Resource, subject: DatabaseView, target
     apply_name = TERRAFORM_TYPES[resource.type].fields.apply_immediately
     decision = _decision(subject, target)
     if not (subject.type.database and decision.immediately) or apply_name in block.attributes:
+        apply_name = None
+    if apply_name and shared:
+        # The block is every caller's: apply_immediately added there would change them all.
+        plan.fixes.append({"address": resource.address, "action": "by-hand", "message": (
+            f"fix by hand: {apply_name} = true is not added: {_shared_text(shared)}; set it per caller through a "
+            "module argument")})
         apply_name = None
     engine = " ".join(x for x in (subject.engine, subject.engine_version) if x) or "engine not known here"
     restart = catalog.restart_on_rotation(subject.engine, subject.engine_version)

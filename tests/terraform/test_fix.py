@@ -335,3 +335,54 @@ def test_fix_restart_policy_overrides_the_rule(tmp_path: Path) -> None:
     assert "apply_immediately" not in (tmp_path / "avoid" / "main.tf").read_text()
     assert run("check", tmp_path / "avoid", "--restart", "avoid").exit_code == 2  # needs --fix or --diff
     assert run("check", tmp_path / "avoid", "--fix", "--restart", "allow", "--no-apply-immediately").exit_code == 2
+
+
+def test_a_module_with_several_callers_is_fixed_through_each_caller(tmp_path: Path) -> None:
+    """Issue 25.7: --fix added apply_immediately (and wrote CAs) inside a local module two callers use, changing
+    both. A CA that comes from a caller's module argument is fixed there, in the caller; anything inside the shared
+    module is "fix by hand", naming the callers."""
+    write_tf(tmp_path, {
+        "main.tf": """
+            module "a" {
+              source = "./modules/db"
+              ca     = "rds-ca-2019"
+            }
+            module "b" {
+              source = "./modules/db"
+              ca     = "rds-ca-rsa4096-g1"
+            }
+            module "fixed_inside" {
+              source = "./modules/fixed"
+            }
+            module "fixed_inside_too" {
+              source = "./modules/fixed"
+            }
+        """,
+        "modules/db/main.tf": """
+            variable "ca" {}
+            resource "aws_db_instance" "this" {
+              engine             = "mariadb"
+              engine_version     = "10.6.16"
+              ca_cert_identifier = var.ca
+            }
+        """,
+        "modules/fixed/main.tf": """
+            resource "aws_db_instance" "this" {
+              engine             = "mysql"
+              ca_cert_identifier = "rds-ca-2019"
+            }
+        """,
+    })
+    module_before = (tmp_path / "modules" / "db" / "main.tf").read_text()
+    fixed_before = (tmp_path / "modules" / "fixed" / "main.tf").read_text()
+    result = run("check", tmp_path, "--fix")
+    assert result.exit_code == 1, result.stdout  # the shared literal is left to the user
+    main = (tmp_path / "main.tf").read_text()
+    assert 'ca     = "rds-ca-rsa2048-g1"' in main and 'ca     = "rds-ca-rsa4096-g1"' in main
+    assert (tmp_path / "modules" / "db" / "main.tf").read_text() == module_before  # no apply_immediately inside
+    assert (tmp_path / "modules" / "fixed" / "main.tf").read_text() == fixed_before
+    out = result.stdout
+    assert ("module.a.aws_db_instance.this: fix by hand: apply_immediately = true is not added: the module is used "
+            "by module.a, module.b, and an edit inside it changes every one of them") in out
+    assert ("module.fixed_inside.aws_db_instance.this: fix by hand: ca_cert_identifier: the module is used by "
+            "module.fixed_inside, module.fixed_inside_too") in out
