@@ -83,10 +83,11 @@ class ResourceType:
         """False for the account default (``aws.rds.Certificate``), which is a setting, not a database."""
         return self.kind is not Kind.ACCOUNT_DEFAULT
 
-    def cli_command(self, ca_id: str, identifier: str | None = None) -> str:
+    def cli_command(self, ca_id: str, identifier: str | None = None, apply_immediately: bool = True) -> str:
         """The AWS CLI command that makes the change outside the front end. Every value is shell-quoted: an
         identifier comes from a file or an account (``x; rm -rf ~ #`` must stay one argument when pasted)."""
         if not self.database:
             return ACCOUNT_DEFAULT_CLI.format(ca=shlex.quote(ca_id))
         modify = self.cli_modify.format(id=shlex.quote(identifier) if identifier else "NAME")
-        return f"{modify} --ca-certificate-identifier {shlex.quote(ca_id)} --apply-immediately"
+        when = "--apply-immediately" if apply_immediately else "--no-apply-immediately"
+        return f"{modify} --ca-certificate-identifier {shlex.quote(ca_id)} {when}"

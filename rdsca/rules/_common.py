@@ -175,8 +175,10 @@ def how_to_fix(view: DatabaseView, ca_id: str | None) -> str:
     if ca_id is None:
         return "No current CA is known to work for this engine: choose one that its engine version supports."
     rtype = view.type
-    cli = rtype.cli_command(ca_id, printable(view.identifier) if view.identifier else None)
-    apply = rtype.database and rtype.fields.apply_immediately is not None
+    # The one apply-mode rule (``catalog.apply_decision``): apply_immediately only where it applies the change now.
+    now = apply_decision_for(view, None).immediately if rtype.database else False
+    cli = rtype.cli_command(ca_id, printable(view.identifier) if view.identifier else None, now)
+    apply = rtype.database and rtype.fields.apply_immediately is not None and now
     if rtype.front_end is FrontEnd.TERRAFORM:
         extra = " and apply_immediately = true" if apply else ""
         return f'Set {rtype.ca_argument} = "{ca_id}"{extra} on {label(view)} ({_OUTSIDE[rtype.front_end]}: {cli}).'

@@ -293,6 +293,15 @@ def _ca_edit(
     return dataclasses.replace(_append(block, pairs), address=resource.address)
 
 
+def _restart_words(subject: DatabaseView) -> str:
+    """``restarts the database: sqlserver-se 15.00...`` (or ``may restart``, where only AWS knows)."""
+    engine = " ".join(x for x in (subject.engine, subject.engine_version) if x) or "engine not known here"
+    restart = catalog.restart_on_rotation(subject.engine, subject.engine_version)
+    if restart is catalog.Restart.UNKNOWN and subject.engine and not subject.engine_version:
+        engine += ", version not known here"
+    return f"{'restarts' if restart is catalog.Restart.YES else 'may restart'} the database: {engine}"
+
+
 def _shared_text(shared: list[str]) -> str:
     return f"the module is used by {', '.join(shared)}, and an edit inside it changes every one of them"
 
@@ -345,14 +354,10 @@ def _plan_resource(
             f"fix by hand: {apply_name} = true is not added: {_shared_text(shared)}; set it per caller through a "
             "module argument")})
         apply_name = None
-    engine = " ".join(x for x in (subject.engine, subject.engine_version) if x) or "engine not known here"
-    restart = catalog.restart_on_rotation(subject.engine, subject.engine_version)
-    if restart is catalog.Restart.UNKNOWN:
-        engine += ", version not known here" if subject.engine and not subject.engine_version else ""
-    restarts = "restarts" if restart is catalog.Restart.YES else "may restart"
+    restarts = _restart_words(subject)
     apply_value = "true"
     if decision.restarts_now and block.file.syntax != "json":
-        apply_value = f"true # {restarts} the database: {engine}"
+        apply_value = f"true # {restarts}"
     edit = _ca_edit(resource, block, name, target.ca_id, apply_name if name not in block.attributes else None,
                     apply_value)
     where = Span(edit.file, edit.start, edit.end).where()
@@ -381,7 +386,7 @@ def _plan_resource(
         plan.expected.append(Expected(block.file, resource.address, resource_block, apply_name, "true"))
         if decision.restarts_now:
             plan.fixes.append({"address": resource.address, "action": "restart",
-                               "message": f"{restarts} the database when applied ({engine}); applying now also "
+                               "message": f"{restarts.replace(': ', ' when applied (', 1)}); applying now also "
                                "applies every other pending modification of it"})
     elif subject.type.database and apply_name is None and not decision.immediately:
         plan.fixes.append({"address": resource.address, "action": "window", "message": decision.why})
