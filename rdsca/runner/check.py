@@ -81,6 +81,9 @@ def host_spec(project: Project, answers: Mapping[str, list[Case]] | None = None)
         "stack": project.stack,
         "config": project.config,
         "secure_keys": sorted(project.secure_keys),
+        # Decrypted secure values: in "config" (over the pipe, never a file), marked secret for the program as the
+        # CLI marks them (PULUMI_CONFIG_SECRET_KEYS), and filtered out of every output.
+        "secret_keys": sorted(project.secret_keys),
         "region": project.config.get("aws:region"),
         "invoke_answers": to_spec(answers or {}),
     }

@@ -61,7 +61,7 @@ class DatabaseRow:
     @property
     def status(self) -> str:
         if self.verdict is None:
-            return "not known until deploy"
+            return "cannot decide" if self.cannot_decide else "not known until deploy"
         if self.cannot_decide and self.verdict.acceptable:
             return "cannot decide"
         return self.verdict.status.value
@@ -70,7 +70,7 @@ class DatabaseRow:
     def message(self) -> str:
         """The verdict in one sentence, with the CA to use instead."""
         if self.verdict is None:
-            return "the CA comes from another resource's output: it is known at deploy time"
+            return self.cannot_decide or "the CA comes from another resource's output: it is known at deploy time"
         if self.cannot_decide and self.verdict.acceptable:
             return self.cannot_decide
         instead = f" Use {self.verdict.replacement}." if self.verdict.replacement else ""
@@ -353,12 +353,15 @@ def analyse(
     ``unused_answers``: warnings about ``--invoke-answers`` entries the program never used."""
     registrations = sorted(result["registrations"], key=lambda r: r["urn"])
     secrets = _secrets(registrations)
+    # The stack's decrypted secure config: filtered out of everything shown, as the engine does.
+    secrets.add({project.config[k] for k in project.secret_keys if k in project.config})
     providers = _provider_regions(registrations)
     clusters = _Clusters.of(registrations, state)
     resources: list[dict[str, Any]] = []
     databases: list[DatabaseRow] = []
     for reg in registrations:
-        entry = {k: reg[k] for k in ("urn", "type", "name", "parent", "inputs")}
+        entry = {k: reg[k] for k in ("urn", "type", "name", "parent")}
+        entry["inputs"] = secrets.value(reg["inputs"])
         entry["restart"] = None
         resources.append(entry)
         if reg["type"] not in PULUMI_DATABASES:
@@ -386,7 +389,14 @@ def analyse(
         placeholder_answers=list(result.get("placeholder_answers", [])),
         foreign_components=foreign,
     )
-    report.warnings = _warnings(report, result) + list(unused_answers or [])
+    reads = [k for k in result.get("secure_reads", []) if k in project.undecryptable]
+    for row in databases:
+        if row.verdict is None and reads:
+            # Not "another resource's output": the program read secure config rdsca could not decrypt, and a CA
+            # that comes from it cannot be told (a pass would be the wrong reason).
+            row.cannot_decide = (f"cannot decide: the CA is not known here, and the program read secure config "
+                                 f"{', '.join(reads)}, which was not decrypted ({project.undecryptable[reads[0]]})")
+    report.warnings = _warnings(report, result) + project.warnings + list(unused_answers or [])
     return report
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import yaml
 
 from rdsca.errors import RdscaError
 from rdsca.files import read_text
+from rdsca.runner import stack_secrets
 
 #: How an unknown value (computed during preview) and a secret appear in recorded inputs and in reports.
 UNKNOWN_TEXT = "[unknown]"
@@ -30,8 +33,13 @@ class Project:
     stack: str
     #: Fully qualified keys ("aws:region", "<project>:caIdentifier") to their string values, as in PULUMI_CONFIG.
     config: dict[str, str] = field(default_factory=dict)
-    #: Keys whose stack value is ``secure:``: secrets whose value cannot be decrypted offline.
+    #: Keys whose stack value is ``secure:`` and could not be decrypted (``undecryptable`` says why).
     secure_keys: set[str] = field(default_factory=set)
+    #: Keys whose ``secure:`` value was decrypted (their plaintext is in ``config``): secrets to the program.
+    secret_keys: set[str] = field(default_factory=set)
+    undecryptable: dict[str, str] = field(default_factory=dict)
+    #: What rdsca could not read: ESC environments the stack imports.
+    warnings: list[str] = field(default_factory=list)
 
 
 def load_yaml(path: Path, error: type[Exception]) -> Any:
@@ -71,7 +79,7 @@ def _as_config_string(value: Any, path: Path, key: str) -> str:
         raise ProjectError(f"{path}: config {key}: a value that refers to itself or is nested too deeply") from None
 
 
-def load_project(directory: Path, stack: str | None = None) -> Project:
+def load_project(directory: Path, stack: str | None = None, environ: Mapping[str, str] | None = None) -> Project:
     """Load ``Pulumi.yaml`` and the selected ``Pulumi.<stack>.yaml``.
 
     With no ``stack``: the only stack file, or the stack "dev" with project defaults when there is none;
@@ -87,8 +95,25 @@ def load_project(directory: Path, stack: str | None = None) -> Project:
     main = _entry_point(doc, directory, project_file)
     stack = _select_stack(directory, stack)
     config = _project_config(doc, name, project_file)
-    secure = _apply_stack_config(directory / f"Pulumi.{stack}.yaml", name, config)
-    return Project(directory, name, "python", main, stack, config, secure)
+    stack_file = directory / f"Pulumi.{stack}.yaml"
+    secure, stack_doc = _apply_stack_config(stack_file, name, config)
+    decrypted = stack_secrets.decrypt(
+        secure, stack_file, _text(stack_doc.get("encryptionsalt")), _text(stack_doc.get("secretsprovider")),
+        environ if environ is not None else os.environ,
+    )
+    config.update(decrypted.values)
+    warnings = [f"config {key} is secure and was not decrypted: {why}" for key, why in decrypted.undecryptable.items()]
+    environments = stack_doc.get("environment")
+    if environments:
+        names = ", ".join(str(e) for e in environments) if isinstance(environments, list) else str(environments)
+        warnings.append(f"{stack_file.name} imports Pulumi ESC environment(s) {names}: values they give are not "
+                        "read offline (a config key only they set is missing)")
+    return Project(directory, name, "python", main, stack, config, set(decrypted.undecryptable),
+                   set(decrypted.values), dict(decrypted.undecryptable), warnings)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _project_file(directory: Path) -> Path:
@@ -154,11 +179,11 @@ def _project_config(doc: dict[str, Any], name: str, project_file: Path) -> dict[
     return config
 
 
-def _apply_stack_config(stack_file: Path, name: str, config: dict[str, str]) -> set[str]:
-    """Lay the stack file's values over ``config``; return the keys whose value is ``secure:``."""
-    secure: set[str] = set()
+def _apply_stack_config(stack_file: Path, name: str, config: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """Lay the stack file's values over ``config``; return the ``secure:`` ciphertexts by key, and the stack file."""
+    secure: dict[str, str] = {}
     if not stack_file.is_file():
-        return secure
+        return secure, {}
     stack_doc = _load_yaml(stack_file)
     stack_config = stack_doc.get("config") or {} if isinstance(stack_doc, dict) else None
     if not isinstance(stack_config, dict):
@@ -166,8 +191,8 @@ def _apply_stack_config(stack_file: Path, name: str, config: dict[str, str]) -> 
     for key, value in stack_config.items():
         full = _qualify(str(key), name)
         if isinstance(value, dict) and set(value) == {"secure"}:
-            secure.add(full)
+            secure[full] = str(value["secure"])
             config.pop(full, None)
         else:
             config[full] = _as_config_string(value, stack_file, full)
-    return secure
+    return secure, stack_doc if isinstance(stack_doc, dict) else {}

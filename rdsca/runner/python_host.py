@@ -91,12 +91,13 @@ def _unknown_secret() -> pulumi.Output[Any]:
 
 
 @contextlib.contextmanager
-def _secure_config(secure_keys: set[str], warnings: list[str]) -> Iterator[None]:
+def _secure_config(secure_keys: set[str], warnings: list[str], read: set[str]) -> Iterator[None]:
     """Make ``secure:`` stack values what they are offline: secrets whose value is unknown.
 
     The CLI would decrypt them with the stack's secrets provider, which needs credentials. ``get_secret*`` and
     ``require_secret*`` return an unknown secret Output; a plain ``get``/``require`` (which the CLI would answer
-    with the plaintext) gets the placeholder ``[secret]`` and a warning.
+    with the plaintext) gets the placeholder ``[secret]`` and a warning. ``read`` collects the keys the program
+    read: a CA that is not known then may be one of them ("cannot decide", never a pass).
     """
     config_cls = pulumi.Config
     saved: dict[str, Callable[..., Any]] = {}
@@ -108,6 +109,7 @@ def _secure_config(secure_keys: set[str], warnings: list[str]) -> Iterator[None]
         def patched(self: pulumi.Config, key: str, *args: Any, **kwargs: Any) -> Any:
             full_key = self.full_key(key)
             if full_key in secure_keys:
+                read.add(full_key)
                 if "secret" in name:
                     return _unknown_secret()
                 warnings.append(
@@ -204,6 +206,8 @@ class Session:
     policies: PolicyRun | None
     deadline: float | None
     warnings: list[str] = field(default_factory=list)
+    #: The secure config keys that could not be decrypted and that the program read.
+    secure_reads: set[str] = field(default_factory=set)
     error: tuple[str, str] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -229,6 +233,8 @@ def prepare(spec: dict[str, Any]) -> Session:
     timeout = spec.get("timeout")
     deadline = time.monotonic() + float(timeout) if timeout else None
     secrets = SecretFilter()
+    # The engine filters the stack's secure config values out of every message (AddGlobalSecretFilter).
+    secrets.add({spec["config"][k] for k in spec.get("secret_keys", []) if k in spec["config"]})
     project = project_info(spec)
     state = load_state(Path(spec["state"])) if spec.get("state") else None
     if state is not None:
@@ -268,7 +274,7 @@ def _configure_sdk(session: Session) -> None:
     secure_keys = set(spec.get("secure_keys", []))
     for key in secure_keys:
         config[key] = SECRET_TEXT
-    set_all_config(config, sorted(secure_keys))
+    set_all_config(config, sorted(secure_keys | set(spec.get("secret_keys", []))))
 
 
 @contextlib.contextmanager
@@ -315,7 +321,7 @@ def run_program(session: Session) -> None:
 
     try:
         with _program_environment(session.program_dir), _secure_config(
-            set(session.spec.get("secure_keys", [])), session.warnings
+            set(session.spec.get("secure_keys", [])), session.warnings, session.secure_reads
         ), _check_mode(), sdk_internals.linear_final_wait():
             loop.run_until_complete(pulumi.runtime.stack.run_in_stack(program))
     except BaseException as exc:  # the program's own KeyboardInterrupt and SystemExit too: it failed
@@ -363,6 +369,7 @@ def result(session: Session) -> dict[str, Any]:
         "registrations": [r.to_json() for r in engine.registrations],
         "log": [e.__dict__ for e in log],
         "warnings": [secrets.text(w) for w in [*session.warnings, *engine.warnings, *engine.state_warnings()]],
+        "secure_reads": sorted(session.secure_reads),
         "root_urn": engine.root_urn,
         **session.mocks.report(),
         "policy": session.policies.result() if session.policies else None,
