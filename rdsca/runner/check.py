@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 # does, and drives the policy packs).
 from rdsca.errors import RdscaError
 from rdsca.runner import processes
+from rdsca.runner.interpreter import Interpreter, resolve
 from rdsca.runner.invoke_answers import Case, InvokeAnswersError, load_invoke_answers, to_spec
 from rdsca.runner.judge import CheckReport, DatabaseRow, analyse, placeholder_hint, unused_answers
 from rdsca.runner.policy_packs import PolicyError, PolicyResult, load_pack, parse_config_file, with_remediation
@@ -53,7 +54,11 @@ REPORT_GRACE_S = 15.0
 #: Runs the host without the working directory on ``sys.path``: a folder there named like an installed package
 #: (a clone's ``rdsca/`` next to the program) must not shadow it. The host changes into the program's directory
 #: itself, after its own imports.
-HOST_COMMAND = "import sys; del sys.path[0]; from rdsca.runner.python_host import main; main(sys.argv[1:])"
+#: ``RDSCA_HOST_PATH``: rdsca's own directories, appended after a program environment's packages (``interpreter``).
+HOST_COMMAND = (
+    "import os, sys; del sys.path[0]; sys.path.extend(p for p in os.environ.pop('RDSCA_HOST_PATH', '').split("
+    "os.pathsep) if p); from rdsca.runner.python_host import main; main(sys.argv[1:])"
+)
 
 
 class ProgramError(RdscaError):
@@ -102,17 +107,23 @@ def _read_until_done(stream: Any, deadline: float | None) -> bytes | None:
     return b"".join(chunks)
 
 
-def run_host(spec: dict[str, Any], cwd: Path, timeout: float | None = None) -> dict[str, Any]:
+def run_host(
+    spec: dict[str, Any], cwd: Path, timeout: float | None = None, python: Interpreter | None = None
+) -> dict[str, Any]:
     """Run the host (``rdsca.runner.python_host``) on ``spec`` and return its result; the host and every process it
-    started are gone when this returns or raises. Raises ``ProgramError`` when the host cannot report."""
+    started are gone when this returns or raises. Raises ``ProgramError`` when the host cannot report. ``python``:
+    the program's own environment (``rdsca.runner.interpreter``), else rdsca's interpreter."""
     env = dict(os.environ)
+    python = python or Interpreter(sys.executable)
+    if python.host_path:
+        env["RDSCA_HOST_PATH"] = os.pathsep.join(python.host_path)
     # Offline: no engine, and no cloud credentials are needed or used.
     env.pop("PULUMI_CONFIG", None)
     spec = {**spec, "timeout": timeout}
     hard_deadline = time.monotonic() + timeout + REPORT_GRACE_S if timeout else None
     with processes.signals_stop_the_run():
         proc = subprocess.Popen(
-            [sys.executable, "-c", HOST_COMMAND],
+            [python.python, "-c", HOST_COMMAND],
             cwd=cwd,
             env=env,
             stdin=subprocess.PIPE,
@@ -143,7 +154,8 @@ def run_program(
 ) -> dict[str, Any]:
     """Run the program (no policy pack) in a fresh interpreter; return the host's raw result. Raises
     ``ProgramError`` (with the host's result so far). ``answers``: the ``--invoke-answers`` file."""
-    result = run_host(host_spec(project, answers), project.directory, timeout)
+    python = resolve(project.directory, project.options, os.environ)
+    result = run_host(host_spec(project, answers), project.directory, timeout, python)
     if result.get("error"):
         raise ProgramError(result["error"], result)
     return result
@@ -206,7 +218,10 @@ def check_program(
 
             state = {urn: old.outputs for urn, old in load_state(policies.state_file).resources.items()}
             spec["state"] = str(policies.state_file.resolve())
-    result = run_host(spec, project.directory, timeout)
+    python = resolve(project.directory, project.options, os.environ)
+    if python.warning:
+        project.warnings.append(python.warning)
+    result = run_host(spec, project.directory, timeout, python)
     report = analyse(project, result, state, unused_answers(invoke_answers, answers, result))
     if result.get("policy") is not None:
         report.attach_policy(PolicyResult.from_json(result["policy"]))

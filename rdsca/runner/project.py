@@ -40,6 +40,8 @@ class Project:
     undecryptable: dict[str, str] = field(default_factory=dict)
     #: What rdsca could not read: ESC environments the stack imports.
     warnings: list[str] = field(default_factory=list)
+    #: ``runtime.options`` of ``Pulumi.yaml`` (``virtualenv``, ``toolchain``).
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def load_yaml(path: Path, error: type[Exception]) -> Any:
@@ -108,8 +110,11 @@ def load_project(directory: Path, stack: str | None = None, environ: Mapping[str
         names = ", ".join(str(e) for e in environments) if isinstance(environments, list) else str(environments)
         warnings.append(f"{stack_file.name} imports Pulumi ESC environment(s) {names}: values they give are not "
                         "read offline (a config key only they set is missing)")
+    runtime = doc.get("runtime")
+    options = runtime.get("options") if isinstance(runtime, dict) else None
     return Project(directory, name, "python", main, stack, config, set(decrypted.undecryptable),
-                   set(decrypted.values), dict(decrypted.undecryptable), warnings)
+                   set(decrypted.values), dict(decrypted.undecryptable), warnings,
+                   dict(options) if isinstance(options, dict) else {})
 
 
 def _text(value: Any) -> str | None:
