@@ -9,6 +9,7 @@ Source: HCL native syntax specification (hashicorp/hcl ``hclsyntax/spec.md``) fo
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -381,7 +382,11 @@ def _binary(op: str, left: Any, right: Any) -> Any:
     if op in ("/", "%"):
         if b == 0:
             raise EvalError("division by zero")
-        return a / b if op == "/" else a % b
+        if op == "/":
+            return a / b
+        # Go's remainder (cty's Modulo): the sign of the dividend, -5 % 3 == -2 (Python's % gives 1).
+        remainder = math.fmod(a, b)
+        return int(remainder) if isinstance(a, int) and isinstance(b, int) else remainder
     comparisons = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}
     if op in comparisons:
         return comparisons[op]
@@ -434,7 +439,9 @@ def _for(node: Any, scope: Scope) -> Any:
     exprs = [c for c in inner.children if c.type == "expression"]
     cond = next((c for c in inner.children if c.type == "for_cond"), None)
     grouped = any(c.type == "ellipsis" or c.text == b"..." for c in inner.children)
-    pairs = source.items() if isinstance(source, dict) else enumerate(source) if isinstance(source, list) else None
+    # A map is iterated in the order of its keys, as Terraform orders every map and object.
+    pairs = sorted(source.items()) if isinstance(source, dict) else enumerate(source) if isinstance(
+        source, list) else None
     if pairs is None:
         raise EvalError(f"cannot iterate over {type_name(source)}")
     is_object = inner.type == "for_object_expr"

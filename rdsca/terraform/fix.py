@@ -147,6 +147,35 @@ def _append(block: Block, pairs: list[tuple[str, str]]) -> Edit:
     return Edit(file, newline, newline, lines, "")
 
 
+_COMMENTED = re.compile(rb'^(\s*[A-Za-z0-9_-]+\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^"#\n]*?))(\s+)(#|//)')
+
+
+def _align_comment(data: bytes, at: int, line: str) -> str:
+    """``line`` (``name = value # comment``) with its comment where ``terraform fmt`` puts it: in a run of
+    attribute lines, trailing comments share one column, one space after the longest commented line. The run is
+    the lines around ``at`` with no blank line between them."""
+    body, _, comment = line.partition(" # ")
+    columns = []
+    for neighbour in _run_around(data, at):
+        match = _COMMENTED.match(neighbour)
+        if match:
+            columns.append(len(match.group(1).decode("utf-8", "replace")) + len(match.group(2)))
+    column = max([*columns, len(body) + 1])
+    return f"{body.ljust(column - 1)} # {comment}" if column > len(body) + 1 or not columns else f"{body} # {comment}"
+
+
+def _run_around(data: bytes, at: int) -> list[bytes]:
+    lines = data.split(b"\n")
+    index = data[:at].count(b"\n")  # the anchor's line; the new one goes after it
+    run = []
+    for step in (-1, 1):
+        i = index if step == -1 else index + 1
+        while 0 <= i < len(lines) and lines[i].strip() and b"=" in lines[i] and not lines[i].strip().endswith(b"{"):
+            run.append(lines[i])
+            i += step
+    return run
+
+
 def _after(block: Block, anchor_name: str, name: str, value: str) -> list[Edit]:
     """A new ``name = value`` line just after attribute ``anchor_name``, aligned with it; always inside the block,
     whatever its layout (a closing brace on the anchor's line, or a whole block on one line)."""
@@ -163,7 +192,10 @@ def _after(block: Block, anchor_name: str, name: str, value: str) -> list[Edit]:
     prefix = data[anchor.span.start : anchor.value.start].decode("utf-8")
     padded = name.ljust(prefix.index("=") - 1) if "=" in prefix else name
     if block.body_end > at:
-        return [Edit(file, at, at, f"\n{_indent(block)}{padded} = {value}", "")]
+        line = f"{_indent(block)}{padded} = {value}"
+        if " # " in value:
+            line = _align_comment(data, at, line)
+        return [Edit(file, at, at, f"\n{line}", "")]
     # The closing brace is on the anchor's line (`  ca = "x" }`, or `resource "t" "n" { ca = "x" }`): the new line
     # goes before the brace, which moves to a line of its own at the block's indentation. A one-line block is
     # opened too (HCL allows one attribute at most in a one-line block, and wants a newline after "{").

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -18,6 +19,32 @@ from typing import Any
 
 from rdsca.resources import Unknown
 from rdsca.terraform.values import EvalError, to_string
+
+
+def go_json(value: Any) -> str:
+    """JSON as Terraform writes it (Go's encoding/json through cty): object keys sorted, non-ASCII text as is, and
+    ``<``, ``>`` and ``&`` escaped as ``\u003c``, ``\u003e`` and ``\u0026`` (checked with terraform console)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _case(text: str, change: Callable[[str], str]) -> str:
+    """``upper``/``lower`` as Go's ``unicode.ToUpper``/``ToLower`` map each character to one character: ``ß`` stays
+    ``ß`` (Python's ``upper`` makes it ``SS``), ``İ`` becomes ``i`` (Python adds a combining dot)."""
+    out = []
+    for char in text:
+        changed = change(char)
+        out.append(changed if len(changed) == 1 else (char if change is str.upper else changed[0]))
+    return "".join(out)
+
+
+def _formatlist(spec: Any, *args: Any) -> list[str]:
+    """``formatlist``: ``format`` over lists of equal length (a non-list argument repeats), one result each."""
+    lengths = {len(a) for a in args if isinstance(a, list)}
+    if len(lengths) > 1:
+        raise _error("formatlist: the lists have different lengths")
+    count = lengths.pop() if lengths else 1
+    return [_format(spec, *(a[i] if isinstance(a, list) else a for a in args)) for i in range(count)]
 
 
 def _error(message: str) -> Exception:
@@ -91,7 +118,7 @@ def _format(spec: Any, *args: Any) -> str:
             body = _str(value) if not isinstance(value, (list, dict)) else json.dumps(value, separators=(",", ":"))
             return ("%" + flags + width + (f".{precision}" if precision else "") + "s") % body
         if verb == "q":
-            return ("%" + flags + width + "s") % json.dumps(_str(value))
+            return ("%" + flags + width + "s") % go_json(_str(value))
         if verb == "t":
             shown = "true" if value is True else "false" if value is False else _str(value)
             return ("%" + flags + width + "s") % shown
@@ -266,8 +293,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "toset": _to_set,
     "tomap": lambda v: _map(v, "tomap"),
     "length": _length,
-    "upper": lambda s: _str(s).upper(),
-    "lower": lambda s: _str(s).lower(),
+    "upper": lambda s: _case(_str(s), str.upper),
+    "lower": lambda s: _case(_str(s), str.lower),
     "trimspace": lambda s: _str(s).strip(),
     "join": lambda sep, items: _str(sep).join(_str(i) for i in _list(items, "join")),
     "split": lambda sep, s: _str(s).split(_str(sep)),
@@ -325,13 +352,16 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": lambda *ns: _number(max(_to_number(n) for n in ns)),
     "min": lambda *ns: _number(min(_to_number(n) for n in ns)),
     "pow": lambda a, b: _number(_to_number(a) ** _to_number(b)),
+    "log": lambda n, base: _number(math.log(_to_number(n), _to_number(base))),
+    "setproduct": lambda *sets: [list(t) for t in itertools.product(*(_list(s, "setproduct") for s in sets))],
+    "formatlist": _formatlist,
     "signum": lambda n: (_to_number(n) > 0) - (_to_number(n) < 0),
     "parseint": lambda s, base: int(_str(s), int(base)),
     # Encodings and hashes.
     "base64decode": _base64decode,
     "base64encode": lambda s: base64.b64encode(_str(s).encode("utf-8")).decode("ascii"),
     "jsondecode": _jsondecode,
-    "jsonencode": lambda v: json.dumps(v, separators=(",", ":")),
+    "jsonencode": lambda v: go_json(v),
     "yamldecode": _yamldecode,
     "urlencode": lambda s: urllib.parse.quote_plus(_str(s), safe=""),  # Go url.QueryEscape
     "md5": lambda s: hashlib.md5(_str(s).encode("utf-8")).hexdigest(),

@@ -386,3 +386,21 @@ def test_a_module_with_several_callers_is_fixed_through_each_caller(tmp_path: Pa
             "by module.a, module.b, and an edit inside it changes every one of them") in out
     assert ("module.fixed_inside.aws_db_instance.this: fix by hand: ca_cert_identifier: the module is used by "
             "module.fixed_inside, module.fixed_inside_too") in out
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+@pytest.mark.parametrize("fixture", sorted(p.name for p in GOLDEN.iterdir() if (p / "before").is_dir()))
+def test_every_file_fix_writes_from_a_fmt_clean_file_stays_fmt_clean(tmp_path: Path, fixture: str) -> None:
+    """Issue 23.16: each fixture made `terraform fmt`-clean first, then fixed; every file --fix wrote passes
+    `terraform fmt -check` (the comments it adds included)."""
+    work = tmp_path / fixture
+    shutil.copytree(GOLDEN / fixture / "before", work)
+    subprocess.run(["terraform", "fmt", "-recursive", str(work)], capture_output=True, check=False)
+    before = files(work)
+    run("check", work, "--fix")
+    changed = [rel for rel, data in files(work).items() if before.get(rel) != data and rel.endswith(".tf")]
+    assert changed or fixture == "by-hand", "the fixture gave --fix nothing to write"
+    for rel in changed:
+        fmt = subprocess.run(["terraform", "fmt", "-check", "-no-color", str(work / rel)], capture_output=True,
+                             text=True, check=False)
+        assert fmt.returncode == 0, f"{rel} is not fmt-clean after --fix:\n{(work / rel).read_text()}"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from rdsca.resources import Unknown
+from rdsca.terraform.model import ConfigError
 
 from .test_expr import value
 
@@ -171,3 +172,30 @@ def test_a_file_outside_the_configuration_is_never_read(tmp_path: Path) -> None:
     top = parse_source(SourceFile(root / "t.tf", b'x = file("../secret.txt")\n', "hcl"))
     value = evaluate(top.attributes["x"].expr, Scope(path={"module": str(root), "root": str(root), "cwd": str(root)}))
     assert isinstance(value, Unknown) and value.undecided and "outside the configuration" in value.reason
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_several_hundred_generated_expressions_agree_with_terraform(tmp_path: Path) -> None:
+    """Issue 23.16: every function rdsca implements over typical and edge inputs, operators, for, splats and
+    templates (tests/terraform/oracle_cases.py). A value rdsca computes must be Terraform's; a value rdsca cannot
+    compute must be "cannot decide" (never another value), and those are the README's known limits, listed here so
+    that a new one fails."""
+    from .oracle_cases import cases
+
+    expressions = cases()
+    assert len(expressions) >= 500
+    expected = _terraform_values(expressions, tmp_path)
+    wrong, undecided = [], []
+    for text, want in zip(expressions, expected, strict=True):
+        try:
+            got = value(text, {})
+        except ConfigError as exc:  # Terraform evaluates it: rdsca refusing it is a disagreement too
+            wrong.append(f"{text}: terraform {want!r}, rdsca refused it ({exc})")
+            continue
+        if isinstance(got, Unknown):
+            undecided.append(text)
+        elif got != want or (type(got) is bool and type(want) is not bool):
+            wrong.append(f"{text}: terraform {want!r}, rdsca {got!r}")
+    assert not wrong, "\n".join(wrong)
+    # The one known limit among them (README): template directives (%{ if }, %{ for }) are "cannot decide".
+    assert undecided == [text for text in expressions if "%{" in text], undecided
