@@ -199,3 +199,48 @@ def test_several_hundred_generated_expressions_agree_with_terraform(tmp_path: Pa
     assert not wrong, "\n".join(wrong)
     # The one known limit among them (README): template directives (%{ if }, %{ for }) are "cannot decide".
     assert undecided == [text for text in expressions if "%{" in text], undecided
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_variable_sources_take_the_precedence_terraform_gives_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 23.16, configurations: defaults, terraform.tfvars, *.auto.tfvars (lexical order), TF_VAR_, -var-file
+    and -var (in the order given), with count/for_each over the result, valued by rdsca and by Terraform."""
+    import json as _json
+
+    from .conftest import run_json
+
+    names = ["v_default", "v_tfvars", "v_auto", "v_env", "v_env_vs_tfvars", "v_cli", "v_list"]
+    (tmp_path / "variables.tf").write_text("".join(
+        f'variable "{n}" {{\n  default = "default-{n}"\n}}\n' for n in names[:-1]
+    ) + 'variable "v_list" {\n  type    = list(string)\n  default = ["a"]\n}\n')
+    (tmp_path / "terraform.tfvars").write_text(
+        'v_tfvars = "tfvars"\nv_auto = "tfvars"\nv_env_vs_tfvars = "tfvars"\nv_list = ["t1", "t2"]\n')
+    (tmp_path / "a.auto.tfvars").write_text('v_auto = "a-auto"\nv_cli = "a-auto"\n')
+    (tmp_path / "b.auto.tfvars").write_text('v_auto = "b-auto"\n')
+    (tmp_path / "extra.tfvars").write_text('v_cli = "var-file"\n')
+    env = {"TF_VAR_v_env": "env", "TF_VAR_v_env_vs_tfvars": "env"}
+    cli = ["--var-file", str(tmp_path / "extra.tfvars"), "--var", "v_cli=var"]  # -var-file is relative to the cwd
+    picked = "{" + ", ".join(f"{n} = var.{n}" for n in names[:-1]) + "}"
+    batch = f"jsonencode([{picked}, var.v_list])\n"
+    proc = subprocess.run(
+        ["terraform", "console", "-var-file=extra.tfvars", "-var", "v_cli=var"], input=batch, cwd=tmp_path,
+        capture_output=True, text=True, check=False, timeout=120,
+        env={**os.environ, **env, "TF_CLI_CONFIG_FILE": os.devnull, "TF_IN_AUTOMATION": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    expected, expected_list = _json.loads(_json.loads(proc.stdout.strip().splitlines()[-1]))
+
+    (tmp_path / "main.tf").write_text(
+        f'resource "aws_db_instance" "each" {{\n  for_each           = {picked}\n'
+        "  ca_cert_identifier = each.value\n}\n"
+        'resource "aws_db_instance" "counted" {\n  count              = length(var.v_list)\n'
+        "  ca_cert_identifier = var.v_list[count.index]\n}\n"
+    )
+    for key, text in env.items():
+        monkeypatch.setenv(key, text)
+    _code, report = run_json("check", tmp_path, *cli)
+    values = {r["address"]: r["values"].get("ca_cert_identifier") for r in report["resources"]}
+    assert {n: values[f'aws_db_instance.each["{n}"]'] for n in names[:-1]} == expected
+    assert [values[f"aws_db_instance.counted[{i}]"] for i in range(len(expected_list))] == expected_list
