@@ -215,6 +215,14 @@ def _g1(ca_id: str, key: str, signature: str) -> CertificateAuthority:
     )
 
 
+def _retired(ca_id: str, signature: str, until: str, source: str = USER_GUIDE) -> CertificateAuthority:
+    """A retired RSA2048 CA (``rds-ca-2015``, ``rds-ca-2017``, ``rds-ca-2019``): its family is its year."""
+    return CertificateAuthority(
+        id=ca_id, family=ca_id.rsplit("-", 1)[1], key_algorithm="RSA2048", signature=signature, retired=True,
+        valid_until=_utc(until), source=source,
+    )
+
+
 def _retired_2019_regional(region: str, until: str | None, confirmed: bool) -> CertificateAuthority:
     return CertificateAuthority(
         id=f"{CA_2019}-{region}",
@@ -236,36 +244,14 @@ CATALOG: Mapping[str, CertificateAuthority] = {
         _g1(RSA2048_G1, "RSA2048", "SHA256 (SHA384 in GovCloud)"),
         _g1(RSA4096_G1, "RSA4096", "SHA384"),
         _g1(ECC384_G1, "EC P-384", "SHA384"),
-        CertificateAuthority(
-            id=CA_2019,
-            family="2019",
-            key_algorithm="RSA2048",
-            signature="SHA256",
-            retired=True,
-            # Root "Amazon RDS Root 2019 CA"; its regional intermediates end at the same second.
-            valid_until=_utc("2024-08-22T17:08:50Z"),
-        ),
-        CertificateAuthority(
-            id=CA_2015,
-            family="2015",
-            key_algorithm="RSA2048",
-            signature="SHA1",
-            retired=True,
-            valid_until=_utc("2020-03-05T00:00:00Z"),
-        ),
+        # Root "Amazon RDS Root 2019 CA"; its regional intermediates end at the same second.
+        _retired(CA_2019, "SHA256", "2024-08-22T17:08:50Z"),
+        _retired(CA_2015, "SHA1", "2020-03-05T00:00:00Z"),
         # Regional 2019 roots ("Amazon RDS <region> Root CA"), dates from the bundle; ids seen in public code only.
         _retired_2019_regional("af-south-1", "2024-10-26T18:05:58Z", confirmed=False),
         _retired_2019_regional("eu-south-1", "2024-10-28T20:20:36Z", confirmed=False),
         _retired_2019_regional("me-south-1", "2024-05-08T21:48:27Z", confirmed=False),
-        CertificateAuthority(
-            id=CA_2017,
-            family="2017",
-            key_algorithm="RSA2048",
-            signature="SHA256",
-            retired=True,
-            valid_until=_utc("2022-05-18T00:00:00Z"),
-            source=GOVCLOUD_GUIDE,
-        ),
+        _retired(CA_2017, "SHA256", "2022-05-18T00:00:00Z", GOVCLOUD_GUIDE),
     )
 }
 
