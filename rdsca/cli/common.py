@@ -236,9 +236,23 @@ def common_options(formats: tuple[str, ...] = ("table", "json")) -> Callable[[Ca
             is_eager=True,
             help=f"Judge dates as of DATE (YYYY-MM-DD) instead of today; sets {clock.AS_OF_ENV} for subprocesses.",
         )
+        @click.option(
+            "--soft-fail",
+            is_flag=True,
+            expose_value=False,
+            callback=lambda ctx, _param, value: ctx.meta.__setitem__("rdsca.soft_fail", value),
+            help="Exit 0 when findings remain (they are still reported); errors still exit 2, as Checkov's.",
+        )
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return fn(*args, **kwargs)
+            soft = click.get_current_context().meta.get("rdsca.soft_fail", False)
+            try:
+                return fn(*args, **kwargs)
+            except SystemExit as exc:
+                # Findings (1) become 0 with --soft-fail; an error (2) never does.
+                if soft and exc.code == EXIT_FINDINGS:
+                    raise SystemExit(EXIT_OK) from None
+                raise
 
         return wrapper
 

@@ -188,3 +188,18 @@ def test_every_output_works_on_a_narrow_encoding(fmt: str) -> None:
     assert proc.returncode == 1, proc.stderr
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
     assert "rds-ca-2019" in proc.stdout
+
+
+def test_soft_fail_turns_findings_into_exit_0_never_errors(tmp_path: Path) -> None:
+    """Issue 26.3 (as Checkov's --soft-fail): findings are still reported, the exit is 0; an error stays 2."""
+    from ..conftest import invoke
+
+    legacy = REPO / "examples" / "terraform-legacy"
+    code, out, _ = invoke("check", legacy)
+    assert code == 1 and "rds-ca-retired" in out
+    code, out, _ = invoke("check", legacy, "--soft-fail")
+    assert code == 0 and "rds-ca-retired" in out
+    assert invoke("check", tmp_path / "missing", "--soft-fail")[0] == 2
+    unmet = invoke("truststore", "inspect", REPO / "tests" / "fixtures" / "rds-global-bundle-2024-06.pem",
+                   "--require-region", "xx-nowhere-1", "--soft-fail")
+    assert unmet[0] == 0 and "unmet: no current root for xx-nowhere-1" in unmet[1]
