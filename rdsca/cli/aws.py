@@ -102,6 +102,8 @@ class AwsArgs:
 _AWS_OPTIONS = (
     click.option("--profile", metavar="NAME", help="AWS profile (default: the standard credential chain)."),
     click.option("--regions", type=RegionListType(), help="Comma-separated regions (default: every region enabled)."),
+    click.option("--region", "region_list", multiple=True, metavar="REGION",
+                 help="A region, as the AWS CLI spells it (repeatable; joins --regions)."),
     click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
                  help="Account regions scanned at once."),
     click.option("--demo", is_flag=True, help="Run against a built-in fake account (no AWS account needed)."),
@@ -130,6 +132,14 @@ def aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        singles = list(kwargs.pop("region_list", ()))
+        if singles:
+            # --region, as the AWS CLI spells it, is one more region (checked like --regions').
+            try:
+                checked = RegionListType().convert(",".join(singles), None, click.get_current_context())
+            except click.BadParameter as exc:
+                raise click.BadParameter(exc.message, param_hint="--region") from None
+            kwargs["regions"] = list(dict.fromkeys([*(kwargs.get("regions") or []), *checked]))
         aws_args = AwsArgs(**{name: kwargs.pop(name) for name in _AWS_NAMES})
         aws_args.check()
         return fn(*args, aws_args=aws_args, **kwargs)

@@ -268,3 +268,13 @@ def test_demo_audit_far_in_the_future_is_not_an_internal_error() -> None:
     _code, _out, err = invoke("audit", "--demo", "--as-of", "9999-12-31")
     assert "Traceback" not in err, err[-2000:]
     assert "internal error" not in err, err[-2000:]
+
+
+def test_region_as_the_aws_cli_spells_it(fleet: FakeAccount) -> None:
+    """Issue 26.10: `--region` (singular, repeatable) beside `--regions`."""
+    report = run("audit", "--region", "us-east-1", "--region", "eu-west-1", "--format", "json").json()
+    assert {d["region"] for d in report["databases"]} == {"us-east-1", "eu-west-1"}
+    one = run("audit", "--region", "eu-west-1", "--regions", "eu-west-1", "--format", "json").json()
+    assert {d["region"] for d in one["databases"]} == {"eu-west-1"}
+    bad = run("audit", "--region", "nowhere")
+    assert bad.exit_code == 2 and "--region" in bad.stderr and "'nowhere' is not an AWS region name" in bad.stderr
