@@ -69,8 +69,11 @@ def _environment(directory: Path, options: Mapping[str, Any], environ: Mapping[s
         if poetry is None:
             raise InterpreterError("Pulumi.yaml: toolchain poetry, but poetry is not on PATH: install it, or run "
                                    "rdsca from the program's environment")
-        done = subprocess.run([poetry, "env", "info", "--path"], cwd=directory, capture_output=True, text=True,
-                              check=False, timeout=60)
+        try:
+            done = subprocess.run([poetry, "env", "info", "--path"], cwd=directory, capture_output=True, text=True,
+                                  check=False, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise InterpreterError(f"Pulumi.yaml: toolchain poetry: poetry env info did not answer ({exc})") from None
         path = done.stdout.strip()
         if done.returncode != 0 or not path:
             raise InterpreterError(f"Pulumi.yaml: toolchain poetry, but poetry has no environment for {directory}: "
