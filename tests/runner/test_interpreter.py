@@ -99,3 +99,17 @@ def test_unknown_toolchain_and_missing_poetry(tmp_path: Path) -> None:
     with pytest.raises(interpreter.InterpreterError, match="toolchain poetry, but poetry is not on PATH"):
         interpreter.resolve(tmp_path, {"toolchain": "poetry"}, {"PATH": str(tmp_path)})
     assert interpreter.resolve(tmp_path, {}, {}).python == sys.executable
+
+
+def test_poetry_s_environment_is_the_one_poetry_names(tmp_path: Path) -> None:
+    """toolchain poetry: the environment `poetry env info --path` prints (a stand-in poetry on PATH here)."""
+    venv = _venv(tmp_path / "poetry-env")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "poetry").write_text(f"#!/bin/sh\necho {venv}\n")
+    (tools / "poetry").chmod(0o755)
+    found = interpreter.resolve(tmp_path, {"toolchain": "poetry"}, {"PATH": str(tools)})
+    assert found.python == str(venv / "bin" / "python") and found.source == "poetry's environment"
+    (tools / "poetry").write_text("#!/bin/sh\nexit 1\n")
+    with pytest.raises(interpreter.InterpreterError, match="poetry has no environment"):
+        interpreter.resolve(tmp_path, {"toolchain": "poetry"}, {"PATH": str(tools)})
