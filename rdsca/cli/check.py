@@ -95,6 +95,7 @@ class TerraformOptions:
     fallback_ca: str | None = None
     no_apply_immediately: bool = False
     restart: str | None = None
+    allow_suppress_refused: bool = False
 
     @classmethod
     def take(cls, options: dict[str, Any], **given: Any) -> TerraformOptions:
@@ -218,6 +219,12 @@ terraform_options = _options(
         help="Terraform --fix: do not add apply_immediately = true; the change waits for the maintenance window.",
     ),
     click.option(
+        "--allow-suppress-refused",
+        is_flag=True,
+        help="Terraform: let an inline suppression (# rdsca:skip=..., #checkov:skip=CKV_AWS_211) hide a CA that AWS "
+        "refuses at deploy time (retired, or refused by the engine); by default it does not, as the deploy fails.",
+    ),
+    click.option(
         "--restart",
         type=click.Choice(catalog.RESTART_POLICIES),
         help="Terraform --fix: when changes apply (default auto, AWS's guide: a database on a retired or expired CA "
@@ -324,7 +331,8 @@ def _check_terraform(path: Path, kind: str, config_file: Path | None, options: T
     from rdsca.terraform.fix import FixOptions, fix_report
     from rdsca.terraform.report import print_report
 
-    report = check_terraform(path, kind, options.assignments, config_file)
+    report = check_terraform(path, kind, options.assignments, config_file,
+                             allow_suppress_refused=options.allow_suppress_refused)
     # --diff wins over --fix, always: it shows what would change and writes nothing (as ruff --fix --diff).
     writes = options.fix and not options.diff
     if options.fix or options.diff:

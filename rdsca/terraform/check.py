@@ -35,6 +35,7 @@ def check(
     assignments: list[tuple[str, str]] | None = None,
     config_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    allow_suppress_refused: bool = False,
 ) -> TerraformReport:
     """Read and judge a Terraform configuration (``kind="terraform"``) or plan (``kind="plan"``)."""
     config, config_warnings = judge.settings(config_file)
@@ -49,5 +50,5 @@ def check(
         configuration = load_directory(path, assignments, os.environ if environ is None else environ)
         resources, warnings = configuration.resources, configuration.warnings
         unchecked = configuration.unchecked
-    outcome = judge.judge(resources, config, unchecked)
-    return TerraformReport(kind, path, resources, outcome, [*config_warnings, *warnings])
+    outcome = judge.judge(resources, config, unchecked, allow_suppress_refused)
+    return TerraformReport(kind, path, resources, outcome, [*config_warnings, *warnings, *outcome.suppression_warnings])

@@ -77,6 +77,10 @@ class Outcome:
     spans: dict[tuple[str, str], Span] = field(default_factory=dict)
     #: Module calls whose module was not read (``unchecked_modules`` of the JSON).
     unchecked: list[Any] = field(default_factory=list)
+    #: Findings suppressed in the source (``rdsca.terraform.suppress``), each with its reason and location.
+    suppressed: list[dict[str, Any]] = field(default_factory=list)
+    #: What the suppressions gave to say (no reason, matching nothing, not applied).
+    suppression_warnings: list[str] = field(default_factory=list)
 
     @property
     def blocked(self) -> bool:
@@ -213,7 +217,12 @@ def judge_unchecked(outcome: Outcome, unchecked: list[Any], config: Settings) ->
             outcome.spans[(module.address, rds_ca_retired.RULE.name)] = argument.span
 
 
-def judge(resources: list[Resource], config: Settings, unchecked: list[Any] | None = None) -> Outcome:
+def judge(
+    resources: list[Resource],
+    config: Settings,
+    unchecked: list[Any] | None = None,
+    allow_suppress_refused: bool = False,
+) -> Outcome:
     """Every resource rule over every resource's configured values, and the stack rules over its planned state;
     then what was passed to modules that could not be read."""
     outcome = Outcome(rules=[(rule, config[rule.name][0]) for rule in RULES])
@@ -234,7 +243,28 @@ def judge(resources: list[Resource], config: Settings, unchecked: list[Any] | No
             _judge_all(outcome, STACK_RULES, state, config, secret)
     _name_aurora_members(outcome, resources)
     judge_unchecked(outcome, unchecked or [], config)
+    _suppress(outcome, resources, allow_suppress_refused)
     return outcome
+
+
+def _suppress(outcome: Outcome, resources: list[Resource], allow_refused: bool) -> None:
+    """Inline suppressions (``rdsca.terraform.suppress``): a suppressed finding no longer fails the run."""
+    from rdsca.terraform import suppress
+
+    by_address: dict[str, list[suppress.Suppression]] = {}
+    seen: set[int] = set()
+    for resource in resources:
+        if resource.block is None:
+            continue
+        found, warnings = suppress.in_block(resource.block)
+        if id(resource.block) not in seen:
+            outcome.suppression_warnings += warnings
+            seen.add(id(resource.block))
+        if found:
+            by_address[resource.address] = found
+    kept, suppressed, warnings = suppress.apply(outcome.diagnostics, by_address, allow_refused)
+    outcome.diagnostics, outcome.suppressed = kept, suppressed
+    outcome.suppression_warnings += warnings
 
 
 def _name_aurora_members(outcome: Outcome, resources: list[Resource]) -> None:

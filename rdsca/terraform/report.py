@@ -85,6 +85,7 @@ def to_json(report: TerraformReport) -> dict[str, Any]:
         "path": str(report.path),
         "resources": [resource_json(r, databases) for r in report.resources],
         "diagnostics": report.outcome.diagnostics,
+        "suppressed": report.outcome.suppressed,
         "unchecked_modules": [m.to_json() for m in report.outcome.unchecked],
         "fixes": report.fixes,
         "warnings": report.warnings,
@@ -142,6 +143,12 @@ def to_sarif(report: TerraformReport) -> dict[str, Any]:
         )
         for d in report.outcome.diagnostics
     ]
+    for d in report.outcome.suppressed:
+        # SARIF 2.1.0 suppressions: shown as suppressed by code scanning, with the reason given in the source.
+        found = sarif.result(d["policy"], sarif.LEVEL[d["level"]], d["message"],
+                             [_diagnostic_location(report, by_address, d)])
+        found["suppressions"] = [{"kind": "inSource", "justification": d["suppressed"]["reason"]}]
+        results.append(found)
     return sarif.document(f"rdsca-check/{report.kind}/", rules, results)
 
 
@@ -200,6 +207,11 @@ def _print_table(report: TerraformReport) -> None:
         click.echo(printable(f"        - [{d['level']}]  {d['policy']}  ({d['address']})"))
         for line in d["message"].splitlines():
             click.echo(f"          {printable(line)}")
+    if report.outcome.suppressed:
+        click.echo(f"Suppressed ({len(report.outcome.suppressed)}, not failing the run):")
+        for d in report.outcome.suppressed:
+            reason = d["suppressed"]
+            click.echo(printable(f"    - {d['policy']}  ({d['address']}): {reason['reason']} [{reason['location']}]"))
     if report.outcome.unchecked:
         click.echo(f"Not checked ({len(report.outcome.unchecked)} module(s) not installed; run terraform init):")
         for module in report.outcome.unchecked:

@@ -1,0 +1,97 @@
+"""Inline suppressions in Terraform: a finding a team has accepted, with the reason, in the block it is about.
+
+``# rdsca:skip=<policy>[,<policy>...] <reason>`` (or ``//``) inside a resource or module block suppresses those
+policies' findings for it; the reason is required. Checkov's ``#checkov:skip=CKV_AWS_211[:comment]`` is honoured for
+the retired-CA policy it stands in for (CKV_AWS_211: "Ensure RDS uses a modern CaCert"), so a repository that
+silenced Checkov need not say it twice; without a comment its reason is "no reason given". Only real comments
+count (tree-sitter's comment nodes): the same text inside a string is not a suppression.
+
+A suppression never hides a CA that AWS refuses at deploy time (retired, or refused by the engine): the deploy
+fails whatever the report says. ``--allow-suppress-refused`` applies it anyway.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rdsca.terraform.model import Block, SourceFile
+
+#: Checkov check ids rdsca's policies stand in for.
+CHECKOV = {"CKV_AWS_211": "rds-ca-retired"}
+#: Findings whose CA AWS refuses at deploy time: "CertificateNotFound" or the engine's refusal.
+REFUSED_AT_DEPLOY = frozenset({"rds-ca-retired", "rds-ca-engine-support", "rds-ca-stack-state"})
+_RDSCA = re.compile(r"^(?:#|//)\s*rdsca:skip=([A-Za-z0-9_,-]+)(?:\s+(.*))?$")
+_CHECKOV = re.compile(r"^(?:#|//)\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?$")
+
+
+@dataclass
+class Suppression:
+    policy: str
+    reason: str
+    where: str
+    used: bool = False
+
+
+@functools.lru_cache(maxsize=256)
+def _comments(data: bytes) -> tuple[tuple[int, str], ...]:
+    from rdsca.terraform.hcl import _parser
+
+    found = []
+    stack = [_parser().parse(data).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "comment":
+            found.append((node.start_byte, node.text.decode("utf-8", "replace").strip()))
+        else:
+            stack.extend(node.children)
+    return tuple(sorted(found))
+
+
+def in_block(block: Block) -> tuple[list[Suppression], list[str]]:
+    """The suppressions inside ``block`` (HCL files; JSON has no comments), and warnings about malformed ones."""
+    file: SourceFile = block.file
+    if file.syntax != "hcl":
+        return [], []
+    found: list[Suppression] = []
+    warnings: list[str] = []
+    for offset, text in _comments(file.data):
+        if not block.span.start <= offset < block.span.end:
+            continue
+        where = f"{file.path}:{file.line_of(offset)}"
+        if match := _RDSCA.match(text):
+            reason = (match.group(2) or "").strip()
+            if not reason:
+                warnings.append(f"{where}: rdsca:skip without a reason is not applied: say why after the policies")
+                continue
+            found += [Suppression(p, reason, where) for p in match.group(1).split(",") if p]
+        elif (match := _CHECKOV.match(text)) and match.group(1) in CHECKOV:
+            found.append(Suppression(CHECKOV[match.group(1)], (match.group(2) or "").strip() or "no reason given",
+                                     where))
+    return found, warnings
+
+
+def apply(diagnostics: list[dict[str, Any]], by_address: dict[str, list[Suppression]],
+          allow_refused: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """(kept diagnostics, suppressed ones with reason and location, warnings)."""
+    kept, suppressed, warnings = [], [], []
+    for d in diagnostics:
+        match = next((s for s in by_address.get(d["address"], []) if s.policy == d["policy"]), None)
+        if match is None:
+            kept.append(d)
+            continue
+        match.used = True
+        if d["policy"] in REFUSED_AT_DEPLOY and not allow_refused:
+            warnings.append(f"{match.where}: the suppression of {d['policy']} for {d['address']} is not applied: AWS "
+                            "refuses this CA at deploy time, so the deploy fails anyway (--allow-suppress-refused "
+                            "applies it)")
+            kept.append(d)
+            continue
+        suppressed.append({**d, "suppressed": {"reason": match.reason, "location": match.where}})
+    for suppressions in by_address.values():
+        for s in suppressions:
+            if not s.used:
+                warnings.append(f"{s.where}: rdsca:skip={s.policy} matches no finding here")
+    return kept, suppressed, warnings

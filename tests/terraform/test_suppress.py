@@ -1,0 +1,62 @@
+"""Inline suppressions in Terraform (issue 26.1): rdsca's own with a reason, Checkov's CKV_AWS_211 honoured, only
+real comments count, and never for a CA AWS refuses at deploy time unless asked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from .conftest import run, run_json, write_tf
+
+FILES = {"main.tf": """
+    resource "aws_db_instance" "a" {
+      engine = "mysql"
+      # rdsca:skip=rds-ca-unset the account default is managed centrally
+    }
+    resource "aws_db_instance" "b" {
+      #checkov:skip=CKV_AWS_211:legacy, decommissioned in January
+      ca_cert_identifier = "rds-ca-2019"
+      tags = { note = "# rdsca:skip=rds-ca-unset not a comment" }
+    }
+    resource "aws_db_instance" "c" {
+      tags = { note = "# rdsca:skip=rds-ca-unset inside a string" }
+      // rdsca:skip=rds-ca-unset
+    }
+    resource "aws_db_instance" "d" {
+      ca_cert_identifier = "rds-ca-rsa2048-g1"
+      # rdsca:skip=rds-ca-expiring nothing to suppress here
+    }
+"""}
+
+
+def test_suppressions_with_reasons_and_what_they_never_hide(tmp_path: Path) -> None:
+    code, report = run_json("check", write_tf(tmp_path, FILES))
+    assert code == 1  # b's retired CA stays: AWS refuses it at deploy time
+    kept = {(d["policy"], d["address"]) for d in report["diagnostics"]}
+    assert kept == {("rds-ca-retired", "aws_db_instance.b"), ("rds-ca-unset", "aws_db_instance.c")}
+    (suppressed,) = report["suppressed"]
+    assert (suppressed["policy"], suppressed["address"]) == ("rds-ca-unset", "aws_db_instance.a")
+    assert suppressed["suppressed"] == {"reason": "the account default is managed centrally",
+                                        "location": f"{tmp_path / 'main.tf'}:3"}
+    warnings = report["warnings"]
+    assert any("rdsca:skip without a reason is not applied" in w and "main.tf:12" in w for w in warnings)
+    assert any("the suppression of rds-ca-retired for aws_db_instance.b is not applied: AWS refuses" in w
+               for w in warnings)
+    assert any("rdsca:skip=rds-ca-expiring matches no finding here" in w for w in warnings)
+
+
+def test_allow_suppress_refused_and_sarif(tmp_path: Path) -> None:
+    write_tf(tmp_path, FILES)
+    code, report = run_json("check", tmp_path, "--allow-suppress-refused")
+    assert code == 0, report  # only c's advisory finding is left
+    reasons = {d["address"]: d["suppressed"]["reason"] for d in report["suppressed"]}
+    assert reasons["aws_db_instance.b"] == "legacy, decommissioned in January"
+    sarif = json.loads(run("check", tmp_path, "--allow-suppress-refused", "--format", "sarif").stdout)
+    suppressed = [r for r in sarif["runs"][0]["results"] if r.get("suppressions")]
+    assert {r["suppressions"][0]["justification"] for r in suppressed} == {
+        "the account default is managed centrally", "legacy, decommissioned in January"}
+    assert all(r["suppressions"][0]["kind"] == "inSource" for r in suppressed)
+    schema = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
