@@ -251,6 +251,22 @@ terraform_options = _options(
     help="Policy config JSON, as pulumi preview --policy-pack-config (levels and settings per policy): one per "
     "--policy-pack, in the same order; Terraform reads one the same way.",
 )
+@click.option(
+    "--soft-fail-on",
+    metavar="POLICY|LEVEL[,...]",
+    multiple=True,
+    expose_value=False,
+    callback=lambda ctx, _p, v: ctx.meta.__setitem__("rdsca.soft_fail_on", _names(v)),
+    help="Findings of these policies or levels do not fail the run (as Checkov's --soft-fail-on); repeatable.",
+)
+@click.option(
+    "--hard-fail-on",
+    metavar="POLICY|LEVEL[,...]",
+    multiple=True,
+    expose_value=False,
+    callback=lambda ctx, _p, v: ctx.meta.__setitem__("rdsca.hard_fail_on", _names(v)),
+    help="Only findings of these policies or levels fail the run (an advisory one too, when named); repeatable.",
+)
 @pulumi_options
 @terraform_options
 @common_options(("table", "json", "sarif", "pulumi"))
@@ -282,6 +298,25 @@ def check(path: Path, kind: str | None, policy_pack_configs: tuple[Path, ...], f
     if len(policy_pack_configs) > 1:
         raise click.UsageError("--policy-pack-config: a Terraform check takes one policy config")
     _check_terraform(path, kind, policy_pack_configs[0] if policy_pack_configs else None, terraform, fmt)
+
+
+def _names(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(n.strip() for v in values for n in v.split(",") if n.strip())
+
+
+def _fails(diagnostics: list[dict[str, Any]], default: bool) -> bool:
+    """Whether the findings fail the run: ``default`` (a mandatory finding), unless --hard-fail-on (only those
+    policies or levels fail) or --soft-fail-on (those do not) say otherwise. Errors are exit 2 regardless."""
+    meta = click.get_current_context().meta
+    hard, soft = meta.get("rdsca.hard_fail_on", frozenset()), meta.get("rdsca.soft_fail_on", frozenset())
+    if not hard and not soft:
+        return default
+
+    def named(d: dict[str, Any], names: frozenset[str]) -> bool:
+        return d.get("policy") in names or d.get("level") in names
+
+    failing = [d for d in diagnostics if (named(d, hard) if hard else d.get("level") in ("mandatory", "remediate"))]
+    return any(not named(d, soft) for d in failing)
 
 
 def _detect_kind(path: Path) -> str:
@@ -322,7 +357,7 @@ def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
         raise Failure(f"stopped by {exc}; the program and the policy packs were stopped") from None
     print_check(report, fmt, [str(p) for p in options.policy_packs], options.show_policy_remediations)
     if report.policy is not None:
-        sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)
+        sys.exit(EXIT_FINDINGS if _fails(report.policy.diagnostics, report.blocked) else EXIT_OK)
     sys.exit(EXIT_FINDINGS if report.findings else EXIT_OK)
 
 
@@ -350,4 +385,4 @@ def _check_terraform(path: Path, kind: str, config_file: Path | None, options: T
                 click.echo(f"{entry['address']}: {entry['message']}", err=True)
         sys.exit(EXIT_FINDINGS if report.fixes or report.blocked else EXIT_OK)
     print_report(report, fmt)
-    sys.exit(EXIT_FINDINGS if report.blocked else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if _fails(report.outcome.diagnostics, report.blocked) else EXIT_OK)

@@ -60,3 +60,20 @@ def test_allow_suppress_refused_and_sarif(tmp_path: Path) -> None:
     assert all(r["suppressions"][0]["kind"] == "inSource" for r in suppressed)
     schema = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.Draft4Validator(schema).validate(sarif)
+
+
+def test_soft_and_hard_fail_on_by_policy_or_level() -> None:
+    """Issue 26.3, as Checkov's: --soft-fail-on (these do not fail), --hard-fail-on (only these fail)."""
+    legacy = Path(__file__).resolve().parents[2] / "examples" / "terraform-legacy"  # retired + engine-support
+    cases = {
+        (): 1,
+        ("--soft-fail-on", "rds-ca-retired"): 1,  # engine-support still fails
+        ("--soft-fail-on", "rds-ca-retired,rds-ca-engine-support"): 0,
+        ("--soft-fail-on", "mandatory"): 0,
+        ("--hard-fail-on", "advisory"): 0,
+        ("--hard-fail-on", "rds-ca-retired"): 1,
+        ("--hard-fail-on", "rds-ca-retired", "--soft-fail-on", "rds-ca-retired"): 0,
+    }
+    for args, code in cases.items():
+        assert run("check", legacy, *args).exit_code == code, args
+    assert run("check", legacy / "missing", "--soft-fail-on", "mandatory").exit_code == 2
