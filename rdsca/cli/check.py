@@ -252,6 +252,16 @@ terraform_options = _options(
     "--policy-pack, in the same order; Terraform reads one the same way.",
 )
 @click.option(
+    "--output",
+    "outputs",
+    metavar="FORMAT=PATH",
+    multiple=True,
+    expose_value=False,
+    callback=lambda ctx, _p, v: ctx.meta.__setitem__("rdsca.outputs", _outputs(v)),
+    help="Also write the report in FORMAT (table, json, sarif, junit; pulumi for Pulumi) to PATH, atomically; "
+    "repeatable ('-' is stdout). CI can write SARIF and JSON in one run.",
+)
+@click.option(
     "--soft-fail-on",
     metavar="POLICY|LEVEL[,...]",
     multiple=True,
@@ -298,6 +308,48 @@ def check(path: Path, kind: str | None, policy_pack_configs: tuple[Path, ...], f
     if len(policy_pack_configs) > 1:
         raise click.UsageError("--policy-pack-config: a Terraform check takes one policy config")
     _check_terraform(path, kind, policy_pack_configs[0] if policy_pack_configs else None, terraform, fmt)
+
+
+OUTPUT_FORMATS = ("table", "json", "sarif", "junit", "pulumi")
+
+
+def _outputs(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``FORMAT=PATH`` pairs, checked: a known format, a folder that exists, no path given twice."""
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or not path or fmt not in OUTPUT_FORMATS:
+            raise click.BadParameter(f"{value!r}: give FORMAT=PATH, FORMAT one of {', '.join(OUTPUT_FORMATS)}",
+                                     param_hint="--output")
+        if path != "-" and not Path(path).absolute().parent.is_dir():
+            raise click.BadParameter(f"{path}: the folder {Path(path).absolute().parent} does not exist",
+                                     param_hint="--output")
+        if path in {p for _f, p in pairs}:
+            raise click.BadParameter(f"{path} is given twice", param_hint="--output")
+        pairs.append((fmt, path))
+    return pairs
+
+
+def _write_outputs(render: Callable[[str], str]) -> None:
+    """Each ``--output FORMAT=PATH``: the report rendered in FORMAT, written to a temporary sibling and renamed into
+    place (a reader never sees half a report); ``-`` prints it."""
+    import contextlib
+    import io
+
+    from rdsca.files import ordinary_mode, write_file
+
+    for fmt, path in click.get_current_context().meta.get("rdsca.outputs", []):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+            text = render(fmt)
+        text = text if text is not None else buffer.getvalue()
+        if path == "-":
+            click.echo(text, nl=False)
+            continue
+        try:
+            write_file(Path(path), text.encode("utf-8"), ordinary_mode())
+        except OSError as exc:
+            raise Failure(f"--output {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _names(values: tuple[str, ...]) -> frozenset[str]:
@@ -356,6 +408,18 @@ def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
     except Terminated as exc:
         raise Failure(f"stopped by {exc}; the program and the policy packs were stopped") from None
     print_check(report, fmt, [str(p) for p in options.policy_packs], options.show_policy_remediations)
+
+    def render_pulumi(out_fmt: str) -> Any:
+        if out_fmt == "junit":
+            from rdsca import junit
+
+            diagnostics = report.policy.diagnostics if report.policy is not None else []
+            return junit.document(f"rdsca check {program_dir}", diagnostics, [d.name for d in report.databases])
+        print_check(report, out_fmt, [str(p) for p in options.policy_packs], options.show_policy_remediations,
+                    echo_warnings=False)
+        return None
+
+    _write_outputs(render_pulumi)
     if report.policy is not None:
         sys.exit(EXIT_FINDINGS if _fails(report.policy.diagnostics, report.blocked) else EXIT_OK)
     sys.exit(EXIT_FINDINGS if report.findings else EXIT_OK)
@@ -385,4 +449,18 @@ def _check_terraform(path: Path, kind: str, config_file: Path | None, options: T
                 click.echo(f"{entry['address']}: {entry['message']}", err=True)
         sys.exit(EXIT_FINDINGS if report.fixes or report.blocked else EXIT_OK)
     print_report(report, fmt)
+
+    def render_terraform(out_fmt: str) -> Any:
+        if out_fmt == "junit":
+            from rdsca import junit
+
+            checked = [r.address for r in report.resources if r.address not in
+                       {d["address"] for d in report.outcome.diagnostics}]
+            return junit.document(f"rdsca check {path}", report.outcome.diagnostics, checked)
+        if out_fmt == "pulumi":
+            raise click.UsageError("--output pulumi=...: only for Pulumi programs")
+        print_report(report, out_fmt)
+        return None
+
+    _write_outputs(render_terraform)
     sys.exit(EXIT_FINDINGS if _fails(report.outcome.diagnostics, report.blocked) else EXIT_OK)

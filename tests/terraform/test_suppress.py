@@ -77,3 +77,25 @@ def test_soft_and_hard_fail_on_by_policy_or_level() -> None:
     for args, code in cases.items():
         assert run("check", legacy, *args).exit_code == code, args
     assert run("check", legacy / "missing", "--soft-fail-on", "mandatory").exit_code == 2
+
+
+def test_several_reports_in_one_run(tmp_path: Path) -> None:
+    """Issue 26.4: --output FORMAT=PATH (repeatable, atomic), JUnit for CI systems; the same path twice and an
+    unknown format are usage errors."""
+    import xml.etree.ElementTree as ET
+
+    legacy = Path(__file__).resolve().parents[2] / "examples" / "terraform-legacy"
+    result = run("check", legacy, "--output", f"json={tmp_path / 'r.json'}", "--output", f"sarif={tmp_path / 'r.sarif'}",
+                 "--output", f"junit={tmp_path / 'r.xml'}")
+    assert result.exit_code == 1 and result.stdout.startswith("Terraform configuration")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
+    suite = ET.parse(tmp_path / "r.xml").getroot()
+    failures = [c.find("failure").get("type") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert sorted(failures) == sorted(d["policy"] for d in doc["diagnostics"] if d["level"] == "mandatory")
+    assert suite.get("failures") == str(len(failures))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+    same = run("check", legacy, "--output", f"json={tmp_path / 'x'}", "--output", f"sarif={tmp_path / 'x'}")
+    assert same.exit_code == 2 and "is given twice" in same.stderr
+    assert run("check", legacy, "--output", f"html={tmp_path / 'x'}").exit_code == 2
+    assert run("check", legacy, "--output", f"json={tmp_path / 'nope' / 'x'}").exit_code == 2

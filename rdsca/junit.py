@@ -1,0 +1,32 @@
+"""JUnit XML, which CI systems (GitLab, Jenkins, Azure Pipelines, CircleCI) render natively: one test case per
+policy finding, a failure for each that fails the run. Built with the standard library's ElementTree."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from typing import Any
+
+FAILING = frozenset({"mandatory", "remediate"})
+
+
+def document(suite: str, diagnostics: Iterable[dict[str, Any]], passed: Iterable[str] = ()) -> str:
+    """``diagnostics``: dicts with ``policy``, ``level``, ``message`` and ``address`` (or ``urn``); ``passed``: the
+    names of what was checked and found nothing (one passing test case each)."""
+    findings = list(diagnostics)
+    names = list(passed)
+    failures = sum(1 for d in findings if d.get("level") in FAILING)
+    root = ET.Element("testsuites", name="rdsca", tests=str(len(findings) + len(names)), failures=str(failures))
+    node = ET.SubElement(root, "testsuite", name=suite, tests=root.get("tests", "0"), failures=str(failures))
+    for d in findings:
+        case = ET.SubElement(node, "testcase", classname=str(d.get("policy")),
+                             name=str(d.get("address") or d.get("urn") or d.get("name") or "-"))
+        if d.get("level") in FAILING:
+            ET.SubElement(case, "failure", type=str(d.get("policy")), message=str(d.get("message", ""))[:500]).text = (
+                str(d.get("message", "")))
+        else:
+            ET.SubElement(case, "system-out").text = f"[{d.get('level')}] {d.get('message', '')}"
+    for name in names:
+        ET.SubElement(node, "testcase", classname="rdsca", name=name)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
