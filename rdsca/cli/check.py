@@ -234,6 +234,18 @@ terraform_options = _options(
 )
 
 
+def _fail_on(which: str, text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--soft-fail-on`` / ``--hard-fail-on``: policy names or levels, kept in the context for ``_fails``."""
+    return click.option(
+        f"--{which}-fail-on",
+        metavar="POLICY|LEVEL[,...]",
+        multiple=True,
+        expose_value=False,
+        callback=lambda ctx, _p, v: ctx.meta.__setitem__(f"rdsca.{which}_fail_on", _names(v)),
+        help=text + " Repeatable.",
+    )
+
+
 @click.command(cls=CheckCommand)
 @click.argument("path", metavar="PATH", type=click.Path(path_type=Path), default=".")
 @click.option(
@@ -261,22 +273,8 @@ terraform_options = _options(
     help="Also write the report in FORMAT (table, json, sarif, junit; pulumi for Pulumi) to PATH, atomically; "
     "repeatable ('-' is stdout). CI can write SARIF and JSON in one run.",
 )
-@click.option(
-    "--soft-fail-on",
-    metavar="POLICY|LEVEL[,...]",
-    multiple=True,
-    expose_value=False,
-    callback=lambda ctx, _p, v: ctx.meta.__setitem__("rdsca.soft_fail_on", _names(v)),
-    help="Findings of these policies or levels do not fail the run (as Checkov's --soft-fail-on); repeatable.",
-)
-@click.option(
-    "--hard-fail-on",
-    metavar="POLICY|LEVEL[,...]",
-    multiple=True,
-    expose_value=False,
-    callback=lambda ctx, _p, v: ctx.meta.__setitem__("rdsca.hard_fail_on", _names(v)),
-    help="Only findings of these policies or levels fail the run (an advisory one too, when named); repeatable.",
-)
+@_fail_on("soft", "Findings of these policies or levels do not fail the run (as Checkov's --soft-fail-on).")
+@_fail_on("hard", "Only findings of these policies or levels fail the run (an advisory one too, when named).")
 @pulumi_options
 @terraform_options
 @common_options(("table", "json", "sarif", "pulumi"))
