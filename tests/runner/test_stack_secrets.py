@@ -53,13 +53,14 @@ def test_the_cli_s_own_check_value_opens_with_its_passphrase() -> None:
 def test_a_secret_retired_ca_is_blocked_and_never_shown(tmp_path: Path) -> None:
     """It passed with "comes from another resource's output"; a real preview decrypts it and blocks it."""
     program = _stack(tmp_path)
-    for fmt in ("json", "table", "sarif", "pulumi"):
-        proc = rdsca("check", program, "--policy-pack", PACK, "--format", fmt,
-                     env={"PULUMI_CONFIG_PASSPHRASE": "password"})
-        assert proc.returncode == 1, proc.stdout + proc.stderr
-        assert "rds-ca-2019" not in proc.stdout + proc.stderr, fmt  # the engine filters secure values everywhere
-    doc = json.loads(rdsca("check", program, "--policy-pack", PACK, "--format", "json",
-                           env={"PULUMI_CONFIG_PASSPHRASE": "password"}).stdout)
+    reports = {fmt: tmp_path / f"report.{fmt}" for fmt in ("json", "sarif", "pulumi", "junit")}
+    outputs = [arg for fmt, path in reports.items() for arg in ("--output", f"{fmt}={path}")]
+    proc = rdsca("check", program, "--policy-pack", PACK, *outputs, env={"PULUMI_CONFIG_PASSPHRASE": "password"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # The engine filters secure values out of everything: the table and every other format.
+    for text in (proc.stdout + proc.stderr, *(path.read_text() for path in reports.values())):
+        assert "rds-ca-2019" not in text
+    doc = json.loads(reports["json"].read_text())
     assert ("rds-ca-retired", "mandatory") in {(d["policy"], d["level"]) for d in doc["diagnostics"]}
     passfile = tmp_path / "passphrase.txt"
     passfile.write_text("password\n")
