@@ -83,7 +83,8 @@ def test() -> int:
     code = run(PY, "tools/typecheck.py", check=False) or code
     args = sys.argv[2:]
     # One pytest-xdist worker per core (the tests share no state: every server, port and folder is their own).
-    parallel = [] if any(a.startswith(("-n", "--numprocesses", "-p")) for a in args) else ["-n", "auto"]
+    # (unless the arguments choose the workers, or turn xdist off with -p no:xdist)
+    parallel = [] if any(a.startswith(("-n", "--numprocesses")) or "no:xdist" in a for a in args) else ["-n", "auto"]
     code = run(PY, "-m", "pytest", "-q", *parallel, *args, check=False) or code
     return code
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any
 
-FAILING = frozenset({"mandatory", "remediate"})
+from rdsca.output import FAILING_LEVELS as FAILING
 
 
 def document(suite: str, diagnostics: Iterable[dict[str, Any]], passed: Iterable[str] = ()) -> str:

@@ -42,6 +42,11 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+#: Enforcement levels whose findings fail a run (a policy at ``remediate`` that cannot remediate blocks like a
+#: mandatory one, as in the Pulumi CLI).
+FAILING_LEVELS = frozenset({"mandatory", "remediate"})
+
+
 def apply_mode(apply_immediately: bool | None) -> str:
     """How every report words a CA change's apply mode: ``ApplyImmediately`` true is applied now; false or unset
     waits for the maintenance window (ModifyDBInstance, RDS API Reference)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rdsca import catalog, clock
+from rdsca.aws.readiness import Readiness
 from rdsca.aws.scan import CA_ACTIONS, AccountScan, Database, RegionScan
 
 DEFAULT_EXPIRING_DAYS = clock.EXPIRING_DAYS
@@ -87,7 +88,7 @@ class Row:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     #: ``audit --probe``: whether its clients are ready for the target CA (``rdsca.aws.readiness``), and why.
-    clients: tuple[str, str] | None = None
+    clients: Readiness | None = None
 
     def to_json(self) -> dict[str, Any]:
         db = self.db
@@ -118,7 +119,7 @@ class Row:
             "not_applicable": db.not_applicable,
             "findings": [f.text for f in self.findings],
             "notes": self.notes,
-            "clients": {"state": self.clients[0], "detail": self.clients[1]} if self.clients else None,
+            "clients": {"state": self.clients.state, "detail": self.clients.detail} if self.clients else None,
             "reason": self.reason,
         }
 

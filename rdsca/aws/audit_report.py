@@ -129,7 +129,7 @@ def table_rows(result: Audit) -> list[list[Any]]:
                 db.account or "-", db.region, db.identifier, db.kind.value, engine, db.ca or "-", row.status.value,
                 row.serving.value, valid, pending, maintenance_text(db) or "-", row.restart,
                 "yes" if row.findings else "",
-                *([row.clients[0] if row.clients else "-"] if joined(result) else []),
+                *([row.clients.state if row.clients else "-"] if joined(result) else []),
             ]
         )
     return rows

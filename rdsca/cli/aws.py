@@ -231,8 +231,7 @@ def audit(
     if probed is not None:
         for row in result.rows:
             if not row.db.not_applicable:
-                clients = readiness.of(probed, row.db.endpoint_address, row.db.endpoint_port)
-                row.clients = (clients.state, clients.detail)
+                row.clients = readiness.of(probed, row.db.endpoint_address, row.db.endpoint_port)
     if fmt == "json":
         emit_json(audit_report.to_json(result))
     elif fmt == "csv":

@@ -13,6 +13,7 @@ import click
 
 from rdsca import catalog
 from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, SecondsType, common_options
+from rdsca.output import FAILING_LEVELS
 
 KINDS = ("pulumi", "terraform", "plan")
 #: Where ``CheckCommand`` leaves ``--var``/``--var-file`` in command-line order: ``[("var" | "file", text), ...]``.
@@ -365,7 +366,7 @@ def _fails(diagnostics: list[dict[str, Any]], default: bool) -> bool:
     def named(d: dict[str, Any], names: frozenset[str]) -> bool:
         return d.get("policy") in names or d.get("level") in names
 
-    failing = [d for d in diagnostics if (named(d, hard) if hard else d.get("level") in ("mandatory", "remediate"))]
+    failing = [d for d in diagnostics if (named(d, hard) if hard else d.get("level") in FAILING_LEVELS)]
     return any(not named(d, soft) for d in failing)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,9 +29,23 @@ from typing import Any
 
 from rdsca.errors import RdscaError
 
-#: The Pulumi SDK versions ``rdsca check`` supports in a program's environment (pyproject.toml's range).
-SUPPORTED_SDK = ((3, 200), (4, 0))
-SUPPORTED_TEXT = "pulumi>=3.200,<4"
+
+def _declared_range() -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """The Pulumi SDK range rdsca declares (pyproject.toml, read back from the installed package's metadata: one
+    source): its text, and its lower (inclusive) and upper (exclusive) bounds."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        declared = next(r for r in requires("rdsca") or [] if re.match(r"pulumi\s*[<>=]", r))
+    except (PackageNotFoundError, StopIteration):
+        raise InterpreterError("rdsca's package metadata names no pulumi requirement: reinstall rdsca") from None
+    spec = declared.split(";")[0]
+    low = re.search(r">=\s*([0-9.]+)", spec)
+    high = re.search(r"<\s*([0-9.]+)", spec)
+    if low is None or high is None:
+        raise InterpreterError(f"rdsca's pulumi requirement {spec!r} has no >= and < bounds")
+    bounds = [tuple(int(p) for p in m.group(1).split(".")) for m in (low, high)]
+    return f"pulumi>={low.group(1)},<{high.group(1)}", bounds[0], bounds[1]
 _PROBE = (
     "import sys, json\n"
     "try:\n"
@@ -124,10 +139,11 @@ def resolve(directory: Path, options: Mapping[str, Any], environ: Mapping[str, s
     except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise InterpreterError(f"{source}: its Python {python} does not run ({reason})") from None
+    supported, low, high = _declared_range()
     if sdk is None:
-        raise InterpreterError(f"{source} ({venv}) has no Pulumi SDK: install {SUPPORTED_TEXT} there")
-    if not _supported(sdk):
-        raise InterpreterError(f"{source} ({venv}) has pulumi {sdk}; rdsca check supports {SUPPORTED_TEXT}")
+        raise InterpreterError(f"{source} ({venv}) has no Pulumi SDK: install {supported} there")
+    if not _supported(sdk, low, high):
+        raise InterpreterError(f"{source} ({venv}) has pulumi {sdk}; rdsca check supports {supported}")
     if (major, minor) != sys.version_info[:2]:
         mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
         raise InterpreterError(f"{source} runs Python {major}.{minor} and rdsca runs on {mine}: run rdsca with a "
@@ -135,10 +151,9 @@ def resolve(directory: Path, options: Mapping[str, Any], environ: Mapping[str, s
     return Interpreter(str(python), _rdsca_path(), source)
 
 
-def _supported(version: str) -> bool:
+def _supported(version: str, low: tuple[int, ...], high: tuple[int, ...]) -> bool:
     try:
-        parts = tuple(int(p) for p in version.split(".")[:2])
+        parts = tuple(int(p) for p in version.split(".")[:3])
     except ValueError:
         return False
-    low, high = SUPPORTED_SDK
     return low <= parts < high

@@ -240,10 +240,6 @@ def _target(subject: DatabaseView, rules: list[Rule], config: judge.Settings, op
     return Target(None, False, wanted)
 
 
-def _decision(subject: DatabaseView, target: Target) -> catalog.ApplyDecision:
-    return apply_decision_for(subject, target.apply_immediately, target.restart)
-
-
 def plan_fixes(report: TerraformReport, config: judge.Settings, options: FixOptions) -> Plan:
     """The edits that put every flagged resource on a current CA, and the fixes to make by hand."""
     plan = Plan()
@@ -377,7 +373,7 @@ def _plan_resource(
     # The one apply-mode rule: apply_immediately is added only with a new CA that it applies now, and an explicit
     # value is kept. A database that restarts because of it gets a comment saying so (restarts are never silent).
     apply_name = TERRAFORM_TYPES[resource.type].fields.apply_immediately
-    decision = _decision(subject, target)
+    decision = apply_decision_for(subject, target.apply_immediately, target.restart)
     if not (subject.type.database and decision.immediately) or apply_name in block.attributes:
         apply_name = None
     if apply_name and shared:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rdsca import catalog
+from rdsca.output import FAILING_LEVELS
 from rdsca.resources import (
     MISSING,
     NULL,
@@ -84,7 +85,7 @@ class Outcome:
 
     @property
     def blocked(self) -> bool:
-        return any(d["level"] in ("mandatory", "remediate") for d in self.diagnostics)
+        return any(d["level"] in FAILING_LEVELS for d in self.diagnostics)
 
 
 def read(props: Mapping[str, Any], name: str) -> Any:
