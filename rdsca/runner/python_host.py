@@ -225,6 +225,9 @@ def project_info(spec: dict[str, Any]) -> dict[str, Any]:
         "organization": spec.get("organization", "organization"),
         "config": spec["config"],
         "secure_keys": sorted(spec.get("secure_keys", [])),
+        # What a pack is told is secret: every key that holds a secure value, decrypted or not, as the engine's
+        # ConfigSecretKeys (target.Config.SecureKeys() in pulumi/pulumi pkg/engine/update.go).
+        "config_secret_keys": sorted({*spec.get("secure_keys", []), *spec.get("secret_keys", [])}),
     }
 
 
@@ -235,6 +238,7 @@ def prepare(spec: dict[str, Any]) -> Session:
     secrets = SecretFilter()
     # The engine filters the stack's secure config values out of every message (AddGlobalSecretFilter).
     secrets.add({spec["config"][k] for k in spec.get("secret_keys", []) if k in spec["config"]})
+    secrets.add(set(spec.get("secret_values", [])))
     project = project_info(spec)
     state = load_state(Path(spec["state"])) if spec.get("state") else None
     if state is not None:
