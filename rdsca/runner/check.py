@@ -91,6 +91,8 @@ def host_spec(project: Project, answers: Mapping[str, list[Case]] | None = None)
         "secret_keys": sorted(project.secret_keys),
         # Every decrypted string (a nested secure value's too), for the filter.
         "secret_values": sorted(project.secret_values),
+        # A key the stack file does not set may come from the ESC environments it imports: unknown, not missing.
+        "esc": project.esc is not None,
         "region": project.config.get("aws:region"),
         "invoke_answers": to_spec(answers or {}),
     }

@@ -373,7 +373,9 @@ def _row(reg: dict[str, Any], db: DatabaseView, secrets: SecretFilter) -> Databa
     restart = catalog.restart_on_rotation(db.engine, db.engine_version).value
     ca = None if db.ca is MISSING else (UNKNOWN_TEXT if isinstance(db.ca, Unknown) else db.ca)
     apply = None if db.apply_immediately is MISSING else db.apply_immediately
-    verdict = _filtered(None if isinstance(db.ca, Unknown) else db.verdict(), secrets)
+    # The placeholder a plain Config.get/require returned for config rdsca cannot read is no CA to judge.
+    unseen = isinstance(db.ca, Unknown) or db.ca == SECRET_TEXT
+    verdict = _filtered(None if unseen else db.verdict(), secrets)
     if read_plain(reg["inputs"], db.type.fields.ca) == SECRET_TEXT:
         ca = SECRET_TEXT  # a secret CA is judged on its value (the host passes it over the pipe), never shown
     # A value of decrypted stack config that the program read without marking it secret (Config.get_object of a
@@ -435,12 +437,17 @@ def analyse(
         foreign_components=foreign,
     )
     reads = [k for k in result.get("secure_reads", []) if k in project.undecryptable]
+    esc_reads = [k for k in result.get("secure_reads", []) if k not in project.undecryptable and project.esc]
     for row in databases:
-        if row.verdict is None and reads:
-            # Not "another resource's output": the program read secure config rdsca could not decrypt, and a CA
-            # that comes from it cannot be told (a pass would be the wrong reason).
-            row.cannot_decide = (f"cannot decide: the CA is not known here, and the program read secure config "
-                                 f"{', '.join(reads)}, which was not decrypted ({project.undecryptable[reads[0]]})")
+        if row.verdict is None and (reads or esc_reads):
+            # Not "another resource's output": the program read secure config rdsca could not decrypt (or config
+            # only an ESC environment may set), and a CA that comes from it cannot be told (a pass would be the
+            # wrong reason).
+            why = [f"secure config {', '.join(reads)}, which was not decrypted ({project.undecryptable[reads[0]]})"
+                   ] if reads else []
+            why += [f"config {', '.join(esc_reads)}, which the stack file does not set ({project.esc})"
+                    ] if esc_reads else []
+            row.cannot_decide = f"cannot decide: the CA is not known here, and the program read {'; and '.join(why)}"
     report.warnings = _warnings(report, result) + project.warnings + list(unused_answers or [])
     return report
 

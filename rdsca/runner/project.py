@@ -44,6 +44,8 @@ class Project:
     options: dict[str, Any] = field(default_factory=dict)
     #: Every decrypted string (a nested secure value's too): filtered out of everything shown.
     secret_values: set[str] = field(default_factory=set)
+    #: Why a key missing from the stack's config may still have a value: the ESC environments it imports.
+    esc: str | None = None
 
 
 def load_yaml(path: Path, error: type[Exception]) -> Any:
@@ -109,15 +111,18 @@ def load_project(directory: Path, stack: str | None = None, environ: Mapping[str
         config[key] = _as_config_string(value, stack_file, key)
     warnings = [f"config {key} is secure and was not decrypted: {why}" for key, why in decrypted.undecryptable.items()]
     environments = stack_doc.get("environment")
+    names = ""
     if environments:
         names = ", ".join(str(e) for e in environments) if isinstance(environments, list) else str(environments)
         warnings.append(f"{stack_file.name} imports Pulumi ESC environment(s) {names}: values they give are not "
-                        "read offline (a config key only they set is missing)")
+                        "read offline (a config key only they set is unknown)")
     runtime = doc.get("runtime")
     options = runtime.get("options") if isinstance(runtime, dict) else None
     return Project(directory, name, "python", main, stack, config, set(decrypted.undecryptable),
                    set(decrypted.values), dict(decrypted.undecryptable), warnings,
-                   dict(options) if isinstance(options, dict) else {}, set(decrypted.plaintexts))
+                   dict(options) if isinstance(options, dict) else {}, set(decrypted.plaintexts),
+                   f"it may come from the Pulumi ESC environment(s) {names} the stack imports, which rdsca does not "
+                   "read offline" if environments else None)
 
 
 def _text(value: Any) -> str | None:

@@ -252,3 +252,18 @@ def test_a_retired_ca_inside_a_secure_object_is_blocked_and_never_shown(tmp_path
         (db,) = json.loads(proc.stdout)["databases"]
         assert (db["status"], db["ca"]) == ("retired", "[secret]")
     assert "rds-ca-2019" not in sarif.read_text()
+
+
+@pytest.mark.parametrize("getter", ["require_secret", "require"])
+def test_a_ca_only_an_esc_environment_may_set_cannot_be_decided(tmp_path: Path, getter: str) -> None:
+    """The CLI lays an imported ESC environment's pulumiConfig under the stack's config; offline the key is unknown,
+    not missing (the program failed: "Missing required configuration variable"), and its CA is "cannot decide"."""
+    code = PROGRAM.replace("require_secret", getter)
+    program = write_program(tmp_path / "prog", code, stacks={"dev": "environment:\n  - acme/rds\n"})
+    proc = rdsca("check", program, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    (db,) = doc["databases"]
+    assert (db["status"], db["ca"]) == ("cannot decide", "[secret]")
+    assert "read config testprog:ca, which the stack file does not set (it may come from the Pulumi ESC " in db["reason"]
+    assert any("imports Pulumi ESC environment(s) acme/rds" in w for w in doc["warnings"])
