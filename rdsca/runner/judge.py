@@ -436,6 +436,13 @@ def analyse(
         placeholder_answers=list(result.get("placeholder_answers", [])),
         foreign_components=foreign,
     )
+    _unreadable_config(project, result, databases)
+    report.warnings = _warnings(report, result) + project.warnings + list(unused_answers or [])
+    return report
+
+
+def _unreadable_config(project: Project, result: dict[str, Any], databases: list[DatabaseRow]) -> None:
+    """A CA not known here is "cannot decide" when the program read config rdsca could not read."""
     reads = [k for k in result.get("secure_reads", []) if k in project.undecryptable]
     esc_reads = [k for k in result.get("secure_reads", []) if k not in project.undecryptable and project.esc]
     for row in databases:
@@ -448,8 +455,6 @@ def analyse(
             why += [f"config {', '.join(esc_reads)}, which the stack file does not set ({project.esc})"
                     ] if esc_reads else []
             row.cannot_decide = f"cannot decide: the CA is not known here, and the program read {'; and '.join(why)}"
-    report.warnings = _warnings(report, result) + project.warnings + list(unused_answers or [])
-    return report
 
 
 def _warnings(report: CheckReport, result: dict[str, Any]) -> list[str]:
