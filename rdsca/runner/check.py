@@ -27,7 +27,7 @@ from rdsca.errors import RdscaError
 from rdsca.runner import processes
 from rdsca.runner.interpreter import Interpreter, resolve
 from rdsca.runner.invoke_answers import Case, InvokeAnswersError, load_invoke_answers, to_spec
-from rdsca.runner.judge import CheckReport, DatabaseRow, analyse, placeholder_hint, unused_answers
+from rdsca.runner.judge import CheckReport, DatabaseRow, analyse, placeholder_hint, undecided_level, unused_answers
 from rdsca.runner.policy_packs import PolicyError, PolicyResult, load_pack, parse_config_file, with_remediation
 from rdsca.runner.project import Project, ProjectError, load_project
 
@@ -89,6 +89,10 @@ def host_spec(project: Project, answers: Mapping[str, list[Case]] | None = None)
         # Decrypted secure values: in "config" (over the pipe, never a file), marked secret for the program as the
         # CLI marks them (PULUMI_CONFIG_SECRET_KEYS), and filtered out of every output.
         "secret_keys": sorted(project.secret_keys),
+        # Every decrypted string (a nested secure value's too), for the filter.
+        "secret_values": sorted(project.secret_values),
+        # A key the stack file does not set may come from the ESC environments it imports: unknown, not missing.
+        "esc": project.esc is not None,
         "region": project.config.get("aws:region"),
         "invoke_answers": to_spec(answers or {}),
     }
@@ -224,7 +228,9 @@ def check_program(
     result = run_host(spec, project.directory, timeout, python)
     report = analyse(project, result, state, unused_answers(invoke_answers, answers, result))
     if result.get("policy") is not None:
-        report.attach_policy(PolicyResult.from_json(result["policy"]))
+        assert policies is not None
+        level = undecided_level([parse_config_file(f) for f in policies.config_files])
+        report.attach_policy(PolicyResult.from_json(result["policy"]), level)
     kind, error = result.get("error_kind"), result.get("error")
     if error:
         report.complete = False

@@ -27,6 +27,8 @@ from rdsca.resources import (
     known_text,
     read_plain,
 )
+from rdsca.rules import config as policy_config
+from rdsca.rules import rds_ca_undecided
 from rdsca.rules._common import diagnostic_rank
 from rdsca.runner.project import SECRET_TEXT, UNKNOWN_TEXT, Project
 from rdsca.runner.secrets import SecretFilter
@@ -162,16 +164,43 @@ class CheckReport:
             ]
         return [{"urn": d.urn, "name": d.name, "rule": d.status, "message": d.message} for d in self.findings]
 
-    def attach_policy(self, policy: PolicyResult) -> None:
+    def attach_policy(self, policy: PolicyResult, undecided_level: str = rds_ca_undecided.RULE.level) -> None:
         """The policy pack's result; the check's own findings that no mandatory violation names are warned about
-        (a pack judges each resource's inputs: a DocumentDB instance's engine version lives on its cluster)."""
+        (a pack judges each resource's inputs: a DocumentDB instance's engine version lives on its cluster).
+        A CA rdsca could not see (it may come from secure config it could not decrypt) is an ``rds-ca-undecided``
+        diagnostic at ``undecided_level`` (``undecided_level``), reported as rdsca's pack reports its own."""
         self.policy = policy
+        self._undecided(policy, undecided_level)
         blocked = {d["urn"] for d in self.diagnostics if d["level"] == "mandatory"}
         self.warnings += policy.warnings + [
             f"{db.name}: {db.verdict.reason if db.verdict else db.message}; the policy pack did not block it"
             for db in self.findings
             if db.urn not in blocked
         ]
+
+    def _undecided(self, policy: PolicyResult, level: str) -> None:
+        rule = rds_ca_undecided.RULE
+        rows = [db for db in self.databases if db.verdict is None and db.cannot_decide]
+        if level == "disabled" or not rows:
+            return
+        from rdsca.runner.policy_packs import PackRun
+
+        pack = next((p for p in policy.packs if p.name == PACK), None)
+        if pack is None:
+            # An organisation's pack under its own name: rdsca's front-end rule is listed as rdsca's.
+            pack = PackRun(PACK, policy.packs[0].version if policy.packs else "0.0.0", [])
+            policy.packs.append(pack)
+        if not any(p["name"] == rule.name for p in pack.policies):
+            pack.policies.append({"name": rule.name, "description": rule.description, "level": level,
+                                  "severity": rule.severity, "remediation_steps": rule.steps, "url": "",
+                                  "pack": PACK})
+        for db in rows:
+            message = (f"{db.name}: {db.cannot_decide}. pulumi preview decrypts it and judges the CA: give rdsca "
+                       "the passphrase (PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE) or check with "
+                       "pulumi preview --policy-pack policies.")
+            policy.diagnostics.append({"policy": rule.name, "level": level, "urn": db.urn, "message": message,
+                                       "severity": rule.severity, "pack": PACK})
+        pack.blocked = pack.blocked or level == "mandatory"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -195,6 +224,20 @@ class CheckReport:
             "foreign_components": self.foreign_components,
             "log": self.log,
         }
+
+
+#: The name rdsca's CrossGuard pack serves under (``rdsca.policies.PACK_NAME``; not imported: it needs pulumi_policy).
+PACK = "rdsca"
+
+
+def undecided_level(configs: list[Mapping[str, policy_config.PolicyConfig]]) -> str:
+    """The level the ``--policy-pack-config`` files give ``rds-ca-undecided`` (layered in order as the CLI layers
+    them, ``all`` included, as the Terraform check reads it). Remediate is mandatory: nothing remediates it (the
+    engine reports a remediate-level diagnostic that was not fixed as mandatory)."""
+    rule = rds_ca_undecided.RULE
+    merged = policy_config.merge({rule.name: policy_config.PolicyConfig(rule.level, None)}, configs)
+    level = merged[rule.name].level or rule.level
+    return "mandatory" if level == "remediate" else level
 
 
 def diagnostic_order(d: Mapping[str, Any]) -> tuple[int, int, str, str]:
@@ -300,7 +343,7 @@ def _database(
     if why_not and refusing:
         # Version patterns (3.6, 3.6.*) as people say them: 3.6.
         versions = " and ".join(dict.fromkeys(v.removesuffix(".*") for v in refusing))
-        row.cannot_decide = f"cannot decide: DocumentDB {versions} refuses {db.ca}, and {why_not}"
+        row.cannot_decide = secrets.text(f"cannot decide: DocumentDB {versions} refuses {db.ca}, and {why_not}")
     return row
 
 
@@ -330,12 +373,16 @@ def _row(reg: dict[str, Any], db: DatabaseView, secrets: SecretFilter) -> Databa
     restart = catalog.restart_on_rotation(db.engine, db.engine_version).value
     ca = None if db.ca is MISSING else (UNKNOWN_TEXT if isinstance(db.ca, Unknown) else db.ca)
     apply = None if db.apply_immediately is MISSING else db.apply_immediately
-    verdict = _filtered(None if isinstance(db.ca, Unknown) else db.verdict(), secrets)
+    # The placeholder a plain Config.get/require returned for config rdsca cannot read is no CA to judge.
+    unseen = isinstance(db.ca, Unknown) or db.ca == SECRET_TEXT
+    verdict = _filtered(None if unseen else db.verdict(), secrets)
     if read_plain(reg["inputs"], db.type.fields.ca) == SECRET_TEXT:
         ca = SECRET_TEXT  # a secret CA is judged on its value (the host passes it over the pipe), never shown
+    # A value of decrypted stack config that the program read without marking it secret (Config.get_object of a
+    # key holding a secure value) is still filtered, as the engine's global secret filter does.
+    ca, engine, version = (secrets.text(v) if isinstance(v, str) else v for v in (ca, db.engine, db.engine_version))
     return DatabaseRow(
-        reg["urn"], reg["name"], reg["type"], db.kind, db.engine, db.engine_version, db.region, ca, apply, restart,
-        verdict,
+        reg["urn"], reg["name"], reg["type"], db.kind, engine, version, db.region, ca, apply, restart, verdict,
     )
 
 
@@ -354,7 +401,7 @@ def analyse(
     registrations = sorted(result["registrations"], key=lambda r: r["urn"])
     secrets = _secrets(registrations)
     # The stack's decrypted secure config: filtered out of everything shown, as the engine does.
-    secrets.add({project.config[k] for k in project.secret_keys if k in project.config})
+    secrets.add({project.config[k] for k in project.secret_keys if k in project.config} | project.secret_values)
     providers = _provider_regions(registrations)
     clusters = _Clusters.of(registrations, state)
     resources: list[dict[str, Any]] = []
@@ -389,15 +436,25 @@ def analyse(
         placeholder_answers=list(result.get("placeholder_answers", [])),
         foreign_components=foreign,
     )
-    reads = [k for k in result.get("secure_reads", []) if k in project.undecryptable]
-    for row in databases:
-        if row.verdict is None and reads:
-            # Not "another resource's output": the program read secure config rdsca could not decrypt, and a CA
-            # that comes from it cannot be told (a pass would be the wrong reason).
-            row.cannot_decide = (f"cannot decide: the CA is not known here, and the program read secure config "
-                                 f"{', '.join(reads)}, which was not decrypted ({project.undecryptable[reads[0]]})")
+    _unreadable_config(project, result, databases)
     report.warnings = _warnings(report, result) + project.warnings + list(unused_answers or [])
     return report
+
+
+def _unreadable_config(project: Project, result: dict[str, Any], databases: list[DatabaseRow]) -> None:
+    """A CA not known here is "cannot decide" when the program read config rdsca could not read."""
+    reads = [k for k in result.get("secure_reads", []) if k in project.undecryptable]
+    esc_reads = [k for k in result.get("secure_reads", []) if k not in project.undecryptable and project.esc]
+    for row in databases:
+        if row.verdict is None and (reads or esc_reads):
+            # Not "another resource's output": the program read secure config rdsca could not decrypt (or config
+            # only an ESC environment may set), and a CA that comes from it cannot be told (a pass would be the
+            # wrong reason).
+            why = [f"secure config {', '.join(reads)}, which was not decrypted ({project.undecryptable[reads[0]]})"
+                   ] if reads else []
+            why += [f"config {', '.join(esc_reads)}, which the stack file does not set ({project.esc})"
+                    ] if esc_reads else []
+            row.cannot_decide = f"cannot decide: the CA is not known here, and the program read {'; and '.join(why)}"
 
 
 def _warnings(report: CheckReport, result: dict[str, Any]) -> list[str]:

@@ -38,7 +38,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from rdsca import sdk_internals
+from rdsca import rules, sdk_internals
 from rdsca.rules import config as policy_config
 from rdsca.rules.config import PolicyConfig
 from rdsca.runner.policy_packs import PolicyError
@@ -398,7 +398,7 @@ class PackClient:
             organization=project["organization"],
             dry_run=True,
             config=project["config"],
-            config_secret_keys=project["secure_keys"],
+            config_secret_keys=project["config_secret_keys"],
         )
         try:
             self.call("ConfigureStack", request)
@@ -415,7 +415,9 @@ class PackClient:
         known = {p.name for p in self.info.policies}
         self.config = reconcile(self.info, given)
         self.call("Configure", configure_request(self.config))
-        return policy_config.unknown_names(given, known, self.name)
+        # rdsca check reads its front-end rules' levels from the same files (rds-ca-undecided): not unknown names.
+        front_end = {module.RULE.name for module in rules.FRONT_END_MODULES}
+        return policy_config.unknown_names(given, known | front_end, self.name)
 
     @property
     def remediates(self) -> bool:
@@ -471,7 +473,7 @@ def pack_environment(project: dict[str, Any]) -> dict[str, str]:
             "PULUMI_ORGANIZATION": project["organization"],
             "PULUMI_DRY_RUN": "true",
             "PULUMI_CONFIG": json.dumps(project["config"]),
-            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(project["secure_keys"]),
+            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(project["config_secret_keys"]),
         }
     )
     return env

@@ -35,13 +35,17 @@ class Project:
     config: dict[str, str] = field(default_factory=dict)
     #: Keys whose stack value is ``secure:`` and could not be decrypted (``undecryptable`` says why).
     secure_keys: set[str] = field(default_factory=set)
-    #: Keys whose ``secure:`` value was decrypted (their plaintext is in ``config``): secrets to the program.
+    #: Keys whose ``secure:`` values were decrypted (their plaintext is in ``config``): secrets to the program.
     secret_keys: set[str] = field(default_factory=set)
     undecryptable: dict[str, str] = field(default_factory=dict)
     #: What rdsca could not read: ESC environments the stack imports.
     warnings: list[str] = field(default_factory=list)
     #: ``runtime.options`` of ``Pulumi.yaml`` (``virtualenv``, ``toolchain``).
     options: dict[str, Any] = field(default_factory=dict)
+    #: Every decrypted string (a nested secure value's too): filtered out of everything shown.
+    secret_values: set[str] = field(default_factory=set)
+    #: Why a key missing from the stack's config may still have a value: the ESC environments it imports.
+    esc: str | None = None
 
 
 def load_yaml(path: Path, error: type[Exception]) -> Any:
@@ -103,18 +107,22 @@ def load_project(directory: Path, stack: str | None = None, environ: Mapping[str
         secure, stack_file, _text(stack_doc.get("encryptionsalt")), _text(stack_doc.get("secretsprovider")),
         environ if environ is not None else os.environ,
     )
-    config.update(decrypted.values)
+    for key, value in decrypted.values.items():
+        config[key] = _as_config_string(value, stack_file, key)
     warnings = [f"config {key} is secure and was not decrypted: {why}" for key, why in decrypted.undecryptable.items()]
     environments = stack_doc.get("environment")
+    names = ""
     if environments:
         names = ", ".join(str(e) for e in environments) if isinstance(environments, list) else str(environments)
         warnings.append(f"{stack_file.name} imports Pulumi ESC environment(s) {names}: values they give are not "
-                        "read offline (a config key only they set is missing)")
+                        "read offline (a config key only they set is unknown)")
     runtime = doc.get("runtime")
     options = runtime.get("options") if isinstance(runtime, dict) else None
     return Project(directory, name, "python", main, stack, config, set(decrypted.undecryptable),
                    set(decrypted.values), dict(decrypted.undecryptable), warnings,
-                   dict(options) if isinstance(options, dict) else {})
+                   dict(options) if isinstance(options, dict) else {}, set(decrypted.plaintexts),
+                   f"it may come from the Pulumi ESC environment(s) {names} the stack imports, which rdsca does not "
+                   "read offline" if environments else None)
 
 
 def _text(value: Any) -> str | None:
@@ -184,9 +192,10 @@ def _project_config(doc: dict[str, Any], name: str, project_file: Path) -> dict[
     return config
 
 
-def _apply_stack_config(stack_file: Path, name: str, config: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
-    """Lay the stack file's values over ``config``; return the ``secure:`` ciphertexts by key, and the stack file."""
-    secure: dict[str, str] = {}
+def _apply_stack_config(stack_file: Path, name: str, config: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Lay the stack file's values over ``config``; return the values holding ``secure:`` ones (at any depth, as
+    the CLI reads them: ``stack_secrets.contains_secure``) by key, and the stack file."""
+    secure: dict[str, Any] = {}
     if not stack_file.is_file():
         return secure, {}
     stack_doc = _load_yaml(stack_file)
@@ -195,8 +204,14 @@ def _apply_stack_config(stack_file: Path, name: str, config: dict[str, str]) -> 
         raise ProjectError(f"{stack_file}: 'config' must be a mapping")
     for key, value in stack_config.items():
         full = _qualify(str(key), name)
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            secure[full] = str(value["secure"])
+        try:
+            holds_secure = stack_secrets.contains_secure(value)
+        except RecursionError:
+            raise ProjectError(
+                f"{stack_file}: config {full}: a value that refers to itself or is nested too deeply"
+            ) from None
+        if holds_secure:
+            secure[full] = value
             config.pop(full, None)
         else:
             config[full] = _as_config_string(value, stack_file, full)

@@ -90,14 +90,19 @@ def _unknown_secret() -> pulumi.Output[Any]:
     return pulumi.Output(set(), done(None), done(False), done(True))
 
 
+SECRET_GETTERS = tuple(n for n in dir(pulumi.Config) if n.startswith(("get_secret", "require_secret")))
+
+
 @contextlib.contextmanager
-def _secure_config(secure_keys: set[str], warnings: list[str], read: set[str]) -> Iterator[None]:
+def _secure_config(secure_keys: set[str], warnings: list[str], read: set[str], esc: bool = False) -> Iterator[None]:
     """Make ``secure:`` stack values what they are offline: secrets whose value is unknown.
 
     The CLI would decrypt them with the stack's secrets provider, which needs credentials. ``get_secret*`` and
     ``require_secret*`` return an unknown secret Output; a plain ``get``/``require`` (which the CLI would answer
     with the plaintext) gets the placeholder ``[secret]`` and a warning. ``read`` collects the keys the program
-    read: a CA that is not known then may be one of them ("cannot decide", never a pass).
+    read: a CA that is not known then may be one of them ("cannot decide", never a pass). ``esc``: the stack imports
+    Pulumi ESC environments, whose values the CLI lays under the stack's config: a key the stack does not set may
+    be one of theirs, so it is unknown in the same way, not missing.
     """
     config_cls = pulumi.Config
     saved: dict[str, Callable[..., Any]] = {}
@@ -108,14 +113,18 @@ def _secure_config(secure_keys: set[str], warnings: list[str], read: set[str]) -
 
         def patched(self: pulumi.Config, key: str, *args: Any, **kwargs: Any) -> Any:
             full_key = self.full_key(key)
-            if full_key in secure_keys:
+            # A key only ESC may set: a secret getter or a plain require (which would fail: missing) is unknown.
+            from_esc = esc and name in ("require", *SECRET_GETTERS) and pulumi.runtime.get_config(full_key) is None
+            if full_key in secure_keys or from_esc:
                 read.add(full_key)
                 if "secret" in name:
                     return _unknown_secret()
-                warnings.append(
-                    f"config {full_key} is secure: its value cannot be decrypted offline; "
-                    f"Config.{name} returned the placeholder {SECRET_TEXT}"
-                )
+                what = "is secure: its value cannot be decrypted" if not from_esc else (
+                    "is not in the stack file and may come from an ESC environment: its value cannot be read")
+                warnings.append(f"config {full_key} {what} offline; Config.{name} returned the placeholder "
+                                f"{SECRET_TEXT}")
+                if from_esc:
+                    return SECRET_TEXT
             return original(self, key, *args, **kwargs)
 
         setattr(config_cls, name, patched)
@@ -225,6 +234,9 @@ def project_info(spec: dict[str, Any]) -> dict[str, Any]:
         "organization": spec.get("organization", "organization"),
         "config": spec["config"],
         "secure_keys": sorted(spec.get("secure_keys", [])),
+        # What a pack is told is secret: every key that holds a secure value, decrypted or not, as the engine's
+        # ConfigSecretKeys (target.Config.SecureKeys() in pulumi/pulumi pkg/engine/update.go).
+        "config_secret_keys": sorted({*spec.get("secure_keys", []), *spec.get("secret_keys", [])}),
     }
 
 
@@ -235,6 +247,7 @@ def prepare(spec: dict[str, Any]) -> Session:
     secrets = SecretFilter()
     # The engine filters the stack's secure config values out of every message (AddGlobalSecretFilter).
     secrets.add({spec["config"][k] for k in spec.get("secret_keys", []) if k in spec["config"]})
+    secrets.add(set(spec.get("secret_values", [])))
     project = project_info(spec)
     state = load_state(Path(spec["state"])) if spec.get("state") else None
     if state is not None:
@@ -321,7 +334,8 @@ def run_program(session: Session) -> None:
 
     try:
         with _program_environment(session.program_dir), _secure_config(
-            set(session.spec.get("secure_keys", [])), session.warnings, session.secure_reads
+            set(session.spec.get("secure_keys", [])), session.warnings, session.secure_reads,
+            bool(session.spec.get("esc")),
         ), _check_mode(), sdk_internals.linear_final_wait():
             loop.run_until_complete(pulumi.runtime.stack.run_in_stack(program))
     except BaseException as exc:  # the program's own KeyboardInterrupt and SystemExit too: it failed

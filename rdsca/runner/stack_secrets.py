@@ -5,9 +5,16 @@ The algorithm is the CLI's (pulumi/pulumi ``pkg/secrets/passphrase/manager.go`` 
 where ``<check>`` is the word ``pulumi`` encrypted with the key; the key is PBKDF2-HMAC-SHA256 of the passphrase
 over the salt, 1,000,000 iterations, 32 bytes; each value is ``v1:<base64 nonce>:<base64 AES-256-GCM ciphertext and
 tag>``. The passphrase comes from ``PULUMI_CONFIG_PASSPHRASE`` (set, even empty) or the file that
-``PULUMI_CONFIG_PASSPHRASE_FILE`` names (its text trimmed), as the CLI reads them. A wrong passphrase is the CLI's
-error ("incorrect passphrase"). Stacks encrypted by a cloud KMS, a vault or the Pulumi Cloud service need their
-provider's credentials: those values are not decrypted, and the reason is said.
+``PULUMI_CONFIG_PASSPHRASE_FILE`` names (its text trimmed), as the CLI reads them (``readPassphrase``). A wrong
+passphrase is the CLI's error ("incorrect passphrase"). Which provider a stack uses is the CLI's choice
+(``GetSecretsManager`` in ``pkg/cmd/pulumi/stack/secrets.go``): a ``secretsprovider`` other than ``passphrase`` or
+``default`` is a cloud one (KMS, a vault); else an ``encryptionsalt`` means the passphrase; else the backend's own
+(the Pulumi Cloud service, or the manager a self-managed backend keeps in the stack's state). Those need credentials
+or the state: their values are not decrypted, and the reason is said.
+
+A ``secure:`` value is a mapping whose only key is ``secure`` with a string (``isSecureValue`` in
+``sdk/go/common/resource/config/object.go``), at the top of a key or anywhere inside an object or array value; a
+key holding one anywhere is a secret key (``object.Secure``, ``Map.SecureKeys``).
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ import base64
 import binascii
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -30,6 +38,11 @@ KEY_BYTES = 32
 CHECK_WORD = "pulumi"
 PASSPHRASE_ENV = "PULUMI_CONFIG_PASSPHRASE"
 PASSPHRASE_FILE_ENV = "PULUMI_CONFIG_PASSPHRASE_FILE"
+#: What Go's ``strings.TrimSpace`` trims (``unicode.IsSpace``: the White_Space property); Python's ``str.strip``
+#: also trims U+001C..U+001F, which Go keeps.
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+#: ``secretsprovider`` values that are not a cloud provider (``GetSecretsManager``).
+NOT_CLOUD = ("", "passphrase", "default")
 
 
 class StackSecretsError(RdscaError):
@@ -38,15 +51,46 @@ class StackSecretsError(RdscaError):
 
 @dataclass
 class Decrypted:
-    """Plaintext per config key, and for each key that could not be decrypted, why."""
+    """Per config key, its value with every ``secure:`` in it decrypted (a string, or the object or array with
+    plaintext strings in place); for each key that could not be decrypted, why; and every decrypted string."""
 
-    values: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
     undecryptable: dict[str, str] = field(default_factory=dict)
+    plaintexts: set[str] = field(default_factory=set)
+
+
+def is_secure(value: Any) -> bool:
+    """``isSecureValue``: a mapping of the single key ``secure`` to a string."""
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("secure"), str)
+
+
+def contains_secure(value: Any) -> bool:
+    """``object.Secure``: the value is secure or holds a secure value at any depth."""
+    if is_secure(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secure(v) for v in value)
+    return False
+
+
+def reveal(value: Any, open_value: Callable[[str], str]) -> Any:
+    """``value`` with each secure value replaced by ``open_value(ciphertext)`` (``object.decrypt``)."""
+    if is_secure(value):
+        return open_value(value["secure"])
+    if isinstance(value, dict):
+        return {k: reveal(v, open_value) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v, open_value) for v in value]
+    return value
 
 
 @functools.lru_cache(maxsize=8)
 def _key(passphrase: str, salt: bytes) -> bytes:
-    return hashlib.pbkdf2_hmac("sha256", passphrase.encode("utf-8"), salt, PBKDF2_ITERATIONS, KEY_BYTES)
+    # Go's []byte(phrase): the bytes as given (an environment variable Python could not decode keeps its bytes).
+    phrase = passphrase.encode("utf-8", "surrogateescape")
+    return hashlib.pbkdf2_hmac("sha256", phrase, salt, PBKDF2_ITERATIONS, KEY_BYTES)
 
 
 def _open(key: bytes, value: str) -> str:
@@ -60,7 +104,16 @@ def _open(key: bytes, value: str) -> str:
         raise ValueError("not base64") from None
     if len(nonce) != 12:
         raise ValueError("the nonce is not 12 bytes")
-    return AESGCM(key).decrypt(nonce, data, None).decode("utf-8")
+    return _go_json_text(AESGCM(key).decrypt(nonce, data, None))
+
+
+def _go_json_text(data: bytes) -> str:
+    """Go's ``string(msg)`` keeps any bytes; the program gets the value as JSON text (PULUMI_CONFIG), where Go's
+    ``encoding/json`` writes U+FFFD for each byte of invalid UTF-8 (``utf8.DecodeRuneInString`` gives RuneError
+    of width 1). Python's "replace" would merge a truncated sequence into one U+FFFD; surrogateescape keeps one
+    surrogate per byte, each then replaced."""
+    text = data.decode("utf-8", "surrogateescape")
+    return "".join("\ufffd" if "\udc80" <= c <= "\udcff" else c for c in text)
 
 
 def encrypt(key: bytes, plaintext: str, nonce: bytes) -> str:
@@ -76,9 +129,11 @@ def passphrase(environ: Mapping[str, str]) -> str | None:
     path = environ.get(PASSPHRASE_FILE_ENV)
     if path:
         try:
-            return Path(path).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StackSecretsError(f"unable to read {PASSPHRASE_FILE_ENV} {path}: {exc}") from None
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise StackSecretsError(f"unable to read {PASSPHRASE_FILE_ENV} {path}: {exc.strerror or exc}") from None
+        # strings.TrimSpace(string(bytes)): the file's bytes, Go's white space trimmed at both ends.
+        return data.decode("utf-8", "surrogateescape").strip(GO_SPACE)
     return None
 
 
@@ -93,7 +148,7 @@ def _passphrase_key(salt_state: str, phrase: str, stack_file: Path) -> bytes:
     key = _key(phrase, salt)
     try:
         ok = _open(key, parts[2]) == CHECK_WORD
-    except (ValueError, InvalidTag, UnicodeDecodeError):
+    except (ValueError, InvalidTag):
         ok = False
     if not ok:
         # The CLI's words (ErrIncorrectPassphrase), and what to do about it.
@@ -105,24 +160,27 @@ def _passphrase_key(salt_state: str, phrase: str, stack_file: Path) -> bytes:
 
 
 def decrypt(
-    secure: Mapping[str, str],
+    secure: Mapping[str, Any],
     stack_file: Path,
     encryption_salt: str | None,
     secrets_provider: str | None,
     environ: Mapping[str, str],
 ) -> Decrypted:
-    """Every ``secure:`` value of the stack decrypted, or each named with the reason it cannot be."""
+    """Every key holding ``secure:`` values (``secure``: the key's value as the stack file has it) decrypted, or
+    each named with the reason it cannot be."""
     result = Decrypted()
     if not secure:
         return result
     why = None
-    if secrets_provider and secrets_provider != "passphrase":
-        scheme = secrets_provider.split("://", 1)[0]
-        why = (f"the stack's secrets provider is {scheme} ({secrets_provider.split('?', 1)[0]}), which needs its "
+    provider = secrets_provider or ""
+    if provider not in NOT_CLOUD:
+        scheme = provider.split("://", 1)[0]
+        why = (f"the stack's secrets provider is {scheme} ({provider.split('?', 1)[0]}), which needs its "
                "credentials; rdsca decrypts passphrase stacks only")
     elif not encryption_salt:
-        why = ("the stack's secrets are encrypted by the Pulumi Cloud service (no encryptionsalt), which needs a "
-               "login; rdsca decrypts passphrase stacks only")
+        why = ("the stack file has no encryptionsalt, so its secrets belong to the backend's secrets manager (the "
+               "Pulumi Cloud service, or the one a self-managed backend keeps in the stack's state), which needs a "
+               "login or the state; rdsca decrypts passphrase stacks only")
     else:
         phrase = passphrase(environ)
         if phrase is None:
@@ -133,9 +191,15 @@ def decrypt(
     assert encryption_salt is not None and phrase is not None
     key = _passphrase_key(encryption_salt, phrase, stack_file)
     for name, value in secure.items():
-        try:
-            result.values[name] = _open(key, value)
-        except (ValueError, InvalidTag, UnicodeDecodeError):
-            raise StackSecretsError(f"{stack_file}: config {name}: its secure value cannot be decrypted with the "
-                                    "stack's passphrase (not a value this stack encrypted)") from None
+
+        def open_value(ciphertext: str, name: str = name) -> str:
+            try:
+                plaintext = _open(key, ciphertext)
+            except (ValueError, InvalidTag):
+                raise StackSecretsError(f"{stack_file}: config {name}: its secure value cannot be decrypted with "
+                                        "the stack's passphrase (not a value this stack encrypted)") from None
+            result.plaintexts.add(plaintext)
+            return plaintext
+
+        result.values[name] = reveal(value, open_value)
     return result
