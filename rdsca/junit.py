@@ -10,14 +10,28 @@ from typing import Any
 from rdsca.output import FAILING_LEVELS as FAILING
 
 
-def document(suite: str, diagnostics: Iterable[dict[str, Any]], passed: Iterable[str] = ()) -> str:
+def document(
+    suite: str,
+    diagnostics: Iterable[dict[str, Any]],
+    passed: Iterable[str] = (),
+    suppressed: Iterable[dict[str, Any]] = (),
+) -> str:
     """``diagnostics``: dicts with ``policy``, ``level``, ``message`` and ``address`` (or ``urn``); ``passed``: the
-    names of what was checked and found nothing (one passing test case each)."""
+    names of what was checked and found nothing (one passing test case each); ``suppressed``: findings set aside
+    (``rdsca.findings``), each a skipped test case with its reason."""
     findings = list(diagnostics)
     names = list(passed)
+    skipped = list(suppressed)
     failures = sum(1 for d in findings if d.get("level") in FAILING)
-    root = ET.Element("testsuites", name="rdsca", tests=str(len(findings) + len(names)), failures=str(failures))
-    node = ET.SubElement(root, "testsuite", name=suite, tests=root.get("tests", "0"), failures=str(failures))
+    tests = str(len(findings) + len(names) + len(skipped))
+    root = ET.Element("testsuites", name="rdsca", tests=tests, failures=str(failures))
+    node = ET.SubElement(root, "testsuite", name=suite, tests=tests, failures=str(failures),
+                         skipped=str(len(skipped)))
+    for d in skipped:
+        case = ET.SubElement(node, "testcase", classname=str(d.get("policy")),
+                             name=str(d.get("address") or d.get("urn") or d.get("arn") or "-"))
+        why = d["suppressed"]
+        ET.SubElement(case, "skipped", message=f"suppressed: {why['reason']} ({why['location']})")
     for d in findings:
         case = ET.SubElement(node, "testcase", classname=str(d.get("policy")),
                              name=str(d.get("address") or d.get("urn") or d.get("name") or "-"))

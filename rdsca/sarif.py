@@ -120,3 +120,13 @@ def ca_rules(tool: str, help_uri: str) -> dict[str, Rule]:
             help_uri=help_uri,
         ),
     }
+
+
+def suppression(suppressed: dict[str, Any]) -> dict[str, Any]:
+    """A SARIF 2.1.0 ``suppression`` (section 3.35) from a finding's ``suppressed`` (``rdsca.findings``): kind
+    ``inSource`` (a comment in the file) or ``external`` (the configuration file, a baseline), with the reason as
+    justification and where it was said as a property."""
+    found: dict[str, Any] = {"kind": suppressed["kind"], "justification": suppressed["reason"]}
+    if suppressed.get("location"):
+        found["properties"] = {"location": str(suppressed["location"])}
+    return found

@@ -239,6 +239,7 @@ LAYERS: dict[str, int] = {
     "rdsca.chains": 0,
     "rdsca.sarif": 0,
     "rdsca.junit": 0,
+    "rdsca.findings": 0,
     "rdsca.sdk_internals": 0,
     # the judgements, shared by every front end
     "rdsca.rules": 1,

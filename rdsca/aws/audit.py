@@ -33,6 +33,17 @@ class FindingKind(str, enum.Enum):
     RESTART_PENDING = "restart-pending"
 
 
+#: The rdsca rule each kind of finding is (one rule id across commands: ``rdsca list-rules``, ``--check``,
+#: baselines and suppressions name it).
+POLICY_OF = {
+    FindingKind.RETIRED: "rds-ca-retired",
+    FindingKind.REFUSED: "rds-ca-engine-support",
+    FindingKind.CA_EXPIRING: "rds-ca-expiring",
+    FindingKind.SERVER_CERTIFICATE: "rds-ca-expiring",
+    FindingKind.RESTART_PENDING: "rds-ca-restart-pending",
+}
+
+
 class Serving(str, enum.Enum):
     """What the database presents to clients now."""
 
@@ -301,6 +312,8 @@ class Audit:
     accounts: list[AccountScan]
     rows: list[Row]
     today: dt.date
+    #: Findings set aside by the configuration file or a baseline (``rdsca.findings``): listed, not failing.
+    suppressed: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def scans(self) -> list[RegionScan]:

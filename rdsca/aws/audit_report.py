@@ -8,7 +8,7 @@ import io
 from typing import Any
 
 from rdsca import catalog, sarif
-from rdsca.aws.audit import Audit, FindingKind
+from rdsca.aws.audit import POLICY_OF, Audit, Finding, FindingKind
 from rdsca.aws.scan import Database
 from rdsca.output import csv_row
 
@@ -33,8 +33,24 @@ def to_json(result: Audit) -> dict[str, Any]:
         ],
         "databases": [r.to_json() for r in result.rows],
         "findings": sum(1 for r in result.rows if r.findings),
+        "suppressed": result.suppressed,
         "errors": result.errors,
     }
+
+
+def finding_dicts(result: Audit) -> list[dict[str, Any]]:
+    """Every finding in the one finding shape (``rdsca.findings``): the rule it is, the database's ARN and name;
+    ``index`` tells a row's findings apart. Every audit finding fails the run, so its level is mandatory."""
+    from rdsca.aws.audit import POLICY_OF
+    from rdsca.rules import BY_NAME
+
+    found = []
+    for row in result.rows:
+        for index, finding in enumerate(row.findings):
+            policy = POLICY_OF[finding.kind]
+            found.append({"policy": policy, "level": "mandatory", "severity": BY_NAME[policy].severity,
+                          "arn": row.db.arn, "name": row.db.identifier, "message": finding.text, "index": index})
+    return found
 
 
 CSV_COLUMNS = [
@@ -55,7 +71,8 @@ CSV_COLUMNS = [
     "pending_maintenance",
     "restart",
     "replacement",
-    "findings",
+    "policy",
+    "finding",
     "notes",
     "not_applicable",
     "arn",
@@ -77,10 +94,15 @@ def to_csv(result: Audit) -> str:
     writer.writeheader()
     for row in result.rows:
         data = row.to_json()
-        data["findings"] = "; ".join(f.text for f in row.findings)
         data["notes"] = "; ".join(row.notes)
         data["pending_maintenance"] = maintenance_text(row.db)
-        writer.writerow(csv_row(data, CSV_COLUMNS))
+        # One row per finding (a database without one: one row, finding empty), so that the file round-trips: a
+        # finding's text may itself contain "; ".
+        items: list[Finding | None] = [*row.findings] or [None]
+        for finding in items:
+            data["finding"] = finding.text if finding else None
+            data["policy"] = POLICY_OF[finding.kind] if finding else None
+            writer.writerow(csv_row(data, CSV_COLUMNS))
     return out.getvalue()
 
 
@@ -114,6 +136,13 @@ def to_sarif(result: Audit) -> dict[str, Any]:
             db = row.db
             message = f"{db.kind} {db.identifier} (account {db.account}, {db.region}): {finding}"
             results.append(sarif.result(rule.id, rule.level, message, [sarif.location(logical_name=db.arn)]))
+    kinds = {policy: kind for kind, policy in reversed(POLICY_OF.items())}
+    for d in result.suppressed:
+        rule = SARIF_RULES[RULE_OF[kinds[d["policy"]]]]
+        message = f"{d['name']} ({d['arn']}): {d['message']}"
+        found = sarif.result(rule.id, rule.level, message, [sarif.location(logical_name=d["arn"])])
+        found["suppressions"] = [sarif.suppression(d["suppressed"])]
+        results.append(found)
     return sarif.document("rdsca-audit/", list(SARIF_RULES.values()), results)
 
 

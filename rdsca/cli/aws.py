@@ -15,6 +15,8 @@ from typing import Any
 import click
 
 from rdsca import catalog, clock
+from rdsca import findings as findings_core
+from rdsca.cli import ci
 from rdsca.cli.common import (
     EXIT_ERROR,
     EXIT_FINDINGS,
@@ -208,6 +210,8 @@ def _audit_table(result: Any) -> None:
 @click.option("--probe", "probe_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               metavar="PROBE.json",
               help="Join rdsca probe --format json results: a CLIENTS column (ready, will-break, not-probed).")
+@ci.outputs_option(("table", "json", "csv", "sarif", "junit"))
+@ci.findings_options
 @common_options(("table", "json", "csv", "sarif"))
 def audit(
     aws_args: AwsArgs, expiring_days: int, accept_scheduled: bool, journals: tuple[Path, ...],
@@ -232,20 +236,50 @@ def audit(
         for row in result.rows:
             if not row.db.not_applicable:
                 row.clients = readiness.of(probed, row.db.endpoint_address, row.db.endpoint_port)
-    if fmt == "json":
-        emit_json(audit_report.to_json(result))
-    elif fmt == "csv":
-        click.echo(audit_report.to_csv(result), nl=False)
-    elif fmt == "sarif":
-        emit_json(audit_report.to_sarif(result))
-    else:
-        _audit_table(result)
-    for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+    processed = _process_audit(result)
+
+    def render(out_fmt: str) -> Any:
+        if out_fmt == "json":
+            emit_json(audit_report.to_json(result))
+        elif out_fmt == "csv":
+            click.echo(audit_report.to_csv(result), nl=False)
+        elif out_fmt == "sarif":
+            emit_json(audit_report.to_sarif(result))
+        elif out_fmt == "junit":
+            from rdsca import junit
+
+            return junit.document("rdsca audit", audit_report.finding_dicts(result),
+                                  [r.db.arn for r in result.rows if not r.findings], result.suppressed)
+        else:
+            _audit_table(result)
+            for line in findings_core.set_aside_lines(result.suppressed, processed.hidden):
+                click.echo(printable(line))
+        return None
+
+    render(fmt)
+    for warning in [*warnings, *processed.warnings]:
+        click.echo(f"warning: {printable(warning)}", err=True)
     _report_problems(result)
+    ci.write_outputs(render)
     if result.errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.findings else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if ci.fails(processed, bool(result.findings)) else EXIT_OK)
+
+
+def _process_audit(result: Any) -> Any:
+    """The configuration file's suppressions (by ARN or identifier), the baseline and the rule selection over the
+    audit's findings; the rows keep only what remains, the audit lists the rest as suppressed."""
+    from rdsca import rules
+    from rdsca.aws import audit_report
+
+    ci.check_names(rules.BY_NAME)
+    found = audit_report.finding_dicts(result)
+    processed = ci.process(found, deploys=False)
+    kept = {(d["arn"], d["index"]) for d in processed.findings}
+    for row in result.rows:
+        row.findings = [f for i, f in enumerate(row.findings) if (row.db.arn, i) in kept]
+    result.suppressed = [{k: v for k, v in d.items() if k != "index"} for d in processed.suppressed]
+    return processed
 
 
 ACK = "--i-know-clients-do-not-verify-tls"

@@ -12,10 +12,11 @@ from typing import Any
 import click
 
 from rdsca import catalog
+from rdsca.cli import ci
 from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, SecondsType, common_options
-from rdsca.output import FAILING_LEVELS
 
 KINDS = ("pulumi", "terraform", "plan")
+OUTPUT_FORMATS = ("table", "json", "sarif", "junit", "pulumi")
 #: Where ``CheckCommand`` leaves ``--var``/``--var-file`` in command-line order: ``[("var" | "file", text), ...]``.
 ASSIGNMENTS = "rdsca.terraform.assignments"
 _ASSIGNMENT_KIND = {"tf_vars": "var", "var_files": "file"}
@@ -96,7 +97,6 @@ class TerraformOptions:
     fallback_ca: str | None = None
     no_apply_immediately: bool = False
     restart: str | None = None
-    allow_suppress_refused: bool = False
 
     @classmethod
     def take(cls, options: dict[str, Any], **given: Any) -> TerraformOptions:
@@ -220,12 +220,6 @@ terraform_options = _options(
         help="Terraform --fix: do not add apply_immediately = true; the change waits for the maintenance window.",
     ),
     click.option(
-        "--allow-suppress-refused",
-        is_flag=True,
-        help="Terraform: let an inline suppression (# rdsca:skip=..., #checkov:skip=CKV_AWS_211) hide a CA that AWS "
-        "refuses at deploy time (retired, or refused by the engine); by default it does not, as the deploy fails.",
-    ),
-    click.option(
         "--restart",
         type=click.Choice(catalog.RESTART_POLICIES),
         help="Terraform --fix: when changes apply (default auto, AWS's guide: a database on a retired or expired CA "
@@ -233,18 +227,6 @@ terraform_options = _options(
         "only those that do not restart now).",
     ),
 )
-
-
-def _fail_on(which: str, text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--soft-fail-on`` / ``--hard-fail-on``: policy names or levels, kept in the context for ``_fails``."""
-    return click.option(
-        f"--{which}-fail-on",
-        metavar="POLICY|LEVEL[,...]",
-        multiple=True,
-        expose_value=False,
-        callback=lambda ctx, _p, v: ctx.meta.__setitem__(f"rdsca.{which}_fail_on", _names(v)),
-        help=text + " Repeatable.",
-    )
 
 
 @click.command(cls=CheckCommand)
@@ -264,18 +246,8 @@ def _fail_on(which: str, text: str) -> Callable[[Callable[..., Any]], Callable[.
     help="Policy config JSON, as pulumi preview --policy-pack-config (levels and settings per policy): one per "
     "--policy-pack, in the same order; Terraform reads one the same way.",
 )
-@click.option(
-    "--output",
-    "outputs",
-    metavar="FORMAT=PATH",
-    multiple=True,
-    expose_value=False,
-    callback=lambda ctx, _p, v: ctx.meta.__setitem__("rdsca.outputs", _outputs(v)),
-    help="Also write the report in FORMAT (table, json, sarif, junit; pulumi for Pulumi) to PATH, atomically; "
-    "repeatable ('-' is stdout). CI can write SARIF and JSON in one run.",
-)
-@_fail_on("soft", "Findings of these policies or levels do not fail the run (as Checkov's --soft-fail-on).")
-@_fail_on("hard", "Only findings of these policies or levels fail the run (an advisory one too, when named).")
+@ci.outputs_option(OUTPUT_FORMATS)
+@ci.findings_options
 @pulumi_options
 @terraform_options
 @common_options(("table", "json", "sarif", "pulumi"))
@@ -307,67 +279,6 @@ def check(path: Path, kind: str | None, policy_pack_configs: tuple[Path, ...], f
     if len(policy_pack_configs) > 1:
         raise click.UsageError("--policy-pack-config: a Terraform check takes one policy config")
     _check_terraform(path, kind, policy_pack_configs[0] if policy_pack_configs else None, terraform, fmt)
-
-
-OUTPUT_FORMATS = ("table", "json", "sarif", "junit", "pulumi")
-
-
-def _outputs(values: tuple[str, ...]) -> list[tuple[str, str]]:
-    """``FORMAT=PATH`` pairs, checked: a known format, a folder that exists, no path given twice."""
-    pairs: list[tuple[str, str]] = []
-    for value in values:
-        fmt, sep, path = value.partition("=")
-        if not sep or not path or fmt not in OUTPUT_FORMATS:
-            raise click.BadParameter(f"{value!r}: give FORMAT=PATH, FORMAT one of {', '.join(OUTPUT_FORMATS)}",
-                                     param_hint="--output")
-        if path != "-" and not Path(path).absolute().parent.is_dir():
-            raise click.BadParameter(f"{path}: the folder {Path(path).absolute().parent} does not exist",
-                                     param_hint="--output")
-        if path in {p for _f, p in pairs}:
-            raise click.BadParameter(f"{path} is given twice", param_hint="--output")
-        pairs.append((fmt, path))
-    return pairs
-
-
-def _write_outputs(render: Callable[[str], str]) -> None:
-    """Each ``--output FORMAT=PATH``: the report rendered in FORMAT, written to a temporary sibling and renamed into
-    place (a reader never sees half a report); ``-`` prints it."""
-    import contextlib
-    import io
-
-    from rdsca.files import ordinary_mode, write_file
-
-    for fmt, path in click.get_current_context().meta.get("rdsca.outputs", []):
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
-            text = render(fmt)
-        text = text if text is not None else buffer.getvalue()
-        if path == "-":
-            click.echo(text, nl=False)
-            continue
-        try:
-            write_file(Path(path), text.encode("utf-8"), ordinary_mode())
-        except OSError as exc:
-            raise Failure(f"--output {path}: cannot write it ({exc.strerror or exc})") from None
-
-
-def _names(values: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(n.strip() for v in values for n in v.split(",") if n.strip())
-
-
-def _fails(diagnostics: list[dict[str, Any]], default: bool) -> bool:
-    """Whether the findings fail the run: ``default`` (a mandatory finding), unless --hard-fail-on (only those
-    policies or levels fail) or --soft-fail-on (those do not) say otherwise. Errors are exit 2 regardless."""
-    meta = click.get_current_context().meta
-    hard, soft = meta.get("rdsca.hard_fail_on", frozenset()), meta.get("rdsca.soft_fail_on", frozenset())
-    if not hard and not soft:
-        return default
-
-    def named(d: dict[str, Any], names: frozenset[str]) -> bool:
-        return d.get("policy") in names or d.get("level") in names
-
-    failing = [d for d in diagnostics if (named(d, hard) if hard else d.get("level") in FAILING_LEVELS)]
-    return any(not named(d, soft) for d in failing)
 
 
 def _detect_kind(path: Path) -> str:
@@ -406,40 +317,68 @@ def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
         raise Failure("interrupted; the program and the policy packs were stopped") from None
     except Terminated as exc:
         raise Failure(f"stopped by {exc}; the program and the policy packs were stopped") from None
+    _process_pulumi(report)
     print_check(report, fmt, [str(p) for p in options.policy_packs], options.show_policy_remediations)
 
     def render_pulumi(out_fmt: str) -> Any:
         if out_fmt == "junit":
             from rdsca import junit
 
-            diagnostics = report.policy.diagnostics if report.policy is not None else []
-            return junit.document(f"rdsca check {program_dir}", diagnostics, [d.name for d in report.databases])
+            diagnostics = report.policy.diagnostics if report.policy is not None else report.exit_findings
+            return junit.document(f"rdsca check {program_dir}", diagnostics, [d.name for d in report.databases],
+                                  report.suppressed)
         print_check(report, out_fmt, [str(p) for p in options.policy_packs], options.show_policy_remediations,
                     echo_warnings=False)
         return None
 
-    _write_outputs(render_pulumi)
+    ci.write_outputs(render_pulumi)
+    sys.exit(EXIT_FINDINGS if report.blocked_after_processing else EXIT_OK)
+
+
+def _process_pulumi(report: Any) -> None:
+    """Inline suppressions at each resource's source position, the configuration file, the baseline and the rule
+    selection, over the pack's diagnostics (or, without a pack, over the databases' findings)."""
+    from rdsca import rules
+    from rdsca.runner import suppress
+
     if report.policy is not None:
-        sys.exit(EXIT_FINDINGS if _fails(report.policy.diagnostics, report.blocked) else EXIT_OK)
-    sys.exit(EXIT_FINDINGS if report.findings else EXIT_OK)
+        ci.check_names({*rules.BY_NAME, *(p["name"] for p in report.policy.policies)})
+        found = report.policy.diagnostics
+    else:
+        ci.check_names(rules.BY_NAME)
+        found = report.finding_dicts()
+    inline, warnings = suppress.by_urn(report.sources)
+    kept, suppressed, more = ci.core.suppress(found, lambda d: inline.get(d["urn"], []), ci.allow_refused())
+    warnings += more + ci.core.unused(s for found in inline.values() for s in found)
+    processed = ci.process(kept, suppressed)
+    report.set_aside(processed)
+    report.warnings += warnings + processed.warnings
+    # Without a pack, a database's finding fails the run; with one, a mandatory violation.
+    report.blocked_after_processing = ci.fails(processed, report.blocked if report.policy else bool(report.findings))
 
 
 def _check_terraform(path: Path, kind: str, config_file: Path | None, options: TerraformOptions, fmt: str) -> None:
+    from rdsca import rules
     from rdsca.terraform.check import check as check_terraform
     from rdsca.terraform.fix import FixOptions, fix_report
     from rdsca.terraform.report import print_report
 
+    ci.check_names(rules.BY_NAME)
     report = check_terraform(path, kind, options.assignments, config_file,
-                             allow_suppress_refused=options.allow_suppress_refused)
+                             allow_suppress_refused=ci.allow_refused())
+    fixing = options.fix or options.diff
+    processed = _process_terraform(report, options, final=not (options.fix and not options.diff))
     # --diff wins over --fix, always: it shows what would change and writes nothing (as ruff --fix --diff).
     writes = options.fix and not options.diff
-    if options.fix or options.diff:
+    if fixing:
         fix_options = FixOptions(
             options.target_ca, options.fallback_ca, not options.no_apply_immediately, options.restart or "auto"
         )
         report, diff = fix_report(
             report, fix_options, write=writes, assignments=options.assignments, config_file=config_file
         )
+        if writes:  # the re-check after the fix: what remains
+            processed = _process_terraform(report, options, final=True)
     if options.diff:
         # As ruff --diff: the diff on stdout, nothing written; exit 1 when something would change or stays to do.
         click.echo(diff, nl=False)
@@ -447,7 +386,7 @@ def _check_terraform(path: Path, kind: str, config_file: Path | None, options: T
             if entry["action"] == "by-hand":
                 click.echo(f"{entry['address']}: {entry['message']}", err=True)
         sys.exit(EXIT_FINDINGS if report.fixes or report.blocked else EXIT_OK)
-    print_report(report, fmt)
+    print_report(report, fmt, processed.hidden)
 
     def render_terraform(out_fmt: str) -> Any:
         if out_fmt == "junit":
@@ -455,11 +394,22 @@ def _check_terraform(path: Path, kind: str, config_file: Path | None, options: T
 
             checked = [r.address for r in report.resources if r.address not in
                        {d["address"] for d in report.outcome.diagnostics}]
-            return junit.document(f"rdsca check {path}", report.outcome.diagnostics, checked)
+            return junit.document(f"rdsca check {path}", report.outcome.diagnostics, checked,
+                                  report.outcome.suppressed)
         if out_fmt == "pulumi":
             raise click.UsageError("--output pulumi=...: only for Pulumi programs")
-        print_report(report, out_fmt)
+        print_report(report, out_fmt, processed.hidden)
         return None
 
-    _write_outputs(render_terraform)
-    sys.exit(EXIT_FINDINGS if _fails(report.outcome.diagnostics, report.blocked) else EXIT_OK)
+    ci.write_outputs(render_terraform)
+    sys.exit(EXIT_FINDINGS if ci.fails(processed, report.blocked) else EXIT_OK)
+
+
+def _process_terraform(report: Any, options: TerraformOptions, final: bool) -> Any:
+    """The configuration file's suppressions, the baseline and the rule selection over the findings the inline
+    suppressions left; the report then holds what remains."""
+    outcome = report.outcome
+    processed = ci.process(outcome.diagnostics, outcome.suppressed, final=final)
+    outcome.diagnostics, outcome.suppressed = processed.findings, processed.suppressed
+    report.warnings += processed.warnings
+    return processed

@@ -24,6 +24,8 @@ from rdsca.output import printable
 from rdsca.runner.processes import Terminated
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: Where ``Group`` keeps ``--config FILE`` until the configuration file is read.
+CONFIG_ARGUMENT = "rdsca.config_argument"
 #: Set by ``--debug`` (or in the environment): unexpected errors show their traceback, subprocesses too.
 DEBUG_ENV = "RDSCA_DEBUG"
 
@@ -51,12 +53,21 @@ class Group(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
+            if ctx.parent is None:
+                # --config FILE is read before any command parses its options (it gives their defaults).
+                from rdsca.cli import config
+
+                args, ctx.meta[CONFIG_ARGUMENT] = config.take_config_argument(list(args))
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
             raise Failure(exc.format_message()) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            if ctx.parent is None and not ctx.resilient_parsing:
+                from rdsca.cli import config
+
+                config.install(ctx, ctx.meta.get(CONFIG_ARGUMENT) or config.environment_path())
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise

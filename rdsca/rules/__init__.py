@@ -47,6 +47,18 @@ MODULES = (
 FRONT_END_MODULES = (rds_ca_undecided, rds_ca_unchecked)
 RULES: tuple[Rule, ...] = tuple(module.RULE for module in (*MODULES, *FRONT_END_MODULES))
 BY_NAME: Mapping[str, Rule] = {rule.name: rule for rule in RULES}
+#: The checks of other scanners that judge the same thing, by rule (``rdsca list-rules``; Checkov's id is honoured
+#: in ``#checkov:skip=`` comments). Checkov CKV_AWS_211 "Ensure RDS uses a modern CaCert"; KICS
+#: 9f40c07e-699e-4410-8856-3ba0f2e3a2dd "CA Certificate Identifier Is Outdated" (Terraform); Prowler
+#: rds_instance_certificate_expiration (live instances: the CA's validity).
+OTHER_TOOLS: Mapping[str, Mapping[str, str]] = {
+    rds_ca_retired.RULE.name: {
+        "checkov": "CKV_AWS_211",
+        "kics": "9f40c07e-699e-4410-8856-3ba0f2e3a2dd",
+        "prowler": "rds_instance_certificate_expiration",
+    },
+    rds_ca_expiring.RULE.name: {"prowler": "rds_instance_certificate_expiration"},
+}
 #: The rules judged over each resource's inputs; ``STACK_RULES`` over the state after the update.
 RESOURCE_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if not rule.stack)
 STACK_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.stack)
@@ -56,6 +68,7 @@ __all__ = [
     "FRONT_END_MODULES",
     "LEVELS",
     "MODULES",
+    "OTHER_TOOLS",
     "RESOURCE_RULES",
     "RULES",
     "SEVERITIES",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rdsca import catalog
+from rdsca.output import FAILING_LEVELS
 from rdsca.resources import (
     AWS_PROVIDER_TOKEN,
     CLUSTER_TOKENS,
@@ -120,6 +121,14 @@ class CheckReport:
     foreign_components: list[dict[str, Any]] = field(default_factory=list)
     #: False when the program (or a pack) failed: the packs did not see the whole program.
     complete: bool = True
+    #: Findings set aside (``rdsca.findings``): suppressed in the source or the configuration file, or baselined.
+    suppressed: list[dict[str, Any]] = field(default_factory=list)
+    #: Findings left out by --check, --skip-check or --severity.
+    hidden: int = 0
+    #: Whether what remains fails the run (``rdsca.cli.ci.fails``); set by the command line.
+    blocked_after_processing: bool = False
+    #: Without a pack: the URNs whose findings remain after ``set_aside`` (None: every finding remains).
+    _kept: set[str] | None = field(default=None, repr=False)
 
     def pack_status(self, blocked: bool) -> str:
         """What rdsca's own formats say of a pack: a pack that did not see the whole program did not pass it."""
@@ -150,8 +159,34 @@ class CheckReport:
 
     @property
     def findings(self) -> list[DatabaseRow]:
-        """Databases whose CA is known and not acceptable (retired, unknown, expired, refused)."""
-        return [d for d in self.databases if d.finding]
+        """Databases whose CA is known and not acceptable (retired, unknown, expired, refused), and not set aside."""
+        return [d for d in self.databases if d.finding and (self._kept is None or d.urn in self._kept)]
+
+    def finding_dicts(self) -> list[dict[str, Any]]:
+        """Without a pack, the databases' findings in the one finding shape (``rdsca.findings``): a CA the engine
+        refuses is rds-ca-engine-support's, any other not acceptable CA rds-ca-retired's."""
+        from rdsca.rules import rds_ca_engine_support, rds_ca_retired
+
+        found = []
+        for db in self.findings:
+            assert db.verdict is not None
+            rule = (rds_ca_engine_support if db.verdict.status is catalog.Status.REFUSED else rds_ca_retired).RULE
+            found.append({"policy": rule.name, "level": "mandatory", "severity": rule.severity, "urn": db.urn,
+                          "name": db.name, "message": db.message})
+        return found
+
+    def set_aside(self, processed: Any) -> None:
+        """Keep only what remains after suppressions, the baseline and the rule selection (``rdsca.findings
+        .Processed``): the pack's diagnostics, or without a pack the databases' findings."""
+        self.suppressed, self.hidden = list(processed.suppressed), processed.hidden
+        if self.policy is None:
+            self._kept = {d["urn"] for d in processed.findings}
+            return
+        if len(processed.findings) != len(self.policy.diagnostics):
+            self.policy.diagnostics = list(processed.findings)
+            for pack in self.policy.packs:
+                pack.blocked = any(d["level"] in FAILING_LEVELS and d.get("pack") == pack.name
+                                   for d in self.policy.diagnostics)
 
     @property
     def exit_findings(self) -> list[dict[str, Any]]:
@@ -211,6 +246,7 @@ class CheckReport:
             "findings": self.exit_findings,
             "diagnostics": self.diagnostics,
             "remediations": self.remediations,
+            "suppressed": self.suppressed,
             "warnings": self.warnings,
             "blocked": self.blocked,
             "policy_pack": {"name": self.policy.pack, "version": self.policy.version} if self.policy else None,

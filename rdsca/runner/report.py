@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import click
 
-from rdsca import catalog, sarif
+from rdsca import catalog, findings, sarif
 from rdsca.output import apply_mode, emit_json, printable, render_table
 from rdsca.runner.judge import CheckReport, DatabaseRow
 from rdsca.text import shorten
@@ -82,6 +82,8 @@ def print_table(report: CheckReport) -> None:
     else:
         for db in report.findings:
             click.echo(printable(f"finding: {db.name}: {db.message}"))
+    for line in findings.set_aside_lines(report.suppressed, report.hidden):
+        click.echo(printable(line))
 
 
 # -- SARIF ---------------------------------------------------------------------------------------------------------
@@ -111,6 +113,9 @@ def to_sarif(report: CheckReport) -> dict[str, Any]:
             rule = CATALOG_RULES["refused" if db.verdict.status is catalog.Status.REFUSED else "retired"]
             message = f"{_resource_label(db.urn)}: {db.message}"
             results.append(sarif.result(rule.id, rule.level, message, [_location(report, db.urn)]))
+        # Without a pack the rules are the catalog's verdicts: a refused CA's, or any other's.
+        results += _suppressed_results(report, lambda policy: CATALOG_RULES[
+            "refused" if policy == "rds-ca-engine-support" else "retired"].id)
         return sarif.document(f"rdsca-check/{report.stack}", list(CATALOG_RULES.values()), results)
     rules = [
         sarif.Rule(
@@ -127,7 +132,18 @@ def to_sarif(report: CheckReport) -> dict[str, Any]:
         sarif.result(d["policy"], sarif.LEVEL.get(d["level"], "warning"), d["message"], [_location(report, d["urn"])])
         for d in report.diagnostics
     ]
-    return sarif.document(f"rdsca-check/{policy.pack}/{report.stack}", rules, results)
+    return sarif.document(f"rdsca-check/{policy.pack}/{report.stack}", rules, results + _suppressed_results(report))
+
+
+def _suppressed_results(report: CheckReport, rule_id: Callable[[str], str] = str) -> list[dict[str, Any]]:
+    """Findings set aside, each with its SARIF suppression (code scanning shows them as suppressed)."""
+    results = []
+    for d in report.suppressed:
+        found = sarif.result(rule_id(d["policy"]), sarif.LEVEL.get(d["level"], "warning"), d["message"],
+                             [_location(report, d["urn"])])
+        found["suppressions"] = [sarif.suppression(d["suppressed"])]
+        results.append(found)
+    return results
 
 
 # -- the Pulumi CLI's policy section -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from rdsca import __version__, catalog, sarif
+from rdsca import __version__, catalog, findings, sarif
 from rdsca.output import apply_mode, emit_json, printable, render_table
 from rdsca.resources import ACCOUNT_DEFAULT_CLI, MISSING, TERRAFORM_TYPES, Unknown
 from rdsca.rules import Rule
@@ -144,10 +144,10 @@ def to_sarif(report: TerraformReport) -> dict[str, Any]:
         for d in report.outcome.diagnostics
     ]
     for d in report.outcome.suppressed:
-        # SARIF 2.1.0 suppressions: shown as suppressed by code scanning, with the reason given in the source.
+        # Shown as suppressed by code scanning, with the reason.
         found = sarif.result(d["policy"], sarif.LEVEL[d["level"]], d["message"],
                              [_diagnostic_location(report, by_address, d)])
-        found["suppressions"] = [{"kind": "inSource", "justification": d["suppressed"]["reason"]}]
+        found["suppressions"] = [sarif.suppression(d["suppressed"])]
         results.append(found)
     return sarif.document(f"rdsca-check/{report.kind}/", rules, results)
 
@@ -167,13 +167,14 @@ def _ca(db: Database) -> str:
     return "(account default)" if ca is MISSING else shorten(str(ca))
 
 
-def print_report(report: TerraformReport, fmt: str) -> None:
+def print_report(report: TerraformReport, fmt: str, hidden: int = 0) -> None:
+    """``hidden``: how many findings --check, --skip-check or --severity left out (the table says so)."""
     if fmt == "json":
         emit_json(to_json(report))
     elif fmt == "sarif":
         emit_json(to_sarif(report))
     else:
-        _print_table(report)
+        _print_table(report, hidden)
     for warning in report.warnings:
         click.echo(printable(f"warning: {warning}"), err=True)
 
@@ -190,7 +191,7 @@ def _rows(report: TerraformReport) -> list[list[str]]:
     return sorted(rows, key=lambda row: (row[2], row[1], row[0]))
 
 
-def _print_table(report: TerraformReport) -> None:
+def _print_table(report: TerraformReport, hidden: int = 0) -> None:
     what = "Terraform plan" if report.kind == "plan" else "Terraform configuration"
     rows = _rows(report)
     click.echo(printable(f"{what} {report.path}: {len(rows)} database(s)"))
@@ -207,11 +208,8 @@ def _print_table(report: TerraformReport) -> None:
         click.echo(printable(f"        - [{d['level']}]  {d['policy']}  ({d['address']})"))
         for line in d["message"].splitlines():
             click.echo(f"          {printable(line)}")
-    if report.outcome.suppressed:
-        click.echo(f"Suppressed ({len(report.outcome.suppressed)}, not failing the run):")
-        for d in report.outcome.suppressed:
-            reason = d["suppressed"]
-            click.echo(printable(f"    - {d['policy']}  ({d['address']}): {reason['reason']} [{reason['location']}]"))
+    for line in findings.set_aside_lines(report.outcome.suppressed, hidden):
+        click.echo(printable(line))
     if report.outcome.unchecked:
         click.echo(f"Not checked ({len(report.outcome.unchecked)} module(s) not installed; run terraform init):")
         for module in report.outcome.unchecked:

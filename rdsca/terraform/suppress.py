@@ -14,25 +14,17 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from rdsca import findings
+from rdsca.findings import Suppression
+from rdsca.rules import OTHER_TOOLS
 from rdsca.terraform.model import Block, SourceFile
 
 #: Checkov check ids rdsca's policies stand in for.
-CHECKOV = {"CKV_AWS_211": "rds-ca-retired"}
-#: Findings whose CA AWS refuses at deploy time: "CertificateNotFound" or the engine's refusal.
-REFUSED_AT_DEPLOY = frozenset({"rds-ca-retired", "rds-ca-engine-support", "rds-ca-stack-state"})
+CHECKOV = {tools["checkov"]: name for name, tools in OTHER_TOOLS.items() if "checkov" in tools}
 _RDSCA = re.compile(r"^(?:#|//)\s*rdsca:skip=([A-Za-z0-9_,-]+)(?:\s+(.*))?$")
 _CHECKOV = re.compile(r"^(?:#|//)\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?$")
-
-
-@dataclass
-class Suppression:
-    policy: str
-    reason: str
-    where: str
-    used: bool = False
 
 
 @functools.lru_cache(maxsize=256)
@@ -76,22 +68,6 @@ def in_block(block: Block) -> tuple[list[Suppression], list[str]]:
 def apply(diagnostics: list[dict[str, Any]], by_address: dict[str, list[Suppression]],
           allow_refused: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """(kept diagnostics, suppressed ones with reason and location, warnings)."""
-    kept, suppressed, warnings = [], [], []
-    for d in diagnostics:
-        match = next((s for s in by_address.get(d["address"], []) if s.policy == d["policy"]), None)
-        if match is None:
-            kept.append(d)
-            continue
-        match.used = True
-        if d["policy"] in REFUSED_AT_DEPLOY and not allow_refused:
-            warnings.append(f"{match.where}: the suppression of {d['policy']} for {d['address']} is not applied: AWS "
-                            "refuses this CA at deploy time, so the deploy fails anyway (--allow-suppress-refused "
-                            "applies it)")
-            kept.append(d)
-            continue
-        suppressed.append({**d, "suppressed": {"reason": match.reason, "location": match.where}})
-    for suppressions in by_address.values():
-        for s in suppressions:
-            if not s.used:
-                warnings.append(f"{s.where}: rdsca:skip={s.policy} matches no finding here")
-    return kept, suppressed, warnings
+    kept, suppressed, warnings = findings.suppress(diagnostics, lambda d: by_address.get(d["address"], []),
+                                                   allow_refused)
+    return kept, suppressed, warnings + findings.unused(s for found in by_address.values() for s in found)

@@ -111,8 +111,10 @@ def test_every_output_names_the_account(org: Org) -> None:
     args = ("audit", "--accounts", prod, *US)
     table = run(*args).stdout
     assert table.splitlines()[0].startswith("ACCOUNT ") and table.splitlines()[2].startswith(prod)
-    (row,) = csv.DictReader(io.StringIO(run(*args, "--format", "csv").stdout))
-    assert row["account"] == prod
+    rows = list(csv.DictReader(io.StringIO(run(*args, "--format", "csv").stdout)))
+    # One row per finding (issue 26.7): one database, each of its findings on a row of its own, each naming it.
+    assert {(r["account"], r["identifier"]) for r in rows} == {(prod, rows[0]["identifier"])}
+    assert len({r["finding"] for r in rows}) == len(rows) and all(r["policy"].startswith("rds-ca-") for r in rows)
     sarif = run(*args, "--format", "sarif").json()
     assert all(f"(account {prod}, us-east-1)" in r["message"]["text"] for r in sarif["runs"][0]["results"])
 

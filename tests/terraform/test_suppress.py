@@ -38,13 +38,13 @@ def test_suppressions_with_reasons_and_what_they_never_hide(tmp_path: Path) -> N
     assert kept == {("rds-ca-retired", "aws_db_instance.b"), ("rds-ca-unset", "aws_db_instance.c")}
     (suppressed,) = report["suppressed"]
     assert (suppressed["policy"], suppressed["address"]) == ("rds-ca-unset", "aws_db_instance.a")
-    assert suppressed["suppressed"] == {"reason": "the account default is managed centrally",
+    assert suppressed["suppressed"] == {"kind": "inSource", "reason": "the account default is managed centrally",
                                         "location": f"{tmp_path / 'main.tf'}:3"}
     warnings = report["warnings"]
     assert any("rdsca:skip without a reason is not applied" in w and "main.tf:12" in w for w in warnings)
     assert any("the suppression of rds-ca-retired for aws_db_instance.b is not applied: AWS refuses" in w
                for w in warnings)
-    assert any("rdsca:skip=rds-ca-expiring matches no finding here" in w for w in warnings)
+    assert any("the suppression rds-ca-expiring matches no finding" in w for w in warnings)
 
 
 def test_allow_suppress_refused_and_sarif(tmp_path: Path) -> None:
