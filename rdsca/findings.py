@@ -238,14 +238,22 @@ def process(
     baseline: tuple[set[tuple[str, str]], str] | None = None,
     allow_refused: bool = False,
     already_suppressed: Iterable[dict[str, Any]] = (),
+    inline: Callable[[dict[str, Any]], Iterable[Suppression]] | None = None,
 ) -> Processed:
-    """Selection first (what is not asked for is not reported), then the configuration file's suppressions, then
-    the baseline (a finding suppressed by a comment or the file is not "new")."""
+    """Selection first (what is not asked for is not reported, suppressed or not), then the comments in the source
+    (``inline``, or ``already_suppressed`` by the front end), then the configuration file's suppressions, then the
+    baseline (a finding suppressed by a comment or the file is not "new")."""
     items = list(findings)
     chosen = [f for f in items if selection.keeps(f)]
+    earlier = [f for f in already_suppressed if selection.keeps(f)]
+    warnings: list[str] = []
+    if inline is not None:
+        chosen, by_comment, warnings = suppress(chosen, inline, allow_refused)
+        earlier += by_comment
     rules = list(suppressions)
-    kept, suppressed, warnings = suppress(chosen, lambda _f: rules, allow_refused)
-    suppressed = [*already_suppressed, *suppressed]
+    kept, suppressed, more = suppress(chosen, lambda _f: rules, allow_refused)
+    suppressed = [*earlier, *suppressed]
+    warnings += more
     gone: list[tuple[str, str]] = []
     if baseline is not None:
         entries, where = baseline

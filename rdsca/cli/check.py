@@ -348,9 +348,8 @@ def _process_pulumi(report: Any) -> None:
         ci.check_names(rules.BY_NAME)
         found = report.finding_dicts()
     inline, warnings = suppress.by_urn(report.sources)
-    kept, suppressed, more = ci.core.suppress(found, lambda d: inline.get(d["urn"], []), ci.allow_refused())
-    warnings += more + ci.core.unused(s for found in inline.values() for s in found)
-    processed = ci.process(kept, suppressed)
+    processed = ci.process(found, inline=lambda d: inline.get(d["urn"], []))
+    warnings += ci.core.unused(s for found in inline.values() for s in found)
     report.set_aside(processed)
     report.warnings += warnings + processed.warnings
     # Without a pack, a database's finding fails the run; with one, a mandatory violation.
