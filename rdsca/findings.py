@@ -107,11 +107,15 @@ def suppress(
     return kept, suppressed, warnings
 
 
-def unused(suppressions: Iterable[Suppression]) -> list[str]:
+def unused(suppressions: Iterable[Suppression], judged: frozenset[str] | None = None) -> list[str]:
     """A suppression that matched nothing is a warning: the finding was fixed, or the name is wrong. Copies of one
-    comment (a statement that constructs several resources in a loop) count as one: any that matched is used."""
+    comment (a statement that constructs several resources in a loop) count as one: any that matched is used.
+    ``judged``: the policies this command judges (None: all); a suppression of another policy (the configuration
+    file's rds-ca-unset, under ``audit``) is for another command, not unused."""
     used: dict[tuple[str, str], bool] = {}
     for s in suppressions:
+        if judged is not None and s.policy != "*" and s.policy not in judged:
+            continue
         key = (s.where, s.label())
         used[key] = used.get(key, False) or s.used
     return [f"{where}: the suppression {label} matches no finding" for (where, label), ok in used.items() if not ok]
@@ -239,6 +243,7 @@ def process(
     allow_refused: bool = False,
     already_suppressed: Iterable[dict[str, Any]] = (),
     inline: Callable[[dict[str, Any]], Iterable[Suppression]] | None = None,
+    judged: frozenset[str] | None = None,
 ) -> Processed:
     """Selection first (what is not asked for is not reported, suppressed or not), then the comments in the source
     (``inline``, or ``already_suppressed`` by the front end), then the configuration file's suppressions, then the
@@ -260,7 +265,7 @@ def process(
         kept, baselined, gone, more = apply_baseline(kept, entries, where, suppressed, allow_refused)
         suppressed += baselined
         warnings += more
-    return Processed(kept, suppressed, len(items) - len(chosen), gone, warnings + unused(rules))
+    return Processed(kept, suppressed, len(items) - len(chosen), gone, warnings + unused(rules, judged))
 
 
 def set_aside_lines(suppressed: Iterable[Mapping[str, Any]], hidden: int = 0) -> list[str]:

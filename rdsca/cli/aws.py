@@ -274,7 +274,9 @@ def _process_audit(result: Any) -> Any:
 
     ci.check_names(rules.BY_NAME)
     found = audit_report.finding_dicts(result)
-    processed = ci.process(found, deploys=False)
+    from rdsca.aws.audit import POLICY_OF
+
+    processed = ci.process(found, deploys=False, judged=frozenset(POLICY_OF.values()))
     kept = {(d["arn"], d["index"]) for d in processed.findings}
     for row in result.rows:
         row.findings = [f for i, f in enumerate(row.findings) if (row.db.arn, i) in kept]

@@ -130,6 +130,7 @@ def process(
     final: bool = True,
     deploys: bool = True,
     inline: Callable[[dict[str, Any]], Iterable[core.Suppression]] | None = None,
+    judged: frozenset[str] | None = None,
 ) -> core.Processed:
     """The findings after ``--check``/``--skip-check``/``--severity``, the configuration file's suppressions and
     ``--baseline``; ``--create-baseline`` is written here (today's findings before the baseline applies) when
@@ -145,7 +146,7 @@ def process(
         baseline = (core.read_baseline(path), str(path))
     settings = config_file.current()
     processed = core.process(found, selection(), settings.suppressions() if settings else [], baseline,
-                             allow_refused() or not deploys, already_suppressed, inline)
+                             allow_refused() or not deploys, already_suppressed, inline, judged)
     if final and meta.get("create_baseline") is not None:
         write_baseline(meta["create_baseline"], processed)
     for resource, policy in processed.gone:

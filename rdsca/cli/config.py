@@ -86,7 +86,10 @@ def load(path: Path) -> Settings:
     except OSError as exc:
         raise ConfigFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
-        raise ConfigFileError(f"{path}: not YAML ({str(exc).splitlines()[0]})") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigFileError(f"{path}: not YAML ({what}{where})") from None
     if doc is None:
         return Settings(path)
     if not isinstance(doc, dict):
