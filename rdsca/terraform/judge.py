@@ -223,6 +223,7 @@ def judge(
     config: Settings,
     unchecked: list[Any] | None = None,
     allow_suppress_refused: bool = False,
+    module_blocks: Mapping[str, Any] | None = None,
 ) -> Outcome:
     """Every resource rule over every resource's configured values, and the stack rules over its planned state;
     then what was passed to modules that could not be read."""
@@ -244,26 +245,39 @@ def judge(
             _judge_all(outcome, STACK_RULES, state, config, secret)
     _name_aurora_members(outcome, resources)
     judge_unchecked(outcome, unchecked or [], config)
-    _suppress(outcome, resources, allow_suppress_refused)
+    _suppress(outcome, resources, allow_suppress_refused, module_blocks or {})
     return outcome
 
 
-def _suppress(outcome: Outcome, resources: list[Resource], allow_refused: bool) -> None:
-    """Inline suppressions (``rdsca.terraform.suppress``): a suppressed finding no longer fails the run."""
+def _suppress(outcome: Outcome, resources: list[Resource], allow_refused: bool,
+              module_blocks: Mapping[str, Any]) -> None:
+    """Inline suppressions (``rdsca.terraform.suppress``): a suppressed finding no longer fails the run. A comment
+    in a resource block applies to that resource; one in a module block to everything the module instance declares
+    (and to the call itself: a module that is not installed, a CA passed to it)."""
     from rdsca.terraform import suppress
 
-    by_address: dict[str, list[suppress.Suppression]] = {}
-    seen: set[int] = set()
-    for resource in resources:
-        if resource.block is None:
-            continue
-        found, warnings = suppress.in_block(resource.block)
-        if id(resource.block) not in seen:
+    found_in: dict[int, list[suppress.Suppression]] = {}
+
+    def of(block: Any) -> list[suppress.Suppression]:
+        if id(block) not in found_in:  # each block read once, and its suppressions shared by every instance
+            found_in[id(block)], warnings = suppress.in_block(block)
             outcome.suppression_warnings += warnings
-            seen.add(id(resource.block))
+        return found_in[id(block)]
+
+    by_address: dict[str, list[suppress.Suppression]] = {}
+    # Only module blocks whose file can hold a suppression are looked at for every address (most hold none).
+    module_blocks = {a: b for a, b in module_blocks.items() if b"skip=" in b.file.data}
+    addresses = [r.address for r in resources] + [d["address"] for d in outcome.diagnostics]
+    blocks = {r.address: r.block for r in resources if r.block is not None}
+    for address in dict.fromkeys(addresses):
+        found = of(blocks[address]) if address in blocks else []
+        for prefix, block in module_blocks.items():
+            if address == prefix or address.startswith(prefix + "."):
+                found = found + of(block)
         if found:
-            by_address[resource.address] = found
-    kept, suppressed, warnings = suppress.apply(outcome.diagnostics, by_address, allow_refused)
+            by_address[address] = found
+    kept, suppressed, warnings = suppress.apply(outcome.diagnostics, by_address, allow_refused,
+                                                [s for found in found_in.values() for s in found])
     outcome.diagnostics, outcome.suppressed = kept, suppressed
     outcome.suppression_warnings += warnings
 

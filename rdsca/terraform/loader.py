@@ -62,6 +62,9 @@ class Configuration:
     files: list[Any] = field(default_factory=list)
     #: Module calls whose module was not read.
     unchecked: list[UncheckedModule] = field(default_factory=list)
+    #: The block of the module call behind each module instance (``module.a``, ``module.a.module.b["k"]``): a
+    #: suppression written in it applies to everything the instance declares.
+    module_blocks: dict[str, Any] = field(default_factory=dict)
 
 
 class Loader:
@@ -72,6 +75,7 @@ class Loader:
         self.warnings: list[str] = []
         self.sources: dict[Path, ModuleSource] = {}
         self.unchecked: list[UncheckedModule] = []
+        self.module_blocks: dict[str, Any] = {}
         self.manifest = self._manifest()
 
     def warn(self, message: str) -> None:
@@ -116,7 +120,7 @@ class Loader:
         instance = Instance(self, root, "", "", inputs, {})
         resources = list(self._walk(instance))
         files = [f for source in self.sources.values() for f in source.files]
-        return Configuration(self.root, resources, self.warnings, files, self.unchecked)
+        return Configuration(self.root, resources, self.warnings, files, self.unchecked, self.module_blocks)
 
     def _walk(self, instance: Instance) -> Any:
         yield from instance.resources()
@@ -175,6 +179,7 @@ class Loader:
         """Record a module that is not installed, with its arguments as the caller computes them (every instance of
         a ``count``/``for_each`` call: their arguments may differ)."""
         address = f"{parent.address}module.{name}"
+        self.module_blocks[address] = call
         self.warn(
             f"{call.span.where()}: {address} (source {call_source!r}) not checked: it is not installed; run "
             "terraform init so that .terraform/modules holds it"
@@ -211,6 +216,7 @@ class Loader:
                     providers[inner] = parent.providers.get(outer)
         manifest_key = f"{parent.manifest_key}.{name}" if parent.manifest_key else name
         address = f"{parent.address}module.{name}{_key(key)}."
+        self.module_blocks[address.removesuffix(".")] = call
         child = Instance(self, source, address, manifest_key, inputs, providers)
         return key, child
 

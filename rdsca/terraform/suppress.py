@@ -65,9 +65,12 @@ def in_block(block: Block) -> tuple[list[Suppression], list[str]]:
     return found, warnings
 
 
-def apply(diagnostics: list[dict[str, Any]], by_address: dict[str, list[Suppression]],
-          allow_refused: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-    """(kept diagnostics, suppressed ones with reason and location, warnings)."""
+def apply(
+    diagnostics: list[dict[str, Any]], by_address: dict[str, list[Suppression]], allow_refused: bool,
+    every: list[Suppression],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """(kept diagnostics, suppressed ones with reason and location, warnings); ``every``: all the suppressions
+    read, for the warning about those that match nothing."""
     kept, suppressed, warnings = findings.suppress(diagnostics, lambda d: by_address.get(d["address"], []),
                                                    allow_refused)
-    return kept, suppressed, warnings + findings.unused(s for found in by_address.values() for s in found)
+    return kept, suppressed, warnings + findings.unused(every)

@@ -99,3 +99,33 @@ def test_several_reports_in_one_run(tmp_path: Path) -> None:
     assert same.exit_code == 2 and "is given twice" in same.stderr
     assert run("check", legacy, "--output", f"html={tmp_path / 'x'}").exit_code == 2
     assert run("check", legacy, "--output", f"json={tmp_path / 'nope' / 'x'}").exit_code == 2
+
+
+def test_a_comment_in_a_module_block_covers_what_the_module_declares(tmp_path: Path) -> None:
+    """Issue 26.1: the comment in a module call applies to the databases of that instance (a local module), and to
+    a module that is not installed (its rds-ca-unchecked finding)."""
+    write_tf(tmp_path, {
+        "main.tf": """
+        module "legacy" {
+          source = "./legacy"
+          # rdsca:skip=rds-ca-unset the legacy stack uses the account default until it is retired
+        }
+        module "remote" {
+          source = "terraform-aws-modules/rds/aws"
+          # rdsca:skip=rds-ca-unchecked installed by the release pipeline only
+        }
+        resource "aws_db_instance" "own" {
+          engine = "mysql"
+        }
+        """,
+        "legacy/main.tf": """
+        resource "aws_db_instance" "a" {
+          engine = "postgres"
+        }
+        """,
+    })
+    code, report = run_json("check", tmp_path)
+    suppressed = {(d["address"], d["policy"]) for d in report["suppressed"]}
+    assert suppressed == {("module.legacy.aws_db_instance.a", "rds-ca-unset"), ("module.remote", "rds-ca-unchecked")}
+    assert [(d["address"], d["policy"]) for d in report["diagnostics"]] == [("aws_db_instance.own", "rds-ca-unset")]
+    assert report["suppressed"][0]["suppressed"]["location"].endswith("main.tf:3")
