@@ -243,9 +243,13 @@ def test_verify_refuses_a_root_with_the_right_name_and_the_wrong_key(chain: dict
     assert code == 1
 
 
-def test_verify_an_expired_server_certificate(chain: dict[str, Path]) -> None:
-    code, out, _ = run("verify", str(chain["server"]), "--bundle", str(chain["root"]), "--as-of", "2027-06-01")
+def test_verify_an_expired_server_certificate(chain: dict[str, Path], tmp_path: Path) -> None:
+    out_json, out_junit = tmp_path / "v.json", tmp_path / "v.xml"
+    code, out, _ = run("verify", str(chain["server"]), "--bundle", str(chain["root"]), "--as-of", "2027-06-01",
+                       "--output", f"json={out_json}", "--output", f"junit={out_junit}")
     assert code == 1 and "problem: the server certificate db.eu-test-1.rds.example expired on 2027-01-01" in out
+    assert json.loads(out_json.read_text())["chains"] is False  # --output: the same run in another format
+    assert 'failures="1"' in out_junit.read_text()
 
 
 # -- download ------------------------------------------------------------------------------------------------------

@@ -49,11 +49,14 @@ class IdentityError(AwsError):
 
 @dataclass(frozen=True)
 class Limits:
-    """How long one call may take: seconds to connect, seconds to wait for an answer, and attempts in all."""
+    """How one call is made: seconds to connect, seconds to wait for an answer, attempts in all, and the endpoint
+    every client calls when one is given (``--endpoint-url``, as the AWS CLI's; otherwise botocore's, which
+    honours ``AWS_ENDPOINT_URL``)."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     max_attempts: int = 3
+    endpoint_url: str | None = None
 
     def config(self, **extra: Any) -> botocore.config.Config:
         return botocore.config.Config(
@@ -167,6 +170,8 @@ class Aws:
         HTTP(S)_PROXY (EndpointCreator uses the environment's proxies only when none are configured)."""
         if self.demo is not None:
             return {"config": self.limits.config(proxies={}), "endpoint_url": self.demo.endpoint}
+        if self.limits.endpoint_url:
+            return {"config": self.limits.config(), "endpoint_url": self.limits.endpoint_url}
         return {"config": self.limits.config()}
 
     def client(self, service: str, region: str) -> Any:

@@ -72,10 +72,16 @@ class AwsArgs:
     connect_timeout: float
     read_timeout: float
     max_attempts: int
+    endpoint_url: str | None
 
     def check(self) -> None:
         if self.demo and self.profile:
             raise click.UsageError("--profile cannot be used with --demo: the demo never uses real credentials")
+        if self.demo and self.endpoint_url:
+            raise click.UsageError("--endpoint-url cannot be used with --demo: the demo has its own endpoint")
+        if self.endpoint_url is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s]*)?", self.endpoint_url):
+            raise click.BadParameter(f"{self.endpoint_url!r}: give a URL such as https://rds.example.com or "
+                                     "http://127.0.0.1:5000", param_hint="--endpoint-url")
         chosen = [name for name, on in (("--org", self.org), ("--ou", self.ous), ("--accounts", self.accounts)) if on]
         if len(chosen) > 1:
             raise click.UsageError(f"{' and '.join(chosen)} cannot be combined: choose one way to select accounts")
@@ -96,7 +102,7 @@ class AwsArgs:
             self.org, self.ous, tuple(self.accounts or ()), self.include_management, self.role_name, self.external_id,
             self.account_rate,
         )
-        limits = Limits(self.connect_timeout, self.read_timeout, self.max_attempts)
+        limits = Limits(self.connect_timeout, self.read_timeout, self.max_attempts, self.endpoint_url)
         regions = self.regions or demo_regions
         return Scope(self.profile, tuple(regions) if regions else None, self.workers, demo, selection, limits)
 
@@ -125,6 +131,9 @@ _AWS_OPTIONS = (
                  help="Seconds to wait for an answer."),
     click.option("--max-attempts", type=click.IntRange(1, 10), default=3, show_default=True,
                  help="Attempts per call, retries of throttling and timeouts included."),
+    click.option("--endpoint-url", metavar="URL",
+                 help="Send every AWS call to this URL (a VPC endpoint, a test server), as the AWS CLI's option; "
+                 "AWS_ENDPOINT_URL does the same from the environment."),
 )
 _AWS_NAMES = tuple(f.name for f in AwsArgs.__dataclass_fields__.values())  # type: ignore[attr-defined]
 

@@ -40,7 +40,7 @@ ALLOWED = frozenset({
     "hard-fail-on", "ca", "fallback-ca", "restart", "no-apply-immediately", "allow-suppress-refused",
     "policy-pack", "policy-pack-config", "stack", "timeout", "invoke-answers", "var-file", "kind",
     "profile", "regions", "region", "org", "ou", "accounts", "include-management", "role-name", "external-id",
-    "workers", "account-rate", "connect-timeout", "read-timeout", "max-attempts", "expiring-days",
+    "workers", "account-rate", "connect-timeout", "read-timeout", "max-attempts", "endpoint-url", "expiring-days",
     "accept-scheduled", "engine", "identifier", "tag", "rate", "known-roots",
 })
 

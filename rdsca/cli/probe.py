@@ -6,11 +6,13 @@ import datetime as dt
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from rdsca import catalog, clock
 from rdsca import truststore as ts
+from rdsca.cli import ci
 from rdsca.cli.common import Number, common_options, read_password
 from rdsca.cli.truststore import impostor_warnings, known_roots_option
 from rdsca.output import emit_json, printable, render_table
@@ -75,6 +77,7 @@ def _endpoints(args: tuple[str, ...], engine: str | None, from_audit: Path | Non
 @click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True, help="Endpoints at once.")
 @click.option("--connect-timeout", type=Number(0.1, 300), default=5.0, show_default=True, help="Seconds.")
 @click.option("--handshake-timeout", type=Number(0.1, 600), default=10.0, show_default=True, help="Seconds.")
+@ci.outputs_option(("table", "json", "csv", "sarif", "junit"))
 @common_options(("table", "json", "csv", "sarif"))
 def probe(
     endpoint_args: tuple[str, ...],
@@ -117,10 +120,20 @@ def probe(
     progress = lambda m: click.echo(printable(m), err=True)  # noqa: E731
     results = probe_all(targets, stores, options, today, concurrency, progress=progress)
     _emit(results, stores, fmt, today)
+    ci.write_outputs(lambda out_fmt: _emit(results, stores, out_fmt, today, errors=False))
     sys.exit(report.exit_code(results))
 
 
-def _emit(results: list[Result], stores: list[Store], fmt: str, today: dt.date) -> None:
+def _emit(results: list[Result], stores: list[Store], fmt: str, today: dt.date, errors: bool = True) -> Any:
+    if fmt == "junit":
+        from rdsca import junit
+
+        failures = [{"policy": s.store.name, "level": "mandatory", "address": r.label,
+                     "message": s.rotation_reason if s.trust.trusted else "; ".join(t for _, t in s.trust.problems)}
+                    for r in results for s in r.findings]
+        failures += [{"policy": "not-probed", "level": "mandatory", "address": r.label, "message": r.error}
+                     for r in results if r.error]
+        return junit.document("rdsca probe", failures, [r.label for r in results if not r.findings and not r.error])
     if fmt == "json":
         emit_json(report.to_json(results, stores, today))
     elif fmt == "csv":
@@ -133,7 +146,7 @@ def _emit(results: list[Result], stores: list[Store], fmt: str, today: dt.date) 
             click.echo(printable(line))
         if not stores:
             click.echo("no trust store given (--store FILE or --system): the chains are shown, not judged")
-    if fmt != "table":
+    if fmt != "table" and errors:
         for r in results:
             if r.error:
                 click.echo(printable(f"error: {r.label}: {r.error}"), err=True)

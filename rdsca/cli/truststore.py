@@ -11,6 +11,7 @@ import click
 
 from rdsca import catalog, clock
 from rdsca import truststore as ts
+from rdsca.cli import ci
 from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, common_options, read_password, split_list
 from rdsca.output import emit_json, printable, render_table
 from rdsca.text import quoted
@@ -276,6 +277,7 @@ def _certificates(opts: BuildOptions) -> tuple[str, list[Any]]:
 )
 @click.option("--password-env", metavar="VAR", help="Environment variable holding the store's password.")
 @known_roots_option
+@ci.outputs_option(("table", "json", "junit"))
 @common_options(("table", "json"))
 def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> None:
     """Whether a server certificate (and intermediates, PEM) chains to a current root in a bundle or store."""
@@ -285,26 +287,37 @@ def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> No
     certs = [e.cert for e in ts.read(chain)]
     result = ts.verify(certs, store, today)
     server = result.chain[0] if result.chain else None
-    if fmt == "json":
-        emit_json(
-            {
-                "chains": result.ok,
-                "root": result.root.to_json(today) if result.root else None,
-                "path": [e.cn for e in result.chain],
-                "server_certificate_valid_until": clock.utc_iso(server.not_after) if server else None,
-                # As ``probe --format json`` writes a store's problems: the same verifier, the same shape.
-                "problems": [{"code": code, "text": text} for code, text in result.problems],
-            }
-        )
-    else:
-        if result.root:
-            root = result.root
-            about = "not AWS's key" if root.impostor else f"family {root.family}, region {root.region or '-'}"
-            click.echo(f"chains to {root.cn} ({about})")
-        if server:
-            click.echo(
-                f"server certificate {server.cn} valid until {server.not_after.date()} ({server.days_left(today)} days)"
+
+    def render(out_fmt: str) -> Any:
+        if out_fmt == "json":
+            emit_json(
+                {
+                    "chains": result.ok,
+                    "root": result.root.to_json(today) if result.root else None,
+                    "path": [e.cn for e in result.chain],
+                    "server_certificate_valid_until": clock.utc_iso(server.not_after) if server else None,
+                    # As ``probe --format json`` writes a store's problems: the same verifier, the same shape.
+                    "problems": [{"code": code, "text": text} for code, text in result.problems],
+                }
             )
-        for _code, text in result.problems:
-            click.echo(f"problem: {printable(text)}")
+        elif out_fmt == "junit":
+            from rdsca import junit
+
+            problems = [{"policy": code, "level": "mandatory", "address": str(chain), "message": text}
+                        for code, text in result.problems]
+            return junit.document(f"rdsca truststore verify {chain}", problems, [] if problems else [str(chain)])
+        else:
+            if result.root:
+                root = result.root
+                about = "not AWS's key" if root.impostor else f"family {root.family}, region {root.region or '-'}"
+                click.echo(f"chains to {root.cn} ({about})")
+            if server:
+                click.echo(f"server certificate {server.cn} valid until {server.not_after.date()} "
+                           f"({server.days_left(today)} days)")
+            for _code, text in result.problems:
+                click.echo(f"problem: {printable(text)}")
+        return None
+
+    render(fmt)
+    ci.write_outputs(render)
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)

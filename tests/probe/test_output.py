@@ -241,3 +241,21 @@ def test_a_server_that_never_ends_its_reply_is_cut_off(monkeypatch: pytest.Monke
             wire.handshake("127.0.0.1", port, wire.SQLSERVER, "localhost", 5, 30)
     finally:
         listener.close()
+
+
+def test_several_reports_in_one_run(pg: Server, certs: Pki, tmp_path: Path) -> None:
+    """Issue 26.4: --output FORMAT=PATH on probe, the same documents as --format gives, and JUnit."""
+    sarif, table, junit = tmp_path / "p.sarif", tmp_path / "p.txt", tmp_path / "p.xml"
+    run = probe(*_args(pg, certs), "--format", "json", "--output", f"sarif={sarif}", "--output", f"table={table}",
+                "--output", f"junit={junit}")
+    assert run.exit_code == 2
+    assert run.json()["summary"]["endpoints"] == 2
+    jsonschema.validate(json.loads(sarif.read_text()), SCHEMA)
+    assert table.read_text().splitlines()[0].split()[0] == "ENDPOINT"
+    assert run.stderr.count("error: 127.0.0.1:") == 1  # said once, not once per report
+    import xml.etree.ElementTree as ET
+
+    suite = ET.parse(junit).getroot().find("testsuite")
+    # One failing case per store that fails an endpoint (not trusting it, or breaking after rotation), one per
+    # endpoint not probed.
+    assert suite is not None and int(suite.get("failures") or 0) == 3
