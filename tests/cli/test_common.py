@@ -270,3 +270,19 @@ def test_sigterm_while_a_file_is_written_leaves_nothing_behind(tmp_path: Path, c
     assert proc.stderr.strip().splitlines()[-1] == "rdsca: error: stopped by SIGTERM; nothing more was done"
     assert sorted(p.name for p in work.iterdir()) == ["main.tf"]  # no temporary file, no half-written store
     assert main_tf.read_text() == original
+
+
+def test_the_precommit_entry_finds_projects_and_directories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 26.11: option values are not file names; a changed file's project is the nearest Pulumi.yaml above it;
+    a directory given in the hook's args is checked too."""
+    from rdsca.cli import precommit
+
+    for name in ("stacks/a/Pulumi.yaml", "stacks/a/lib/db.py", "stacks/b/Pulumi.yaml", "infra/main.tf", "README.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    monkeypatch.chdir(tmp_path)
+    options, paths = precommit.split(["--policy-pack", "policies", "--soft-fail", "stacks/a/lib/db.py", "README.md",
+                                      "stacks/b", "infra/main.tf"])
+    assert options == ["--policy-pack", "policies", "--soft-fail"]
+    assert precommit.projects(paths) == [Path("stacks/a"), Path("stacks/b")]
+    assert precommit.directories(paths) == [Path("stacks/b"), Path("infra")]

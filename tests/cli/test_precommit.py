@@ -84,9 +84,16 @@ def test_terraform_hooks_block_fix_and_pass(tmp_path: Path, hook_env: dict[str, 
 
 
 def test_pulumi_hook_checks_the_legacy_example(tmp_path: Path, hook_env: dict[str, str]) -> None:
+    """Issue 26.11: the project sits in a subdirectory (found from the changed files), and the repository's
+    .rdsca.yaml applies in the hook as on the command line."""
     example = REPO / "examples" / "legacy-stack"
-    files = {p.name: p.read_text() for p in example.iterdir() if p.is_file()}
+    files = {f"stacks/legacy/{p.name}": p.read_text() for p in example.iterdir() if p.is_file()}
+    files["README.md"] = "not a program\n"
+    files[".rdsca.yaml"] = "skip:\n  - {policy: rds-ca-retired, resource: billing-mysql, reason: accepted here}\n"
     scratch = scratch_repository(tmp_path / "stack", files)
     result = try_repo(scratch, "rdsca-pulumi", hook_env)
     assert result.returncode == 1, result.stdout + result.stderr
+    assert "/stack/stacks/legacy (stack dev): 5 database(s)" in result.stdout
+    # The retired CA is not hidden by the suppression (AWS refuses it at deploy time), and the hook says so.
     assert "finding: billing-mysql: rds-ca-2019 is retired" in result.stdout
+    assert "the suppression of rds-ca-retired for" in result.stdout + result.stderr
