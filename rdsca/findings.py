@@ -279,3 +279,74 @@ def set_aside_lines(suppressed: Iterable[Mapping[str, Any]], hidden: int = 0) ->
     if hidden:
         lines.append(f"{hidden} finding(s) not shown (--check, --skip-check, --severity).")
     return lines
+
+
+# -- one finding per resource and problem ------------------------------------------------------------------------
+
+#: The resource rules that judge a database's CA: ``rds-ca-stack-state`` judging the same resource after the update
+#: reports the same problem (a retired CA in the inputs is a retired CA in the state), so it is folded into theirs.
+_CA_RULES = ("rds-ca-retired", "rds-ca-engine-support", "rds-ca-allowed-list")
+_STACK_RULE = "rds-ca-stack-state"
+_RANK = {"mandatory": 0, "remediate": 0, "advisory": 1, "disabled": 2}
+
+
+def merge(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One finding per resource and problem, citing every policy that found it (``policies``): a stack-state
+    finding on a resource that a CA rule also flagged is the same problem. The first finding's message is kept
+    and the strictest level; order is kept."""
+    items = [dict(f) for f in findings]
+    by_resource: dict[str, dict[str, Any]] = {}
+    for f in items:
+        f.setdefault("policies", [f["policy"]])
+        if f["policy"] in _CA_RULES:
+            by_resource.setdefault(resource_of(f), f)
+    merged: list[dict[str, Any]] = []
+    for f in items:
+        host = by_resource.get(resource_of(f)) if f["policy"] == _STACK_RULE else None
+        if host is None:
+            merged.append(f)
+            continue
+        host["policies"] = [*host["policies"], f["policy"]]
+        if _RANK.get(f["level"], 3) < _RANK.get(host["level"], 3):
+            host["level"] = f["level"]
+    return merged
+
+
+def cited(finding: Mapping[str, Any]) -> str:
+    """A merged finding's message, naming the other policies that found the same problem."""
+    others = [p for p in finding.get("policies", []) if p != finding["policy"]]
+    return finding["message"] + (f" (also found by {', '.join(others)})" if others else "")
+
+
+def short_message(message: str, description: str | None = None) -> str:
+    """A message for a table: its first line that is not the policy's description (a pack's message starts with
+    it, as the engine shows it), without the command line outside the IaC tool (``--format json`` keeps the whole
+    message)."""
+    lines = [line for line in message.splitlines() if line.strip() and line.strip() != description]
+    text = lines[0] if lines else ""
+    start = text.find(" (outside ")
+    if start != -1:
+        end = text.find(").", start)
+        text = text[:start] + (text[end + 1 :] if end != -1 else "")
+    return text
+
+
+def results(
+    findings: Iterable[Mapping[str, Any]], suppressed: Iterable[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """The one finding shape every command's JSON carries as ``results`` (``docs/schemas/results.schema.json``):
+    merged per resource and problem, remaining findings first, then those set aside with why."""
+    shaped = []
+    for f in [*merge(findings), *merge(suppressed)]:
+        shaped.append({
+            "policy": f["policy"],
+            "policies": f["policies"],
+            "level": f["level"],
+            "severity": f.get("severity"),
+            "resource": resource_of(f),
+            "name": name_of(f),
+            "message": f["message"],
+            "location": f.get("location"),
+            "suppressed": f.get("suppressed"),
+        })
+    return shaped

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from rdsca import catalog, sarif
+from rdsca import catalog, findings, sarif
 from rdsca.aws.audit import POLICY_OF, Audit, Finding, FindingKind
 from rdsca.aws.scan import Database
 from rdsca.output import csv_row
@@ -32,6 +32,9 @@ def to_json(result: Audit) -> dict[str, Any]:
             for s in result.scans
         ],
         "databases": [r.to_json() for r in result.rows],
+        "results": findings.results(
+            [{k: v for k, v in d.items() if k != "index"} for d in finding_dicts(result)], result.suppressed),
+        # Kept one release as an alias: the number of databases with a finding (``results`` lists them).
         "findings": sum(1 for r in result.rows if r.findings),
         "suppressed": result.suppressed,
         "errors": result.errors,

@@ -8,7 +8,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from rdsca import catalog, clock, sarif
+from rdsca import catalog, clock, findings, sarif
 from rdsca.output import csv_row
 from rdsca.probe import judge
 from rdsca.probe.run import Result, Store
@@ -97,6 +97,7 @@ def to_json(results: Sequence[Result], stores: Sequence[Store], today: dt.date) 
         "as_of": today.isoformat(),
         "stores": [{"name": s.name, "certificates": len(s.entries)} for s in stores],
         "endpoints": [result_json(r, today) for r in results],
+        "results": findings.results(finding_dicts(results)),
         "summary": {
             "endpoints": len(results),
             "not_probed": sum(1 for r in results if r.error),
@@ -104,6 +105,29 @@ def to_json(results: Sequence[Result], stores: Sequence[Store], today: dt.date) 
             "will_break": sum(1 for r in results for s in r.stores if s.rotation == judge.WILL_BREAK),
         },
     }
+
+
+def finding_dicts(results: Sequence[Result]) -> list[dict[str, Any]]:
+    """The probe's findings in the one finding shape (``rdsca.findings``): the SARIF rule is the policy, the
+    endpoint the resource; a store that does not trust an endpoint, one that will break, an endpoint not probed."""
+    found = []
+    for r in results:
+        if r.error:
+            found.append(_finding("not-probed", r, r.error))
+        for s in r.stores:
+            if not s.trust.trusted:
+                why = "; ".join(text for _, text in s.trust.problems)
+                found.append(_finding("not-trusted", r, f"not trusted with {s.store.name}: {why}"))
+            if s.rotation == judge.WILL_BREAK:
+                found.append(_finding("will-break", r, f"{s.store.name}: {s.rotation_reason}"))
+    return found
+
+
+def _finding(kind: str, result: Result, text: str) -> dict[str, Any]:
+    rule = RULES[kind]
+    return {"policy": rule.id, "level": "mandatory" if rule.level == "error" else "advisory",
+            "severity": rule.severity, "resource": result.endpoint.database or result.endpoint.address,
+            "name": result.label, "message": f"{result.label}: {text}"}
 
 
 TABLE_HEADERS = [
@@ -259,24 +283,11 @@ RULES = {
 }
 
 
-def _sarif_result(kind: str, result: Result, text: str) -> dict[str, Any]:
-    rule = RULES[kind]
-    # An endpoint has no source file: each result is located by the database or its address.
-    where = sarif.location(logical_name=result.endpoint.database or result.endpoint.address)
-    return sarif.result(rule.id, rule.level, f"{result.label}: {text}", [where])
-
-
 def to_sarif(results: Sequence[Result]) -> dict[str, Any]:
     """SARIF 2.1.0 (``rdsca.sarif``), one result per endpoint that could not be probed, per store that does not
-    trust a chain, and per store that will break."""
-    found = []
-    for r in results:
-        if r.error:
-            found.append(_sarif_result("not-probed", r, r.error))
-        for s in r.stores:
-            if not s.trust.trusted:
-                why = "; ".join(text for _, text in s.trust.problems)
-                found.append(_sarif_result("not-trusted", r, f"not trusted with {s.store.name}: {why}"))
-            if s.rotation == judge.WILL_BREAK:
-                found.append(_sarif_result("will-break", r, f"{s.store.name}: {s.rotation_reason}"))
+    trust a chain, and per store that will break: the findings of ``finding_dicts``."""
+    levels = {rule.id: rule.level for rule in RULES.values()}
+    # An endpoint has no source file: each result is located by the database or its address.
+    found = [sarif.result(f["policy"], levels[f["policy"]], f["message"], [sarif.location(logical_name=f["resource"])])
+             for f in finding_dicts(results)]
     return sarif.document("rdsca-probe/", list(RULES.values()), found)

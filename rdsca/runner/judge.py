@@ -237,12 +237,32 @@ class CheckReport:
                                        "severity": rule.severity, "pack": PACK})
         pack.blocked = pack.blocked or level == "mandatory"
 
+    def results(self) -> list[dict[str, Any]]:
+        """The one finding shape (``rdsca.findings.results``), each located where the program registered the
+        resource."""
+        from rdsca import findings
+
+        found = self.diagnostics if self.policy is not None else self.finding_dicts()
+        return findings.results(self._located(found), self._located(self.suppressed))
+
+    def _located(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from urllib.parse import unquote, urlparse
+
+        located = []
+        for d in found:
+            source = self.sources.get(d["urn"])
+            where = ({"file": unquote(urlparse(source["uri"]).path), "line": int(source.get("line") or 1)}
+                     if source else None)
+            located.append({**d, "location": where})
+        return located
+
     def to_json(self) -> dict[str, Any]:
         return {
             "program": self.program,
             "stack": self.stack,
             "resources": self.resources,
             "databases": [d.to_json() for d in self.databases],
+            "results": self.results(),
             "findings": self.exit_findings,
             "diagnostics": self.diagnostics,
             "remediations": self.remediations,

@@ -49,12 +49,15 @@ def _print_policies(report: CheckReport) -> None:
     assert policy is not None
     click.echo("")
     click.echo("Policies:")
+    descriptions = {p["name"]: p.get("description") for p in policy.policies}
     for pack in policy.packs:
         click.echo(printable(f"    {pack.name}@v{pack.version}: {report.pack_status(pack.blocked)}"))
-        for d in report.diagnostics:
-            if d["pack"] == pack.name:
-                click.echo(printable(f"        - [{d['level']}]  {d['policy']}  ({_resource_label(d['urn'])})"))
-                _echo_lines(d["message"], "          ")
+        # One entry per resource and problem, its message short (the policy's description and the command line
+        # outside Pulumi left out): --format json has every policy's whole message, --format pulumi the CLI's view.
+        for d in findings.merge(d for d in report.diagnostics if d["pack"] == pack.name):
+            label = _resource_label(d["urn"])
+            click.echo(printable(f"        - [{d['level']}]  {', '.join(d['policies'])}  ({label})"))
+            _echo_lines(findings.short_message(d["message"], descriptions.get(d["policy"])), "          ")
     if report.remediations:
         click.echo("    Remediations:")
         for r in report.remediations:
@@ -129,8 +132,9 @@ def to_sarif(report: CheckReport) -> dict[str, Any]:
         for p in policy.policies
     ]
     results = [
-        sarif.result(d["policy"], sarif.LEVEL.get(d["level"], "warning"), d["message"], [_location(report, d["urn"])])
-        for d in report.diagnostics
+        sarif.result(d["policy"], sarif.LEVEL.get(d["level"], "warning"), findings.cited(d),
+                     [_location(report, d["urn"])])
+        for d in findings.merge(report.diagnostics)
     ]
     return sarif.document(f"rdsca-check/{policy.pack}/{report.stack}", rules, results + _suppressed_results(report))
 

@@ -84,6 +84,8 @@ def to_json(report: TerraformReport) -> dict[str, Any]:
         "kind": report.kind,
         "path": str(report.path),
         "resources": [resource_json(r, databases) for r in report.resources],
+        "results": findings.results(_located(report, report.outcome.diagnostics),
+                                    _located(report, report.outcome.suppressed)),
         "diagnostics": report.outcome.diagnostics,
         "suppressed": report.outcome.suppressed,
         "unchecked_modules": [m.to_json() for m in report.outcome.unchecked],
@@ -92,6 +94,19 @@ def to_json(report: TerraformReport) -> dict[str, Any]:
         "blocked": report.blocked,
         "status": report.status,
     }
+
+
+def _located(report: TerraformReport, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings with where they are (file and line): the module argument or call, else where the resource's CA is
+    set (its block when unset), for the one finding shape."""
+    by_address = {r.address: r for r in report.resources}
+
+    def where(d: dict[str, Any]) -> dict[str, Any] | None:
+        span = report.outcome.spans.get((d["address"], d["policy"]))
+        resource = by_address.get(d["address"])
+        return _position(span) if span is not None else (_position(_ca_span(resource)) if resource else None)
+
+    return [{**d, "location": where(d)} for d in found]
 
 
 def remediation_steps(rule: Rule) -> str:
@@ -134,14 +149,16 @@ def to_sarif(report: TerraformReport) -> dict[str, Any]:
         for rule, level in report.outcome.rules
     ]
     by_address = {r.address: r for r in report.resources}
+    # One result per resource and problem (a plan's stack-state finding is folded into the CA rule's), as for a
+    # directory: the other policies that found it are named in the message.
     results = [
         sarif.result(
             d["policy"],
             sarif.LEVEL[d["level"]],
-            d["message"],
+            findings.cited(d),
             [_diagnostic_location(report, by_address, d)],
         )
-        for d in report.outcome.diagnostics
+        for d in findings.merge(report.outcome.diagnostics)
     ]
     for d in report.outcome.suppressed:
         # Shown as suppressed by code scanning, with the reason.
@@ -201,13 +218,13 @@ def _print_table(report: TerraformReport, hidden: int = 0) -> None:
     click.echo("Policies:")
     click.echo(f"    rdsca@v{__version__}: {report.status}")
     diagnostics = sorted(
-        report.outcome.diagnostics,
+        findings.merge(report.outcome.diagnostics),
         key=lambda d: (*diagnostic_rank(d["level"], d.get("severity")), d["policy"], d["address"]),
     )
+    # One entry per resource and problem, its message short: --format json has every policy's whole message.
     for d in diagnostics:
-        click.echo(printable(f"        - [{d['level']}]  {d['policy']}  ({d['address']})"))
-        for line in d["message"].splitlines():
-            click.echo(f"          {printable(line)}")
+        click.echo(printable(f"        - [{d['level']}]  {', '.join(d['policies'])}  ({d['address']})"))
+        click.echo(f"          {printable(findings.short_message(d['message']))}")
     for line in findings.set_aside_lines(report.outcome.suppressed, hidden):
         click.echo(printable(line))
     if report.outcome.unchecked:

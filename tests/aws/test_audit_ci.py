@@ -29,6 +29,9 @@ def test_audit_suppressions_baseline_and_reports(tmp_path: Path) -> None:
     assert (suppressed["name"], suppressed["policy"]) == ("billing-mysql", "rds-ca-retired")
     assert suppressed["suppressed"]["reason"] == "decommissioned on Friday"
     assert "matches no finding" not in first.stderr
+    schema = json.loads((REPO / "docs" / "schemas" / "results.schema.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(report)
+    assert report["results"][-1]["suppressed"]["reason"] == "decommissioned on Friday"
     # One CSV row per finding: each parses back to one finding and its policy, whatever its text holds.
     rows = list(csv.DictReader((tmp_path / "audit.csv").open()))
     with_findings = [r for r in rows if r["finding"]]

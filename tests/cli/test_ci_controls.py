@@ -205,3 +205,35 @@ def test_list_rules_names_every_rule_and_the_checks_it_overlaps() -> None:
     assert listed["rds-ca-retired"]["overlaps"]["checkov"] == "CKV_AWS_211"
     assert "audit" in listed["rds-ca-restart-pending"]["front_ends"]
     assert "audit" not in listed["rds-ca-unset"]["front_ends"]
+
+
+RESULTS_SCHEMA = json.loads((REPO / "docs" / "schemas" / "results.schema.json").read_text())
+
+
+def test_a_directory_and_its_plan_give_the_same_findings_in_the_one_shape(tmp_path: Path) -> None:
+    """Issue 26.7/26.8: one finding per resource and problem (a plan's stack-state finding is folded into the CA
+    rule's, citing both), and `results` valid against the documented schema."""
+    directory = REPO / "examples" / "terraform-legacy"
+    code, report, _ = check_json(directory)
+    plan = {"format_version": "1.2", "terraform_version": "1.11.0",
+            "planned_values": {"root_module": {"resources": [
+                {"address": r["address"], "mode": "managed", "type": r["type"], "name": r["name"], "values": r["values"]}
+                for r in report["resources"]]}},
+            "resource_changes": [
+                {"address": r["address"], "mode": "managed", "type": r["type"], "name": r["name"],
+                 "change": {"actions": ["create"], "before": None, "after": r["values"], "after_unknown": {}}}
+                for r in report["resources"]]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    plan_code, plan_report, _ = check_json(tmp_path / "plan.json")
+    assert len(plan_report["diagnostics"]) > len(report["diagnostics"])  # the plan's state is judged too
+    for document in (report, plan_report):
+        jsonschema.Draft7Validator(RESULTS_SCHEMA).validate(document)
+    assert code == plan_code == 1
+    assert [(r["resource"], r["policy"]) for r in report["results"]] == [
+        (r["resource"], r["policy"]) for r in plan_report["results"]]
+    assert ["rds-ca-retired", "rds-ca-stack-state"] in [r["policies"] for r in plan_report["results"]]
+    table = invoke("check", tmp_path / "plan.json")[1]
+    assert table.count("- [mandatory]") == len(report["results"])
+    assert "(outside Terraform" not in table  # the table's messages are short; JSON keeps them whole
+    sarif = json.loads(invoke("check", tmp_path / "plan.json", "--format", "sarif")[1])
+    assert len(sarif["runs"][0]["results"]) == len(report["results"])

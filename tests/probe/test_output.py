@@ -250,6 +250,9 @@ def test_several_reports_in_one_run(pg: Server, certs: Pki, tmp_path: Path) -> N
                 "--output", f"junit={junit}")
     assert run.exit_code == 2
     assert run.json()["summary"]["endpoints"] == 2
+    schema = json.loads((FIXTURES.parent.parent / "docs" / "schemas" / "results.schema.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(run.json())
+    assert len(run.json()["results"]) == len(json.loads(sarif.read_text())["runs"][0]["results"])
     jsonschema.validate(json.loads(sarif.read_text()), SCHEMA)
     assert table.read_text().splitlines()[0].split()[0] == "ENDPOINT"
     assert run.stderr.count("error: 127.0.0.1:") == 1  # said once, not once per report

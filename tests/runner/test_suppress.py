@@ -53,6 +53,13 @@ def test_comments_on_the_constructing_statement_suppress(tmp_path: Path) -> None
     jsonschema.Draft4Validator(schema).validate(reports["sarif"])
     marked = [r for r in reports["sarif"]["runs"][0]["results"] if r.get("suppressions")]
     assert [r["suppressions"][0]["kind"] for r in marked] == ["inSource"]
+    # The one finding shape (issue 26.8): b's retired CA once, citing both policies; a's suppressed entry last.
+    results_schema = json.loads((REPO / "docs" / "schemas" / "results.schema.json").read_text())
+    jsonschema.Draft7Validator(results_schema).validate(report)
+    by_name = {(r["name"], r["policy"]): r for r in report["results"]}
+    assert by_name[("b", "rds-ca-retired")]["policies"] == ["rds-ca-retired", "rds-ca-stack-state"]
+    assert by_name[("b", "rds-ca-retired")]["location"]["line"] in range(6, 12)
+    assert report["results"][-1]["suppressed"]["kind"] == "inSource"
 
 
 def test_allow_suppress_refused_accepts_the_retired_ca(tmp_path: Path) -> None:
