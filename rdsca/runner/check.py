@@ -234,6 +234,8 @@ def check_program(
     kind, error = result.get("error_kind"), result.get("error")
     if error:
         report.complete = False
+        if kind == "policy-config":
+            raise PolicyError(error)  # before anything ran, as the CLI: no partial report
         if kind == "policy":
             raise PolicyError(error, report)
         raise ProgramError(f"the program failed: {error}" if kind == "program" else error, result, report)

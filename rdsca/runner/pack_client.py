@@ -41,7 +41,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from rdsca import rules, sdk_internals
 from rdsca.rules import config as policy_config
 from rdsca.rules.config import PolicyConfig
-from rdsca.runner.policy_packs import PolicyError
+from rdsca.runner.policy_packs import PolicyConfigInvalid, PolicyError
 from rdsca.runner.processes import OutputTail, stop_process
 
 #: The pack makes no calls back to the engine; this address is never dialled.
@@ -107,7 +107,7 @@ def reconcile(info: Any, given: dict[str, PolicyConfig]) -> dict[str, PolicyConf
     try:
         policy_config.validate(result, {policy.name: _schema(policy) for policy in info.policies})
     except policy_config.PolicyConfigError as exc:
-        raise PolicyError(str(exc)) from None  # the pack's own error: the host reports it as the pack's failure
+        raise PolicyConfigInvalid(str(exc)) from None  # reported as an error before anything ran
     return result
 
 

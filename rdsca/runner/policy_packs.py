@@ -29,6 +29,18 @@ class PolicyError(RdscaError):
         self.report = report
 
 
+class PolicyConfigInvalid(PolicyError):
+    """A ``--policy-pack-config`` the pack's schema refuses: an error before anything runs (the Pulumi CLI
+    configures every analyzer before the program starts), so no partial report is shown."""
+
+    KIND = "policy-config"
+
+
+def failure_kind(exc: BaseException) -> str:
+    """The host's failure kind for a pack's error: ``policy-config`` for a refused config, else ``policy``."""
+    return PolicyConfigInvalid.KIND if isinstance(exc, PolicyConfigInvalid) else "policy"
+
+
 @dataclass(frozen=True)
 class PackDirectory:
     directory: Path

@@ -46,7 +46,7 @@ from rdsca.runner.invoke_answers import from_spec
 from rdsca.runner.invokes import OfflineMocks
 from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry
 from rdsca.runner.pack_calls import PolicyRun
-from rdsca.runner.policy_packs import PolicyError
+from rdsca.runner.policy_packs import PolicyError, failure_kind
 from rdsca.runner.secrets import SecretFilter
 from rdsca.runner.state import StateError, load_state
 
@@ -353,7 +353,7 @@ def _policy_failure(session: Session) -> None:
     failure = session.policies.first_error()
     if failure is not None:
         with session._lock:
-            session.error = ("policy", session.secrets.text(str(failure)))
+            session.error = (failure_kind(failure), session.secrets.text(str(failure)))
 
 
 def finish_policies(session: Session) -> None:
@@ -364,14 +364,14 @@ def finish_policies(session: Session) -> None:
     try:
         session.policies.drain()
     except PolicyError as exc:
-        session.fail("policy", str(exc))
+        session.fail(failure_kind(exc), str(exc))
     _policy_failure(session)
     if session.error is not None:
         return
     try:
         session.engine.analyze_stack()
     except PolicyError as exc:
-        session.fail("policy", str(exc))
+        session.fail(failure_kind(exc), str(exc))
 
 
 def result(session: Session) -> dict[str, Any]:

@@ -102,3 +102,17 @@ def test_readme_config_example_is_valid(tmp_path: Path) -> None:
     assert config["rds-ca-retired"].level == "remediate"
     assert config["rds-ca-retired"].properties["targetCa"] == "rds-ca-rsa4096-g1"
     assert config["rds-ca-apply-immediately"].level == "advisory"
+
+
+def test_a_config_the_pack_refuses_is_an_error_before_any_report(tmp_path: Path) -> None:
+    """Issue 26.7: a --policy-pack-config the pack's schema refuses stops the run with one error and no partial
+    report (the CLI configures every analyzer before the program runs), never "passed" or "incomplete"."""
+    config = tmp_path / "config.json"
+    config.write_text('{"rds-ca-allowed-list": {"level": "mandatory", "allowedCas": "not a list"}}')
+    from ..conftest import REPO, one_error_line, rdsca
+
+    proc = rdsca("check", REPO / "examples" / "mysql-web-tier", "--policy-pack", REPO / "policies",
+                 "--policy-pack-config", config)
+    assert proc.stdout == ""
+    assert "allowedCas: 'not a list' is not of type 'array'" in one_error_line(proc.returncode, proc.stdout,
+                                                                                proc.stderr)
