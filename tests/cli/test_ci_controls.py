@@ -165,7 +165,7 @@ def test_a_bad_configuration_file_is_one_error_naming_it(repo: Path, text: str, 
 def test_config_given_on_the_command_line(repo: Path) -> None:
     (repo / "team.yaml").write_text("skip-check: rds-ca-unset\n")
     code, out, _ = invoke("check", "infra", "--config", "team.yaml", "--format", "json")
-    assert [d["policy"] for d in json.loads(out)["diagnostics"]] == ["rds-ca-retired"]
+    assert code == 1 and [d["policy"] for d in json.loads(out)["diagnostics"]] == ["rds-ca-retired"]
     line = one_error_line(*invoke("--config", "missing.yaml", "check", "infra"))
     assert "missing.yaml: no such file" in line
 
