@@ -13,7 +13,7 @@ import click
 from rdsca import catalog, clock
 from rdsca import truststore as ts
 from rdsca.cli import ci
-from rdsca.cli.common import Number, common_options, read_password
+from rdsca.cli.common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Number, common_options, read_password
 from rdsca.cli.truststore import impostor_warnings, known_roots_option
 from rdsca.output import emit_json, printable, render_table
 from rdsca.probe import endpoints as ep
@@ -78,6 +78,7 @@ def _endpoints(args: tuple[str, ...], engine: str | None, from_audit: Path | Non
 @click.option("--connect-timeout", type=Number(0.1, 300), default=5.0, show_default=True, help="Seconds.")
 @click.option("--handshake-timeout", type=Number(0.1, 600), default=10.0, show_default=True, help="Seconds.")
 @ci.outputs_option(("table", "json", "csv", "sarif", "junit"))
+@ci.findings_options
 @common_options(("table", "json", "csv", "sarif"))
 def probe(
     endpoint_args: tuple[str, ...],
@@ -119,33 +120,47 @@ def probe(
     options = Options(target_ca, region, server_name, not no_hostname, connect_timeout, handshake_timeout)
     progress = lambda m: click.echo(printable(m), err=True)  # noqa: E731
     results = probe_all(targets, stores, options, today, concurrency, progress=progress)
-    _emit(results, stores, fmt, today)
-    ci.write_outputs(lambda out_fmt: _emit(results, stores, out_fmt, today, errors=False))
-    sys.exit(report.exit_code(results))
+    # The configuration file's suppressions and a baseline, by endpoint and rule; an endpoint that could not be
+    # probed is an error, never set aside.
+    ci.check_names(rule.id for rule in report.RULES.values())
+    judged = frozenset(rule.id for rule in report.RULES.values())
+    not_probed = report.RULES["not-probed"].id
+    found = [f for f in report.finding_dicts(results) if f["policy"] != not_probed]
+    processed = ci.process(found, deploys=False, judged=judged)
+    _emit(results, stores, fmt, today, processed)
+    ci.write_outputs(lambda out_fmt: _emit(results, stores, out_fmt, today, processed, errors=False))
+    for warning in processed.warnings:
+        click.echo(f"warning: {printable(warning)}", err=True)
+    if any(r.error for r in results):
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if ci.fails(processed, bool(processed.findings)) else EXIT_OK)
 
 
-def _emit(results: list[Result], stores: list[Store], fmt: str, today: dt.date, errors: bool = True) -> Any:
+def _emit(results: list[Result], stores: list[Store], fmt: str, today: dt.date, processed: Any,
+          errors: bool = True) -> Any:
+    suppressed = processed.suppressed
     if fmt == "junit":
         from rdsca import junit
 
-        failures = [{"policy": s.store.name, "level": "mandatory", "address": r.label,
-                     "message": s.rotation_reason if s.trust.trusted else "; ".join(t for _, t in s.trust.problems)}
-                    for r in results for s in r.findings]
-        failures += [{"policy": "not-probed", "level": "mandatory", "address": r.label, "message": r.error}
-                     for r in results if r.error]
-        return junit.document("rdsca probe", failures, [r.label for r in results if not r.findings and not r.error])
+        failures = [{**f, "address": f["name"]} for f in report.remaining(results, suppressed)]
+        passed = [r.label for r in results if not any(f["name"] == r.label for f in failures)]
+        return junit.document("rdsca probe", failures, passed, [{**f, "address": f["name"]} for f in suppressed])
     if fmt == "json":
-        emit_json(report.to_json(results, stores, today))
+        emit_json(report.to_json(results, stores, today, suppressed))
     elif fmt == "csv":
         click.echo(report.to_csv(results, today), nl=False)
     elif fmt == "sarif":
-        emit_json(report.to_sarif(results))
+        emit_json(report.to_sarif(results, suppressed))
     else:
         click.echo(render_table(report.TABLE_HEADERS, report.table_rows(results, today)))
         for line in report.detail_lines(results):
             click.echo(printable(line))
         if not stores:
             click.echo("no trust store given (--store FILE or --system): the chains are shown, not judged")
+        from rdsca import findings
+
+        for line in findings.set_aside_lines(suppressed, processed.hidden):
+            click.echo(printable(line))
     if fmt != "table" and errors:
         for r in results:
             if r.error:

@@ -1,4 +1,4 @@
-"""``rdsca probe``'s output: a table for people, JSON, CSV and SARIF for machines, and its exit code."""
+"""``rdsca probe``'s output: a table for people, JSON, CSV and SARIF for machines, and its findings."""
 
 from __future__ import annotations
 
@@ -12,15 +12,6 @@ from rdsca import catalog, clock, findings, sarif
 from rdsca.output import csv_row
 from rdsca.probe import judge
 from rdsca.probe.run import Result, Store
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def exit_code(results: Sequence[Result]) -> int:
-    """2 when an endpoint could not be probed, else 1 when a store does not trust one or will break, else 0."""
-    if any(r.error for r in results):
-        return EXIT_ERROR
-    return EXIT_FINDINGS if any(r.findings for r in results) else EXIT_OK
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -92,12 +83,15 @@ def result_json(result: Result, today: dt.date) -> dict[str, Any]:
     return doc
 
 
-def to_json(results: Sequence[Result], stores: Sequence[Store], today: dt.date) -> dict[str, Any]:
+def to_json(
+    results: Sequence[Result], stores: Sequence[Store], today: dt.date, suppressed: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """``suppressed``: findings the configuration file or a baseline set aside (``rdsca.findings``)."""
     return {
         "as_of": today.isoformat(),
         "stores": [{"name": s.name, "certificates": len(s.entries)} for s in stores],
         "endpoints": [result_json(r, today) for r in results],
-        "results": findings.results(finding_dicts(results)),
+        "results": findings.results(remaining(results, suppressed), suppressed),
         "summary": {
             "endpoints": len(results),
             "not_probed": sum(1 for r in results if r.error),
@@ -121,6 +115,12 @@ def finding_dicts(results: Sequence[Result]) -> list[dict[str, Any]]:
             if s.rotation == judge.WILL_BREAK:
                 found.append(_finding("will-break", r, f"{s.store.name}: {s.rotation_reason}"))
     return found
+
+
+def remaining(results: Sequence[Result], suppressed: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The findings not set aside."""
+    aside = {(f["policy"], f["resource"], f["message"]) for f in suppressed}
+    return [f for f in finding_dicts(results) if (f["policy"], f["resource"], f["message"]) not in aside]
 
 
 def _finding(kind: str, result: Result, text: str) -> dict[str, Any]:
@@ -283,11 +283,19 @@ RULES = {
 }
 
 
-def to_sarif(results: Sequence[Result]) -> dict[str, Any]:
+def to_sarif(results: Sequence[Result], suppressed: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """SARIF 2.1.0 (``rdsca.sarif``), one result per endpoint that could not be probed, per store that does not
-    trust a chain, and per store that will break: the findings of ``finding_dicts``."""
+    trust a chain, and per store that will break: the findings of ``finding_dicts``; those set aside carry their
+    suppression."""
     levels = {rule.id: rule.level for rule in RULES.values()}
-    # An endpoint has no source file: each result is located by the database or its address.
-    found = [sarif.result(f["policy"], levels[f["policy"]], f["message"], [sarif.location(logical_name=f["resource"])])
-             for f in finding_dicts(results)]
+
+    def result(f: dict[str, Any]) -> dict[str, Any]:
+        # An endpoint has no source file: each result is located by the database or its address.
+        found = sarif.result(f["policy"], levels[f["policy"]], f["message"],
+                             [sarif.location(logical_name=f["resource"])])
+        if f.get("suppressed"):
+            found["suppressions"] = [sarif.suppression(f["suppressed"])]
+        return found
+
+    found = [result(f) for f in [*remaining(results, suppressed), *suppressed]]
     return sarif.document("rdsca-probe/", list(RULES.values()), found)

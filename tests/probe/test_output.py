@@ -262,3 +262,25 @@ def test_several_reports_in_one_run(pg: Server, certs: Pki, tmp_path: Path) -> N
     # One failing case per store that fails an endpoint (not trusting it, or breaking after rotation), one per
     # endpoint not probed.
     assert suite is not None and int(suite.get("failures") or 0) == 3
+
+
+def test_a_baseline_and_configuration_suppressions_apply_to_probe(pg: Server, certs: Pki, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 26.1/26.2: probe takes suppressions from the configuration file and a baseline (by endpoint and rule);
+    an endpoint that could not be probed stays an error."""
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    args = [f"localhost:{pg.port}", "--engine", "postgres", "--target-ca", "rds-ca-rsa4096-g1", "--region",
+            "us-east-1", *certs.store_args("a+bundle.pem", "b.pem", "a.pem")]
+    first = probe(*args, "--create-baseline", "base.json")
+    assert first.exit_code == 1
+    (tmp_path / ".rdsca.yaml").write_text(
+        "skip:\n  - {policy: rdsca-probe-not-trusted, resource: 'localhost:*', reason: the old store is retired}\n")
+    run = probe(*args, "--baseline", "base.json", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    kinds = {(r["policy"], r["suppressed"]["kind"], bool(r["suppressed"].get("baseline"))) for r in run.json()["results"]}
+    assert kinds == {("rdsca-probe-not-trusted", "external", False), ("rdsca-probe-will-break", "external", True)}
+    sarif = probe(*args, "--baseline", "base.json", "--format", "sarif").json()
+    jsonschema.validate(sarif, SCHEMA)
+    assert all(r.get("suppressions") for r in sarif["runs"][0]["results"])
+    assert probe(*args, "--check", "rdsca-probe-nope").exit_code == 2
