@@ -45,8 +45,40 @@ ALLOWED = frozenset({
 })
 
 
+#: Keys whose values are paths (``output``: ``FORMAT=PATH``). In a file they are relative to the file's folder and
+#: may not leave it: a repository's file must not make rdsca write (``output``) or read outside the repository
+#: (a cloned repository is not trusted to choose where a report overwrites a file).
+PATH_KEYS = frozenset({"output", "baseline", "policy-pack", "policy-pack-config", "invoke-answers", "var-file",
+                       "known-roots"})
+
+
 class ConfigFileError(RdscaError):
     pass
+
+
+def _inside(path: Path, key: str, text: str) -> str:
+    """``text`` (a path from the file) resolved against the file's folder; refused when it leaves it."""
+    folder = path.parent.absolute()
+    if not text:
+        raise ConfigFileError(f"{path}: {key}: an empty path")
+    target = Path(text)
+    if target.is_absolute() or ".." in target.parts:
+        raise ConfigFileError(f"{path}: {key}: {text!r} must be a path inside {folder} (relative, without '..'): "
+                              "give other paths on the command line")
+    return str(folder / target)
+
+
+def _paths(path: Path, key: str, value: Any) -> Any:
+    values = value if isinstance(value, list) else [value]
+    resolved = []
+    for item in values:
+        text = str(item)
+        if key == "output":
+            fmt, sep, rest = text.partition("=")
+            resolved.append(f"{fmt}={rest}" if rest == "-" or not sep else f"{fmt}={_inside(path, key, rest)}")
+        else:
+            resolved.append(_inside(path, key, text))
+    return resolved if isinstance(value, list) else resolved[0]
 
 
 @dataclass
@@ -108,7 +140,7 @@ def load(path: Path) -> Settings:
                 isinstance(v, (dict, list)) or v is None for v in value)):
             raise ConfigFileError(f"{path}: {key}: a value or a list of values")
         else:
-            settings.values[key] = value
+            settings.values[key] = _paths(path, key, value) if key in PATH_KEYS else value
     return settings
 
 

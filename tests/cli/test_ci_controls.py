@@ -237,3 +237,19 @@ def test_a_directory_and_its_plan_give_the_same_findings_in_the_one_shape(tmp_pa
     assert "(outside Terraform" not in table  # the table's messages are short; JSON keeps them whole
     sarif = json.loads(invoke("check", tmp_path / "plan.json", "--format", "sarif")[1])
     assert len(sarif["runs"][0]["results"]) == len(report["results"])
+
+
+@pytest.mark.parametrize("value", ["/tmp/report.sarif", "../outside.sarif", "sub/../../x.sarif"])
+def test_a_configuration_file_cannot_write_outside_its_folder(repo: Path, value: str) -> None:
+    """A cloned repository's .rdsca.yaml must not choose where rdsca writes (or reads) outside the repository."""
+    (repo / ".rdsca.yaml").write_text(f"output: ['sarif={value}']\n")
+    line = one_error_line(*invoke("check", "infra"))
+    assert "must be a path inside" in line
+
+
+def test_paths_in_the_configuration_file_are_relative_to_it(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / ".rdsca.yaml").write_text("output: ['json=reports/out.json']\n")
+    (repo / "reports").mkdir()
+    monkeypatch.chdir(repo / "infra")
+    code, _, _ = invoke("check", ".")
+    assert code == 1 and json.loads((repo / "reports" / "out.json").read_text())["results"]
