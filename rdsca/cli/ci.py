@@ -140,6 +140,10 @@ def process(
     from rdsca.cli import config as config_file
 
     meta = _meta()
+    created = meta.get("create_baseline")
+    if created is not None and any(Path(p).absolute() == created.absolute() for _f, p in meta.get("outputs", [])):
+        raise click.BadParameter(f"{created} is also an --output: write the baseline to a file of its own",
+                                 param_hint="--create-baseline")
     baseline = None
     if meta.get("baseline") is not None:
         path = meta["baseline"]

@@ -253,3 +253,8 @@ def test_paths_in_the_configuration_file_are_relative_to_it(repo: Path, monkeypa
     monkeypatch.chdir(repo / "infra")
     code, _, _ = invoke("check", ".")
     assert code == 1 and json.loads((repo / "reports" / "out.json").read_text())["results"]
+
+
+def test_a_baseline_and_a_report_to_one_path_is_a_usage_error(repo: Path) -> None:
+    line = one_error_line(*invoke("check", "infra", "--output", "json=b.json", "--create-baseline", "b.json"))
+    assert "--create-baseline" in line and not (repo / "b.json").exists()
