@@ -74,7 +74,9 @@ def test_table_output_shows_policy_results_like_preview() -> None:
     proc = rdsca("check", LEGACY, "--policy-pack", PACK)
     assert proc.returncode == 1
     assert "Policies:\n    rdsca@v0.1.0: blocked\n" in proc.stdout
-    assert "        - [mandatory]  rds-ca-retired  (aws:rds/instance:Instance: billing-mysql)\n" in proc.stdout
+    # One entry per resource and problem (issue 26.7): the stack-state finding on the same database is cited.
+    assert ("        - [mandatory]  rds-ca-retired, rds-ca-stack-state  (aws:rds/instance:Instance: billing-mysql)\n"
+            in proc.stdout)
     fixed = rdsca("check", LEGACY, "--policy-pack", PACK, "--remediate")
     assert fixed.returncode == 0
     assert '          caCertIdentifier: "rds-ca-2019" => "rds-ca-rsa2048-g1"\n' in fixed.stdout
