@@ -25,6 +25,8 @@ INTERMEDIATE_ONLY = "intermediate-only"
 EXPIRED = "expired"
 NOT_YET_VALID = "not-yet-valid"
 INVALID_CA = "invalid-ca"
+#: Every problem code a verdict can carry.
+PROBLEMS = (UNKNOWN_ROOT, INTERMEDIATE_ONLY, EXPIRED, NOT_YET_VALID, INVALID_CA)
 #: The most certificates a path may have above the server's: OpenSSL's default verify depth is 100, but no RDS chain
 #: has more than two; ten bounds the work a hostile chain can cause.
 MAX_DEPTH = 10

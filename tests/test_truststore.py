@@ -305,3 +305,19 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert run("build", "--bundle", str(BUNDLE), "--download", "--out", str(tmp_path / "a.pem"))[0] == 2
     code, _, err = run("build", "--bundle", str(BUNDLE), "--out", str(tmp_path / "a.weird"))
     assert code == 2 and "give --store-format" in err
+
+
+def test_verify_takes_suppressions_and_baselines(chain: dict[str, Path], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 26.1/26.2: verify's problems (rdsca-verify-<code>) can be accepted in the configuration file or a
+    baseline, like every command's findings."""
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    args = ("verify", str(chain["server"]), "--bundle", str(chain["root"]), "--as-of", "2027-06-01")
+    code, _, _ = run(*args, "--create-baseline", "base.json")
+    assert code == 1 and "rdsca-verify-expired" in (tmp_path / "base.json").read_text()
+    code, out, _ = run(*args, "--baseline", "base.json", "--format", "json")
+    assert code == 0 and json.loads(out)["results"][0]["suppressed"]["location"] == "base.json"
+    (tmp_path / ".rdsca.yaml").write_text("skip:\n  - {policy: rdsca-verify-expired, reason: a test chain}\n")
+    code, out, _ = run(*args)
+    assert code == 0 and "rdsca-verify-expired" in out and "a test chain" in out

@@ -278,6 +278,7 @@ def _certificates(opts: BuildOptions) -> tuple[str, list[Any]]:
 @click.option("--password-env", metavar="VAR", help="Environment variable holding the store's password.")
 @known_roots_option
 @ci.outputs_option(("table", "json", "junit"))
+@ci.findings_options
 @common_options(("table", "json"))
 def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> None:
     """Whether a server certificate (and intermediates, PEM) chains to a current root in a bundle or store."""
@@ -287,6 +288,13 @@ def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> No
     certs = [e.cert for e in ts.read(chain)]
     result = ts.verify(certs, store, today)
     server = result.chain[0] if result.chain else None
+    # The configuration file's suppressions and a baseline, by chain file and problem (rdsca-verify-<code>).
+    from rdsca import chains, findings
+
+    ci.check_names(f"rdsca-verify-{code}" for code in chains.PROBLEMS)
+    found = [{"policy": f"rdsca-verify-{code}", "level": "mandatory", "severity": "high", "resource": str(chain),
+              "name": chain.name, "message": text} for code, text in result.problems]
+    processed = ci.process(found, deploys=False, judged=frozenset(f"rdsca-verify-{c}" for c in chains.PROBLEMS))
 
     def render(out_fmt: str) -> Any:
         if out_fmt == "json":
@@ -298,14 +306,14 @@ def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> No
                     "server_certificate_valid_until": clock.utc_iso(server.not_after) if server else None,
                     # As ``probe --format json`` writes a store's problems: the same verifier, the same shape.
                     "problems": [{"code": code, "text": text} for code, text in result.problems],
+                    "results": findings.results(processed.findings, processed.suppressed),
                 }
             )
         elif out_fmt == "junit":
             from rdsca import junit
 
-            problems = [{"policy": code, "level": "mandatory", "address": str(chain), "message": text}
-                        for code, text in result.problems]
-            return junit.document(f"rdsca truststore verify {chain}", problems, [] if problems else [str(chain)])
+            return junit.document(f"rdsca truststore verify {chain}", processed.findings,
+                                  [] if processed.findings else [str(chain)], processed.suppressed)
         else:
             if result.root:
                 root = result.root
@@ -314,10 +322,15 @@ def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> No
             if server:
                 click.echo(f"server certificate {server.cn} valid until {server.not_after.date()} "
                            f"({server.days_left(today)} days)")
-            for _code, text in result.problems:
-                click.echo(f"problem: {printable(text)}")
+            for f in processed.findings:
+                click.echo(f"problem: {printable(f['message'])}")
+            for line in findings.set_aside_lines(processed.suppressed, processed.hidden):
+                click.echo(printable(line))
         return None
 
     render(fmt)
     ci.write_outputs(render)
-    sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+    for warning in processed.warnings:
+        click.echo(f"warning: {printable(warning)}", err=True)
+    # No root at all is a finding too (ts.verify reports it as a problem): what remains decides.
+    sys.exit(EXIT_FINDINGS if ci.fails(processed, bool(processed.findings)) else EXIT_OK)
