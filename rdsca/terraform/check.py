@@ -43,12 +43,13 @@ def check(
         if not path.is_file():
             raise ConfigError(f"{path}: a plan must be a file (terraform show -json PLANFILE > plan.json)")
         resources, warnings = load_plan(path)
-        unchecked, module_blocks = [], {}
+        unchecked, module_blocks, undeclared = [], {}, []
     else:
         if not path.is_dir():
             raise ConfigError(f"{path}: not a directory")
         configuration = load_directory(path, assignments, os.environ if environ is None else environ)
         resources, warnings = configuration.resources, configuration.warnings
         unchecked, module_blocks = configuration.unchecked, configuration.module_blocks
-    outcome = judge.judge(resources, config, unchecked, allow_suppress_refused, module_blocks)
+        undeclared = configuration.undeclared
+    outcome = judge.judge(resources, config, unchecked, allow_suppress_refused, module_blocks, undeclared)
     return TerraformReport(kind, path, resources, outcome, [*config_warnings, *warnings, *outcome.suppression_warnings])

@@ -203,19 +203,32 @@ def judge_unchecked(outcome: Outcome, unchecked: list[Any], config: Settings) ->
             )
             outcome.diagnostics.append(_diagnostic(rds_ca_unchecked.RULE, level, module.address, message))
             outcome.spans[(module.address, rds_ca_unchecked.RULE.name)] = module.span
-        level, _config = config[rds_ca_retired.RULE.name]
-        for argument in module.arguments:
-            if level == "disabled" or not _passes_a_ca(argument.name, argument.value):
-                continue
-            verdict = catalog.evaluate(argument.value)
-            if not verdict.status.invalid_ca:
-                continue
-            message = (
-                f"{module.address}: {argument.name} = {shorten(argument.value)!r} is passed to a module rdsca cannot "
-                f"read: {verdict.reason}. Pass a current CA ({', '.join(catalog.CURRENT_CAS)})."
-            )
-            outcome.diagnostics.append(_diagnostic(rds_ca_retired.RULE, level, module.address, message))
-            outcome.spans[(module.address, rds_ca_retired.RULE.name)] = argument.span
+        _passed_cas(outcome, module.address, module.arguments, config, "is passed to a module rdsca cannot read")
+
+
+def judge_undeclared(outcome: Outcome, undeclared: list[Any], config: Settings) -> None:
+    """Arguments a module call passes that the module does not declare (Terraform refuses them: "Unsupported
+    argument"): a retired, unknown or expired CA among them is still a finding, never a silent pass."""
+    for address, arguments in undeclared:
+        _passed_cas(outcome, address, arguments, config,
+                    "is passed to a module that does not declare it (Terraform refuses it: Unsupported argument)")
+
+
+def _passed_cas(outcome: Outcome, address: str, arguments: Any, config: Settings, why: str) -> None:
+    """An ``rds-ca-retired`` finding at each argument that passes a retired, unknown or expired CA."""
+    level, _config = config[rds_ca_retired.RULE.name]
+    for argument in arguments:
+        if level == "disabled" or not _passes_a_ca(argument.name, argument.value):
+            continue
+        verdict = catalog.evaluate(argument.value)
+        if not verdict.status.invalid_ca:
+            continue
+        message = (
+            f"{address}: {argument.name} = {shorten(argument.value)!r} {why}: {verdict.reason}. Pass a current CA "
+            f"({', '.join(catalog.CURRENT_CAS)})."
+        )
+        outcome.diagnostics.append(_diagnostic(rds_ca_retired.RULE, level, address, message))
+        outcome.spans[(address, rds_ca_retired.RULE.name)] = argument.span
 
 
 def judge(
@@ -224,6 +237,7 @@ def judge(
     unchecked: list[Any] | None = None,
     allow_suppress_refused: bool = False,
     module_blocks: Mapping[str, Any] | None = None,
+    undeclared: list[Any] | None = None,
 ) -> Outcome:
     """Every resource rule over every resource's configured values, and the stack rules over its planned state;
     then what was passed to modules that could not be read."""
@@ -245,6 +259,7 @@ def judge(
             _judge_all(outcome, STACK_RULES, state, config, secret)
     _name_aurora_members(outcome, resources)
     judge_unchecked(outcome, unchecked or [], config)
+    judge_undeclared(outcome, undeclared or [], config)
     _suppress(outcome, resources, allow_suppress_refused, module_blocks or {})
     return outcome
 

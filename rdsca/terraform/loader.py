@@ -65,6 +65,8 @@ class Configuration:
     #: The block of the module call behind each module instance (``module.a``, ``module.a.module.b["k"]``): a
     #: suppression written in it applies to everything the instance declares.
     module_blocks: dict[str, Any] = field(default_factory=dict)
+    #: (module instance address, arguments its call passes that the module does not declare).
+    undeclared: list[tuple[str, tuple[Argument, ...]]] = field(default_factory=list)
 
 
 class Loader:
@@ -76,6 +78,7 @@ class Loader:
         self.sources: dict[Path, ModuleSource] = {}
         self.unchecked: list[UncheckedModule] = []
         self.module_blocks: dict[str, Any] = {}
+        self.undeclared: list[tuple[str, tuple[Argument, ...]]] = []
         self.manifest = self._manifest()
 
     def warn(self, message: str) -> None:
@@ -120,7 +123,8 @@ class Loader:
         instance = Instance(self, root, "", "", inputs, {})
         resources = list(self._walk(instance))
         files = [f for source in self.sources.values() for f in source.files]
-        return Configuration(self.root, resources, self.warnings, files, self.unchecked, self.module_blocks)
+        return Configuration(self.root, resources, self.warnings, files, self.unchecked, self.module_blocks,
+                             self.undeclared)
 
     def _walk(self, instance: Instance) -> Any:
         yield from instance.resources()
@@ -201,11 +205,20 @@ class Loader:
 
         scope = parent._scope_for(count_index, each)
         inputs = {}
+        undeclared = []
         for arg, attribute in call.attributes.items():
             if arg in source.variables:
                 # Evaluated when read: the module may take another module's output that reads this one's.
                 value = Deferred(functools.partial(expr.evaluate, attribute.expr, scope))
                 inputs[arg] = VariableValue(value, parent.origin(attribute))
+            elif arg not in _META_ARGUMENTS:
+                undeclared.append(Argument(arg, evaluate_attribute(attribute, scope), attribute.span))
+        if undeclared:
+            where = f"{parent.address}module.{name}"
+            names = ", ".join(a.name for a in undeclared)
+            self.warn(f"{call.span.where()}: {where} passes {names}, which its module ({source.directory}) does not "
+                      "declare: Terraform refuses the configuration (Unsupported argument)")
+            self.undeclared.append((f"{where}{_key(key)}", tuple(undeclared)))
         providers = {k: v for k, v in parent.providers.items() if "." not in k}  # default configurations
         mapping = call.attributes.get("providers")
         if mapping is not None:

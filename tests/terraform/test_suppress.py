@@ -130,3 +130,24 @@ def test_a_comment_in_a_module_block_covers_what_the_module_declares(tmp_path: P
     assert suppressed == {("module.legacy.aws_db_instance.a", "rds-ca-unset"), ("module.remote", "rds-ca-unchecked")}
     assert [(d["address"], d["policy"]) for d in report["diagnostics"]] == [("aws_db_instance.own", "rds-ca-unset")]
     assert report["suppressed"][0]["suppressed"]["location"].endswith("main.tf:3")
+
+
+def test_a_ca_passed_to_a_module_that_does_not_declare_it_is_not_a_pass(tmp_path: Path) -> None:
+    """Found on terraform-aws-modules/terraform-aws-rds with its root module missing: a retired CA passed to a local
+    module without that variable read as a clean run. Terraform refuses the argument; rdsca says so, and the
+    retired CA is a finding at the argument (a comment in the module block may suppress it, when allowed)."""
+    write_tf(tmp_path, {
+        "main.tf": """
+        module "db" {
+          source             = "./empty"
+          ca_cert_identifier = "rds-ca-2019"
+        }
+        """,
+        "empty/variables.tf": 'variable "engine" {\n  default = "mysql"\n}\n',
+    })
+    result = run("check", tmp_path, "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [(d["address"], d["policy"]) for d in report["diagnostics"]] == [("module.db", "rds-ca-retired")]
+    assert "does not declare it (Terraform refuses it: Unsupported argument)" in report["diagnostics"][0]["message"]
+    assert any("passes ca_cert_identifier, which its module" in w for w in report["warnings"])
