@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
+        import importlib.util
+
+        if importlib.util.find_spec("pulumi_aws") is None or importlib.util.find_spec("pulumi") is None:
+            raise ImportError(f"rdsca.{name} is the Pulumi component: it needs rdsca[pulumi] "
+                              "(pip install 'rdsca[pulumi]')", name=name)
         from rdsca import components
 
         return getattr(components, name)

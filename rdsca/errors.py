@@ -20,3 +20,21 @@ class RdscaError(Exception):
     def hint(self) -> str | None:
         """One more line saying what the user can do about it, when rdsca knows (subclasses may compute it)."""
         return self._hint
+
+
+class MissingExtra(RdscaError):
+    """A job that needs an optional part of rdsca that is not installed (``pip install 'rdsca[EXTRA]'``)."""
+
+
+#: What each extra brings, by the module a job imports first.
+EXTRAS = {"pulumi": "pulumi", "pulumi_policy": "pulumi", "pulumi_aws": "pulumi", "grpc": "pulumi", "moto": "demo"}
+
+
+def require(module: str, what: str) -> None:
+    """Raise ``MissingExtra`` naming the extra to install when ``module`` cannot be imported."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        extra = EXTRAS[module]
+        raise MissingExtra(f"{what} needs rdsca[{extra}], which is not installed here",
+                           hint=f"pip install 'rdsca[{extra}]' (from a clone: pip install '.[{extra}]')")

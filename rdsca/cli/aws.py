@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from rdsca.cli.common import (
     TagType,
     common_options,
 )
+from rdsca.errors import require
 from rdsca.output import emit_json, printable, render_table
 
 # Organizations' patterns (botocore's model): an account id, an organizational unit or root id.
@@ -166,8 +166,7 @@ def _scope(args: AwsArgs) -> Iterator[Any]:
     if not args.demo:
         yield args.scope(None, None)
         return
-    if importlib.util.find_spec("moto") is None:
-        raise Failure("the demo needs moto: pip install '/path/to/rdsca[demo]' (rdsca's source folder, with [demo])")
+    require("moto", "--demo (a fake AWS account)")
     from rdsca.aws.live import demo_account
 
     with demo_account(clock.today(), org=args.org or bool(args.ous) or bool(args.accounts)) as (demo, regions):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rdsca.errors import RdscaError
+from rdsca.errors import RdscaError, require
 
 
 def _declared_range() -> tuple[str, tuple[int, ...], tuple[int, ...]]:
@@ -119,9 +119,11 @@ def resolve(directory: Path, options: Mapping[str, Any], environ: Mapping[str, s
     version rdsca's own packages were built for."""
     found = _environment(directory, options, environ)
     if found is None:
+        require("pulumi", "running a Pulumi program with rdsca's own interpreter (its Pulumi.yaml names no virtualenv)")
         return Interpreter(sys.executable)
     venv, source = found
     if venv.is_dir() and venv.resolve() == Path(sys.prefix).resolve():
+        require("pulumi", "running a Pulumi program with rdsca's own interpreter")
         return Interpreter(sys.executable, source=source)  # the environment rdsca itself runs in
     python = _python_in(venv)
     if not venv.is_dir() or not python.exists():
@@ -130,6 +132,7 @@ def resolve(directory: Path, options: Mapping[str, Any], environ: Mapping[str, s
         # does a policy pack's missing virtualenv, and says so.
         pip = f"python3 -m venv {venv} && {python} -m pip install -r requirements.txt"
         install = "uv sync" if "uv" in source else pip
+        require("pulumi", f"running the program with rdsca's own interpreter ({source} {venv} does not exist)")
         return Interpreter(sys.executable, warning=(
             f"{source} ({venv}) does not exist, so the program ran with rdsca's interpreter and its packages; to "
             f"run it in its own environment, as the Pulumi CLI would: {install}"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdsca.errors import RdscaError
+from rdsca.errors import RdscaError, require
 from rdsca.rules.config import LEVEL_NAMES, PolicyConfig, parse_config_file
 from rdsca.runner.project import load_yaml
 
@@ -53,12 +53,14 @@ def _interpreter(directory: Path, options: Any) -> tuple[str, list[str]]:
     """The python the CLI would run the pack with: the virtualenv ``PulumiPolicy.yaml`` names, when it exists."""
     venv = options.get("virtualenv") if isinstance(options, dict) else None
     if not isinstance(venv, str) or not venv:
+        require("pulumi_policy", f"running the policy pack {directory} with rdsca's own interpreter")
         return sys.executable, []
     venv_dir = (directory / venv).resolve()
     candidate = venv_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if not candidate.exists():
         # The CLI would create it and install requirements.txt; offline we use the interpreter running rdsca.
         warning = f"the pack's virtualenv {venv_dir} does not exist; running the pack with {sys.executable}"
+        require("pulumi_policy", f"running the policy pack {directory} with rdsca's own interpreter")
         return sys.executable, [warning]
     if not candidate.is_file() or not os.access(candidate, os.X_OK):
         raise PolicyError(f"the pack's virtualenv python {candidate} is not an executable file")

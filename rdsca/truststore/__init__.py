@@ -5,9 +5,9 @@ bundles), ``contents`` (what a store holds against what clients need), ``write``
 store) and ``verify`` (a chain against a store). This face re-exports them.
 
 Parsing and PKCS#12 are ``cryptography``'s (``serialize_java_truststore`` writes the trusted-certificate
-attribute Java's PKCS12 KeyStore needs to see an entry as trusted); JKS is ``purejks``, a maintained
-pure-Python fork of pyjks (no C compiler, unlike pyjks's twofish dependency, and no stray top-level ``tests``
-package). Everything here is pure except ``write_store``/``download``; dates are judged against ``today``.
+attribute Java's PKCS12 KeyStore needs to see an entry as trusted); JKS is ``jks`` (OpenJDK's format, trusted
+certificates only: the tests check it against purejks). Everything here is pure except
+``write_store``/``download``; dates are judged against ``today``.
 """
 
 from rdsca.chains import common_name, issued_by

@@ -1,4 +1,4 @@
-"""Read bundles and stores: PEM, DER, PKCS#7, PKCS#12, JKS (``purejks``) and a directory of PEM files."""
+"""Read bundles and stores: PEM, DER, PKCS#7, PKCS#12, JKS (``rdsca.truststore.jks``) and a directory of PEM files."""
 
 
 from pathlib import Path
@@ -44,20 +44,20 @@ def load(data: bytes, name: str, password: str | None = None) -> list[x509.Certi
 
 
 def _load_jks(data: bytes, name: str, password: str | None) -> list[x509.Certificate]:
-    import jks  # purejks
+    from rdsca.truststore import jks
 
     if password is None:
         raise TruststoreError(f"{name}: a JKS store needs its password (--password-env VAR)")
     try:
-        store = jks.KeyStore.loads(data, password)
-    except jks.util.KeystoreSignatureException:
-        raise TruststoreError(f"{name}: wrong password for this JKS store") from None
-    except Exception as exc:  # purejks raises several types for corrupt input
+        found = jks.load(data, password)
+    except jks.JksError as exc:
+        if exc.wrong_password:
+            raise TruststoreError(f"{name}: wrong password for this JKS store") from None
         raise TruststoreError(f"{name}: not a readable JKS store ({exc})") from None
     certs = []
-    for alias, entry in sorted(store.certs.items()):
+    for alias, der in sorted(found):
         try:
-            certs.append(x509.load_der_x509_certificate(entry.cert))
+            certs.append(x509.load_der_x509_certificate(der))
         except ValueError:
             raise TruststoreError(f"{name}: entry {alias!r} is not a readable certificate") from None
     return certs

@@ -90,16 +90,10 @@ def serialize(entries: Sequence[Entry], fmt: str, password: str | None) -> bytes
         certs = [pkcs12.PKCS12Certificate(e.cert, n.encode()) for n, e in zip(names, entries, strict=True)]
         return pkcs12.serialize_java_truststore(certs, serialization.BestAvailableEncryption(password.encode()))
     if fmt == "jks":
-        import jks  # purejks
+        from rdsca.truststore import jks
 
-        store = jks.KeyStore.new(
-            "jks",
-            [
-                jks.TrustedCertEntry.new(n, e.cert.public_bytes(serialization.Encoding.DER))
-                for n, e in zip(names, entries, strict=True)
-            ],
-        )
-        return bytes(store.saves(password))
+        der = serialization.Encoding.DER
+        return jks.dump([(n, e.cert.public_bytes(der)) for n, e in zip(names, entries, strict=True)], password)
     raise ValueError(fmt)
 
 
@@ -114,10 +108,11 @@ def read_back(path: Path, fmt: str, password: str | None) -> list[tuple[str, str
         assert password is not None
         bundle = pkcs12.load_pkcs12(data, password.encode())
         return [((c.friendly_name or b"").decode(), classify(c.certificate).sha1) for c in bundle.additional_certs]
-    import jks  # purejks
+    from rdsca.truststore import jks
 
-    store = jks.KeyStore.loads(data, password)
-    return [(alias, classify(x509.load_der_x509_certificate(e.cert)).sha1) for alias, e in sorted(store.certs.items())]
+    assert password is not None
+    found = sorted(jks.load(data, password))
+    return [(alias, classify(x509.load_der_x509_certificate(der)).sha1) for alias, der in found]
 
 
 def target_of(out: Path, fmt: str, force: bool) -> Path:
