@@ -104,7 +104,7 @@ SLOW_MODULES = {
 }
 #: Modules and fixtures that need something beyond Python: ``integration`` (real database servers, wheels built and
 #: installed into fresh environments, pre-commit's own repository handling).
-INTEGRATION_MODULES = {"tests/test_wheel_install", "tests/cli/test_precommit"}
+INTEGRATION_MODULES = {"tests/test_wheel_install", "tests/cli/test_precommit", "tests/test_sdk_range"}
 INTEGRATION_FIXTURES = {"pg", "pg_expired", "pg_plain", "pg_template", "mariadb", "mariadb_plain", "mariadb_template"}
 
 

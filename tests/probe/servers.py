@@ -20,9 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-class Unavailable(Exception):
-    """The platform cannot run this server (the reason is printed as the skip reason)."""
+from ..installs import Unavailable, _is_root, apt_install
 
 
 def free_port() -> int:
@@ -41,29 +39,6 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes] | None, log: Path 
             return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port} after {seconds} s")
-
-
-def _is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def apt_install(package: str) -> None:
-    """``apt-get install -y PACKAGE`` as root on Debian (updating the lists once if the first try fails)."""
-    if not (_is_root() and Path("/etc/debian_version").exists() and shutil.which("apt-get")):
-        raise Unavailable(f"{package} is not installed, and this is not Debian as root: cannot install it")
-    import fcntl  # Debian only, as above
-
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
-    # The suite runs in several pytest-xdist workers: one apt-get at a time (dpkg refuses a second one outright).
-    with open(Path(tempfile.gettempdir()) / "rdsca-tests-apt.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        print(f"probe tests: installing {package} from Debian's packages", flush=True)
-        if subprocess.run(command, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
-            done = subprocess.run(command, env=env, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise Unavailable(f"apt-get install {package} failed: {done.stderr.strip()[-300:]}")
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------------------------

@@ -80,8 +80,8 @@ def test_a_virtualenv_that_does_not_exist_yet_is_said_and_rdsca_s_interpreter_ru
 @pytest.mark.parametrize(
     ("venv", "message"),
     [
-        ({"pulumi": False}, "has no Pulumi SDK: install pulumi>=3.200,<4 there"),
-        ({"pulumi": False, "fake_sdk": "2.9.0"}, "has pulumi 2.9.0; rdsca check supports pulumi>=3.200,<4"),
+        ({"pulumi": False}, "has no Pulumi SDK: install pulumi>=3.260,<4 there"),
+        ({"pulumi": False, "fake_sdk": "2.9.0"}, "has pulumi 2.9.0; rdsca check supports pulumi>=3.260,<4"),
     ],
     ids=["no sdk", "old sdk"],
 )
