@@ -20,7 +20,7 @@ import pytest
 from .conftest import REPO
 
 #: What the wheel is built from (pyproject's package-dir mapping and the files it names).
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "rdsca", "components", "policies")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md", "rdsca", "components", "policies")
 #: The reference stack, whose directory in a clone also holds the ``rdsca/`` source folder.
 PROGRAM = ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py")
 
@@ -42,8 +42,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path = REPO / name
         (shutil.copytree(path, source / name, ignore=ignore) if path.is_dir() else shutil.copy2(path, source / name))
     wheels = root / "wheels"
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", wheels, source)
+    # As a release is built (docs/release.md): an sdist and a wheel with `python -m build`, then `twine check`.
+    built = _run(sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "--outdir", wheels, source)
+    assert "WARNING" not in built.stdout + built.stderr, built.stdout + built.stderr  # package data complete
     (wheel,) = wheels.glob("rdsca-*.whl")
+    (sdist,) = wheels.glob("rdsca-*.tar.gz")
+    _run(sys.executable, "-m", "twine", "check", "--strict", wheel, sdist)
     env_dir = root / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     bin_dir = env_dir / ("Scripts" if sys.platform == "win32" else "bin")
@@ -72,3 +76,10 @@ def test_installed_rdsca_checks_a_program_next_to_a_folder_named_rdsca(installed
     report = json.loads(proc.stdout)
     assert len(report["databases"]) == 6
     assert {d["ca"] for d in report["databases"]} == {"rds-ca-rsa2048-g1"}
+
+
+def test_the_installed_wheel_names_its_version(installed: Path) -> None:
+    import rdsca
+
+    version = _run(installed / "rdsca", "--version").stdout
+    assert version == f"rdsca, version {rdsca.__version__}\n"

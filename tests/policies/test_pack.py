@@ -91,11 +91,11 @@ def test_main_only_builds_the_pack() -> None:
     assert isinstance(last.value.func, ast.Name) and last.value.func.id == "PolicyPack"
 
 
-def test_readme_config_example_is_valid(tmp_path: Path) -> None:
-    """The policy config example in README.md reconciles against the pack's schemas as the CLI would."""
+def test_the_documented_config_example_is_valid(tmp_path: Path) -> None:
+    """The policy config example in docs/policy-pack.md reconciles against the pack's schemas as the CLI would."""
     from rdsca.runner.policy_packs import parse_config_file
 
-    readme = (PACK_DIR.parent / "README.md").read_text()
+    readme = (PACK_DIR.parent / "docs" / "policy-pack.md").read_text()
     example = tmp_path / "policy-config.json"
     example.write_text(readme.split("```json\n", 1)[1].split("```", 1)[0])
     config = reconcile(Pack().info(), parse_config_file(example))
