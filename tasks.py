@@ -3,7 +3,7 @@
 
     python3 tasks.py demo   # set up, then run the main job on the embedded default (offline)
     python3 tasks.py test   # set up (reusing .venv if present), then run the whole test suite
-    python3 tasks.py cli-reference   # regenerate docs/cli.md from every command's --help
+    python3 tasks.py docs   # regenerate the generated pages (docs/cli.md, the facts table) and build the site
 
 Only the standard library is used here: this file runs before anything is installed.
 """
@@ -89,13 +89,15 @@ def test() -> int:
     return code
 
 
-def cli_reference() -> int:
-    """Regenerate docs/cli.md from every command's --help."""
-    return run(PY, "tools/cli_reference.py", check=False)
+def docs() -> int:
+    """Regenerate docs/cli.md (every command's --help) and the facts table (the catalog), then build the site."""
+    code = run(PY, "tools/cli_reference.py", check=False)
+    code = run(PY, "tools/facts_table.py", check=False) or code
+    return run(PY, "-m", "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), check=False) or code
 
 
 def main() -> int:
-    jobs = {"demo": demo, "test": test, "cli-reference": cli_reference}
+    jobs = {"demo": demo, "test": test, "docs": docs, "cli-reference": docs}
     if len(sys.argv) < 2 or sys.argv[1] not in jobs:
         print(__doc__)
         return 2

@@ -1,6 +1,6 @@
 """Write docs/cli.md, the command-line reference, from every command's own ``--help`` (so it cannot drift).
 
-    python3 tasks.py cli-reference        # or: .venv/bin/python tools/cli_reference.py
+    python3 tasks.py docs        # or: .venv/bin/python tools/cli_reference.py
 
 tests/test_cli_reference.py fails when docs/cli.md differs from what this writes.
 """
@@ -24,7 +24,7 @@ HEADER = """# Command-line reference
 
 Every `rdsca` command takes `--format` (`table` by default; `json`, and `csv`, `sarif` or `pulumi` where listed) and
 `--as-of DATE`, and exits 0 when clean or done, 1 when findings remain, 2 on usage errors or failures that stopped
-the job. This page is generated from each command's `--help` by `python3 tasks.py cli-reference`; a test fails
+the job. This page is generated from each command's `--help` by `python3 tasks.py docs`; a test fails
 when it is out of date.
 """
 

@@ -77,9 +77,11 @@ def test_pulumi_policy_yaml_points_at_the_repository_virtualenv() -> None:
 
 
 def test_requirements_name_this_distribution() -> None:
+    """The pack is publishable as is: it installs rdsca with its Pulumi extra (which brings pulumi-policy) at the
+    pack's own version."""
     lines = [line for line in (PACK_DIR / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
-    assert any(line.startswith("rdsca @ git+https://") for line in lines)
-    assert any(line.startswith("pulumi-policy") for line in lines)
+    manifest = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
+    assert lines == [f"rdsca[pulumi]=={manifest['version']}"]
 
 
 def test_main_only_builds_the_pack() -> None:
