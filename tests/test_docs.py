@@ -16,7 +16,8 @@ import yaml
 
 import rdsca
 
-from .conftest import REPO, rdsca as run_rdsca
+from .conftest import REPO
+from .conftest import rdsca as run_rdsca
 
 DOCS = REPO / "docs"
 PAGES = [REPO / "README.md", *sorted(DOCS.glob("*.md"))]
