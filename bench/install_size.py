@@ -60,8 +60,9 @@ def main() -> int:
         for name, disk, apparent, took, _env in rows:
             print(f"| rdsca{'' if name == 'core' else name} | {disk:.1f} | {apparent:.1f} | {took:.0f} |")
         core = rows[0][4] / "bin" / "rdsca"
+        legacy = str(ROOT / "examples" / "terraform-legacy")
         for label, args in (("rdsca --version", ["--version"]),
-                            ("rdsca check examples/terraform-legacy", ["check", str(ROOT / "examples" / "terraform-legacy")])):
+                            ("rdsca check examples/terraform-legacy", ["check", legacy])):
             times = []
             for _ in range(5):
                 started = time.monotonic()

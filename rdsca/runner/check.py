@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 # Only light imports here: the parent process of ``rdsca check`` needs neither the Pulumi SDK nor grpc (the host
 # does, and drives the policy packs).
-from rdsca.errors import RdscaError
+from rdsca.errors import RdscaError, require
 from rdsca.runner import processes
 from rdsca.runner.interpreter import Interpreter, resolve
 from rdsca.runner.invoke_answers import Case, InvokeAnswersError, load_invoke_answers, to_spec
@@ -95,7 +95,21 @@ def host_spec(project: Project, answers: Mapping[str, list[Case]] | None = None)
         "esc": project.esc is not None,
         "region": project.config.get("aws:region"),
         "invoke_answers": to_spec(answers or {}),
+        # A Node.js program: run by node with its own @pulumi/pulumi (rdsca.runner.node_host); the entry point as the
+        # language host passes it (Pulumi.yaml's main, "." by default), and runtime.options (typescript, nodeargs).
+        "runtime": project.runtime,
+        "entry": os.path.relpath(project.main, project.directory) if project.runtime == "nodejs" else None,
+        "options": project.options,
     }
+
+
+def interpreter_for(project: Project) -> Interpreter:
+    """The interpreter of the host: the program's own environment for Python; for Node.js, rdsca's own (it serves
+    the engine over gRPC while node runs the program), which needs the Pulumi SDK."""
+    if project.runtime == "nodejs":
+        require("pulumi", "running a Node.js program (rdsca serves the engine with the Pulumi SDK's gRPC services)")
+        return Interpreter(sys.executable)
+    return resolve(project.directory, project.options, os.environ)
 
 
 def _read_until_done(stream: Any, deadline: float | None) -> bytes | None:
@@ -158,7 +172,7 @@ def run_program(
 ) -> dict[str, Any]:
     """Run the program (no policy pack) in a fresh interpreter; return the host's raw result. Raises
     ``ProgramError`` (with the host's result so far). ``answers``: the ``--invoke-answers`` file."""
-    python = resolve(project.directory, project.options, os.environ)
+    python = interpreter_for(project)
     result = run_host(host_spec(project, answers), project.directory, timeout, python)
     if result.get("error"):
         raise ProgramError(result["error"], result)
@@ -222,7 +236,7 @@ def check_program(
 
             state = {urn: old.outputs for urn, old in load_state(policies.state_file).resources.items()}
             spec["state"] = str(policies.state_file.resolve())
-    python = resolve(project.directory, project.options, os.environ)
+    python = interpreter_for(project)
     if python.warning:
         project.warnings.append(python.warning)
     result = run_host(spec, project.directory, timeout, python)

@@ -143,6 +143,18 @@ class _Chain:
     parent: str = ""
 
 
+def _remote_callback(callback: Any, transform_request: Any) -> Any:
+    """A transform the program serves on its Callbacks gRPC service (``callback.target``), as the engine calls it
+    (pulumi/pulumi ``proto/pulumi/callback.proto``: ``Invoke(token, request bytes)``)."""
+    import grpc
+    from pulumi.runtime.proto import callback_pb2, callback_pb2_grpc
+
+    with grpc.insecure_channel(callback.target) as channel:
+        answer = callback_pb2_grpc.CallbacksStub(channel).Invoke(
+            callback_pb2.CallbackInvokeRequest(token=callback.token, request=transform_request.SerializeToString()))
+    return resource_pb2.TransformResponse.FromString(answer.response)
+
+
 class EngineMonitor(pulumi_mocks.MockMonitor):
     """See the module docstring. ``engine`` runs the engine's step for each registration (``OfflineEngine``)."""
 
@@ -196,10 +208,6 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
 
     @staticmethod
     def _run_transform(callback: Any, request: Any, props: Any, opts: Any) -> tuple[Any, Any]:
-        try:
-            handler, loop = sdk_internals.transform_handler(callback.target, callback.token)
-        except LookupError as exc:
-            raise RuntimeError(str(exc)) from None
         transform_request = resource_pb2.TransformRequest(
             type=request.type,
             name=request.name,
@@ -208,11 +216,17 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
             properties=props,
             options=opts,
         )
-        # The engine calls the program back over gRPC; the servicer's handler runs on the program's event loop.
-        future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(
-            handler(transform_request.SerializeToString()), loop  # type: ignore[arg-type]
-        )
-        response = future.result()
+        try:
+            handler, loop = sdk_internals.transform_handler(callback.target, callback.token)
+        except LookupError:
+            # Not this process's SDK (a Node.js program): the engine's own way, the program's Callbacks service.
+            response = _remote_callback(callback, transform_request)
+        else:
+            # The program's servicer in this process: its handler runs on the program's event loop.
+            future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(
+                handler(transform_request.SerializeToString()), loop  # type: ignore[arg-type]
+            )
+            response = future.result()
         if response.HasField("properties"):
             props = response.properties
         if response.HasField("options"):

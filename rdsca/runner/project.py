@@ -97,8 +97,9 @@ def load_project(directory: Path, stack: str | None = None, environ: Mapping[str
     if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
         raise ProjectError(f"{project_file}: the project needs a 'name'")
     name = doc["name"]
-    _require_python(doc, project_file)
-    main = _entry_point(doc, directory, project_file)
+    runtime_name = _runtime(doc, project_file)
+    main = _entry_point(doc, directory, project_file) if runtime_name == "python" else _node_entry(doc, directory,
+                                                                                                   project_file)
     stack = _select_stack(directory, stack)
     config = _project_config(doc, name, project_file)
     stack_file = directory / f"Pulumi.{stack}.yaml"
@@ -118,7 +119,7 @@ def load_project(directory: Path, stack: str | None = None, environ: Mapping[str
                         "read offline (a config key only they set is unknown)")
     runtime = doc.get("runtime")
     options = runtime.get("options") if isinstance(runtime, dict) else None
-    return Project(directory, name, "python", main, stack, config, set(decrypted.undecryptable),
+    return Project(directory, name, runtime_name, main, stack, config, set(decrypted.undecryptable),
                    set(decrypted.values), dict(decrypted.undecryptable), warnings,
                    dict(options) if isinstance(options, dict) else {}, set(decrypted.plaintexts),
                    f"it may come from the Pulumi ESC environment(s) {names} the stack imports, which rdsca does not "
@@ -138,15 +139,33 @@ def _project_file(directory: Path) -> Path:
     return project_file
 
 
-def _require_python(doc: dict[str, Any], project_file: Path) -> None:
+#: The runtimes ``rdsca check`` runs: Python in-process, Node.js (TypeScript and JavaScript) as its language host
+#: runs it (``rdsca.runner.node_host``).
+RUNTIMES = ("python", "nodejs")
+
+
+def _runtime(doc: dict[str, Any], project_file: Path) -> str:
     runtime = doc.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
-    if runtime_name != "python":
+    if runtime_name not in RUNTIMES:
         raise ProjectError(
-            f"{project_file}: runtime is {runtime_name!r}; rdsca check runs Python programs only",
+            f"{project_file}: runtime is {runtime_name!r}; rdsca check runs Python and Node.js programs",
             hint="the pack applies to a program in any language under the Pulumi CLI: "
             "pulumi preview --policy-pack policies",
         )
+    return str(runtime_name)
+
+
+def _node_entry(doc: dict[str, Any], directory: Path, project_file: Path) -> Path:
+    """``main`` of ``Pulumi.yaml`` as the Node.js language host passes it (``"."`` by default): Node then resolves
+    it as ``require`` does (``package.json``'s ``main``, else ``index.js``/``index.ts``)."""
+    main_value = doc.get("main") or "."
+    if not isinstance(main_value, str) or "\0" in main_value:
+        raise ProjectError(f"{project_file}: 'main' must be a path")
+    main = directory / main_value
+    if not main.exists():
+        raise ProjectError(f"{project_file}: the program entry point {main} does not exist")
+    return main
 
 
 def _entry_point(doc: dict[str, Any], directory: Path, project_file: Path) -> Path:

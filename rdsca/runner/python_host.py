@@ -322,8 +322,18 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def run_program(session: Session) -> None:
-    """Run the program inside the SDK's stack and event loop; a failure is kept in ``session.error``."""
+    """Run the program inside the SDK's stack and event loop (a Node.js program: with ``node``, against this
+    process's engine over gRPC, ``rdsca.runner.node_host``); a failure is kept in ``session.error``."""
     _configure_sdk(session)
+    if session.spec.get("runtime") == "nodejs":
+        from rdsca.runner import node_host
+
+        config = dict(session.spec["config"])
+        secure_keys = set(session.spec.get("secure_keys", []))
+        for key in secure_keys:
+            config[key] = SECRET_TEXT  # not decrypted: the program sees the placeholder, and rdsca says so
+        node_host.run_program(session, config, sorted(secure_keys | set(session.spec.get("secret_keys", []))))
+        return
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     parallel = int(session.spec.get("parallel", DEFAULT_PARALLEL))

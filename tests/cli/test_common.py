@@ -224,13 +224,13 @@ def test_no_number_option_takes_nan(where: str, option: click.Option) -> None:
         option.type.convert("nan", option, None)
 
 
-@pytest.mark.parametrize("runtime", ["go", "dotnet", "java", "yaml", "nodejs"])
+@pytest.mark.parametrize("runtime", ["go", "dotnet", "java", "yaml"])
 def test_a_runtime_rdsca_does_not_run_says_how_to_enforce_the_pack_today(tmp_path: Path, runtime: str) -> None:
     (tmp_path / "Pulumi.yaml").write_text(f"name: n\nruntime: {runtime}\n")
     code, out, err = rdsca("check", str(tmp_path), "--kind", "pulumi")
     assert (code, out) == (2, "")
     error, hint = err.strip().splitlines()
-    assert error.endswith(f"runtime is '{runtime}'; rdsca check runs Python programs only")
+    assert error.endswith(f"runtime is '{runtime}'; rdsca check runs Python and Node.js programs")
     assert hint == "rdsca: hint: the pack applies to a program in any language under the Pulumi CLI: pulumi preview --policy-pack policies"
 
 

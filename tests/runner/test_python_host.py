@@ -235,11 +235,11 @@ def test_project_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ProjectError, match="no Pulumi.yaml here"):
         load_project(tmp_path / "empty")
-    node = tmp_path / "node"
-    node.mkdir()
-    (node / "Pulumi.yaml").write_text("name: n\nruntime: nodejs\n")
-    with pytest.raises(ProjectError, match="runtime is 'nodejs'; rdsca check runs Python programs only"):
-        load_project(node)
+    go = tmp_path / "go"
+    go.mkdir()
+    (go / "Pulumi.yaml").write_text("name: n\nruntime: go\n")
+    with pytest.raises(ProjectError, match="runtime is 'go'; rdsca check runs Python and Node.js programs"):
+        load_project(go)
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "Pulumi.yaml").write_text("name: [unclosed\n")

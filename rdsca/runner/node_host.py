@@ -1,0 +1,218 @@
+"""Run a Node.js program (TypeScript or JavaScript) as ``pulumi-language-nodejs`` runs it, against rdsca's engine.
+
+The Python host (``rdsca.runner.python_host``) prepares the same session as for a Python program (the offline
+engine, the monitor, data-source answers, the policy packs) and serves the monitor and the engine over gRPC on a
+loopback port; this module then starts ``node`` with the program's own ``@pulumi/pulumi`` (its ``cmd/run`` entry
+point) with the arguments and environment the language host gives it. Read from pulumi/pulumi at 1b5949891b3c
+(2026-08-21), ``sdk/nodejs/cmd/pulumi-language-nodejs/main.go``: ``Run`` (``defaultRunPath``
+``@pulumi/pulumi/cmd/run``, located with ``require.resolve`` from the program's directory), ``constructArguments``
+(``--monitor``, ``--engine``, ``--organization``, ``--project``, ``--root-directory``, ``--stack``, ``--pwd``,
+``--dry-run``, ``--parallel``, then the entry point), ``constructConfig`` (``PULUMI_CONFIG`` with keys as
+``<namespace>:config:<name>``), ``PULUMI_CONFIG_SECRET_KEYS``, and ``parseOptions``/``execRuntime``
+(``PULUMI_NODEJS_TYPESCRIPT=true`` unless ``typescript: false``, ``PULUMI_NODEJS_TSCONFIG_PATH``, ``nodeargs``
+before the run path). The synchronous-invoke pipes (``--sync``) are left out: the language host passes the flag
+only when it made them, and the SDK then does without.
+
+One engine emulation, two hosts: registrations, transforms (called back on the program's callback server),
+default providers, invokes, secrets and the packs are the Python host's.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, resource_pb2_grpc
+
+if TYPE_CHECKING:
+    from rdsca.runner.python_host import Session
+
+RUN_MODULE = "@pulumi/pulumi/cmd/run"
+#: What the Node SDK may use: as the Python mock monitor, output values are not offered (inputs stay plain values).
+UNSUPPORTED_FEATURES = frozenset({"outputValues"})
+
+
+def _guard(method: Any) -> Any:
+    """A monitor call that fails is a gRPC error for the program (as the engine answers), never a dead server."""
+
+    def call(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return method(self, request)
+        except Exception as exc:  # every failure goes back to the program as its error
+            context.abort(grpc.StatusCode.UNKNOWN, str(exc))
+
+    return call
+
+
+class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):  # type: ignore[misc]
+    """The resource monitor over gRPC: each call is the in-process monitor's (``EngineMonitor``)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.monitor = session.monitor
+
+    @_guard
+    def SupportsFeature(self, request: Any) -> Any:
+        return resource_pb2.SupportsFeatureResponse(hasSupport=request.id not in UNSUPPORTED_FEATURES)
+
+    @_guard
+    def GetDeploymentInfo(self, request: Any) -> Any:
+        return self.monitor.GetDeploymentInfo(request)
+
+    @_guard
+    def RegisterResource(self, request: Any) -> Any:
+        return self.monitor.RegisterResource(request)
+
+    @_guard
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        return self.monitor.RegisterResourceOutputs(request)
+
+    @_guard
+    def ReadResource(self, request: Any) -> Any:
+        return self.monitor.ReadResource(request)
+
+    @_guard
+    def Invoke(self, request: Any) -> Any:
+        return self.monitor.Invoke(request)
+
+    @_guard
+    def RegisterStackTransform(self, request: Any) -> Any:
+        return self.monitor.RegisterStackTransform(request)
+
+    @_guard
+    def RegisterStackInvokeTransform(self, request: Any) -> Any:
+        return self.monitor.RegisterStackInvokeTransform(request)
+
+    @_guard
+    def RegisterPackage(self, request: Any) -> Any:
+        return self.monitor.RegisterPackage(request)
+
+    @_guard
+    def RegisterResourceHook(self, request: Any) -> Any:
+        return empty_pb2.Empty()
+
+    @_guard
+    def RegisterErrorHook(self, request: Any) -> Any:
+        return empty_pb2.Empty()
+
+    @_guard
+    def SignalAndWaitForShutdown(self, request: Any) -> Any:
+        return empty_pb2.Empty()
+
+
+class EngineServicer(engine_pb2_grpc.EngineServicer):  # type: ignore[misc]
+    """The engine's logging service, and the root resource the SDK parents its resources to."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.root = ""
+
+    @_guard
+    def Log(self, request: Any) -> Any:
+        self.session.log.Log(request)
+        return empty_pb2.Empty()
+
+    @_guard
+    def GetRootResource(self, request: Any) -> Any:
+        return engine_pb2.GetRootResourceResponse(urn=self.root)
+
+    @_guard
+    def SetRootResource(self, request: Any) -> Any:
+        self.root = request.urn
+        return engine_pb2.SetRootResourceResponse()
+
+
+def serve(session: Session) -> tuple[grpc.Server, int]:
+    """The monitor and the engine on one loopback port."""
+    parallel = int(session.spec.get("parallel") or 16)
+    server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=max(parallel, 4) + 4),
+                         options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)])
+    resource_pb2_grpc.add_ResourceMonitorServicer_to_server(MonitorServicer(session), server)
+    engine_pb2_grpc.add_EngineServicer_to_server(EngineServicer(session), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port
+
+
+def node_config(config: dict[str, str]) -> str:
+    """``PULUMI_CONFIG`` as the Node.js language host writes it: ``<namespace>:config:<name>`` keys
+    (``constructConfig``)."""
+    return json.dumps({f"{k.split(':', 1)[0]}:config:{k.split(':', 1)[1]}": v for k, v in config.items()})
+
+
+def locate_run(node: str, program_dir: Path) -> str | None:
+    """Where the program's own ``@pulumi/pulumi`` has ``cmd/run`` (``locateModule`` of the language host)."""
+    done = subprocess.run([node, "-e", f"process.stdout.write(require.resolve('{RUN_MODULE}'))"], cwd=program_dir,
+                          capture_output=True, text=True, timeout=60, check=False)
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def command(session: Session, node: str, run_path: str, port: int) -> list[str]:
+    spec, options = session.spec, session.spec.get("options") or {}
+    address = f"127.0.0.1:{port}"
+    directory = str(session.program_dir)
+    node_args = shlex.split(str(options.get("nodeargs") or ""))
+    return [node, *node_args, run_path, "--monitor", address, "--engine", address,
+            "--organization", spec.get("organization", "organization"), "--project", spec["project"],
+            "--root-directory", directory, "--stack", spec["stack"], "--pwd", directory, "--dry-run",
+            "--parallel", str(spec.get("parallel") or 16), str(spec.get("entry") or ".")]
+
+
+def environment(session: Session, config: dict[str, str], secret_keys: list[str]) -> dict[str, str]:
+    options = session.spec.get("options") or {}
+    env = {**os.environ, "PULUMI_CONFIG": node_config(config), "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys)}
+    if options.get("typescript", True) is not False:
+        env["PULUMI_NODEJS_TYPESCRIPT"] = "true"
+    if options.get("tsconfig"):
+        env["PULUMI_NODEJS_TSCONFIG_PATH"] = str(options["tsconfig"])
+    return env
+
+
+def run_program(session: Session, config: dict[str, str], secret_keys: list[str]) -> None:
+    """Run the program with ``node``; a failure is kept in ``session.error`` (its own error text: what it logged as
+    an error, else the end of its stderr)."""
+    node = shutil.which(str(session.spec.get("node") or "node"))
+    if node is None:
+        session.fail("program", "node is not on PATH: a Node.js program needs Node.js (https://nodejs.org)")
+        return
+    run_path = locate_run(node, session.program_dir)
+    if run_path is None:
+        manager = (session.spec.get("options") or {}).get("packagemanager") or "npm"
+        session.fail("program", f"{session.program_dir} has no node_modules with @pulumi/pulumi: run `{manager} "
+                                f"install` there first (rdsca never installs into a project)")
+        return
+    server, port = serve(session)
+    try:
+        process = subprocess.Popen(command(session, node, run_path, port), cwd=session.program_dir,
+                                   env=environment(session, config, secret_keys), stdin=subprocess.DEVNULL,
+                                   stdout=2, stderr=subprocess.PIPE)
+        errors: list[bytes] = []
+        reader = threading.Thread(target=lambda: errors.append(process.stderr.read() if process.stderr else b""),
+                                  daemon=True)
+        reader.start()
+        timeout = None if session.deadline is None else max(session.deadline - time.monotonic(), 0.1)
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            session.fail("timeout", f"the program did not finish within the --timeout of "
+                                    f"{float(session.spec['timeout']):g} s")
+            return
+        reader.join(timeout=5)
+        if code != 0:
+            logged = [e.message for e in session.log.entries if e.severity == "error"]
+            text = b"".join(errors).decode("utf-8", "replace").strip()
+            session.fail("program", "\n".join(logged) if logged else (text[-4000:] or f"node exited with {code}"))
+    finally:
+        server.stop(grace=None)
