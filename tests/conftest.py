@@ -83,6 +83,7 @@ def one_error_line(code: int, out: str, err: str, internal_ok: bool = False) -> 
 #: Test modules whose tests each start real processes (programs, packs, the CLI, rotations): ``slow``.
 SLOW_MODULES = {
     "tests/runner/test_check",
+    "tests/runner/test_nodejs",
     "tests/runner/test_suppress",
     "tests/runner/test_interpreter",
     "tests/runner/test_stack_secrets",

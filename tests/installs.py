@@ -95,3 +95,30 @@ def python_env(name: str, requirements: list[str]) -> Path:
                               f"{proc.stderr.strip()[-300:]}")
         done.write_text(wanted)
     return bin_dir
+
+
+def npm_env(name: str, packages: list[str]) -> Path:
+    """A cached folder whose ``node_modules`` holds ``packages`` from the npm registry (``npm install``); a program
+    uses it through a ``node_modules`` link. Unavailable without Node.js and npm."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise Unavailable("Node.js and npm are not installed: the Node.js program tests need them")
+    root = cache_dir() / f"npm-{name}"
+    done = root / ".installed"
+    wanted = "\n".join(packages)
+    if done.exists() and done.read_text() == wanted and (root / "node_modules").is_dir():
+        return root / "node_modules"
+    _allowed(", ".join(packages))
+    with _locked(f"npm-{name}"):
+        if done.exists() and done.read_text() == wanted and (root / "node_modules").is_dir():
+            return root / "node_modules"
+        print(f"tests: installing {', '.join(packages)} from the npm registry into {root}", flush=True)
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        (root / "package.json").write_text('{"name": "rdsca-tests", "private": true}\n')
+        proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error", *packages], cwd=root,
+                              capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0:
+            raise Unavailable(f"npm install {' '.join(packages)} failed (no registry?): {proc.stderr.strip()[-300:]}")
+        done.write_text(wanted)
+    return root / "node_modules"

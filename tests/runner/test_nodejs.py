@@ -1,0 +1,166 @@
+"""`rdsca check` of Node.js programs (issue 28): TypeScript and plain JavaScript run with the program's own
+@pulumi/pulumi, installed for real from the npm registry into a cached folder (``tests/installs.py``; skipped with
+the reason without Node.js, npm or the registry). The same engine, the same packs, the same findings as for Python."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from .. import installs
+from ..conftest import REPO, rdsca
+
+PACKAGES = ["@pulumi/pulumi@3", "@pulumi/aws@7", "typescript@5", "ts-node@10"]
+TSCONFIG = ('{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs", "moduleResolution": "node",'
+            ' "skipLibCheck": true}}\n')
+
+
+@pytest.fixture(scope="module")
+def node_modules() -> Path:
+    try:
+        return installs.npm_env("pulumi", PACKAGES)
+    except installs.Unavailable as exc:
+        pytest.skip(str(exc))
+
+
+def program(root: Path, node_modules: Path, code: str, language: str = "ts", options: str = "") -> Path:
+    """A Node.js project: Pulumi.yaml, the program (index.ts or index.js), package.json and a node_modules link."""
+    root.mkdir(parents=True, exist_ok=True)
+    runtime = f"runtime:\n  name: nodejs\n  options:\n{options}" if options else "runtime: nodejs\n"
+    (root / "Pulumi.yaml").write_text(f"name: {root.name}\n{runtime}config:\n  aws:region: us-west-2\n")
+    entry = f"index.{language}"
+    (root / entry).write_text(textwrap.dedent(code))
+    (root / "package.json").write_text(json.dumps({"name": root.name, "main": entry}))
+    if language == "ts":
+        (root / "tsconfig.json").write_text(TSCONFIG)
+    (root / "node_modules").symlink_to(node_modules)
+    return root
+
+
+def check_json(directory: Path, *more: str) -> tuple[int, dict, str]:
+    proc = rdsca("check", directory, "--policy-pack", REPO / "policies", "--format", "json", *more)
+    return proc.returncode, (json.loads(proc.stdout) if proc.stdout.strip() else {}), proc.stderr
+
+
+def pairs(report: dict) -> list[tuple[str, str]]:
+    return [(d["policy"], d["urn"].rsplit("::", 1)[-1]) for d in report["diagnostics"]]
+
+
+def test_the_typescript_legacy_stack_gives_the_python_one_s_violations_in_order(node_modules: Path,
+                                                                                 tmp_path: Path) -> None:
+    copy = tmp_path / "ts-legacy-stack"
+    shutil.copytree(REPO / "examples" / "ts-legacy-stack", copy)
+    (copy / "node_modules").symlink_to(node_modules)
+    code, report, err = check_json(copy)
+    assert code == 1, err
+    python_code, python, _ = check_json(REPO / "examples" / "legacy-stack")
+    assert python_code == 1
+    assert pairs(report) == pairs(python)
+    assert [(d["name"], d["ca"]) for d in report["databases"]] == [(d["name"], d["ca"]) for d in python["databases"]]
+    # The pack remediates a TypeScript program's resources as a Python one's.
+    code, remediated, err = check_json(copy, "--remediate")
+    assert code == 0, err
+    _code, python_remediated, _ = check_json(REPO / "examples" / "legacy-stack", "--remediate")
+
+    def fixes(document: dict) -> list[tuple[str, str, list]]:
+        return sorted((r["name"], r["policy"], r["changes"]) for r in document["remediations"])
+
+    assert fixes(remediated) == fixes(python_remediated)
+
+
+def test_a_javascript_reference_fleet_passes(node_modules: Path, tmp_path: Path) -> None:
+    directory = program(tmp_path / "js-reference", node_modules, """
+        "use strict";
+        const aws = require("@pulumi/aws");
+        const ca = "rds-ca-rsa2048-g1";
+        const aurora = new aws.rds.Cluster("orders-aurora", {engine: "aurora-postgresql", engineVersion: "16.4",
+            masterUsername: "orders", manageMasterUserPassword: true, skipFinalSnapshot: true});
+        for (let i = 0; i < 2; i++) {
+            new aws.rds.ClusterInstance(`orders-aurora-${i}`, {clusterIdentifier: aurora.id, instanceClass: "db.r6g.large",
+                engine: "aurora-postgresql", engineVersion: "16.4", caCertIdentifier: ca, applyImmediately: true});
+        }
+        new aws.rds.Instance("billing-mysql", {engine: "mysql", engineVersion: "8.0.39", instanceClass: "db.t4g.medium",
+            allocatedStorage: 50, username: "billing", manageMasterUserPassword: true, caCertIdentifier: ca,
+            applyImmediately: true});
+        const docs = new aws.docdb.Cluster("catalog", {engine: "docdb", engineVersion: "5.0.0",
+            masterUsername: "catalog", manageMasterUserPassword: true, skipFinalSnapshot: true});
+        new aws.docdb.ClusterInstance("catalog-0", {clusterIdentifier: docs.id, instanceClass: "db.r6g.large",
+            caCertIdentifier: ca, applyImmediately: true});
+        """, language="js", options="    typescript: false\n")
+    code, report, err = check_json(directory)
+    assert code == 0, err
+    assert report["blocked"] is False and report["complete"] is True
+    assert sorted(d["name"] for d in report["databases"]) == ["billing-mysql", "catalog-0", "orders-aurora-0",
+                                                              "orders-aurora-1"]
+    assert {d["ca"] for d in report["databases"]} == {"rds-ca-rsa2048-g1"}
+
+
+def test_data_sources_and_a_component_of_the_program_s_own(node_modules: Path, tmp_path: Path) -> None:
+    """Invokes get rdsca's answers (placeholders, typed); a component's children are judged, with its transform."""
+    directory = program(tmp_path / "lookups", node_modules, """
+        import * as pulumi from "@pulumi/pulumi";
+        import * as aws from "@pulumi/aws";
+
+        class Database extends pulumi.ComponentResource {
+            constructor(name: string, ca: string, opts?: pulumi.ComponentResourceOptions) {
+                super("acme:data:Database", name, {}, opts);
+                new aws.rds.Instance(`${name}-db`, {engine: "postgres", engineVersion: "16.4",
+                    instanceClass: "db.t4g.medium", allocatedStorage: 20, caCertIdentifier: ca}, {parent: this});
+                this.registerOutputs({});
+            }
+        }
+
+        const zones = aws.getAvailabilityZonesOutput({state: "available"});
+        const caller = aws.getCallerIdentityOutput();
+        export const firstZone = zones.names[0];
+        export const account = caller.accountId;
+        new Database("orders", "rds-ca-2019");
+        new Database("ledger", "rds-ca-rsa4096-g1", {
+            // A transform on the component: the engine calls it back on the program's callback server.
+            transforms: [args => args.type === "aws:rds/instance:Instance"
+                ? {props: {...args.props, applyImmediately: true}, opts: args.opts} : undefined],
+        });
+        """)
+    code, report, err = check_json(directory)
+    assert code == 1, err
+    assert pairs(report) == [("rds-ca-retired", "orders-db"), ("rds-ca-stack-state", "orders-db")]
+    tokens = {a["token"] for a in report["placeholder_answers"]}
+    assert {"aws:index/getAvailabilityZones:getAvailabilityZones", "aws:index/getCallerIdentity:getCallerIdentity"} \
+        <= tokens
+    ledger = next(d for d in report["databases"] if d["name"] == "ledger-db")
+    assert ledger["apply_immediately"] is True  # the transform ran
+    assert any(r["urn"].endswith("acme:data:Database::orders") for r in report["resources"])
+
+
+def test_a_program_that_throws_gives_partial_results_and_exit_2(node_modules: Path, tmp_path: Path) -> None:
+    directory = program(tmp_path / "throws", node_modules, """
+        import * as aws from "@pulumi/aws";
+        new aws.rds.Instance("early", {engine: "mysql", instanceClass: "db.t3.micro", allocatedStorage: 20,
+            caCertIdentifier: "rds-ca-2019"});
+        throw new Error("the network team has not answered yet");
+        """)
+    proc = rdsca("check", directory, "--policy-pack", REPO / "policies", "--format", "json")
+    assert proc.returncode == 2
+    assert "the network team has not answered yet" in proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["complete"] is False
+    assert [d["name"] for d in report["databases"]] == ["early"]
+
+
+def test_missing_node_modules_is_one_line_telling_to_install(tmp_path: Path) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not installed")
+    directory = tmp_path / "bare"
+    directory.mkdir()
+    (directory / "Pulumi.yaml").write_text("name: bare\nruntime:\n  name: nodejs\n  options:\n"
+                                           "    packagemanager: pnpm\n")
+    (directory / "index.ts").write_text("export {};\n")
+    proc = rdsca("check", directory)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[0].endswith(
+        f"{directory} has no node_modules with @pulumi/pulumi: run `pnpm install` there first (rdsca never "
+        "installs into a project)")
