@@ -64,6 +64,10 @@ def demo() -> int:
         (("audit", "--demo"), 1),
         (("rotate", "--demo"), 0),
     ]
+    node = _typescript_example()
+    if node:
+        # The legacy stack in TypeScript: the same violations through the Node.js SDK (needs Node.js and npm).
+        steps.insert(2, (("check", "examples/ts-legacy-stack", "--policy-pack", "policies"), 1))
     failed = []
     for args, expected in steps:
         print(flush=True)
@@ -76,6 +80,24 @@ def demo() -> int:
     if not failed:
         print("demo: all steps gave the expected result (blocked exits 1 by design)")
     return 1 if failed else 0
+
+
+def _typescript_example() -> bool:
+    """Install the TypeScript example's packages (npm, once) when Node.js and npm are here; False (and why) if not."""
+    import shutil
+
+    example = ROOT / "examples" / "ts-legacy-stack"
+    if (example / "node_modules" / "@pulumi" / "pulumi").is_dir():
+        return True
+    if not (shutil.which("node") and shutil.which("npm")):
+        print("demo: Node.js and npm are not installed: the TypeScript example is left out", flush=True)
+        return False
+    print("demo: installing the TypeScript example's packages (npm install in examples/ts-legacy-stack)", flush=True)
+    done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=example)
+    if done.returncode != 0:
+        print("demo: npm install failed (no registry?): the TypeScript example is left out", flush=True)
+        return False
+    return True
 
 
 def test() -> int:

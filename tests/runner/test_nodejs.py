@@ -164,3 +164,30 @@ def test_missing_node_modules_is_one_line_telling_to_install(tmp_path: Path) -> 
     assert proc.stderr.strip().splitlines()[0].endswith(
         f"{directory} has no node_modules with @pulumi/pulumi: run `pnpm install` there first (rdsca never "
         "installs into a project)")
+
+
+def test_main_nodeargs_and_a_program_that_never_ends(node_modules: Path, tmp_path: Path) -> None:
+    """Pulumi.yaml's main (a folder, resolved by node as require does) and runtime.options.nodeargs reach node; a
+    program that never ends is stopped at --timeout (exit 2, with what it registered) and leaves no process."""
+    import psutil
+
+    directory = program(tmp_path / "hangs", node_modules, "", language="js",
+                        options="    typescript: false\n    nodeargs: --max-old-space-size=300\n")
+    (directory / "index.js").unlink()
+    (directory / "app").mkdir()
+    (directory / "app" / "index.js").write_text(textwrap.dedent("""
+        const aws = require("@pulumi/aws");
+        if (!process.execArgv.includes("--max-old-space-size=300")) { throw new Error("nodeargs not given"); }
+        new aws.rds.Instance("waiting", {engine: "mysql", instanceClass: "db.t3.micro", allocatedStorage: 20,
+            caCertIdentifier: "rds-ca-rsa4096-g1"});
+        setInterval(() => {}, 1000);
+        new Promise(() => {});
+        """))
+    with (directory / "Pulumi.yaml").open("a") as project:
+        project.write("main: app\n")
+    proc = rdsca("check", directory, "--timeout", "15", "--format", "json")
+    assert proc.returncode == 2, proc.stderr
+    assert "did not finish within the --timeout of 15 s" in proc.stderr
+    assert [d["name"] for d in json.loads(proc.stdout)["databases"]] == ["waiting"]
+    left = [p for p in psutil.process_iter(["cmdline"]) if str(directory) in " ".join(p.info["cmdline"] or [])]
+    assert left == []
