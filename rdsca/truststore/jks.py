@@ -20,6 +20,8 @@ import struct
 import time
 from collections.abc import Iterable
 
+from rdsca.errors import RdscaError
+
 MAGIC = 0xFEEDFEED
 #: The JCEKS magic (Sun's JCE key store): the same layout with sealed secret keys, which rdsca does not read.
 JCEKS_MAGIC = 0xCECECECE
@@ -27,7 +29,7 @@ _WHITENER = b"Mighty Aphrodite"
 PRIVATE_KEY, TRUSTED_CERT = 1, 2
 
 
-class JksError(ValueError):
+class JksError(RdscaError, ValueError):
     """A store that is not a readable JKS; ``wrong_password`` when only its integrity check fails."""
 
     def __init__(self, message: str, wrong_password: bool = False) -> None:
