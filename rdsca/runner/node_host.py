@@ -135,8 +135,16 @@ class EngineServicer(engine_pb2_grpc.EngineServicer):  # type: ignore[misc]
 def serve(session: Session) -> tuple[grpc.Server, int]:
     """The monitor and the engine on one loopback port."""
     parallel = int(session.spec.get("parallel") or 16)
-    server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=max(parallel, 4) + 4),
-                         options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)])
+    # The Node SDK's gRPC client pings its channels; C-core answers pings it finds too frequent with GOAWAY
+    # ENHANCE_YOUR_CALM, which grpc-js reports as RESOURCE_EXHAUSTED and the SDK as a failed registration (seen at
+    # 1,000 resources). Like the engine's Go server, accept them.
+    options = [("grpc.http2.max_ping_strikes", 0), ("grpc.http2.min_ping_interval_without_data_ms", 1000),
+               ("grpc.keepalive_permit_without_calls", 1), ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+               ("grpc.max_concurrent_streams", 1 << 20),
+               # A call waits for a free worker as long as the run may last (C-core cancels one that waited 30 s
+               # with RESOURCE_EXHAUSTED: 1,000 registrations at once wait longer than that for 20 workers).
+               ("grpc.server_max_unrequested_time_in_server", 7 * 24 * 3600)]
+    server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=max(parallel, 4) + 4), options=options)
     resource_pb2_grpc.add_ResourceMonitorServicer_to_server(MonitorServicer(session), server)
     engine_pb2_grpc.add_EngineServicer_to_server(EngineServicer(session), server)
     port = server.add_insecure_port("127.0.0.1:0")
