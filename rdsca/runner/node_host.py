@@ -54,6 +54,13 @@ def _guard(method: Any) -> Any:
     return call
 
 
+#: The monitor calls served as the in-process monitor answers them (``EngineMonitor``, the SDK's ``MockMonitor``).
+DELEGATED = ("GetDeploymentInfo", "RegisterResource", "RegisterResourceOutputs", "ReadResource", "Invoke",
+             "RegisterStackTransform", "RegisterStackInvokeTransform", "RegisterPackage")
+#: Calls whose answer is empty: hooks run by the engine only around real operations, and the shutdown handshake.
+EMPTY = ("RegisterResourceHook", "RegisterErrorHook", "SignalAndWaitForShutdown")
+
+
 class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):  # type: ignore[misc]
     """The resource monitor over gRPC: each call is the in-process monitor's (``EngineMonitor``)."""
 
@@ -65,49 +72,15 @@ class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):  # type: ignor
     def SupportsFeature(self, request: Any) -> Any:
         return resource_pb2.SupportsFeatureResponse(hasSupport=request.id not in UNSUPPORTED_FEATURES)
 
-    @_guard
-    def GetDeploymentInfo(self, request: Any) -> Any:
-        return self.monitor.GetDeploymentInfo(request)
 
-    @_guard
-    def RegisterResource(self, request: Any) -> Any:
-        return self.monitor.RegisterResource(request)
+def _delegate(name: str) -> Any:
+    return _guard(lambda self, request: getattr(self.monitor, name)(request))
 
-    @_guard
-    def RegisterResourceOutputs(self, request: Any) -> Any:
-        return self.monitor.RegisterResourceOutputs(request)
 
-    @_guard
-    def ReadResource(self, request: Any) -> Any:
-        return self.monitor.ReadResource(request)
-
-    @_guard
-    def Invoke(self, request: Any) -> Any:
-        return self.monitor.Invoke(request)
-
-    @_guard
-    def RegisterStackTransform(self, request: Any) -> Any:
-        return self.monitor.RegisterStackTransform(request)
-
-    @_guard
-    def RegisterStackInvokeTransform(self, request: Any) -> Any:
-        return self.monitor.RegisterStackInvokeTransform(request)
-
-    @_guard
-    def RegisterPackage(self, request: Any) -> Any:
-        return self.monitor.RegisterPackage(request)
-
-    @_guard
-    def RegisterResourceHook(self, request: Any) -> Any:
-        return empty_pb2.Empty()
-
-    @_guard
-    def RegisterErrorHook(self, request: Any) -> Any:
-        return empty_pb2.Empty()
-
-    @_guard
-    def SignalAndWaitForShutdown(self, request: Any) -> Any:
-        return empty_pb2.Empty()
+for _name in DELEGATED:
+    setattr(MonitorServicer, _name, _delegate(_name))
+for _name in EMPTY:
+    setattr(MonitorServicer, _name, _guard(lambda self, request: empty_pb2.Empty()))
 
 
 class EngineServicer(engine_pb2_grpc.EngineServicer):  # type: ignore[misc]
