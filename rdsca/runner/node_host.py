@@ -28,14 +28,14 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, resource_pb2_grpc
 
-if TYPE_CHECKING:
-    from rdsca.runner.python_host import Session
+#: ``rdsca.runner.python_host.Session`` (not imported: the Python host imports this module).
+Session = Any
 
 RUN_MODULE = "@pulumi/pulumi/cmd/run"
 #: What the Node SDK may use: as the Python mock monitor, output values are not offered (inputs stay plain values).
