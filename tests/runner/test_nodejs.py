@@ -50,21 +50,27 @@ def pairs(report: dict) -> list[tuple[str, str]]:
     return [(d["policy"], d["urn"].rsplit("::", 1)[-1]) for d in report["diagnostics"]]
 
 
-def test_the_typescript_legacy_stack_gives_the_python_one_s_violations_in_order(node_modules: Path,
-                                                                                 tmp_path: Path) -> None:
+def _legacy_copy(node_modules: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "ts-legacy-stack"
     # The demo may have installed the example's own packages: the test links the cached ones instead.
     shutil.copytree(REPO / "examples" / "ts-legacy-stack", copy,
                     ignore=shutil.ignore_patterns("node_modules", "package-lock.json"))
     (copy / "node_modules").symlink_to(node_modules)
-    code, report, err = check_json(copy)
+    return copy
+
+
+def test_the_typescript_legacy_stack_gives_the_python_one_s_violations_in_order(node_modules: Path,
+                                                                                 tmp_path: Path) -> None:
+    code, report, err = check_json(_legacy_copy(node_modules, tmp_path))
     assert code == 1, err
     python_code, python, _ = check_json(REPO / "examples" / "legacy-stack")
     assert python_code == 1
     assert pairs(report) == pairs(python)
     assert [(d["name"], d["ca"]) for d in report["databases"]] == [(d["name"], d["ca"]) for d in python["databases"]]
-    # The pack remediates a TypeScript program's resources as a Python one's.
-    code, remediated, err = check_json(copy, "--remediate")
+
+
+def test_the_pack_remediates_a_typescript_program_as_a_python_one(node_modules: Path, tmp_path: Path) -> None:
+    code, remediated, err = check_json(_legacy_copy(node_modules, tmp_path), "--remediate")
     assert code == 0, err
     _code, python_remediated, _ = check_json(REPO / "examples" / "legacy-stack", "--remediate")
 
@@ -103,12 +109,13 @@ def test_a_javascript_reference_fleet_passes(node_modules: Path, tmp_path: Path)
 
 def test_data_sources_and_a_component_of_the_program_s_own(node_modules: Path, tmp_path: Path) -> None:
     """Invokes get rdsca's answers (placeholders, typed); a component's children are judged, with its transform."""
+    # JavaScript: TypeScript's type-check of @pulumi/aws costs about 8 s a run, and the legacy tests cover it.
     directory = program(tmp_path / "lookups", node_modules, """
-        import * as pulumi from "@pulumi/pulumi";
-        import * as aws from "@pulumi/aws";
+        const pulumi = require("@pulumi/pulumi");
+        const aws = require("@pulumi/aws");
 
         class Database extends pulumi.ComponentResource {
-            constructor(name: string, ca: string, opts?: pulumi.ComponentResourceOptions) {
+            constructor(name, ca, opts) {
                 super("acme:data:Database", name, {}, opts);
                 new aws.rds.Instance(`${name}-db`, {engine: "postgres", engineVersion: "16.4",
                     instanceClass: "db.t4g.medium", allocatedStorage: 20, caCertIdentifier: ca}, {parent: this});
@@ -118,15 +125,15 @@ def test_data_sources_and_a_component_of_the_program_s_own(node_modules: Path, t
 
         const zones = aws.getAvailabilityZonesOutput({state: "available"});
         const caller = aws.getCallerIdentityOutput();
-        export const firstZone = zones.names[0];
-        export const account = caller.accountId;
+        exports.firstZone = zones.names[0];
+        exports.account = caller.accountId;
         new Database("orders", "rds-ca-2019");
         new Database("ledger", "rds-ca-rsa4096-g1", {
             // A transform on the component: the engine calls it back on the program's callback server.
             transforms: [args => args.type === "aws:rds/instance:Instance"
                 ? {props: {...args.props, applyImmediately: true}, opts: args.opts} : undefined],
         });
-        """)
+        """, language="js", options="    typescript: false\n")
     code, report, err = check_json(directory)
     assert code == 1, err
     assert pairs(report) == [("rds-ca-retired", "orders-db"), ("rds-ca-stack-state", "orders-db")]
@@ -139,6 +146,7 @@ def test_data_sources_and_a_component_of_the_program_s_own(node_modules: Path, t
 
 
 def test_a_program_that_throws_gives_partial_results_and_exit_2(node_modules: Path, tmp_path: Path) -> None:
+    # TypeScript: the same program in plain JavaScript takes about 40 s to stop (issue 28 notes; not understood yet).
     directory = program(tmp_path / "throws", node_modules, """
         import * as aws from "@pulumi/aws";
         new aws.rds.Instance("early", {engine: "mysql", instanceClass: "db.t3.micro", allocatedStorage: 20,
