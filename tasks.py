@@ -11,6 +11,7 @@ Only the standard library is used here: this file runs before anything is instal
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import venv
@@ -104,9 +105,12 @@ def test() -> int:
     code = run(PY, "-m", "ruff", "check", ".", check=False)
     code = run(PY, "tools/typecheck.py", check=False) or code
     args = sys.argv[2:]
-    # One pytest-xdist worker per core (the tests share no state: every server, port and folder is their own).
-    # (unless the arguments choose the workers, or turn xdist off with -p no:xdist)
-    parallel = [] if any(a.startswith(("-n", "--numprocesses")) or "no:xdist" in a for a in args) else ["-n", "auto"]
+    # Two pytest-xdist workers per core (the tests share no state: every server, port and folder is their own; most
+    # of their time is spent waiting on the processes they start, so a second worker per core fills it: on two
+    # cores 319 s -> 273 s for the same commit), unless the arguments choose the workers or turn xdist off.
+    workers = str(2 * (os.cpu_count() or 1))
+    chosen = any(a.startswith(("-n", "--numprocesses")) or "no:xdist" in a for a in args)
+    parallel = [] if chosen else ["-n", workers]
     code = run(PY, "-m", "pytest", "-q", *parallel, *args, check=False) or code
     return code
 
