@@ -22,12 +22,8 @@ from typing import Any
 
 from rdsca.errors import RdscaError
 from rdsca.output import FAILING_LEVELS
+from rdsca.rules import CA_RULES, REFUSED_AT_DEPLOY, STACK_STATE
 
-#: Severities, lowest first (the Pulumi policy SDK's, as Trivy's --severity names them).
-SEVERITIES = ("low", "medium", "high", "critical")
-#: Findings whose CA AWS refuses at deploy time ("CertificateNotFound", or the engine's refusal): a suppression does
-#: not hide them unless asked (``--allow-suppress-refused``): the deploy fails whatever a report says.
-REFUSED_AT_DEPLOY = frozenset({"rds-ca-retired", "rds-ca-engine-support", "rds-ca-stack-state"})
 BASELINE_FORMAT = "rdsca-baseline/1"
 
 
@@ -283,10 +279,6 @@ def set_aside_lines(suppressed: Iterable[Mapping[str, Any]], hidden: int = 0) ->
 
 # -- one finding per resource and problem ------------------------------------------------------------------------
 
-#: The resource rules that judge a database's CA: ``rds-ca-stack-state`` judging the same resource after the update
-#: reports the same problem (a retired CA in the inputs is a retired CA in the state), so it is folded into theirs.
-_CA_RULES = ("rds-ca-retired", "rds-ca-engine-support", "rds-ca-allowed-list")
-_STACK_RULE = "rds-ca-stack-state"
 _RANK = {"mandatory": 0, "remediate": 0, "advisory": 1, "disabled": 2}
 
 
@@ -298,11 +290,11 @@ def merge(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     by_resource: dict[str, dict[str, Any]] = {}
     for f in items:
         f.setdefault("policies", [f["policy"]])
-        if f["policy"] in _CA_RULES:
+        if f["policy"] in CA_RULES:
             by_resource.setdefault(resource_of(f), f)
     merged: list[dict[str, Any]] = []
     for f in items:
-        host = by_resource.get(resource_of(f)) if f["policy"] == _STACK_RULE else None
+        host = by_resource.get(resource_of(f)) if f["policy"] == STACK_STATE else None
         if host is None:
             merged.append(f)
             continue

@@ -239,10 +239,11 @@ LAYERS: dict[str, int] = {
     "rdsca.chains": 0,
     "rdsca.sarif": 0,
     "rdsca.junit": 0,
-    "rdsca.findings": 0,
     "rdsca.sdk_internals": 0,
     # the judgements, shared by every front end
     "rdsca.rules": 1,
+    # what CI does with the rules' findings (suppressions, baselines, selection)
+    "rdsca.findings": 1,
     # front ends: each reads one kind of input
     "rdsca.runner": 2,
     "rdsca.terraform": 2,

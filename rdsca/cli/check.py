@@ -324,7 +324,7 @@ def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
         if out_fmt == "junit":
             from rdsca import junit
 
-            diagnostics = report.policy.diagnostics if report.policy is not None else report.exit_findings
+            diagnostics = report.policy.diagnostics if report.policy is not None else report.finding_dicts()
             return junit.document(f"rdsca check {program_dir}", diagnostics, [d.name for d in report.databases],
                                   report.suppressed)
         print_check(report, out_fmt, [str(p) for p in options.policy_packs], options.show_policy_remediations,

@@ -36,9 +36,11 @@ def _names(values: Iterable[str]) -> frozenset[str]:
 
 def _severities(values: Iterable[str]) -> frozenset[str]:
     names = frozenset(n.lower() for n in split_list(list(values)))
-    wrong = sorted(names - set(core.SEVERITIES))
+    from rdsca.rules import SEVERITIES
+
+    wrong = sorted(names - set(SEVERITIES))
     if wrong:
-        raise click.BadParameter(f"{', '.join(wrong)}: not a severity ({', '.join(core.SEVERITIES)})",
+        raise click.BadParameter(f"{', '.join(wrong)}: not a severity ({', '.join(SEVERITIES)})",
                                  param_hint="--severity")
     return names
 
@@ -113,8 +115,10 @@ def check_names(known: Iterable[str]) -> None:
     """``--check``, ``--skip-check`` and the fail-on options name policies that exist (a typo must not silently
     select nothing); levels are names too for the fail-on options."""
     meta = _meta()
+    from rdsca.rules import LEVELS
+
     names = set(known)
-    levels = {"mandatory", "advisory", "remediate", "disabled"}
+    levels = set(LEVELS)
     checks = (("--check", "check", names), ("--skip-check", "skip", names),
               ("--soft-fail-on", "soft", names | levels), ("--hard-fail-on", "hard", names | levels))
     for option, key, allowed in checks:

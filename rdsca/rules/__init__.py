@@ -59,20 +59,30 @@ OTHER_TOOLS: Mapping[str, Mapping[str, str]] = {
     },
     rds_ca_expiring.RULE.name: {"prowler": "rds_instance_certificate_expiration"},
 }
+#: Findings whose CA AWS refuses at deploy time ("CertificateNotFound", or the engine's refusal): a suppression or a
+#: baseline does not hide them in ``check`` unless asked (``--allow-suppress-refused``): the deploy fails anyway.
+REFUSED_AT_DEPLOY = frozenset(m.RULE.name for m in (rds_ca_retired, rds_ca_engine_support, rds_ca_stack_state))
+#: The resource rules that judge a database's CA; ``rds-ca-stack-state`` judging the same resource after the update
+#: reports the same problem (``rdsca.findings.merge`` folds it into theirs).
+CA_RULES = tuple(m.RULE.name for m in (rds_ca_retired, rds_ca_engine_support, rds_ca_allowed_list))
+STACK_STATE = rds_ca_stack_state.RULE.name
 #: The rules judged over each resource's inputs; ``STACK_RULES`` over the state after the update.
 RESOURCE_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if not rule.stack)
 STACK_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.stack)
 
 __all__ = [
     "BY_NAME",
+    "CA_RULES",
     "FRONT_END_MODULES",
     "LEVELS",
     "MODULES",
     "OTHER_TOOLS",
+    "REFUSED_AT_DEPLOY",
     "RESOURCE_RULES",
     "RULES",
     "SEVERITIES",
     "STACK_RULES",
+    "STACK_STATE",
     "TARGET_SCHEMA",
     "Rule",
     "UnknownValue",

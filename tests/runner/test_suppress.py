@@ -69,3 +69,13 @@ def test_allow_suppress_refused_accepts_the_retired_ca(tmp_path: Path) -> None:
     assert {(d["urn"].rsplit("::", 1)[-1], d["policy"]) for d in report["suppressed"]} == {
         ("b", "rds-ca-retired"), ("b", "rds-ca-stack-state")}
     assert code == 0 and report["blocked"] is False, report["diagnostics"]
+
+
+def test_junit_without_a_pack_counts_the_databases_findings(tmp_path: Path) -> None:
+    """Without a pack, each database's finding is a failing JUnit case (they were named 'None' and did not fail)."""
+    directory = write_program(tmp_path / "prog", PROGRAM)
+    out = tmp_path / "out.xml"
+    proc = rdsca("check", directory, "--output", f"junit={out}")
+    assert proc.returncode == 1, proc.stderr
+    text = out.read_text()
+    assert 'failures="1"' in text and 'classname="rds-ca-retired"' in text
