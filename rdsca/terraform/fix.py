@@ -292,13 +292,13 @@ def _blocker(resource: Resource, subject: DatabaseView, ca_id: str | None, wante
     if ca_id is None:
         engine = subject.engine or "this engine"
         return f"no current CA is known to work for {engine}: choose one its engine version supports"
-    if not resource.editable:
+    name = subject.ca_property
+    origin = resource.origins.get(name)
+    if not resource.editable and not _from_caller(block, name, origin):
         return (
             f"it is declared in an installed module ({block.span.where()}), which rdsca never edits: "
             "set the CA through the module's inputs or upstream"
         )
-    name = subject.ca_property
-    origin = resource.origins.get(name)
     if name not in block.attributes:
         return None
     wanted = f"set it to {json.dumps(ca_id)}"
@@ -307,6 +307,12 @@ def _blocker(resource: Resource, subject: DatabaseView, ca_id: str | None, wante
     if not origin.span.file.editable:
         return f"{name} comes from {origin.span.where()}, a file rdsca does not edit; {wanted}"
     return None
+
+
+def _from_caller(block: Block, name: str, origin: Any) -> bool:
+    """The CA literal of a module's resource is the caller's own, in a file rdsca edits (a module argument): the
+    edit lands there, whatever module the resource is declared in."""
+    return name in block.attributes and origin is not None and origin.span is not None and origin.span.file.editable
 
 
 def _ca_edit(
@@ -376,11 +382,12 @@ def _plan_resource(
     decision = apply_decision_for(subject, target.apply_immediately, target.restart)
     if not (subject.type.database and decision.immediately) or apply_name in block.attributes:
         apply_name = None
-    if apply_name and shared:
-        # The block is every caller's: apply_immediately added there would change them all.
+    if apply_name and (shared or not resource.editable):
+        # The block is every caller's, or an installed module's: apply_immediately added there would change them
+        # all, or a file rdsca never edits.
+        why = _shared_text(shared) if shared else "the module is installed, and rdsca never edits it"
         plan.fixes.append({"address": resource.address, "action": "by-hand", "message": (
-            f"fix by hand: {apply_name} = true is not added: {_shared_text(shared)}; set it per caller through a "
-            "module argument")})
+            f"fix by hand: {apply_name} = true is not added: {why}; set it per caller through a module argument")})
         apply_name = None
     restarts = _restart_words(subject)
     apply_value = "true"

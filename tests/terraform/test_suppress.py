@@ -151,3 +151,32 @@ def test_a_ca_passed_to_a_module_that_does_not_declare_it_is_not_a_pass(tmp_path
     assert [(d["address"], d["policy"]) for d in report["diagnostics"]] == [("module.db", "rds-ca-retired")]
     assert "does not declare it (Terraform refuses it: Unsupported argument)" in report["diagnostics"][0]["message"]
     assert any("passes ca_cert_identifier, which its module" in w for w in report["warnings"])
+
+
+def test_fix_edits_the_caller_s_argument_of_a_module_outside_the_checked_folder(tmp_path: Path) -> None:
+    """Found on boldlink/terraform-AWS-rds (examples call `source = "../../"`): a retired CA the caller passes to a
+    module outside the checked folder was "fix by hand"; the literal is the caller's, so --fix edits it there and
+    never the module."""
+    write_tf(tmp_path, {
+        "infra/main.tf": """
+        module "db" {
+          source             = "../modules/db"
+          ca_cert_identifier = "rds-ca-2019"
+        }
+        """,
+        "modules/db/main.tf": """
+        variable "ca_cert_identifier" {
+          type = string
+        }
+        resource "aws_db_instance" "this" {
+          engine             = "mysql"
+          ca_cert_identifier = var.ca_cert_identifier
+        }
+        """,
+    })
+    module = (tmp_path / "modules" / "db" / "main.tf").read_text()
+    result = run("check", tmp_path / "infra", "--fix")
+    assert 'ca_cert_identifier = "rds-ca-rsa2048-g1"' in (tmp_path / "infra" / "main.tf").read_text(), result.stdout
+    assert (tmp_path / "modules" / "db" / "main.tf").read_text() == module
+    assert "apply_immediately = true is not added: the module is installed" in result.stdout
+    assert run("check", tmp_path / "infra").exit_code == 0
