@@ -257,6 +257,10 @@ LAYERS: dict[str, int] = {
     "rdsca.terraform.report": 3,
     "rdsca.probe.report": 3,
     "rdsca.aws.audit_report": 3,
+    # the campaign: the reports' JSON of every front end joined per database, and its HTML page
+    "rdsca.campaign": 3,
+    "rdsca.html_report": 3,
+    "rdsca.report_assets": 3,
     # the command line, on top
     "rdsca.cli": 4,
 }

@@ -122,6 +122,7 @@ class Row:
             "pending_ca": db.pending_ca,
             "pending_changes": list(db.pending_changes),
             "scheduled": self.scheduled,
+            "maintenance_window": db.maintenance_window,
             "pending_maintenance": [
                 {k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in m.items()} for m in db.maintenance
             ],

@@ -21,6 +21,7 @@ from rdsca.cli.check import check
 from rdsca.cli.common import DEBUG_ENV, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, Group, debug_option
 from rdsca.cli.config import config_group
 from rdsca.cli.probe import probe
+from rdsca.cli.report import report
 from rdsca.cli.rules import list_rules
 from rdsca.cli.truststore import truststore
 from rdsca.runner.processes import signals_stop_the_run
@@ -33,7 +34,7 @@ def cli() -> None:
     """Get Amazon RDS, Aurora and DocumentDB off retired CA certificates, and keep them off."""
 
 
-for command in (check, audit, rotate, default_ca, truststore, probe, config_group, list_rules):
+for command in (check, audit, rotate, default_ca, truststore, probe, report, config_group, list_rules):
     cli.add_command(command)
 
 

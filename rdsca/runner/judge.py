@@ -55,6 +55,9 @@ class DatabaseRow:
     verdict: catalog.Verdict | None
     #: Why the verdict may not hold: a DocumentDB instance whose cluster (and so engine version) was not found.
     cannot_decide: str | None = None
+    #: The database's identifier in AWS when the program names it (autonamed otherwise): how ``rdsca report``
+    #: joins this resource to the live database.
+    identifier: str | None = None
 
     @property
     def finding(self) -> bool:
@@ -87,6 +90,7 @@ class DatabaseRow:
         return {
             "urn": self.urn,
             "name": self.name,
+            "identifier": self.identifier,
             "type": self.type,
             "kind": self.kind.value,
             "engine": self.engine,
@@ -437,8 +441,10 @@ def _row(reg: dict[str, Any], db: DatabaseView, secrets: SecretFilter) -> Databa
     # A value of decrypted stack config that the program read without marking it secret (Config.get_object of a
     # key holding a secure value) is still filtered, as the engine's global secret filter does.
     ca, engine, version = (secrets.text(v) if isinstance(v, str) else v for v in (ca, db.engine, db.engine_version))
+    identifier = secrets.text(db.identifier) if db.identifier else None
     return DatabaseRow(
         reg["urn"], reg["name"], reg["type"], db.kind, engine, version, db.region, ca, apply, restart, verdict,
+        identifier=identifier,
     )
 
 

@@ -116,7 +116,17 @@ def serve(session: Session) -> tuple[grpc.Server, int]:
                ("grpc.max_concurrent_streams", 1 << 20),
                # A call waits for a free worker as long as the run may last (C-core cancels one that waited 30 s
                # with RESOURCE_EXHAUSTED: 1,000 registrations at once wait longer than that for 20 workers).
-               ("grpc.server_max_unrequested_time_in_server", 7 * 24 * 3600)]
+               ("grpc.server_max_unrequested_time_in_server", 7 * 24 * 3600),
+               # A Node.js program's constructors run synchronously: at 750 and more resources the event loop is
+               # away for over a minute, then every registration is sent at once. C-core then closed the
+               # connection: SETTINGS not acknowledged in time ("grpc.http2.settings_timeout", default the larger
+               # of twice the keepalive timeout and one minute, chttp2_transport.cc: "RST_STREAM with code 4"), and
+               # with its bandwidth-delay-product probe on (pings on incoming data, "grpc.http2.bdp_probe") every
+               # registration failed with grpc-js's RESOURCE_EXHAUSTED "Bandwidth exhausted or memory limit
+               # exceeded" (HTTP/2 ENHANCE_YOUR_CALM). With neither, 1,000 resources register (bench/node_check.py).
+               # A loopback connection needs no window tuning, and the engine's Go server has no such timeout.
+               ("grpc.http2.settings_timeout", 7 * 24 * 3600 * 1000),
+               ("grpc.http2.bdp_probe", 0)]
     server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=max(parallel, 4) + 4), options=options)
     resource_pb2_grpc.add_ResourceMonitorServicer_to_server(MonitorServicer(session), server)
     engine_pb2_grpc.add_EngineServicer_to_server(EngineServicer(session), server)

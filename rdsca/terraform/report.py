@@ -75,6 +75,8 @@ def resource_json(resource: Resource, databases: dict[str, Database]) -> dict[st
         "source": _position(_ca_span(resource)),
         "restart": row.restart if row and row.restart else None,
         "ca_status": (row.status if row.verdict else None) if row else None,
+        # The CA to move to (rdsca report's target column), when the verdict names one.
+        "replacement": (row.verdict.replacement if row.verdict else None) if row else None,
     }
 
 
