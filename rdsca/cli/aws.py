@@ -218,7 +218,7 @@ def _audit_table(result: Any) -> None:
 @click.option("--probe", "probe_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               metavar="PROBE.json",
               help="Join rdsca probe --format json results: a CLIENTS column (ready, will-break, not-probed).")
-@ci.outputs_option(("table", "json", "csv", "sarif", "junit"))
+@ci.outputs_option(("table", "json", "csv", "sarif", "junit", "html"))
 @ci.findings_options
 @common_options(("table", "json", "csv", "sarif"))
 def audit(

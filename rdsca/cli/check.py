@@ -16,7 +16,7 @@ from rdsca.cli import ci
 from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, SecondsType, common_options
 
 KINDS = ("pulumi", "terraform", "plan")
-OUTPUT_FORMATS = ("table", "json", "sarif", "junit", "pulumi")
+OUTPUT_FORMATS = ("table", "json", "sarif", "junit", "pulumi", "html")
 #: Where ``CheckCommand`` leaves ``--var``/``--var-file`` in command-line order: ``[("var" | "file", text), ...]``.
 ASSIGNMENTS = "rdsca.terraform.assignments"
 _ASSIGNMENT_KIND = {"tf_vars": "var", "var_files": "file"}

@@ -201,16 +201,30 @@ def parse_outputs(values: Iterable[str], formats: tuple[str, ...]) -> list[tuple
     return pairs
 
 
+def _rendered(render: Callable[[str], Any], fmt: str) -> str:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+        text = render(fmt)
+    return str(text if text is not None else buffer.getvalue())
+
+
+def campaign_page(document: str, path: str) -> str:
+    """``--output html=PATH``: this run's JSON as ``rdsca report`` would show it, one source on the page."""
+    from rdsca import campaign, clock
+    from rdsca.html_report import render
+
+    return render(campaign.join([campaign.parse(json.loads(document), path)], clock.today()))
+
+
 def write_outputs(render: Callable[[str], Any]) -> None:
     """Each ``--output FORMAT=PATH``: the report rendered in FORMAT (``render`` returns the text, or prints it),
     written to a temporary sibling and renamed into place (a reader never sees half a report); ``-`` prints it."""
     from rdsca.files import ordinary_mode, write_file
 
     for fmt, path in _meta().get("outputs", []):
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
-            text = render(fmt)
-        text = text if text is not None else buffer.getvalue()
+        text = _rendered(render, "json" if fmt == "html" else fmt)
+        if fmt == "html":
+            text = campaign_page(text, path)
         if path == "-":
             click.echo(text, nl=False)
             continue

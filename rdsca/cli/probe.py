@@ -77,7 +77,7 @@ def _endpoints(args: tuple[str, ...], engine: str | None, from_audit: Path | Non
 @click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True, help="Endpoints at once.")
 @click.option("--connect-timeout", type=Number(0.1, 300), default=5.0, show_default=True, help="Seconds.")
 @click.option("--handshake-timeout", type=Number(0.1, 600), default=10.0, show_default=True, help="Seconds.")
-@ci.outputs_option(("table", "json", "csv", "sarif", "junit"))
+@ci.outputs_option(("table", "json", "csv", "sarif", "junit", "html"))
 @ci.findings_options
 @common_options(("table", "json", "csv", "sarif"))
 def probe(

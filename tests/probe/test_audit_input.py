@@ -204,3 +204,26 @@ def test_an_empty_audit_probes_nothing(tmp_path: Path) -> None:
     run = probe("--from-audit", str(write(tmp_path, [])), "--format", "json")
     assert run.exit_code == 0
     assert run.json()["endpoints"] == []
+
+
+def test_report_joins_a_probe_to_its_audit(tmp_path: Path, pg: Server, certs: Pki) -> None:
+    """``rdsca report`` over an audit and the probe made from it: the store that lacks the new CA is named on the
+    database's row (clients will break), and ``--output html=`` of the probe alone shows the endpoint."""
+    from ..conftest import invoke
+
+    rows = [row("orders-pg", "postgres", "localhost", pg.port, account="111122223333")]
+    audit = write(tmp_path, rows)
+    page = tmp_path / "probe.html"
+    run = probe("--from-audit", str(audit), *certs.store_args("a+bundle.pem", "a.pem"), "--format", "json",
+                "--output", f"html={page}")
+    assert run.exit_code == 1
+    (tmp_path / "probe.json").write_text(run.stdout)
+    assert '<td class="id">orders-pg</td>' in page.read_text()
+    audit.write_text(json.dumps({"accounts": [], "regions": [], "databases": rows}))
+    code, out, err = invoke("report", audit, tmp_path / "probe.json", "--html", tmp_path / "r.html",
+                            "--format", "json")
+    assert code == 1, err  # a.pem will break
+    (joined,) = json.loads(out)["databases"]
+    assert (joined["identifier"], joined["live"], joined["stores_break"], joined["stores_ready"]) == (
+        "orders-pg", True, [str(certs.stores["a.pem"])], [str(certs.stores["a+bundle.pem"])])
+    assert joined["clients"] == "will break"

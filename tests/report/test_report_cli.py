@@ -7,42 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from ..conftest import REPO, invoke, one_error_line, rdsca, write_program
-
-
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Real JSON from audit --demo, check of the legacy Pulumi stack and of a Terraform configuration that declares
-    two of the demo account's databases (one by a retired CA)."""
-    out = tmp_path_factory.mktemp("outputs")
-    infra = out / "infra"
-    infra.mkdir()
-    (infra / "main.tf").write_text(textwrap.dedent("""\
-        resource "aws_db_instance" "reports" {
-          identifier         = "reports-mariadb"
-          engine             = "mariadb"
-          engine_version     = "10.6.16"
-          instance_class     = "db.t4g.small"
-          ca_cert_identifier = "rds-ca-2019"
-        }
-        """))
-    runs = {
-        "audit": ("audit", "--demo", "--as-of", "2026-11-27"),
-        "pulumi": ("check", REPO / "examples" / "legacy-stack", "--policy-pack", REPO / "policies"),
-        "terraform": ("check", infra),
-    }
-    paths = {}
-    for name, args in runs.items():
-        done = rdsca(*args, "--format", "json")
-        assert done.returncode == 1, (name, done.stderr)
-        paths[name] = out / f"{name}.json"
-        paths[name].write_text(done.stdout)
-    return paths
 
 
 def test_report_joins_audit_and_checks(outputs: dict[str, Path], tmp_path: Path) -> None:
@@ -163,3 +132,20 @@ def test_secrets_never_reach_the_page(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert {r["identifier"] for r in doc["databases"]} == {"orders", "billing"}
     assert secret not in out and secret not in (tmp_path / "r.html").read_text()
+
+
+def test_output_html_writes_the_page_of_one_run(outputs: dict[str, Path], tmp_path: Path) -> None:
+    """``--output html=PATH`` on audit and check: the page ``rdsca report`` would write for that run alone."""
+    page = tmp_path / "audit.html"
+    done = rdsca("audit", "--demo", "--as-of", "2026-11-27", "--output", f"html={page}")
+    assert done.returncode == 1, done.stderr
+    audit = json.loads(outputs["audit"].read_text())
+    html = page.read_text()
+    assert len(re.findall(r'<tr data-state="', html)) == len(audit["databases"])
+    for db in audit["databases"]:
+        assert f'<td class="id">{db["identifier"]}</td>' in html
+    tf_page = tmp_path / "tf.html"
+    code, _out, err = invoke("check", outputs["terraform"].parent / "infra", "--output", f"html={tf_page}")
+    assert code == 1, err
+    assert '<td class="id">reports-mariadb</td>' in tf_page.read_text()
+    assert 'data-state="retired"' in tf_page.read_text()
