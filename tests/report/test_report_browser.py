@@ -128,6 +128,8 @@ def test_printed_page_has_no_controls_and_every_finding(driver: Any, page: tuple
         assert driver.find_element("id", "count").is_displayed()
         driver.execute_script("window.dispatchEvent(new Event('beforeprint'));")
         assert driver.execute_script("return Array.from(document.querySelectorAll('details')).every(d => d.open);")
+        shown = [li for li in driver.find_elements("css selector", ".findings li") if li.is_displayed()]
+        assert len(shown) == sum(len(r["findings"]) for r in doc["databases"]) > 0
         pdf = driver.execute_cdp_cmd("Page.printToPDF", {})
         assert len(pdf["data"]) > 1000
         driver.save_screenshot(str(tmp_path / "print.png"))
