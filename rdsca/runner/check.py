@@ -29,7 +29,7 @@ from rdsca.runner.interpreter import Interpreter, resolve
 from rdsca.runner.invoke_answers import Case, InvokeAnswersError, load_invoke_answers, to_spec
 from rdsca.runner.judge import CheckReport, DatabaseRow, analyse, placeholder_hint, undecided_level, unused_answers
 from rdsca.runner.policy_packs import PolicyError, PolicyResult, load_pack, parse_config_file, with_remediation
-from rdsca.runner.project import Project, ProjectError, load_project
+from rdsca.runner.project import NODE_RUNTIMES, Project, ProjectError, load_project
 
 if TYPE_CHECKING:
     from rdsca.runner.policy_packs import PackDirectory, PolicyConfig
@@ -98,7 +98,7 @@ def host_spec(project: Project, answers: Mapping[str, list[Case]] | None = None)
         # A Node.js program: run by node with its own @pulumi/pulumi (rdsca.runner.node_host); the entry point as the
         # language host passes it (Pulumi.yaml's main, "." by default), and runtime.options (typescript, nodeargs).
         "runtime": project.runtime,
-        "entry": os.path.relpath(project.main, project.directory) if project.runtime == "nodejs" else None,
+        "entry": os.path.relpath(project.main, project.directory) if project.runtime in NODE_RUNTIMES else None,
         "options": project.options,
     }
 
@@ -106,7 +106,7 @@ def host_spec(project: Project, answers: Mapping[str, list[Case]] | None = None)
 def interpreter_for(project: Project) -> Interpreter:
     """The interpreter of the host: the program's own environment for Python; for Node.js, rdsca's own (it serves
     the engine over gRPC while node runs the program), which needs the Pulumi SDK."""
-    if project.runtime == "nodejs":
+    if project.runtime in NODE_RUNTIMES:
         require("pulumi", "running a Node.js program (rdsca serves the engine with the Pulumi SDK's gRPC services)")
         return Interpreter(sys.executable)
     return resolve(project.directory, project.options, os.environ)

@@ -148,39 +148,70 @@ def locate_run(node: str, program_dir: Path) -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
+#: The oldest ``@pulumi/pulumi`` the Bun runtime runs (``minBunPulumiSDKVersion`` of pulumi-language-nodejs).
+MIN_BUN_SDK = (3, 226, 0)
+
+
+def bun(session: Session) -> bool:
+    return session.spec.get("runtime") == "bun"
+
+
 def command(session: Session, node: str, run_path: str, port: int) -> list[str]:
+    """The language host's command line (``execRuntime`` of pulumi-language-nodejs): ``node [nodeargs] RUN ARGS``,
+    or ``bun run RUN ARGS`` (Bun takes no ``nodeargs``)."""
     spec, options = session.spec, session.spec.get("options") or {}
     address = f"127.0.0.1:{port}"
     directory = str(session.program_dir)
-    node_args = shlex.split(str(options.get("nodeargs") or ""))
-    return [node, *node_args, run_path, "--monitor", address, "--engine", address,
+    runtime_args = ["run"] if bun(session) else shlex.split(str(options.get("nodeargs") or ""))
+    return [node, *runtime_args, run_path, "--monitor", address, "--engine", address,
             "--organization", spec.get("organization", "organization"), "--project", spec["project"],
             "--root-directory", directory, "--stack", spec["stack"], "--pwd", directory, "--dry-run",
             "--parallel", str(spec.get("parallel") or 16), str(spec.get("entry") or ".")]
 
 
 def environment(session: Session, config: dict[str, str], secret_keys: list[str]) -> dict[str, str]:
+    """The environment the language host gives the program; under Bun, which runs TypeScript itself and reads
+    ``tsconfig`` itself, neither ``PULUMI_NODEJS_TYPESCRIPT`` nor ``PULUMI_NODEJS_TSCONFIG_PATH`` (``parseOptions``)."""
     options = session.spec.get("options") or {}
     env = {**os.environ, "PULUMI_CONFIG": node_config(config), "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys)}
-    if options.get("typescript", True) is not False:
+    if options.get("typescript", True) is not False and not bun(session):
         env["PULUMI_NODEJS_TYPESCRIPT"] = "true"
-    if options.get("tsconfig"):
+    if options.get("tsconfig") and not bun(session):
         env["PULUMI_NODEJS_TSCONFIG_PATH"] = str(options["tsconfig"])
     return env
+
+
+def sdk_version(run_path: str) -> tuple[int, ...] | None:
+    """The version of the ``@pulumi/pulumi`` whose ``cmd/run`` this is (its ``package.json``), or None."""
+    package = Path(run_path).resolve().parent.parent.parent / "package.json"
+    try:
+        text = json.loads(package.read_text(encoding="utf-8")).get("version", "")
+        return tuple(int(part) for part in str(text).split("-")[0].split(".")[:3])
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def run_program(session: Session, config: dict[str, str], secret_keys: list[str]) -> None:
     """Run the program with ``node``; a failure is kept in ``session.error`` (its own error text: what it logged as
     an error, else the end of its stderr)."""
-    node = shutil.which(str(session.spec.get("node") or "node"))
+    runtime = "bun" if bun(session) else str(session.spec.get("node") or "node")
+    node = shutil.which(runtime)
     if node is None:
-        session.fail("program", "node is not on PATH: a Node.js program needs Node.js (https://nodejs.org)")
+        session.fail("program", "bun is not on PATH: a program with runtime bun needs Bun (https://bun.sh)" if
+                     bun(session) else "node is not on PATH: a Node.js program needs Node.js (https://nodejs.org)")
         return
     run_path = locate_run(node, session.program_dir)
     if run_path is None:
         manager = (session.spec.get("options") or {}).get("packagemanager") or "npm"
+        manager = "bun" if bun(session) else manager
         session.fail("program", f"{session.program_dir} has no node_modules with @pulumi/pulumi: run `{manager} "
                                 f"install` there first (rdsca never installs into a project)")
+        return
+    version = sdk_version(run_path)
+    if bun(session) and version is not None and version < MIN_BUN_SDK:
+        wanted = ".".join(map(str, MIN_BUN_SDK))
+        session.fail("program", f"the bun runtime requires @pulumi/pulumi >= {wanted}, but "
+                                f"{'.'.join(map(str, version))} is installed: update it (bun add @pulumi/pulumi)")
         return
     server, port = serve(session)
     try:

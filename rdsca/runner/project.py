@@ -139,9 +139,11 @@ def _project_file(directory: Path) -> Path:
     return project_file
 
 
-#: The runtimes ``rdsca check`` runs: Python in-process, Node.js (TypeScript and JavaScript) as its language host
-#: runs it (``rdsca.runner.node_host``).
-RUNTIMES = ("python", "nodejs")
+#: The runtimes ``rdsca check`` runs: Python in-process, Node.js (TypeScript and JavaScript) and Bun as
+#: ``pulumi-language-nodejs`` runs them (``rdsca.runner.node_host``).
+RUNTIMES = ("python", "nodejs", "bun")
+#: The runtimes the Node.js language host serves (``runtime: bun`` since Pulumi 3.227).
+NODE_RUNTIMES = ("nodejs", "bun")
 
 
 def _runtime(doc: dict[str, Any], project_file: Path) -> str:
@@ -149,7 +151,7 @@ def _runtime(doc: dict[str, Any], project_file: Path) -> str:
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name not in RUNTIMES:
         raise ProjectError(
-            f"{project_file}: runtime is {runtime_name!r}; rdsca check runs Python and Node.js programs",
+            f"{project_file}: runtime is {runtime_name!r}; rdsca check runs Python, Node.js and Bun programs",
             hint="the pack applies to a program in any language under the Pulumi CLI: "
             "pulumi preview --policy-pack policies",
         )

@@ -47,6 +47,7 @@ from rdsca.runner.invokes import OfflineMocks
 from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry
 from rdsca.runner.pack_calls import PolicyRun
 from rdsca.runner.policy_packs import PolicyError, failure_kind
+from rdsca.runner.project import NODE_RUNTIMES
 from rdsca.runner.secrets import SecretFilter
 from rdsca.runner.state import StateError, load_state
 
@@ -325,7 +326,7 @@ def run_program(session: Session) -> None:
     """Run the program inside the SDK's stack and event loop (a Node.js program: with ``node``, against this
     process's engine over gRPC, ``rdsca.runner.node_host``); a failure is kept in ``session.error``."""
     _configure_sdk(session)
-    if session.spec.get("runtime") == "nodejs":
+    if session.spec.get("runtime") in NODE_RUNTIMES:
         from rdsca.runner import node_host
 
         config = dict(session.spec["config"])

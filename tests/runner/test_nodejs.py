@@ -201,3 +201,104 @@ def test_main_nodeargs_and_a_program_that_never_ends(node_modules: Path, tmp_pat
     assert [d["name"] for d in json.loads(proc.stdout)["databases"]] == ["waiting"]
     left = [p for p in psutil.process_iter(["cmdline"]) if str(directory) in " ".join(p.info["cmdline"] or [])]
     assert left == []
+
+
+def test_sigterm_stops_node_the_host_and_the_pack(node_modules: Path, tmp_path: Path) -> None:
+    """As for Python programs: SIGTERM to rdsca stops node, the host and the pack, exit 2, one line, no process
+    left and no temporary file."""
+    import os
+    import signal
+
+    from .test_processes import _all_gone, _descendants_once_running
+
+    directory = program(tmp_path / "waits", node_modules, """
+        const aws = require("@pulumi/aws");
+        new aws.rds.Instance("waiting", {engine: "mysql", instanceClass: "db.t3.micro", allocatedStorage: 20,
+            caCertIdentifier: "rds-ca-rsa4096-g1"});
+        setInterval(() => {}, 1000);
+        """, language="js", options="    typescript: false\n")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    from ..conftest import rdsca_started
+
+    proc = rdsca_started("check", directory, "--policy-pack", REPO / "policies",
+                         env={**os.environ, "TMPDIR": str(scratch)})
+    started = _descendants_once_running(proc, ["rdsca.runner.python_host", "pulumi.policy", "cmd/run"])
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.strip().splitlines()[-1] == (
+        "rdsca: error: stopped by SIGTERM; the program and the policy packs were stopped")
+    assert "Traceback" not in err
+    assert _all_gone(started) == []
+    assert list(scratch.iterdir()) == []
+
+
+def test_format_pulumi_prints_a_typescript_program_as_pulumi_preview_does(node_modules: Path,
+                                                                          tmp_path: Path) -> None:
+    copy = _legacy_copy(node_modules, tmp_path)
+    node = rdsca("check", copy, "--policy-pack", REPO / "policies", "--format", "pulumi")
+    python = rdsca("check", REPO / "examples" / "legacy-stack", "--policy-pack", REPO / "policies",
+                   "--format", "pulumi")
+    assert (node.returncode, python.returncode) == (1, 1), node.stderr
+
+    def violations(text: str) -> list[str]:
+        # The policy lines, without the program's own name (the two stacks are named differently).
+        return [line.replace("ts-legacy-stack", "STACK").replace("legacy-stack", "STACK")
+                for line in text.splitlines() if line.lstrip().startswith(("mandatory:", "[mandatory]", "- ["))]
+
+    assert violations(node.stdout) == violations(python.stdout) != []
+    assert "Policies:" in node.stdout
+
+
+@pytest.fixture(scope="module")
+def bun_bin() -> Path:
+    """Bun from the npm registry (its Linux x64 build, ``@oven/bun-linux-x64``), cached like the other packages."""
+    import platform
+
+    if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("the Bun test installs the Linux x64 build of Bun")
+    try:
+        root = installs.npm_env("bun", ["@oven/bun-linux-x64@1"])
+    except installs.Unavailable as exc:
+        pytest.skip(str(exc))
+    return root / "@oven" / "bun-linux-x64" / "bin"
+
+
+def test_runtime_bun_runs_the_program_with_bun(node_modules: Path, bun_bin: Path, tmp_path: Path) -> None:
+    """``runtime: bun`` (Pulumi 3.227+): ``bun run`` of the SDK's cmd/run, TypeScript run by Bun itself (no ts-node,
+    no PULUMI_NODEJS_TYPESCRIPT), the same violations as the Node.js and Python legacy stacks."""
+    import os
+
+    copy = _legacy_copy(node_modules, tmp_path)
+    project = copy / "Pulumi.yaml"
+    project.write_text(project.read_text().replace("runtime: nodejs", "runtime: bun"))
+    # ts-node is not used: a tsconfig that ts-node would refuse does not matter to Bun.
+    (copy / "tsconfig.json").write_text('{"compilerOptions": {"noSuchOption": true}}')
+    env = {"PATH": f"{bun_bin}{os.pathsep}{os.environ['PATH']}"}
+    proc = rdsca("check", copy, "--policy-pack", REPO / "policies", "--format", "json", env=env)
+    assert proc.returncode == 1, proc.stderr
+    _code, python, _err = check_json(REPO / "examples" / "legacy-stack")
+    assert pairs(json.loads(proc.stdout)) == pairs(python)
+    # Without bun on PATH: one line saying so.
+    proc = rdsca("check", copy, env={"PATH": os.path.dirname(shutil.which("node") or "/usr/bin")})
+    assert proc.returncode == 2
+    assert "bun is not on PATH: a program with runtime bun needs Bun (https://bun.sh)" in proc.stderr
+
+
+def test_runtime_bun_refuses_an_sdk_older_than_the_language_host_does(bun_bin: Path, tmp_path: Path) -> None:
+    import os
+
+    directory = tmp_path / "old"
+    run = directory / "node_modules" / "@pulumi" / "pulumi" / "cmd" / "run"
+    run.mkdir(parents=True)
+    (run / "index.js").write_text("throw new Error('must not run');\n")
+    (directory / "node_modules" / "@pulumi" / "pulumi" / "package.json").write_text(
+        '{"name": "@pulumi/pulumi", "version": "3.200.1", "main": "index.js"}')
+    (directory / "Pulumi.yaml").write_text("name: old\nruntime: bun\n")
+    (directory / "index.ts").write_text("export {};\n")
+    proc = rdsca("check", directory, env={"PATH": f"{bun_bin}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert ("the bun runtime requires @pulumi/pulumi >= 3.226.0, but 3.200.1 is installed: update it "
+            "(bun add @pulumi/pulumi)") in proc.stderr
+    assert "must not run" not in proc.stderr
