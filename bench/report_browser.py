@@ -6,7 +6,8 @@ each timed inside the page around the synchronous handler; medians over the repe
 
     python bench/report_browser.py [--databases 5000] [--repeat 5]
 
-Goal: the page opens and filters in under 2 s, and stays under 5 MB.
+Goal: the page opens and filters in under 2 s, and stays under 5 MB. The page draws the first 500 matching rows
+(``rdsca.html_report.PAGE_SIZE``); "show all" is timed too.
 """
 
 from __future__ import annotations
@@ -57,21 +58,25 @@ def fleet(n: int) -> dict[str, Any]:
 
 
 MEASURE = """
+// Each step is timed around its handler and the layout it causes (offsetHeight forces the layout synchronously),
+// so that the figure is what a person waits for, not only the script.
 const box = document.getElementById('filter-text');
 const state = document.getElementById('filter-state');
-const rows = () => Array.from(document.querySelectorAll('#databases tbody tr')).filter(r => !r.hidden).length;
+const drawn = () => Array.from(document.querySelectorAll('#databases tbody tr')).filter(r => !r.hidden).length;
+const timed = (act) => { const t = performance.now(); act(); document.body.offsetHeight; return performance.now() - t; };
 const nav = performance.getEntriesByType('navigation')[0];
-let t = performance.now();
-box.value = 'postgres eu-west-1'; box.dispatchEvent(new Event('input'));
-const text = performance.now() - t, textRows = rows();
-t = performance.now();
-state.value = 'retired'; state.dispatchEvent(new Event('change'));
-const byState = performance.now() - t, stateRows = rows();
-box.value = ''; box.dispatchEvent(new Event('input')); state.value = ''; state.dispatchEvent(new Event('change'));
-t = performance.now();
-document.evaluate("//th/button[.='Identifier']", document, null, 9, null).singleNodeValue.click();
-const sort = performance.now() - t;
-return {load: nav.loadEventEnd - nav.startTime, text, byState, sort, textRows, stateRows, all: rows()};
+const first = drawn();
+const text = timed(() => { box.value = 'postgres eu-west-1'; box.dispatchEvent(new Event('input')); });
+const textRows = drawn();
+box.value = ''; box.dispatchEvent(new Event('input'));
+const byState = timed(() => { state.value = 'retired'; state.dispatchEvent(new Event('change')); });
+const stateRows = drawn();
+state.value = ''; state.dispatchEvent(new Event('change'));
+const sort = timed(() => document.evaluate("//th/button[.='Identifier']", document, null, 9, null)
+  .singleNodeValue.click());
+const all = timed(() => document.getElementById('show-all').click());
+return {load: nav.loadEventEnd - nav.startTime, text, byState, sort, all, first, textRows, stateRows,
+        drawnAll: drawn()};
 """
 
 
@@ -101,16 +106,19 @@ def main() -> int:
                 driver.get(page.as_uri())
                 opened = time.monotonic() - started
                 measured = driver.execute_script(MEASURE)
-                assert measured["all"] == args.databases, measured
+                assert measured["drawnAll"] == args.databases, measured
                 results.append({**measured, "get": opened})
         print("| measure | median ms | min ms | max ms |")
         print("|---|---|---|---|")
         names = {"get": "WebDriver get (until the load event)", "load": "navigation start to load end",
-                 "text": "text filter (2 words)", "byState": "state filter", "sort": "sort by identifier"}
+                 "text": "text filter (2 words), with its layout", "byState": "state filter, with its layout",
+                 "sort": "sort by identifier, with its layout", "all": "show all rows, with their layout"}
         for key, name in names.items():
             values = [r[key] * (1000 if key == "get" else 1) for r in results]
             print(f"| {name} | {statistics.median(values):.0f} | {min(values):.0f} | {max(values):.0f} |")
-        print(f"rows: text filter {results[0]['textRows']}, state filter {results[0]['stateRows']}")
+        first = results[0]
+        print(f"rows drawn: on opening {first['first']}, text filter {first['textRows']}, state filter "
+              f"{first['stateRows']}, show all {first['drawnAll']}")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -14,11 +14,18 @@ from typing import Any
 from rdsca import __version__
 from rdsca.campaign import STATE_HELP, STATES, Campaign
 
-#: The database table's columns: title and, for numbers, how the script sorts them.
-COLUMNS = (("State", "number"), ("Account", None), ("Region", None), ("Identifier", None), ("Kind", None),
-           ("Engine", None), ("CA now", None), ("Target", None), ("Apply", None), ("Restart", None),
-           ("Window", None), ("Served certificate", None), ("Clients", None), ("Declared in", None),
-           ("Fix", None))
+#: The database table's columns: title, how the script sorts them (numbers, else text) and width in rem. The widths
+#: make the table's layout fixed (``table-layout: fixed``): the browser lays 5,000 rows out in one pass instead of
+#: measuring every cell first (half the layout time in Chromium); a longer value wraps, it is never cut.
+COLUMNS = (("State", "number", 7), ("Account", None, 9), ("Region", None, 8), ("Identifier", None, 14),
+           ("Kind", None, 9), ("Engine", None, 10), ("CA now", None, 10), ("Target", None, 10), ("Apply", None, 8),
+           ("Restart", None, 5), ("Window", None, 10), ("Served certificate", None, 12), ("Clients", None, 9),
+           ("Declared in", None, 18), ("Fix", None, 26))
+
+
+#: Rows drawn before "Show all": laying out every row of a 5,000-database table costs Chromium over a second, 500
+#: a tenth of it. Filters and sorting always cover every row; printing shows every match.
+PAGE_SIZE = 500
 
 
 def _asset(name: str) -> str:
@@ -41,7 +48,7 @@ def render(campaign: Campaign) -> str:
     return template.render(
         campaign=campaign, rows=rows, version=__version__, by_state=campaign.by_state(), clients=campaign.clients(),
         places=campaign.by_place(), states=STATES, state_help=STATE_HELP,
-        state_order={s: i for i, s in enumerate(STATES)}, filters=filters, columns=COLUMNS,
+        state_order={s: i for i, s in enumerate(STATES)}, filters=filters, columns=COLUMNS, page_size=PAGE_SIZE,
         # rdsca's own files: inlined as they are (escaping would break CSS strings and the script's "<").
         css=Markup(_asset("report.css")), js=Markup(_asset("report.js")),
     )

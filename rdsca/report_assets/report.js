@@ -1,4 +1,4 @@
-// rdsca campaign report: filtering and sorting of the database table, in place (no network, no library).
+// rdsca campaign report: filtering, sorting and paging of the database table, in place (no network, no library).
 // The table is complete without this script (every value is in the HTML); the script only hides and reorders rows.
 (function () {
   "use strict";
@@ -13,11 +13,15 @@
     return { name: name, el: document.getElementById("filter-" + name) };
   });
   var count = document.getElementById("count");
+  var showAll = document.getElementById("show-all");
+  // Rows drawn at once: the first page of matches, unless "Show all" (or printing) asks for every one.
+  var page = Number(table.getAttribute("data-page")) || rows.length;
+  var everything = false;
 
   function apply() {
     var words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
     var wanted = selects.map(function (s) { return [s.name, s.el.value]; });
-    var shown = 0;
+    var matched = 0, shown = 0;
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i], ok = true;
       for (var j = 0; j < wanted.length && ok; j++) {
@@ -26,14 +30,21 @@
       for (var k = 0; k < words.length && ok; k++) {
         if (texts[i].indexOf(words[k]) === -1) { ok = false; }
       }
-      row.hidden = !ok;
-      if (ok) { shown++; }
+      if (ok) { matched++; }
+      var show = ok && (everything || matched <= page);
+      row.hidden = !show;
+      if (show) { shown++; }
     }
-    count.textContent = "Showing " + shown + " of " + rows.length + " databases";
+    var filtered = matched !== rows.length;
+    count.textContent = "Showing " + shown + " of " +
+      (filtered ? matched + " matching (" + rows.length + " databases)" : rows.length + " databases");
+    showAll.hidden = shown === matched;
+    showAll.textContent = "Show all " + matched;
   }
 
   search.addEventListener("input", apply);
   selects.forEach(function (s) { s.el.addEventListener("change", apply); });
+  showAll.addEventListener("click", function () { everything = true; apply(); });
 
   // Sorting: each header is a button (keyboard: Tab to it, Enter or Space); aria-sort says the order.
   var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
@@ -61,11 +72,16 @@
       rows = keyed.map(function (k) { return k.row; });
       var before = texts;
       texts = keyed.map(function (k) { return before[k.index]; });
+      apply();
     });
   });
-  // Printed, every finding shows (a closed <details> would print as its summary only).
+  // Printed, every match and every finding shows (a closed <details> would print as its summary only).
   window.addEventListener("beforeprint", function () {
+    everything = true;
+    apply();
     Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) { d.open = true; });
   });
+  // From here the script pages the rows (hidden), so the server's first-page marks can go.
   apply();
+  rows.forEach(function (r) { r.classList.remove("later"); });
 })();

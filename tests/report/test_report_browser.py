@@ -79,7 +79,8 @@ def test_filters_narrow_the_rows(driver: Any, page: tuple[Path, dict[str, Any]],
     Select(driver.find_element("id", "filter-state")).select_by_value("retired")
     retired = sorted(r["identifier"] for r in doc["databases"] if r["state"] == "retired")
     assert sorted(visible_identifiers(driver)) == retired and 0 < len(retired) < len(doc["databases"])
-    assert driver.find_element("id", "count").text == f"Showing {len(retired)} of {len(doc['databases'])} databases"
+    assert driver.find_element("id", "count").text == (
+        f"Showing {len(retired)} of {len(retired)} matching ({len(doc['databases'])} databases)")
     # Words narrow further: every word must appear in the row.
     box = driver.find_element("id", "filter-text")
     box.send_keys("reports-mariadb eu-west-1")
@@ -116,6 +117,48 @@ def test_sorting_by_mouse_and_keyboard(driver: Any, page: tuple[Path, dict[str, 
         "return Array.from(document.querySelectorAll('#databases tbody tr')).map(r => r.dataset.state);")
     order = list(doc["summary"]["by_state"])
     assert states == sorted(states, key=order.index)
+
+
+def test_a_large_fleet_draws_one_page_and_shows_all_on_request(driver: Any, tmp_path: Path) -> None:
+    """Past 500 rows the page draws the first 500 matches; filters and sorting still cover every row, "Show all"
+    (a button: the keyboard reaches it) draws the rest, and printing shows every match."""
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    databases = [{"account": "1", "region": "eu-west-1", "identifier": f"db-{i:04d}", "kind": "RDS instance",
+                  "ca": "rds-ca-2019" if i % 3 == 0 else "rds-ca-rsa2048-g1",
+                  "ca_status": "retired" if i % 3 == 0 else "ok", "replacement": "rds-ca-rsa2048-g1"}
+                 for i in range(1200)]
+    (tmp_path / "a.json").write_text(json.dumps({"accounts": [], "regions": [], "databases": databases}))
+    page = tmp_path / "big.html"
+    code, _out, err = invoke("report", tmp_path / "a.json", "--html", page)
+    assert code == 1, err
+    open_page(driver, page)
+    assert len(visible_identifiers(driver)) == 500
+    assert driver.find_element("id", "count").text == "Showing 500 of 1200 databases"
+    button = driver.find_element("id", "show-all")
+    assert button.is_displayed() and button.text == "Show all 1200"
+    # The last identifier is found by the filter although it is not drawn.
+    box = driver.find_element("id", "filter-text")
+    box.send_keys("db-1199")
+    assert visible_identifiers(driver) == ["db-1199"] and not button.is_displayed()
+    box.clear()
+    box.send_keys(" ")
+    Select(driver.find_element("id", "filter-state")).select_by_value("retired")
+    assert len(visible_identifiers(driver)) == 400 and not button.is_displayed()
+    Select(driver.find_element("id", "filter-state")).select_by_value("ok")
+    assert len(visible_identifiers(driver)) == 500
+    assert driver.find_element("id", "count").text == "Showing 500 of 800 matching (1200 databases)"
+    button.send_keys(Keys.ENTER)
+    assert len(visible_identifiers(driver)) == 800
+    # Sorting covers every row, drawn or not.
+    Select(driver.find_element("id", "filter-state")).select_by_value("")
+    driver.find_element("xpath", "//th/button[.='Identifier']").click()
+    driver.find_element("xpath", "//th/button[.='Identifier']").click()
+    assert visible_identifiers(driver)[0] == "db-1199"
+    open_page(driver, page)
+    driver.execute_script("window.dispatchEvent(new Event('beforeprint'));")
+    assert len(visible_identifiers(driver)) == 1200
 
 
 def test_printed_page_has_no_controls_and_every_finding(driver: Any, page: tuple[Path, dict[str, Any]],

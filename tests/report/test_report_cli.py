@@ -92,8 +92,9 @@ def test_values_from_inputs_are_escaped(tmp_path: Path) -> None:
     html = (tmp_path / "r.html").read_text()
     assert evil not in html and "<img" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
-    # rdsca's own script is the page's only one, and the page may load nothing.
-    assert html.count("<script>") == 1
+    # rdsca's own scripts (the one line that marks the page as scripted, and the table's) are the page's only ones,
+    # and the page may load nothing.
+    assert html.count("<script>") == 2 and '<script>document.documentElement.classList.add("js");</script>' in html
     assert "default-src 'none'" in html
 
 
