@@ -63,7 +63,9 @@ MEASURE = """
 const box = document.getElementById('filter-text');
 const state = document.getElementById('filter-state');
 const drawn = () => Array.from(document.querySelectorAll('#databases tbody tr')).filter(r => !r.hidden).length;
-const timed = (act) => { const t = performance.now(); act(); document.body.offsetHeight; return performance.now() - t; };
+const timed = (act) => {
+  const t = performance.now(); act(); document.body.offsetHeight; return performance.now() - t;
+};
 const nav = performance.getEntriesByType('navigation')[0];
 const first = drawn();
 const text = timed(() => { box.value = 'postgres eu-west-1'; box.dispatchEvent(new Event('input')); });
