@@ -37,7 +37,21 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, reso
 #: ``rdsca.runner.python_host.Session`` (not imported: the Python host imports this module).
 Session = Any
 
+# -- the Node.js SDK's side of the contract, in one place --------------------------------------------------------
+# Not a public API of @pulumi/pulumi: the language host and the SDK's cmd/run agree on it (the module docstring says
+# where each piece was read). rdsca relies on nothing else of the Node SDK: no private module, no internal state.
+
+#: The module the language host runs (``defaultRunPath``).
 RUN_MODULE = "@pulumi/pulumi/cmd/run"
+#: The @pulumi/pulumi versions rdsca runs programs with: from the oldest tested (``tests/runner/test_nodejs.py``
+#: installs it and gives the legacy stack the newest one's findings) up to the next major version. An older SDK is
+#: refused with one line; 3.100 is December 2023.
+NODE_SDK_OLDEST = (3, 100, 0)
+NODE_SDK_NEXT_MAJOR = (4, 0, 0)
+#: The newest @pulumi/pulumi this contract was read and tested with.
+NODE_SDK_CHECKED_WITH = "3.248.0"
+#: The oldest ``@pulumi/pulumi`` the Bun runtime runs (``minBunPulumiSDKVersion`` of pulumi-language-nodejs).
+MIN_BUN_SDK = (3, 226, 0)
 #: What the Node SDK may use: as the Python mock monitor, output values are not offered (inputs stay plain values).
 UNSUPPORTED_FEATURES = frozenset({"outputValues"})
 
@@ -148,10 +162,6 @@ def locate_run(node: str, program_dir: Path) -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
-#: The oldest ``@pulumi/pulumi`` the Bun runtime runs (``minBunPulumiSDKVersion`` of pulumi-language-nodejs).
-MIN_BUN_SDK = (3, 226, 0)
-
-
 def bun(session: Session) -> bool:
     return session.spec.get("runtime") == "bun"
 
@@ -208,6 +218,11 @@ def run_program(session: Session, config: dict[str, str], secret_keys: list[str]
                                 f"install` there first (rdsca never installs into a project)")
         return
     version = sdk_version(run_path)
+    if version is not None and not NODE_SDK_OLDEST <= version < NODE_SDK_NEXT_MAJOR:
+        session.fail("program", f"the program's @pulumi/pulumi is {'.'.join(map(str, version))}: rdsca check runs "
+                                f"programs with @pulumi/pulumi {'.'.join(map(str, NODE_SDK_OLDEST))} to 3.x (tested "
+                                f"up to {NODE_SDK_CHECKED_WITH})")
+        return
     if bun(session) and version is not None and version < MIN_BUN_SDK:
         wanted = ".".join(map(str, MIN_BUN_SDK))
         session.fail("program", f"the bun runtime requires @pulumi/pulumi >= {wanted}, but "

@@ -302,3 +302,35 @@ def test_runtime_bun_refuses_an_sdk_older_than_the_language_host_does(bun_bin: P
     assert ("the bun runtime requires @pulumi/pulumi >= 3.226.0, but 3.200.1 is installed: update it "
             "(bun add @pulumi/pulumi)") in proc.stderr
     assert "must not run" not in proc.stderr
+
+
+def test_the_oldest_node_sdk_allowed_gives_the_newest_s_findings(node_modules: Path, tmp_path: Path) -> None:
+    """The oldest @pulumi/pulumi rdsca runs programs with (``NODE_SDK_OLDEST``), installed for real, with the
+    @pulumi/aws major of its time: the legacy stack's findings are the newest SDK's; one below is refused."""
+    from rdsca.runner.node_host import NODE_SDK_OLDEST
+
+    oldest = ".".join(map(str, NODE_SDK_OLDEST))
+    try:
+        old_modules = installs.npm_env(f"pulumi-{oldest}", [f"@pulumi/pulumi@{oldest}", "@pulumi/aws@6",
+                                                            "typescript@5", "ts-node@10"])
+    except installs.Unavailable as exc:
+        pytest.skip(str(exc))
+    code, newest, err = check_json(_legacy_copy(node_modules, tmp_path / "newest"))
+    assert code == 1, err
+    old = _legacy_copy(old_modules, tmp_path / "oldest")
+    code, report, err = check_json(old)
+    assert code == 1, err
+    assert pairs(report) == pairs(newest)
+    # An SDK below the range: one line, before the program runs.
+    fake = tmp_path / "older"
+    run = fake / "node_modules" / "@pulumi" / "pulumi" / "cmd" / "run"
+    run.mkdir(parents=True)
+    (run / "index.js").write_text("throw new Error('must not run');\n")
+    (fake / "node_modules" / "@pulumi" / "pulumi" / "package.json").write_text(
+        '{"name": "@pulumi/pulumi", "version": "3.99.0", "main": "index.js"}')
+    (fake / "Pulumi.yaml").write_text("name: older\nruntime: nodejs\n")
+    (fake / "index.js").write_text("\n")
+    proc = rdsca("check", fake)
+    assert proc.returncode == 2
+    assert f"the program's @pulumi/pulumi is 3.99.0: rdsca check runs programs with @pulumi/pulumi {oldest} to 3.x" \
+        in proc.stderr and "must not run" not in proc.stderr
