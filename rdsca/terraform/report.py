@@ -3,6 +3,7 @@ program, with Terraform addresses where Pulumi has URNs and file and line of the
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,9 @@ def _unknowns(resource: Resource) -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=4096)
 def _relative(path: Path) -> str:
+    """A file as the report names it, relative to the working folder (once per file, not per resource)."""
     try:
         return Path(os.path.relpath(path, Path.cwd())).as_posix()
     except ValueError:  # another drive on Windows

@@ -12,6 +12,7 @@ fails whatever the report says. ``--allow-suppress-refused`` applies it anyway.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from typing import Any
@@ -42,16 +43,27 @@ def _comments(data: bytes) -> tuple[tuple[int, str], ...]:
     return tuple(sorted(found))
 
 
+@functools.lru_cache(maxsize=4096)
+def _file_comments(file: SourceFile) -> tuple[tuple[int, ...], tuple[tuple[int, str], ...]]:
+    """A file's comments that may suppress (their offsets, and offset and text), once per file: a file without
+    ``skip=`` has none and is not parsed a second time (10,000 blocks in 100 files: 100 scans, not 10,000)."""
+    if file.syntax != "hcl" or b"skip=" not in file.data:
+        return (), ()
+    comments = tuple(c for c in _comments(file.data) if "skip=" in c[1])
+    return tuple(offset for offset, _ in comments), comments
+
+
 def in_block(block: Block) -> tuple[list[Suppression], list[str]]:
     """The suppressions inside ``block`` (HCL files; JSON has no comments), and warnings about malformed ones."""
     file: SourceFile = block.file
-    if file.syntax != "hcl" or b"skip=" not in file.data:
-        return [], []  # no suppression can be there: the file is not parsed a second time
+    offsets, comments = _file_comments(file)
+    if not comments:
+        return [], []
     found: list[Suppression] = []
     warnings: list[str] = []
-    for offset, text in _comments(file.data):
-        if not block.span.start <= offset < block.span.end:
-            continue
+    first = bisect.bisect_left(offsets, block.span.start)
+    last = bisect.bisect_left(offsets, block.span.end)
+    for offset, text in comments[first:last]:
         where = f"{file.path}:{file.line_of(offset)}"
         if match := _RDSCA.match(text):
             reason = (match.group(2) or "").strip()

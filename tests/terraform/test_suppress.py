@@ -97,7 +97,7 @@ def test_several_reports_in_one_run(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
     same = run("check", legacy, "--output", f"json={tmp_path / 'x'}", "--output", f"sarif={tmp_path / 'x'}")
     assert same.exit_code == 2 and "is given twice" in same.stderr
-    assert run("check", legacy, "--output", f"html={tmp_path / 'x'}").exit_code == 2
+    assert run("check", legacy, "--output", f"xml={tmp_path / 'x'}").exit_code == 2
     assert run("check", legacy, "--output", f"json={tmp_path / 'nope' / 'x'}").exit_code == 2
 
 
