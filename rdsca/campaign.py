@@ -248,11 +248,9 @@ def _add_audit(source: Source, rows: dict[str, Row]) -> None:
         row.account, row.region = _text(d.get("account")), _text(d.get("region"))
         row.kind, row.engine = _text(d.get("kind")), _engine(d)
         row.endpoint = _text(d.get("endpoint_address"))
-        row.ca, row.ca_status = _text(d.get("pending_ca")) or _text(d.get("ca")), _text(d.get("ca_status"))
-        if d.get("pending_ca"):
-            row.ca = _text(d.get("ca"))
-            row.target = _text(d.get("pending_ca"))
-        row.target = row.target or _text(d.get("replacement"))
+        # The CA now; the target is a change already pending, else the CA the audit would move it to.
+        row.ca, row.ca_status = _text(d.get("ca")), _text(d.get("ca_status"))
+        row.target = _text(d.get("pending_ca")) or _text(d.get("replacement"))
         row.restart = _text(d.get("restart"))
         row.maintenance_window = _text(d.get("maintenance_window"))
         row.scheduled = _text(d.get("scheduled"))
@@ -420,7 +418,15 @@ def _live_state(row: Row) -> str:
 
 def _fixes(row: Row) -> list[str]:
     """The commands that fix this database: the AWS CLI change for a live one (apply mode by AWS's rotation guide,
-    ``catalog.apply_decision``), ``--fix`` or the policy pack for the code that declares it."""
+    ``catalog.apply_decision``), the reboot that makes a pending rotation take effect, ``--fix`` or the policy pack
+    for the code that declares it."""
+    if row.state == RESTART_PENDING and row.live:
+        # The new certificate is served after a restart (RDS User Guide, "Rotating your SSL/TLS certificate").
+        cluster = row.kind == Kind.MULTI_AZ_CLUSTER.value
+        command = ("reboot-db-cluster --db-cluster-identifier" if cluster
+                   else "reboot-db-instance --db-instance-identifier")
+        region = f" --region {row.region}" if row.region else ""
+        return [f"aws rds {command} {shlex.quote(row.identifier)}{region}"]
     if row.state not in (RETIRED, REFUSED) or not row.target:
         return []
     fixes = []

@@ -107,6 +107,8 @@ def test_states_follow_the_audit() -> None:
     assert retired.fix == ["aws rds modify-db-instance --db-instance-identifier b-retired --ca-certificate-identifier "
                            "rds-ca-rsa2048-g1 --apply-immediately --region eu-west-1"]
     assert retired.apply_mode == "immediately"
+    restart = next(r for r in found.rows if r.identifier == "e-restart")
+    assert restart.fix == ["aws rds reboot-db-instance --db-instance-identifier e-restart --region eu-west-1"]
     scheduled = next(r for r in found.rows if r.identifier == "d-scheduled")
     assert (scheduled.ca, scheduled.target, scheduled.fix) == ("rds-ca-2019", "rds-ca-rsa2048-g1", [])
     assert found.by_state()["retired"] == 1
