@@ -230,7 +230,7 @@ def test_a_runtime_rdsca_does_not_run_says_how_to_enforce_the_pack_today(tmp_pat
     code, out, err = rdsca("check", str(tmp_path), "--kind", "pulumi")
     assert (code, out) == (2, "")
     error, hint = err.strip().splitlines()
-    assert error.endswith(f"runtime is '{runtime}'; rdsca check runs Python and Node.js programs")
+    assert error.endswith(f"runtime is '{runtime}'; rdsca check runs Python, Node.js and Bun programs")
     assert hint == "rdsca: hint: the pack applies to a program in any language under the Pulumi CLI: pulumi preview --policy-pack policies"
 
 

@@ -238,7 +238,7 @@ def test_project_errors(tmp_path: Path) -> None:
     go = tmp_path / "go"
     go.mkdir()
     (go / "Pulumi.yaml").write_text("name: n\nruntime: go\n")
-    with pytest.raises(ProjectError, match="runtime is 'go'; rdsca check runs Python and Node.js programs"):
+    with pytest.raises(ProjectError, match="runtime is 'go'; rdsca check runs Python, Node.js and Bun programs"):
         load_project(go)
     bad = tmp_path / "bad"
     bad.mkdir()
