@@ -81,14 +81,20 @@ class Scanned:
         return total
 
 
-def progress_printer(echo: Callable[[str], None], options: audit.Options, every: float = 1.0) -> Callable[..., None]:
-    """Prints a progress line at most every ``every`` seconds, and the last one."""
+def progress_printer(
+    echo: Callable[[str], None], options: audit.Options, every: float = 1.0,
+    update: Callable[[str, int, int], None] | None = None,
+) -> Callable[..., None]:
+    """Prints a progress line at most every ``every`` seconds, and the last one; ``update(line, regions done,
+    regions)`` at every step (a terminal's progress line, redrawn in place)."""
     findings = [0]
     last = [0.0]
 
     def show(state: scan.Progress, scanned: scan.RegionScan | None) -> None:
         if scanned is not None:
             findings[0] += sum(1 for row in audit.judge_region(scanned, options) if row.findings)
+        if update is not None:
+            update(state.line(findings[0]), state.regions_done, state.regions)
         finished = state.accounts_done == state.accounts and state.regions_done == state.regions
         now = time.monotonic()
         if finished or (scanned is not None and now - last[0] >= every):

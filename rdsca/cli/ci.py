@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from rdsca import findings as core
+from rdsca import terminal
 from rdsca.cli.common import Failure, split_list
 
 _META = "rdsca.ci"
@@ -208,7 +209,8 @@ def write_outputs(render: Callable[[str], Any]) -> None:
 
     for fmt, path in _meta().get("outputs", []):
         buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+        # terminal.plain(): a report for a file is plain text whatever --color or FORCE_COLOR say.
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()), terminal.plain():
             text = render(fmt)
         text = text if text is not None else buffer.getvalue()
         if path == "-":
