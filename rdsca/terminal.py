@@ -24,7 +24,6 @@ import contextlib
 import contextvars
 import io
 import os
-import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -99,7 +98,8 @@ def look(err: bool = False) -> Look | None:
     """The terminal look of stdout (``err``: stderr), or None for the plain text of a pipe, a file or a log."""
     if _PLAIN.get():
         return None
-    tty = _isatty(sys.stderr if err else sys.stdout)
+    stream = sys.stderr if err else sys.stdout
+    tty = _isatty(stream)
     mode = settings().color
     if mode == "always":
         terminal, colour = True, True
@@ -111,8 +111,19 @@ def look(err: bool = False) -> Look | None:
         terminal, colour = tty, tty
     if not terminal:
         return None
-    # COLUMNS first, then the terminal's own size (shutil's order; rich reads COLUMNS the same way).
-    return Look(colour, max(20, shutil.get_terminal_size((80, 24)).columns))
+    return Look(colour, max(20, _width(stream)))
+
+
+def _width(stream: Any) -> int:
+    """COLUMNS first (as shutil and rich read it), then the size of the stream's own terminal (stderr may be one
+    when stdout is a pipe), else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 def _rich() -> bool:
@@ -233,7 +244,8 @@ def table_text(columns: Sequence[Column], rows: Sequence[Sequence[Any]], chosen:
     total = sum(widths) + 2 * (len(widths) - 1)
     console = Console(
         file=io.StringIO(), width=max(chosen.width, total), force_terminal=True, color_system="standard" if
-        chosen.colour else None, highlight=False, markup=False, emoji=False, legacy_windows=False,
+        chosen.colour else None, no_color=not chosen.colour, highlight=False, markup=False, emoji=False,
+        legacy_windows=False,
     )
     console.print(table)
     left_out = [columns[i].header for i in range(len(columns)) if i not in kept]
@@ -307,7 +319,9 @@ def progress() -> Iterator[Progress]:
         yield Progress(lines=False)
         return
     chosen = look(err=True)
-    if chosen is None or not _isatty(sys.stderr) or not _rich():
+    # A dumb terminal cannot move its cursor back over a line (rich's own test: TERM dumb or unknown).
+    dumb = os.environ.get("TERM", "").lower() in ("dumb", "unknown")
+    if chosen is None or not _isatty(sys.stderr) or dumb or not _rich():
         yield Progress()
         return
     from rich.console import Console
@@ -315,8 +329,10 @@ def progress() -> Iterator[Progress]:
     from rich.progress import Progress as Bar
     from rich.table import Column as RichColumn
 
-    console = Console(stderr=True, width=chosen.width, color_system="standard" if chosen.colour else None,
-                      highlight=False, markup=False, emoji=False)
+    # force_terminal and no_color given: rich would read FORCE_COLOR and NO_COLOR itself (an empty FORCE_COLOR
+    # would make it draw nothing), and here stderr is a terminal and --color always wins.
+    console = Console(stderr=True, width=chosen.width, force_terminal=True, no_color=not chosen.colour,
+                      color_system="standard" if chosen.colour else None, highlight=False, markup=False, emoji=False)
     # transient: the line is cleared when the job ends (rich's progress docs); the description is data (names from
     # a program or an account): never markup.
     bar = Bar(SpinnerColumn(), BarColumn(bar_width=20),

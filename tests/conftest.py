@@ -94,6 +94,7 @@ SLOW_MODULES = {
     "tests/runner/test_pack_client",
     "tests/cli/test_cli",
     "tests/cli/test_golden",
+    "tests/cli/test_progress",
     "tests/test_component",
     "tests/test_examples",
     "tests/test_fuzz_inputs",
