@@ -306,7 +306,7 @@ class Progress:
         if self._bar is not None:
             from rich.text import Text
 
-            self._bar.console.print(Text(text), soft_wrap=True)
+            self._bar.console.print(Text(printable(text)), soft_wrap=True)
         else:
             click.echo(text, err=True)
 

@@ -41,10 +41,11 @@ class Failure(click.ClickException):
         self.hint = hint
         #: The message is a program's own, on several lines: its newlines and tabs are shown as such.
         self.lines = lines
+        # Decided now, while the run's --color is known (click shows the error after its context is gone).
+        self.label = terminal.paint("error", "bad", err=True)
 
     def show(self, file: Any = None) -> None:
-        error = terminal.paint("error", "bad", err=True)
-        terminal.echo_err(f"rdsca: {error}: {printable(self.format_message().rstrip(), self.lines)}")
+        terminal.echo_err(f"rdsca: {self.label}: {printable(self.format_message().rstrip(), self.lines)}")
         if self.hint:
             click.echo(f"rdsca: hint: {printable(self.hint)}", err=True)
 

@@ -211,3 +211,10 @@ def test_fit_wraps_prose_before_leaving_columns_out_and_leaves_out_by_elide() ->
     assert fit(columns, cells, 25) == ([0, 2, 3], [4, 7, 10])
     assert fit(columns, cells, 24) == ([0, 2], [4, 18])
     assert fit(columns, cells, 14) == ([0, 2], [4, 8])
+
+
+def test_the_error_label_follows_color(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    assert invoke("check", missing, "--color", "always")[2].startswith(f"rdsca: {RED}error\x1b[0m: ")
+    assert invoke("check", missing, env={"FORCE_COLOR": "1"})[2].startswith(f"rdsca: {RED}error\x1b[0m: ")
+    assert invoke("check", missing, "--color", "never", env={"FORCE_COLOR": "1"})[2].startswith("rdsca: error: ")
