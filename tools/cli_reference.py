@@ -32,8 +32,9 @@ when it is out of date.
 A pipe, a file or a CI log gets plain text, the same byte for byte whatever the terminal (the tests pin it). When
 stdout is a terminal, tables fit its width: identifiers, names and addresses are always shown whole (when they
 alone are wider than the terminal, so is the table); lists and messages wrap; then the least important columns are
-left out, and a line after the table names them (`--format json` has every field). Statuses are coloured: retired, refused, will break in red; scheduled and
-undecided in yellow; ok, trusted, ready in green. JSON, CSV, SARIF, JUnit and `--output` files are never coloured.
+left out, and a line after the table names them (`--format json` has every field). Statuses are coloured:
+retired, refused, will break in red; scheduled and undecided in yellow; ok, trusted, ready in green. JSON, CSV,
+SARIF, JUnit and `--output` files are never coloured.
 
 - `--color auto|always|never` (before or after the command): `auto` colours a terminal; `NO_COLOR` set and
   non-empty turns colour off ([no-color.org](https://no-color.org)); `FORCE_COLOR` set and non-empty turns it on,
