@@ -27,7 +27,9 @@ def demo_account(today: Any, org: bool = False) -> Iterator[tuple[Demo, list[str
 
     account = FakeAccount(today).start()
     try:
-        seeder = Aws(demo=Demo(account.endpoint))
+        # One attempt, a long wait: a create retried after a slow answer (a loaded machine) found its own database
+        # and failed with DBInstanceAlreadyExists; the fake account is on loopback, nothing to retry for.
+        seeder = Aws(limits=Limits(read_timeout=120.0, max_attempts=1), demo=Demo(account.endpoint))
         seed_demo(account, seeder.client)
         if org:
             def member(account_id: str, service: str, region: str) -> Any:
