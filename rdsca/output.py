@@ -1,19 +1,72 @@
-"""Shared output helpers for every command: aligned tables for people, JSON for machines."""
+"""Shared output helpers for every command: aligned tables for people, JSON for machines.
+
+A table is declared once, next to its headers, as ``Column``s: which columns are identifiers (shown whole), which
+may be left out on a narrow terminal (``elide``) and how a cell is coloured (``tone``). ``render_table`` is the plain
+renderer a pipe, a file or a CI log gets (the column declarations change nothing there);
+``rdsca.terminal.echo_table`` uses them on a terminal.
+"""
 
 from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import click
 
+from rdsca import catalog
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+#: How a cell reads on a colour terminal: ``bad`` red (retired, refused, will break), ``warn`` yellow (scheduled,
+#: undecided), ``good`` green (ok, trusted, ready).
+Tone = Literal["bad", "warn", "good"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table, as the terminal renderer treats it (the plain renderer only reads ``header``)."""
+
+    header: str
+    #: On a terminal too narrow for the table, columns are left out from the highest ``elide`` down (after wrapping
+    #: the others did not suffice); 0: always shown.
+    elide: int = 0
+    #: An identifier, name, address or fingerprint: shown whole on one line, never wrapped, shortened or cut.
+    whole: bool = False
+    #: Prose or a list (a message, the maintenance actions): wraps on a narrow terminal before other columns are
+    #: left out. Other columns are left out (by ``elide``) before they would wrap.
+    wrap: bool = False
+    #: The tone of a cell from its text (None: no colour).
+    tone: Callable[[str], Tone | None] | None = None
+
+
+def ident(header: str, elide: int = 0) -> Column:
+    """An identifier column (account, region, database, address, endpoint...): always whole."""
+    return Column(header, elide, whole=True)
+
+
+def ca_status_tone(text: str) -> Tone | None:
+    """A CA status (``catalog.Status``): one that needs action is bad, ok is good; a status that is not one of the
+    catalog's (``cannot decide``, ``not known until apply``) is a warning."""
+    try:
+        status = catalog.Status(text)
+    except ValueError:
+        return "warn"
+    if status.needs_action:
+        return "bad"
+    return "good" if status is catalog.Status.OK else None
+
+
+def tones(mapping: Mapping[str, Tone]) -> Callable[[str], Tone | None]:
+    """A tone per exact cell text (other texts: no colour)."""
+    return mapping.get
+
+
+def render_table(headers: Sequence[str | Column], rows: Sequence[Sequence[Any]]) -> str:
     """A plain table. Every cell is ``printable``: a name, certificate CN or address with a newline or U+202E (from a
     file, a plan, a server) cannot forge a row."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else printable(str(c)) for c in row] for row in rows]
+    titles = [h.header if isinstance(h, Column) else str(h) for h in headers]
+    cells = [titles] + [["" if c is None else printable(str(c)) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -71,3 +124,18 @@ def csv_row(row: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
             value = ("'" + printable(value)) if value.startswith(_FORMULA_START) else printable(value)
         cells[key] = value
     return cells
+
+
+def check_columns(first: str) -> list[Column]:
+    """The columns of ``rdsca check``'s table, the same for a Pulumi program (``first``: DATABASE) and a Terraform
+    configuration or plan (ADDRESS). On a narrow terminal KIND goes first, REGION last; the CA and its status stay."""
+    return [
+        ident(first),
+        Column("KIND", elide=5),
+        Column("REGION", elide=1),
+        Column("ENGINE", elide=2),
+        Column("CA"),
+        Column("APPLY", elide=4),
+        Column("RESTART", elide=3),
+        Column("CA STATUS", tone=ca_status_tone),
+    ]

@@ -93,6 +93,8 @@ SLOW_MODULES = {
     "tests/runner/test_processes",
     "tests/runner/test_pack_client",
     "tests/cli/test_cli",
+    "tests/cli/test_golden",
+    "tests/cli/test_progress",
     "tests/test_component",
     "tests/test_examples",
     "tests/test_fuzz_inputs",
@@ -129,6 +131,14 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
     """Every test judges dates as of one fixed day."""
     monkeypatch.setenv(clock.AS_OF_ENV, PINNED_TODAY.isoformat())
     return PINNED_TODAY
+
+
+@pytest.fixture(autouse=True)
+def plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output as a pipe gets it, whatever the developer's shell or CI sets: FORCE_COLOR would colour every table
+    the tests read, NO_COLOR would hide what the colour tests look for."""
+    for name in ("FORCE_COLOR", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(autouse=True)

@@ -234,6 +234,7 @@ LAYERS: dict[str, int] = {
     "rdsca.paths": 0,
     "rdsca.files": 0,
     "rdsca.output": 0,
+    "rdsca.terminal": 0,
     "rdsca.catalog": 0,
     "rdsca.resources": 0,
     "rdsca.chains": 0,

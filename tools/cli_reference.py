@@ -26,6 +26,27 @@ Every `rdsca` command takes `--format` (`table` by default; `json`, and `csv`, `
 `--as-of DATE`, and exits 0 when clean or done, 1 when findings remain, 2 on usage errors or failures that stopped
 the job. This page is generated from each command's `--help` by `python3 tasks.py docs`; a test fails
 when it is out of date.
+
+## On a terminal: colour, width, progress, --quiet
+
+A pipe, a file or a CI log gets plain text, the same byte for byte whatever the terminal (the tests pin it). When
+stdout is a terminal, tables fit its width: identifiers, names and addresses are always shown whole (when they
+alone are wider than the terminal, so is the table); lists and messages wrap; then the least important columns are
+left out, and a line after the table names them (`--format json` has every field). Statuses are coloured:
+retired, refused, will break in red; scheduled and undecided in yellow; ok, trusted, ready in green. JSON, CSV,
+SARIF, JUnit and `--output` files are never coloured.
+
+- `--color auto|always|never` (before or after the command): `auto` colours a terminal; `NO_COLOR` set and
+  non-empty turns colour off ([no-color.org](https://no-color.org)); `FORCE_COLOR` set and non-empty turns it on,
+  with the fitted tables, even in a pipe ([force-color.org](https://force-color.org)). The command line wins over
+  both; `never` on a terminal keeps the fitted layout without colour. `COLUMNS` sets the width.
+- Progress goes to stderr, only when stderr is a terminal: one line redrawn in place and erased when done
+  (`check`: a Pulumi program's registrations and policy calls, a Terraform configuration's files; `audit` and
+  `rotate`: regions scanned, then changes applied, each change's outcome kept above it; `probe`: endpoints;
+  `truststore build --download`: the download). Elsewhere `audit`, `rotate` and `probe` print one line per step,
+  as before, and `check` and `truststore build` none.
+- `--quiet`/`-q` (or `quiet: true` in `.rdsca.yaml`) silences progress, warnings and notes; errors still print and
+  exit codes are the same, as are the outcomes `rotate --apply` reports.
 """
 
 

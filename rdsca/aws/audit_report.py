@@ -8,9 +8,9 @@ import io
 from typing import Any
 
 from rdsca import catalog, findings, sarif
-from rdsca.aws.audit import POLICY_OF, Audit, Finding, FindingKind
+from rdsca.aws.audit import POLICY_OF, Audit, Finding, FindingKind, Serving
 from rdsca.aws.scan import Database
-from rdsca.output import csv_row
+from rdsca.output import Column, ca_status_tone, csv_row, ident, tones
 
 
 def to_json(result: Audit) -> dict[str, Any]:
@@ -172,22 +172,29 @@ def joined(result: Audit) -> bool:
     return any(row.clients is not None for row in result.rows)
 
 
-def headers(result: Audit) -> list[str]:
-    return TABLE_HEADERS + (["CLIENTS"] if joined(result) else [])
+def headers(result: Audit) -> list[Column]:
+    return TABLE_COLUMNS + ([CLIENTS_COLUMN] if joined(result) else [])
 
 
-TABLE_HEADERS = [
-    "ACCOUNT",
-    "REGION",
-    "DATABASE",
-    "KIND",
-    "ENGINE",
-    "CA",
-    "STATUS",
-    "SERVING",
-    "CA VALID UNTIL",
-    "PENDING",
-    "MAINTENANCE",
-    "RESTART",
-    "FINDING",
+#: The table's columns. Account, region and database name a database: always whole. On a narrow terminal the
+#: maintenance actions go first, then kind, validity, engine, restart, pending change and serving; the CA, its status
+#: and the finding flag stay.
+TABLE_COLUMNS = [
+    ident("ACCOUNT"),
+    ident("REGION"),
+    ident("DATABASE"),
+    Column("KIND", elide=8),
+    Column("ENGINE", elide=6),
+    Column("CA"),
+    Column("STATUS", tone=ca_status_tone),
+    Column("SERVING", elide=2, tone=tones({Serving.OK.value: "good", Serving.RETIRED_CA.value: "bad",
+                                           Serving.REFUSED_CA.value: "bad", Serving.RESTART_PENDING.value: "warn"})),
+    Column("CA VALID UNTIL", elide=7),
+    # A CA change already scheduled: yellow (it is not done yet).
+    Column("PENDING", elide=4, tone=lambda text: None if text == "-" else "warn"),
+    Column("MAINTENANCE", elide=9, wrap=True),
+    Column("RESTART", elide=5),
+    # STATUS says it in red already, and a line per finding follows the table.
+    Column("FINDING", elide=1, tone=tones({"yes": "bad"})),
 ]
+CLIENTS_COLUMN = Column("CLIENTS", elide=3, tone=tones({"ready": "good", "will-break": "bad", "not-probed": "warn"}))

@@ -27,7 +27,9 @@ def demo_account(today: Any, org: bool = False) -> Iterator[tuple[Demo, list[str
 
     account = FakeAccount(today).start()
     try:
-        seeder = Aws(demo=Demo(account.endpoint))
+        # One attempt, a long wait: a create retried after a slow answer (a loaded machine) found its own database
+        # and failed with DBInstanceAlreadyExists; the fake account is on loopback, nothing to retry for.
+        seeder = Aws(limits=Limits(read_timeout=120.0, max_attempts=1), demo=Demo(account.endpoint))
         seed_demo(account, seeder.client)
         if org:
             def member(account_id: str, service: str, region: str) -> Any:
@@ -81,14 +83,20 @@ class Scanned:
         return total
 
 
-def progress_printer(echo: Callable[[str], None], options: audit.Options, every: float = 1.0) -> Callable[..., None]:
-    """Prints a progress line at most every ``every`` seconds, and the last one."""
+def progress_printer(
+    echo: Callable[[str], None], options: audit.Options, every: float = 1.0,
+    update: Callable[[str, int, int], None] | None = None,
+) -> Callable[..., None]:
+    """Prints a progress line at most every ``every`` seconds, and the last one; ``update(line, regions done,
+    regions)`` at every step (a terminal's progress line, redrawn in place)."""
     findings = [0]
     last = [0.0]
 
     def show(state: scan.Progress, scanned: scan.RegionScan | None) -> None:
         if scanned is not None:
             findings[0] += sum(1 for row in audit.judge_region(scanned, options) if row.findings)
+        if update is not None:
+            update(state.line(findings[0]), state.regions_done, state.regions)
         finished = state.accounts_done == state.accounts and state.regions_done == state.regions
         now = time.monotonic()
         if finished or (scanned is not None and now - last[0] >= every):

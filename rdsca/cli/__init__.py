@@ -18,7 +18,17 @@ import click
 from rdsca import __version__
 from rdsca.cli.aws import audit, default_ca, rotate
 from rdsca.cli.check import check
-from rdsca.cli.common import DEBUG_ENV, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Failure, Group, debug_option
+from rdsca.cli.common import (
+    DEBUG_ENV,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Failure,
+    Group,
+    color_option,
+    debug_option,
+    quiet_option,
+)
 from rdsca.cli.config import config_group
 from rdsca.cli.probe import probe
 from rdsca.cli.report import report
@@ -30,6 +40,8 @@ from rdsca.runner.processes import signals_stop_the_run
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rdsca")
 @debug_option
+@color_option
+@quiet_option
 def cli() -> None:
     """Get Amazon RDS, Aurora and DocumentDB off retired CA certificates, and keep them off."""
 

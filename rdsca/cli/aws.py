@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from rdsca import catalog, clock
+from rdsca import catalog, clock, terminal
 from rdsca import findings as findings_core
 from rdsca.cli import ci
 from rdsca.cli.common import (
@@ -28,7 +28,8 @@ from rdsca.cli.common import (
     common_options,
 )
 from rdsca.errors import require
-from rdsca.output import emit_json, printable, render_table
+from rdsca.output import Column, emit_json, ident, printable, tones
+from rdsca.terminal import echo_table, inform, warn
 
 # Organizations' patterns (botocore's model): an account id, an organizational unit or root id.
 _ACCOUNT = re.compile(r"\d{12}")
@@ -170,21 +171,22 @@ def _scope(args: AwsArgs) -> Iterator[Any]:
     from rdsca.aws.live import demo_account
 
     with demo_account(clock.today(), org=args.org or bool(args.ous) or bool(args.accounts)) as (demo, regions):
-        click.echo(f"demo: a fake account on {demo.endpoint} (nothing here reaches AWS)", err=True)
+        inform(f"demo: a fake account on {demo.endpoint} (nothing here reaches AWS)")
         yield args.scope(demo, regions)
 
 
 def _scan(scope: Any, options: Any, held: Any = None, certificates_only: bool = False) -> Any:
     from rdsca.aws import live, scan
 
-    progress = live.progress_printer(lambda m: click.echo(m, err=True), options)
     region_scan = scan.scan_certificates if certificates_only else scan.scan_region
-    return live.scan_scope(scope, options, progress, held, region_scan)
+    with terminal.progress() as steps:
+        progress = live.progress_printer(steps.line, options, update=steps.update)
+        return live.scan_scope(scope, options, progress, held, region_scan)
 
 
 def _report_problems(result: Any) -> None:
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        warn(warning)
     for error in result.errors:
         click.echo(f"error: {error}", err=True)
 
@@ -192,7 +194,7 @@ def _report_problems(result: Any) -> None:
 def _audit_table(result: Any) -> None:
     from rdsca.aws import audit_report
 
-    click.echo(render_table(audit_report.headers(result), audit_report.table_rows(result)))
+    echo_table(audit_report.headers(result), audit_report.table_rows(result))
     for scan in result.scans:
         if scan.error is None:
             override = f", account override {scan.override}" if scan.override else ""
@@ -266,7 +268,7 @@ def audit(
 
     render(fmt)
     for warning in [*warnings, *processed.warnings]:
-        click.echo(f"warning: {printable(warning)}", err=True)
+        warn(warning)
     _report_problems(result)
     ci.write_outputs(render)
     if result.errors:
@@ -441,7 +443,7 @@ def _restarts(journal_path: Path | None) -> Any:
     explicit = [journal_path] if journal_path is not None and journal_path.is_file() else []
     found, warnings = read_journals(explicit)
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        warn(warning)
     return audit_mod.restart_records(found)
 
 
@@ -479,8 +481,7 @@ def _show_plan(plan: Any, result: Any, fmt: str) -> None:
              c.restart]
             for c in plan.changes
         ]
-        headers = ["ACCOUNT", "REGION", "DATABASE", "KIND", "FROM", "TO", "ACTION", "WHEN", "RESTART"]
-        click.echo(render_table(headers, rows))
+        echo_table(PLAN_COLUMNS, rows)
         for row, why in plan.left_out:
             click.echo(f"left out: {row.db.account} {row.db.region} {row.db.identifier}: {why}")
         for c in plan.changes:
@@ -497,6 +498,14 @@ def _show_plan(plan: Any, result: Any, fmt: str) -> None:
             emit_json(rot.plan_json(plan, applied=False, errors=result.errors))
         count = len(result.errors)
         raise Failure(f"{count} account(s) or region(s) could not be listed (each named above); nothing was changed")
+
+
+#: The plan's columns: account, region and database always whole; on a narrow terminal the kind goes first, then the
+#: CA it comes from and the one it goes to (the same for most rows); what is done, when and whether it restarts stay.
+PLAN_COLUMNS = [
+    ident("ACCOUNT"), ident("REGION"), ident("DATABASE"), Column("KIND", elide=3), Column("FROM", elide=2),
+    Column("TO", elide=1), Column("ACTION"), Column("WHEN"), Column("RESTART", tone=tones({"yes": "warn"})),
+]
 
 
 def _confirm(count: int, yes: bool) -> None:
@@ -523,14 +532,17 @@ def _apply(scanned: Any, plan: Any, opts: RotateOptions, path: Path, workers: in
     if plan.changes:
         _confirm(len(plan.changes), opts.yes)
     click.echo(f"journal: {path}", err=True)
+    total = len(plan.changes)
 
     def show(outcome: rot.Outcome) -> None:
         c = outcome.change
         detail = f" ({outcome.message})" if outcome.message else ""
         target = f" -> {c.to_ca}" if c.action.startswith("modify") else ""
-        click.echo(f"{outcome.result}: {c.account} {c.region} {c.identifier} {c.action}{target}{detail}", err=True)
+        # Each request's outcome stays, --quiet too (on a terminal, above the progress line): what was sent.
+        steps.note(f"{outcome.result}: {c.account} {c.region} {c.identifier} {c.action}{target}{detail}")
+        steps.update(f"applying: {len(applier.outcomes)}/{total} change(s)", len(applier.outcomes), total)
 
-    with Journal.open(path, "rotate") as journal:
+    with Journal.open(path, "rotate") as journal, terminal.progress() as steps:
         for line in rot.reconcile(journal, scanned.result):
             click.echo(f"resume: {line}", err=True)
         applier = rot.Applier(journal, scanned.client(), opts.rate, show)
@@ -577,10 +589,10 @@ def default_show(aws_args: AwsArgs, fmt: str) -> None:
     if fmt == "json":
         emit_json(data)
     else:
-        click.echo(render_table(
-            ["ACCOUNT", "REGION", "DEFAULT FOR NEW LAUNCHES", "ACCOUNT OVERRIDE"],
+        echo_table(
+            [ident("ACCOUNT"), ident("REGION"), Column("DEFAULT FOR NEW LAUNCHES"), Column("ACCOUNT OVERRIDE")],
             [[d["account"], d["region"], d["default_ca"] or "unknown", d["override"] or "-"] for d in data],
-        ))
+        )
     _report_problems(result)
     sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
 
@@ -606,8 +618,9 @@ def _change_default(aws_args: AwsArgs, ca_id: str | None, do_apply: bool, journa
     if fmt == "json":
         emit_json(outcomes)
     else:
-        click.echo(render_table(["ACCOUNT", "REGION", "RESULT", "DETAIL"],
-                                [[o["account"], o["region"], o["result"], o["message"]] for o in outcomes]))
+        result_tone = tones({"done": "good", "refused": "bad", "error": "bad", "dry-run": "warn"})
+        echo_table([ident("ACCOUNT"), ident("REGION"), Column("RESULT", tone=result_tone), Column("DETAIL", wrap=True)],
+                   [[o["account"], o["region"], o["result"], o["message"]] for o in outcomes])
         if not do_apply:
             click.echo("dry run: nothing was changed (add --apply).")
     _report_problems(scanned.result)

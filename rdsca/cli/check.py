@@ -11,9 +11,10 @@ from typing import Any
 
 import click
 
-from rdsca import catalog
+from rdsca import catalog, terminal
 from rdsca.cli import ci
 from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, Failure, SecondsType, common_options
+from rdsca.output import printable
 
 KINDS = ("pulumi", "terraform", "plan")
 OUTPUT_FORMATS = ("table", "json", "sarif", "junit", "pulumi", "html")
@@ -292,7 +293,7 @@ def _detect_kind(path: Path) -> str:
 
 
 def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
-    from rdsca.runner.check import PolicyError, PolicyOptions, ProgramError, check_program
+    from rdsca.runner.check import PolicyError, PolicyOptions, ProgramError, Watch, check_program
     from rdsca.runner.processes import Terminated
     from rdsca.runner.report import print_check
 
@@ -305,7 +306,12 @@ def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
             options.policy_packs, options.policy_pack_configs, options.remediate, options.state_file
         )
     try:
-        report = check_program(program_dir, options.stack, options.timeout, policies, options.invoke_answers)
+        with terminal.progress() as steps:
+            # A terminal's progress line: registrations and policy calls as the host reports them, and the program's
+            # own stderr lines printed above it (escaped) instead of breaking into it.
+            watch = Watch(terminal.counted(steps.update), lambda line: steps.note(printable(line)))
+            report = check_program(program_dir, options.stack, options.timeout, policies, options.invoke_answers,
+                                   watch if steps.live else None)
     except (ProgramError, PolicyError) as exc:
         if exc.report is not None:
             # What the resources registered before the failure gave (stderr keeps only the error); exit 2.
@@ -363,8 +369,15 @@ def _check_terraform(path: Path, kind: str, config_file: Path | None, options: T
     from rdsca.terraform.report import print_report
 
     ci.check_names(rules.BY_NAME)
-    report = check_terraform(path, kind, options.assignments, config_file,
-                             allow_suppress_refused=ci.allow_refused())
+    with terminal.progress() as steps:
+        parsed = [0]
+
+        def on_file(file: Path) -> None:
+            parsed[0] += 1
+            steps.update(f"parsed {parsed[0]} file(s): {file}")
+
+        report = check_terraform(path, kind, options.assignments, config_file,
+                                 allow_suppress_refused=ci.allow_refused(), on_file=on_file if steps.live else None)
     fixing = options.fix or options.diff
     processed = _process_terraform(report, options, final=not (options.fix and not options.diff))
     # --diff wins over --fix, always: it shows what would change and writes nothing (as ruff --fix --diff).

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from rdsca import findings as core
+from rdsca import terminal
 from rdsca.cli.common import Failure, split_list
 
 _META = "rdsca.ci"
@@ -203,7 +204,8 @@ def parse_outputs(values: Iterable[str], formats: tuple[str, ...]) -> list[tuple
 
 def _rendered(render: Callable[[str], Any], fmt: str) -> str:
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+    # terminal.plain(): a report for a file is plain text whatever --color or FORCE_COLOR say.
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()), terminal.plain():
         text = render(fmt)
     return str(text if text is not None else buffer.getvalue())
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from rdsca import catalog, clock
+from rdsca import catalog, clock, terminal
 from rdsca.errors import RdscaError
 from rdsca.output import printable
 from rdsca.runner.processes import Terminated
@@ -41,9 +41,11 @@ class Failure(click.ClickException):
         self.hint = hint
         #: The message is a program's own, on several lines: its newlines and tabs are shown as such.
         self.lines = lines
+        # Decided now, while the run's --color is known (click shows the error after its context is gone).
+        self.label = terminal.paint("error", "bad", err=True)
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"rdsca: error: {printable(self.format_message().rstrip(), self.lines)}", err=True)
+        terminal.echo_err(f"rdsca: {self.label}: {printable(self.format_message().rstrip(), self.lines)}")
         if self.hint:
             click.echo(f"rdsca: hint: {printable(self.hint)}", err=True)
 
@@ -58,6 +60,7 @@ class Group(click.Group):
                 from rdsca.cli import config
 
                 args, ctx.meta[CONFIG_ARGUMENT] = config.take_config_argument(list(args))
+                args = hoist_global_options(args)
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
             raise Failure(exc.format_message()) from None
@@ -68,6 +71,7 @@ class Group(click.Group):
                 from rdsca.cli import config
 
                 config.install(ctx, ctx.meta.get(CONFIG_ARGUMENT) or config.environment_path())
+                _quiet_from_file(ctx, config.current())
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
@@ -103,6 +107,42 @@ class Group(click.Group):
             ) from None
 
 
+#: The root group's options that may also follow the command (``rdsca audit --demo -q``): moved before it.
+GLOBAL_FLAGS = ("--quiet", "-q")
+GLOBAL_VALUED = ("--color",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``--quiet``/``-q`` and ``--color WHEN`` wherever they stand before ``--``, moved to the front, where click's
+    root group reads them (as ``--config`` is taken from anywhere): a global option works after the command too."""
+    front: list[str] = []
+    rest: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg == "--":
+            rest += [arg, *items]
+            break
+        if arg in GLOBAL_FLAGS or arg.startswith(tuple(f"{name}=" for name in GLOBAL_VALUED)):
+            front.append(arg)
+        elif arg in GLOBAL_VALUED:
+            value = next(items, None)
+            if value is None:
+                raise click.UsageError(f"{arg} needs a value ({', '.join(terminal.COLOR_MODES)})")
+            front += [arg, value]
+        else:
+            rest.append(arg)
+    return front + rest
+
+
+def _quiet_from_file(ctx: click.Context, settings: Any) -> None:
+    """``quiet: true`` in the configuration file, unless the command line gave ``--quiet`` (the root group's options
+    are parsed before the file is read, so click's ``default_map`` cannot carry it)."""
+    if settings is None or "quiet" not in settings.values:
+        return
+    if ctx.get_parameter_source("quiet") is not click.core.ParameterSource.COMMANDLINE:
+        terminal.configure(ctx, quiet=bool(settings.values["quiet"]))
+
+
 def _silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -124,6 +164,28 @@ debug_option = click.option(
     is_eager=True,
     callback=_set_debug,
     help=f"Show the traceback of an unexpected error (also {DEBUG_ENV}=1).",
+)
+
+color_option = click.option(
+    "--color",
+    type=click.Choice(terminal.COLOR_MODES),
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: terminal.configure(ctx, color=value),
+    help="Colour and fit tables to the terminal: auto (default: when stdout is a terminal; NO_COLOR=1 turns colour "
+    "off, FORCE_COLOR=1 on), always, never. JSON, CSV, SARIF and JUnit are never coloured.",
+)
+
+quiet_option = click.option(
+    "--quiet",
+    "-q",
+    "quiet",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: terminal.configure(ctx, quiet=value),
+    help="No progress, warnings or notes on stderr (errors still print; exit codes are the same); also `quiet: true` "
+    "in .rdsca.yaml.",
 )
 
 

@@ -42,6 +42,8 @@ ALLOWED = frozenset({
     "profile", "regions", "region", "org", "ou", "accounts", "include-management", "role-name", "external-id",
     "workers", "account-rate", "connect-timeout", "read-timeout", "max-attempts", "endpoint-url", "expiring-days",
     "accept-scheduled", "engine", "identifier", "tag", "rate", "known-roots",
+    # The root group's --quiet: read by rdsca.cli.common once the file is found (not through default_map).
+    "quiet",
 })
 
 
@@ -139,6 +141,8 @@ def load(path: Path) -> Settings:
         elif value is None or isinstance(value, dict) or (isinstance(value, list) and any(
                 isinstance(v, (dict, list)) or v is None for v in value)):
             raise ConfigFileError(f"{path}: {key}: a value or a list of values")
+        elif key == "quiet" and not isinstance(value, bool):
+            raise ConfigFileError(f"{path}: quiet: true or false")
         else:
             settings.values[key] = _paths(path, key, value) if key in PATH_KEYS else value
     return settings
@@ -254,7 +258,8 @@ def config_group() -> None:
               help="Output format.")
 def show(fmt: str) -> None:
     """Print the settings that apply here, and where each came from (keys: long option names, and skip)."""
-    from rdsca.output import emit_json, printable, render_table
+    from rdsca.output import Column, emit_json, ident, printable
+    from rdsca.terminal import echo_table
 
     settings = current()
     rows = [] if settings is None else [
@@ -271,7 +276,7 @@ def show(fmt: str) -> None:
     table = [[r["key"], r["value"] if not isinstance(r["value"], list) else ", ".join(map(str, r["value"])),
               r["source"]] for r in rows]
     if table:
-        click.echo(render_table(["KEY", "VALUE", "FROM"], table))
+        echo_table([ident("KEY"), Column("VALUE", wrap=True), ident("FROM", elide=1)], table)
     for s in skips:
         click.echo(printable(f"skip {s['policy']} for {s['resource'] or '*'}: {s['reason']}"))
     click.echo("Command-line options win over these values.")

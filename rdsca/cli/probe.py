@@ -10,15 +10,16 @@ from typing import Any
 
 import click
 
-from rdsca import catalog, clock
+from rdsca import catalog, clock, terminal
 from rdsca import truststore as ts
 from rdsca.cli import ci
 from rdsca.cli.common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Number, common_options, read_password
 from rdsca.cli.truststore import impostor_warnings, known_roots_option
-from rdsca.output import emit_json, printable, render_table
+from rdsca.output import emit_json, printable
 from rdsca.probe import endpoints as ep
 from rdsca.probe import report
 from rdsca.probe.run import Options, Result, Store, probe_all, system_store
+from rdsca.terminal import echo_table, warn
 
 _REGION = re.compile(catalog.REGION_PATTERN)
 
@@ -44,7 +45,7 @@ def _endpoints(args: tuple[str, ...], engine: str | None, from_audit: Path | Non
         chosen += ep.load_audit(from_audit)
     chosen, warnings = ep.once(chosen)
     for warning in warnings:
-        click.echo(f"warning: {printable(warning)}", err=True)
+        warn(warning)
     return chosen
 
 
@@ -118,8 +119,13 @@ def probe(
     targets = _endpoints(endpoint_args, engine, from_audit)
     stores = _stores(store_paths, password_env, system)
     options = Options(target_ca, region, server_name, not no_hostname, connect_timeout, handshake_timeout)
-    progress = lambda m: click.echo(printable(m), err=True)  # noqa: E731
-    results = probe_all(targets, stores, options, today, concurrency, progress=progress)
+    with terminal.progress() as steps:
+        # One line per endpoint in a log; on a terminal, one line counting them (the table follows).
+        def progress(line: str, done: int, total: int) -> None:
+            steps.line(printable(line))
+            steps.update(f"probing: {done}/{total} endpoint(s)", done, total)
+
+        results = probe_all(targets, stores, options, today, concurrency, progress=progress)
     # The configuration file's suppressions and a baseline, by endpoint and rule; an endpoint that could not be
     # probed is an error, never set aside.
     ci.check_names(rule.id for rule in report.RULES.values())
@@ -130,7 +136,7 @@ def probe(
     _emit(results, stores, fmt, today, processed)
     ci.write_outputs(lambda out_fmt: _emit(results, stores, out_fmt, today, processed, errors=False))
     for warning in processed.warnings:
-        click.echo(f"warning: {printable(warning)}", err=True)
+        warn(warning)
     if any(r.error for r in results):
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if ci.fails(processed, bool(processed.findings)) else EXIT_OK)
@@ -152,7 +158,7 @@ def _emit(results: list[Result], stores: list[Store], fmt: str, today: dt.date, 
     elif fmt == "sarif":
         emit_json(report.to_sarif(results, suppressed))
     else:
-        click.echo(render_table(report.TABLE_HEADERS, report.table_rows(results, today)))
+        echo_table(report.TABLE_COLUMNS, report.table_rows(results, today))
         for line in report.detail_lines(results):
             click.echo(printable(line))
         if not stores:

@@ -35,7 +35,8 @@ def rule_rows() -> list[dict[str, Any]]:
 @common_options(("table", "json"))
 def list_rules(fmt: str) -> None:
     """List rdsca's rules: the ids --check, --skip-check, suppressions and baselines name."""
-    from rdsca.output import emit_json, render_table
+    from rdsca.output import Column, emit_json, ident
+    from rdsca.terminal import echo_table
 
     rows = rule_rows()
     if fmt == "json":
@@ -43,7 +44,10 @@ def list_rules(fmt: str) -> None:
         return
     table = [[r["id"], r["severity"], r["level"], ", ".join(r["front_ends"]),
               ", ".join(f"{tool} {check}" for tool, check in r["overlaps"].items()) or "-"] for r in rows]
-    click.echo(render_table(["ID", "SEVERITY", "LEVEL", "FRONT ENDS", "OVERLAPS"], table))
+    # The other tools' checks go first on a narrow terminal, then the front ends (the JSON has both).
+    columns = [ident("ID"), Column("SEVERITY"), Column("LEVEL"), Column("FRONT ENDS", elide=1, wrap=True),
+               Column("OVERLAPS", elide=2, wrap=True)]
+    echo_table(columns, table)
     click.echo("")
     for r in rows:
         click.echo(f"{r['id']}: {r['description']}")

@@ -9,11 +9,12 @@ from typing import Any
 
 import click
 
-from rdsca import catalog, clock
+from rdsca import catalog, clock, terminal
 from rdsca import truststore as ts
 from rdsca.cli import ci
 from rdsca.cli.common import EXIT_FINDINGS, EXIT_OK, common_options, read_password, split_list
-from rdsca.output import emit_json, printable, render_table
+from rdsca.output import Column, emit_json, ident, printable, tones
+from rdsca.terminal import echo_table, warn
 from rdsca.text import quoted
 
 FAMILIES = (*catalog.CURRENT_CAS, catalog.CA_2019)
@@ -47,10 +48,9 @@ def impostor_warnings(entries: list[ts.Entry]) -> None:
     """One warning per root that is named like AWS's but is not AWS's key."""
     for e in entries:
         if e.impostor:
-            click.echo(
-                f"warning: {quoted(e.cn)} (SHA-1 {e.sha1}) is named like an RDS root but its key is not one of "
-                "AWS's: it is not counted as that CA (if it is AWS's, pass --known-roots with AWS's bundle)",
-                err=True,
+            warn(
+                f"{quoted(e.cn)} (SHA-1 {e.sha1}) is named like an RDS root but its key is not one of "
+                "AWS's: it is not counted as that CA (if it is AWS's, pass --known-roots with AWS's bundle)"
             )
 
 
@@ -113,21 +113,27 @@ def inspect(
             ]
             for e in entries
         ]
-        headers = ["SUBJECT CN", "REGION", "FAMILY", "KIND", "KEY", "VALID UNTIL", "DAYS LEFT", "EXPIRED", "SHA-1"]
-        click.echo(render_table(headers, rows))
+        echo_table(INSPECT_COLUMNS, rows)
         click.echo("")
-        click.echo(
-            render_table(
-                ["FAMILY", "REGION", "ROOTS", "INTERMEDIATES", "EXPIRED"],
-                [
-                    [g["family"], g["region"] or "-", g["roots"], g["intermediates"], g["expired"]]
-                    for g in ts.summary(entries, today)
-                ],
-            )
+        echo_table(
+            [Column("FAMILY"), Column("REGION"), Column("ROOTS"), Column("INTERMEDIATES"), Column("EXPIRED")],
+            [
+                [g["family"], g["region"] or "-", g["roots"], g["intermediates"], g["expired"]]
+                for g in ts.summary(entries, today)
+            ],
         )
         for line in missing:
             click.echo(f"unmet: {line}")
     sys.exit(EXIT_FINDINGS if missing else EXIT_OK)
+
+
+#: ``inspect``'s columns: the certificate's name always whole; on a narrow terminal the SHA-1 (whole or not at all)
+#: goes first, then the key type, kind, days left and the date; region, family and whether it expired stay.
+INSPECT_COLUMNS = [
+    ident("SUBJECT CN"), Column("REGION"), Column("FAMILY"), Column("KIND", elide=3), Column("KEY", elide=4),
+    Column("VALID UNTIL", elide=1), Column("DAYS LEFT", elide=2), Column("EXPIRED", tone=tones({"yes": "bad"})),
+    ident("SHA-1", elide=5),
+]
 
 
 class ModeType(click.ParamType):
@@ -190,7 +196,7 @@ def build(**options: Any) -> None:
     classified = [ts.classify(c) for c in certs]
     if ts.OTHER not in split_list(opts.families):
         for entry in ts.foreign(classified):
-            click.echo(f"warning: left out {entry.cn!r} (SHA-1 {entry.sha1}): not from an RDS CA", err=True)
+            warn(f"left out {entry.cn!r} (SHA-1 {entry.sha1}): not from an RDS CA")
     impostor_warnings(classified)
     classified = [e for e in classified if not e.impostor]  # a store of AWS's roots holds AWS's keys only
     entries = ts.select(
@@ -210,7 +216,7 @@ def build(**options: Any) -> None:
         emit_json({"source": source, "out": str(opts.out), "format": store_format, "entries": entries_json})
     else:
         click.echo(f"wrote {len(written)} certificate(s) to {opts.out} ({store_format}) from {source}")
-        click.echo(render_table(["ALIAS", "SHA-1"], [[a, s] for a, s in written]))
+        echo_table([ident("ALIAS"), ident("SHA-1", elide=1)], [[a, s] for a, s in written])
 
 
 @dataclass(frozen=True)
@@ -254,9 +260,14 @@ def _certificates(opts: BuildOptions) -> tuple[str, list[Any]]:
     if opts.download:
         base_url = opts.base_url or ts.base_url_for(opts.region)
         if not base_url.lower().startswith("https://"):
-            warning = f"{base_url} is not HTTPS: whoever can change the connection can change the bundle"
-            click.echo(f"warning: {warning}", err=True)
-        data = ts.download(opts.region, base_url)
+            warn(f"{base_url} is not HTTPS: whoever can change the connection can change the bundle")
+        with terminal.progress() as steps:
+
+            def progress(done: int, total: int | None) -> None:
+                of = f" of {total // 1024} KiB" if total else ""
+                steps.update(f"downloading {base_url}: {done // 1024} KiB{of}", done, total)
+
+            data = ts.download(opts.region, base_url, progress=progress if steps.live else None)
         source = f"{base_url}/{opts.region or 'global'}"
         certs = ts.load(data, source)
         if ts.is_aws_host(base_url):  # AWS's own host, over HTTPS: its roots are AWS's (new regions too)
@@ -331,6 +342,6 @@ def verify(chain: Path, trusted: Path, password_env: str | None, fmt: str) -> No
     render(fmt)
     ci.write_outputs(render)
     for warning in processed.warnings:
-        click.echo(f"warning: {printable(warning)}", err=True)
+        warn(warning)
     # No root at all is a finding too (ts.verify reports it as a problem): what remains decides.
     sys.exit(EXIT_FINDINGS if ci.fails(processed, bool(processed.findings)) else EXIT_OK)

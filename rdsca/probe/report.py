@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rdsca import catalog, clock, findings, sarif
-from rdsca.output import csv_row
+from rdsca.output import Column, csv_row, ident, tones
 from rdsca.probe import judge
 from rdsca.probe.run import Result, Store
 
@@ -130,18 +130,21 @@ def _finding(kind: str, result: Result, text: str) -> dict[str, Any]:
             "name": result.label, "message": f"{result.label}: {text}"}
 
 
-TABLE_HEADERS = [
-    "ENDPOINT",
-    "ENGINE",
-    "TLS",
-    "CERTIFICATE",
-    "KEY",
-    "DAYS LEFT",
-    "ISSUING CA",
-    "STORE",
-    "TRUST",
-    "TARGET",
-    "AFTER ROTATION",
+#: The table's columns. The endpoint and the store (a path) name a row: always whole, as is the certificate's name
+#: (elided before it would be cut). On a narrow terminal the key type goes first, then TLS, engine, days left,
+#: certificate, issuing CA and target; the verdicts (trust now, after rotation) stay.
+TABLE_COLUMNS = [
+    ident("ENDPOINT"),
+    Column("ENGINE", elide=6),
+    Column("TLS", elide=7),
+    Column("CERTIFICATE", elide=4, whole=True),
+    Column("KEY", elide=8),
+    Column("DAYS LEFT", elide=5),
+    Column("ISSUING CA", elide=3, wrap=True),
+    ident("STORE"),
+    Column("TRUST", tone=tones({"trusted": "good", "NOT TRUSTED": "bad", "not probed": "bad"})),
+    Column("TARGET", elide=2),
+    Column("AFTER ROTATION", tone=tones({judge.READY: "good", "WILL BREAK": "bad", judge.UNKNOWN: "warn"})),
 ]
 
 

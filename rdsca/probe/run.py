@@ -175,9 +175,10 @@ def probe_all(
     options: Options,
     today: dt.date,
     workers: int = 16,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Result]:
-    """Probe at most ``workers`` endpoints at once; results in the order of ``endpoints``.
+    """Probe at most ``workers`` endpoints at once; results in the order of ``endpoints``. ``progress(line, done,
+    total)`` after each endpoint.
 
     The probes run in daemon threads and the caller's thread only waits for their results: Ctrl-C (or SIGTERM)
     stops the command at once, instead of waiting out a silent server's handshake timeout as a thread pool's exit
@@ -211,5 +212,5 @@ def probe_all(
         if progress:
             verb = "could not probe" if outcome.error else "probed"
             text = outcome.error if outcome.error else summary(outcome)
-            progress(f"{verb} {outcome.label} ({done}/{len(endpoints)}): {text}")
+            progress(f"{verb} {outcome.label} ({done}/{len(endpoints)}): {text}", done, len(endpoints))
     return [results[i] for i in range(len(endpoints))]

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +51,8 @@ __all__ = [
 
 #: How long past the ``--timeout`` the host gets to report what it was doing before its group is killed.
 REPORT_GRACE_S = 15.0
+#: How long the readers of a watched run get to pass on its last lines once its process group is stopped.
+WATCH_DRAIN_S = 5.0
 #: Runs the host without the working directory on ``sys.path``: a folder there named like an installed package
 #: (a clone's ``rdsca/`` next to the program) must not shadow it. The host changes into the program's directory
 #: itself, after its own imports.
@@ -125,12 +127,64 @@ def _read_until_done(stream: Any, deadline: float | None) -> bytes | None:
     return b"".join(chunks)
 
 
+@dataclass(frozen=True)
+class Watch:
+    """What ``rdsca check`` shows while a program runs (a terminal's progress line): ``event(kind, detail)`` for each
+    registration and policy call, which the host reports on a pipe of its own (POSIX: ``pass_fds``); ``output(line)``
+    for each line the program and the packs write to stderr, which would otherwise break into the progress line."""
+
+    event: Callable[[str, str], None]
+    output: Callable[[str], None]
+
+
+def _read_lines(stream: Any, each: Callable[[str], None]) -> None:
+    with contextlib.suppress(OSError, ValueError), stream:
+        for raw in stream:
+            each(raw.decode("utf-8", "replace").rstrip("\n"))
+
+
+def _event(line: str, event: Callable[[str, str], None]) -> None:
+    with contextlib.suppress(ValueError, TypeError):
+        kind, detail = json.loads(line)
+        event(str(kind), str(detail))
+
+
+def _watch_options(watch: Watch | None, spec: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+    """The ``Popen`` options of a watched run (stderr piped, the events pipe passed on), and the events pipe's
+    reading end; ``spec`` gets the writing end's number."""
+    if watch is None:
+        return {}, None
+    options: dict[str, Any] = {"stderr": subprocess.PIPE}
+    if not processes.POSIX:
+        return options, None
+    reading, writing = os.pipe()
+    spec["events_fd"] = writing
+    return {**options, "pass_fds": (writing,)}, reading
+
+
+def _watch(watch: Watch | None, proc: subprocess.Popen[bytes], spec: dict[str, Any], events: int | None) -> list[Any]:
+    """Start the readers of a watched run; the writing end of the events pipe is the host's alone from now on."""
+    if watch is None:
+        return []
+    readers = [threading.Thread(target=_read_lines, args=(proc.stderr, watch.output), daemon=True)]
+    if events is not None:
+        os.close(spec["events_fd"])
+        reader = os.fdopen(events, "rb")
+        readers.append(threading.Thread(target=_read_lines, args=(reader, lambda line: _event(line, watch.event)),
+                                        daemon=True))
+    for reader_thread in readers:
+        reader_thread.start()
+    return readers
+
+
 def run_host(
-    spec: dict[str, Any], cwd: Path, timeout: float | None = None, python: Interpreter | None = None
+    spec: dict[str, Any], cwd: Path, timeout: float | None = None, python: Interpreter | None = None,
+    watch: Watch | None = None,
 ) -> dict[str, Any]:
     """Run the host (``rdsca.runner.python_host``) on ``spec`` and return its result; the host and every process it
     started are gone when this returns or raises. Raises ``ProgramError`` when the host cannot report. ``python``:
-    the program's own environment (``rdsca.runner.interpreter``), else rdsca's interpreter."""
+    the program's own environment (``rdsca.runner.interpreter``), else rdsca's interpreter. ``watch``: see
+    ``Watch``."""
     env = dict(os.environ)
     python = python or Interpreter(sys.executable)
     if python.host_path:
@@ -139,6 +193,7 @@ def run_host(
     env.pop("PULUMI_CONFIG", None)
     spec = {**spec, "timeout": timeout}
     hard_deadline = time.monotonic() + timeout + REPORT_GRACE_S if timeout else None
+    watched, events = _watch_options(watch, spec)
     with processes.signals_stop_the_run():
         proc = subprocess.Popen(
             [python.python, "-c", HOST_COMMAND],
@@ -146,8 +201,10 @@ def run_host(
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            **watched,
             **processes.group_options(),
         )
+        readers = _watch(watch, proc, spec, events)
         assert proc.stdin is not None and proc.stdout is not None
         try:
             proc.stdin.write(json.dumps(spec).encode("utf-8") + b"\n")
@@ -161,6 +218,8 @@ def run_host(
             processes.stop_group(proc)
             proc.stdin.close()
             proc.stdout.close()
+            for reader in readers:  # the program's last lines before the report
+                reader.join(WATCH_DRAIN_S)
     if not data.strip():
         raise ProgramError(f"the program's process exited with code {proc.returncode} before reporting")
     result: dict[str, Any] = json.loads(data)
@@ -218,6 +277,7 @@ def check_program(
     timeout: float | None = None,
     policies: PolicyOptions | None = None,
     invoke_answers: Path | None = None,
+    watch: Watch | None = None,
 ) -> CheckReport:
     """Load the project, run its program offline with the policy packs (if any) and analyse what it registered.
 
@@ -239,7 +299,7 @@ def check_program(
     python = interpreter_for(project)
     if python.warning:
         project.warnings.append(python.warning)
-    result = run_host(spec, project.directory, timeout, python)
+    result = run_host(spec, project.directory, timeout, python, watch)
     report = analyse(project, result, state, unused_answers(invoke_answers, answers, result))
     if result.get("policy") is not None:
         assert policies is not None

@@ -21,6 +21,7 @@ import dataclasses
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,8 +86,11 @@ class OfflineEngine:
         state: StackState | None,
         policies: PolicyRun | None,
         secrets: SecretFilter,
+        events: Callable[[str, str], None] | None = None,
     ) -> None:
         self.project = project
+        #: Told of each registration (``rdsca check``'s progress line).
+        self.events = events
         self.state = state
         self.policies = policies
         self.secrets = secrets
@@ -150,6 +154,8 @@ class OfflineEngine:
         with self._lock:
             self._records[index] = record
             self._by_urn[goal.urn] = record
+        if self.events is not None:
+            self.events("resource(s) registered", f"{goal.type} {goal.name}")
         if not goal.custom:
             return ident, {}
         return ident, None if props == given and old is None else outputs

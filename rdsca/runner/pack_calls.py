@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,12 @@ class PolicyRun:
     """``packs``: the host spec's entries (``directory``, ``python``, ``version``, ``config``, ``warnings``)."""
 
     def __init__(
-        self, packs: list[dict[str, Any]], project: dict[str, Any], deadline: float, secrets: SecretFilter
+        self, packs: list[dict[str, Any]], project: dict[str, Any], deadline: float, secrets: SecretFilter,
+        events: Callable[[str, str], None] | None = None,
     ) -> None:
         self.secrets = secrets
+        #: Told of each answered Remediate, Analyze and AnalyzeStack (``rdsca check``'s progress line).
+        self.events = events
         self.warnings: list[str] = [w for p in packs for w in p.get("warnings", [])]
         self.remediations: list[dict[str, Any]] = []
         self._diagnostics: dict[tuple[int, int], list[dict[str, Any]]] = {}
@@ -87,6 +91,7 @@ class PolicyRun:
                 with self._lock:
                     self._error = self._error or exc
                 raise
+            self._told("Remediate", client, subject.name)
             for remediation in response.remediations:
                 if remediation.diagnostic:
                     note = analyzer_pb2.AnalyzeDiagnostic(
@@ -130,10 +135,15 @@ class PolicyRun:
                 self._error = self._error or error  # the host stops the program on it; ``drain`` raises it too
             return
         answer = future.result()
+        self._told("Analyze", client, subject.name)
         if answer.diagnostics:
             # The engine reports every diagnostic against the resource it analysed (step_generator.go).
             found = [diagnostic(d, subject.urn, client, self.secrets.text(d.message)) for d in answer.diagnostics]
             self._add(index, position, found)
+
+    def _told(self, method: str, client: PackClient, name: str) -> None:
+        if self.events is not None:
+            self.events("policy call(s)", f"{client.name} {method} {name}")
 
     def _add(self, index: int, position: int, found: list[dict[str, Any]]) -> None:
         if found:

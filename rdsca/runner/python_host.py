@@ -228,6 +228,22 @@ class Session:
                 self.error = (kind, self.secrets.text(message))
 
 
+class Events:
+    """Registrations and policy calls as they happen, one JSON line each (``[kind, detail]``) on the pipe ``rdsca
+    check`` passed as ``events_fd`` for its terminal's progress line; without one, nothing. Types and names only:
+    never inputs, outputs or messages (no secret's plaintext)."""
+
+    def __init__(self, fd: int | None) -> None:
+        self._out = os.fdopen(fd, "w", encoding="utf-8", buffering=1) if fd is not None else None
+        self._lock = threading.Lock()
+
+    def __call__(self, kind: str, detail: str) -> None:
+        if self._out is None:
+            return
+        with self._lock, contextlib.suppress(OSError, ValueError):  # rdsca check gone: its run is over too
+            self._out.write(json.dumps([kind, detail]) + "\n")
+
+
 def project_info(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "project": spec["project"],
@@ -256,8 +272,9 @@ def prepare(spec: dict[str, Any]) -> Session:
             secrets.add_value(old.inputs)
             secrets.add_value(old.outputs)
     packs = spec.get("packs") or []
-    policies = PolicyRun(packs, project, deadline or float("inf"), secrets) if packs else None
-    engine = OfflineEngine(project, state, policies, secrets)
+    events = Events(spec.get("events_fd"))
+    policies = PolicyRun(packs, project, deadline or float("inf"), secrets, events) if packs else None
+    engine = OfflineEngine(project, state, policies, secrets, events)
     mocks = OfflineMocks(spec.get("region"), from_spec(spec.get("invoke_answers") or {}))
     monitor = EngineMonitor(mocks, spec["project"], spec["stack"], engine)
     return Session(spec, Path(spec["directory"]).resolve(), engine, monitor, mocks, _RecordingEngine(), secrets,

@@ -13,8 +13,9 @@ from urllib.parse import unquote, urlparse
 import click
 
 from rdsca import catalog, findings, sarif
-from rdsca.output import apply_mode, emit_json, printable, render_table
+from rdsca.output import apply_mode, check_columns, emit_json, printable
 from rdsca.runner.judge import CheckReport, DatabaseRow
+from rdsca.terminal import echo_table, inform, warn
 from rdsca.text import shorten
 
 FORMATS = ("table", "json", "sarif", "pulumi")
@@ -78,8 +79,7 @@ def _table_row(db: DatabaseRow) -> list[str]:
 def print_table(report: CheckReport) -> None:
     click.echo(printable(f"Program {report.program} (stack {report.stack}): {len(report.databases)} database(s)"))
     if report.databases:
-        headers = ["DATABASE", "KIND", "REGION", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"]
-        click.echo(render_table(headers, [_table_row(db) for db in report.databases]))
+        echo_table(check_columns("DATABASE"), [_table_row(db) for db in report.databases])
     if report.policy is not None:
         _print_policies(report)
     else:
@@ -250,7 +250,7 @@ def print_check(
         print_table(report)
         for entry in report.log:
             if entry["severity"] == "info":
-                click.echo(f"info: {printable(entry['message'])}", err=True)
+                inform(f"info: {printable(entry['message'])}")
     if echo_warnings:
         for warning in report.warnings:
-            click.echo(f"warning: {printable(warning)}", err=True)
+            warn(warning)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from rdsca.terraform import judge
@@ -36,8 +36,10 @@ def check(
     config_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
     allow_suppress_refused: bool = False,
+    on_file: Callable[[Path], None] | None = None,
 ) -> TerraformReport:
-    """Read and judge a Terraform configuration (``kind="terraform"``) or plan (``kind="plan"``)."""
+    """Read and judge a Terraform configuration (``kind="terraform"``) or plan (``kind="plan"``); ``on_file(path)``
+    after each configuration file is parsed."""
     config, config_warnings = judge.settings(config_file)
     if kind == "plan":
         if not path.is_file():
@@ -47,7 +49,7 @@ def check(
     else:
         if not path.is_dir():
             raise ConfigError(f"{path}: not a directory")
-        configuration = load_directory(path, assignments, os.environ if environ is None else environ)
+        configuration = load_directory(path, assignments, os.environ if environ is None else environ, on_file)
         resources, warnings = configuration.resources, configuration.warnings
         unchecked, module_blocks = configuration.unchecked, configuration.module_blocks
         undeclared = configuration.undeclared

@@ -50,7 +50,10 @@ def parse_file(source: SourceFile) -> Block:
     return tfjson.parse_source(source) if source.syntax == "json" else hcl.parse_source(source)
 
 
-def read_module(directory: Path, editable: bool, warnings: list[str]) -> ModuleSource:
+def read_module(
+    directory: Path, editable: bool, warnings: list[str], on_file: Callable[[Path], None] | None = None
+) -> ModuleSource:
+    """The module in ``directory``; ``on_file(path)`` after each file is parsed (a terminal's progress line)."""
     module = ModuleSource(directory, editable)
     try:
         paths = sorted(p for p in directory.iterdir() if is_config_file(p))
@@ -64,6 +67,8 @@ def read_module(directory: Path, editable: bool, warnings: list[str]) -> ModuleS
             _merge_override(module, parse_file(source))
         else:
             _collect(module, parse_file(source))
+        if on_file is not None:
+            on_file(path)
     return module
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,8 +70,13 @@ class Configuration:
 
 
 class Loader:
-    def __init__(self, root: Path, assignments: list[tuple[str, str]], environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, root: Path, assignments: list[tuple[str, str]], environ: Mapping[str, str],
+        on_file: Callable[[Path], None] | None = None,
+    ) -> None:
         self.root = root
+        #: Told of each file parsed (a terminal's progress line).
+        self.on_file = on_file
         self.assignments = assignments
         self.environ = environ
         self.warnings: list[str] = []
@@ -112,7 +117,7 @@ class Loader:
     def module(self, directory: Path, editable: bool) -> ModuleSource:
         key = _resolved(directory)
         if key not in self.sources:
-            self.sources[key] = read_module(directory, editable, self.warnings)
+            self.sources[key] = read_module(directory, editable, self.warnings, self.on_file)
         return self.sources[key]
 
     def load(self) -> Configuration:
@@ -268,7 +273,9 @@ def _editable(root: Path, directory: Path) -> bool:
 
 
 def load_directory(
-    directory: Path, assignments: list[tuple[str, str]] | None = None, environ: Mapping[str, str] | None = None
+    directory: Path, assignments: list[tuple[str, str]] | None = None, environ: Mapping[str, str] | None = None,
+    on_file: Callable[[Path], None] | None = None,
 ) -> Configuration:
-    """Every resource instance of a judged type in the configuration at ``directory``. Raises ``ConfigError``."""
-    return Loader(directory, assignments or [], os.environ if environ is None else environ).load()
+    """Every resource instance of a judged type in the configuration at ``directory``. Raises ``ConfigError``.
+    ``on_file(path)``: after each file is parsed."""
+    return Loader(directory, assignments or [], os.environ if environ is None else environ, on_file).load()

@@ -11,10 +11,11 @@ from typing import Any
 import click
 
 from rdsca import __version__, catalog, findings, sarif
-from rdsca.output import apply_mode, emit_json, printable, render_table
+from rdsca.output import apply_mode, check_columns, emit_json, printable
 from rdsca.resources import ACCOUNT_DEFAULT_CLI, MISSING, TERRAFORM_TYPES, Unknown
 from rdsca.rules import Rule
 from rdsca.rules._common import diagnostic_rank
+from rdsca.terminal import echo_table, warn
 from rdsca.terraform.judge import Database, TerraformReport
 from rdsca.terraform.model import Resource, Span
 from rdsca.text import shorten
@@ -198,7 +199,7 @@ def print_report(report: TerraformReport, fmt: str, hidden: int = 0) -> None:
     else:
         _print_table(report, hidden)
     for warning in report.warnings:
-        click.echo(printable(f"warning: {warning}"), err=True)
+        warn(warning)
 
 
 def _rows(report: TerraformReport) -> list[list[str]]:
@@ -218,7 +219,7 @@ def _print_table(report: TerraformReport, hidden: int = 0) -> None:
     rows = _rows(report)
     click.echo(printable(f"{what} {report.path}: {len(rows)} database(s)"))
     if rows:
-        click.echo(render_table(["ADDRESS", "KIND", "REGION", "ENGINE", "CA", "APPLY", "RESTART", "CA STATUS"], rows))
+        echo_table(check_columns("ADDRESS"), rows)
     click.echo("")
     click.echo("Policies:")
     click.echo(f"    rdsca@v{__version__}: {report.status}")
