@@ -28,7 +28,8 @@ def report(inputs: tuple[Path, ...], page: Path, fmt: str) -> None:
     from rdsca import campaign, clock
     from rdsca.files import ordinary_mode, write_file
     from rdsca.html_report import render
-    from rdsca.output import emit_json, printable, render_table
+    from rdsca.output import Column, emit_json, printable, tones
+    from rdsca.terminal import echo_table, warn
 
     found = campaign.read_all(inputs, clock.today())
     html = render(found)
@@ -45,13 +46,15 @@ def report(inputs: tuple[Path, ...], page: Path, fmt: str) -> None:
         emit_json({**found.to_json(), "page": None if str(page) == "-" else str(page)})
     elif str(page) != "-":
         counts = found.by_state()
-        click.echo(render_table(["STATE", "DATABASES", "MEANING"],
-                                [[s, n, campaign.STATE_HELP[s]] for s, n in counts.items() if n]))
+        tone = tones({**dict.fromkeys(campaign.ACTION_STATES, "warn"), campaign.REFUSED: "bad", campaign.RETIRED: "bad",
+                      campaign.OK: "good"})
+        echo_table([Column("STATE", tone=tone), Column("DATABASES"), Column("MEANING", elide=1, wrap=True)],
+                   [[s, n, campaign.STATE_HELP[s]] for s, n in counts.items() if n])
         clients = found.clients()
         click.echo(f"clients: {clients['will break']} will break, {clients['ready']} ready, "
                    f"{clients['unknown']} not probed")
         for warning in found.warnings:
-            click.echo(f"warning: {printable(warning)}", err=True)
+            warn(warning)
         click.echo(printable(f"report: {len(found.rows)} database(s) from {len(inputs)} input(s) written to {page}"))
     if found.needs_action:
         raise SystemExit(EXIT_FINDINGS)
