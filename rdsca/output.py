@@ -16,8 +16,6 @@ from typing import Any, Literal
 
 import click
 
-from rdsca import catalog
-
 #: How a cell reads on a colour terminal: ``bad`` red (retired, refused, will break), ``warn`` yellow (scheduled,
 #: undecided), ``good`` green (ok, trusted, ready).
 Tone = Literal["bad", "warn", "good"]
@@ -48,6 +46,8 @@ def ident(header: str, elide: int = 0) -> Column:
 def ca_status_tone(text: str) -> Tone | None:
     """A CA status (``catalog.Status``): one that needs action is bad, ok is good; a status that is not one of the
     catalog's (``cannot decide``, ``not known until apply``) is a warning."""
+    from rdsca import catalog  # only when a table is coloured: not at start-up
+
     try:
         status = catalog.Status(text)
     except ValueError:

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from rdsca import catalog, clock, terminal
+from rdsca import clock, terminal
 from rdsca.errors import RdscaError
 from rdsca.output import printable
 from rdsca.runner.processes import Terminated
@@ -242,9 +242,6 @@ class TagType(click.ParamType):
         return key, rest
 
 
-_REGION = re.compile(catalog.REGION_PATTERN)
-
-
 class CommaListType(click.ParamType):
     """``A,B,...`` of names that match ``pattern``. An empty element is an error, never "all of them": a script
     whose ``$REGION`` is empty must not widen its scope."""
@@ -266,9 +263,11 @@ class CommaListType(click.ParamType):
 
 def RegionListType() -> CommaListType:
     """AWS region names."""
+    from rdsca import catalog  # when a command that takes regions is defined, not at start-up
+
     return CommaListType(
         "REGION[,REGION]",
-        _REGION,
+        re.compile(catalog.REGION_PATTERN),
         "an empty region name (regions are comma-separated names)",
         "is not an AWS region name (like us-east-1)",
     )

@@ -22,12 +22,14 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from rdsca.errors import RdscaError
-from rdsca.findings import Suppression
+
+if TYPE_CHECKING:
+    from rdsca.findings import Suppression
 
 FILE_NAME = ".rdsca.yaml"
 #: Where the chosen file is kept for the commands (``current()``).
@@ -92,6 +94,8 @@ class Settings:
 
     def suppressions(self) -> list[Suppression]:
         """Fresh each time (``used`` is per run)."""
+        from rdsca.findings import Suppression  # not at start-up: `rdsca --help` reads no findings
+
         return [
             Suppression(s["policy"], s["reason"], f"{self.path}: skip[{i}]", "external", s.get("resource") or "*")
             for i, s in enumerate(self.skips)
