@@ -286,17 +286,22 @@ def test_runtime_bun_runs_the_program_with_bun(node_modules: Path, bun_bin: Path
     assert "bun is not on PATH: a program with runtime bun needs Bun (https://bun.sh)" in proc.stderr
 
 
-def test_runtime_bun_refuses_an_sdk_older_than_the_language_host_does(bun_bin: Path, tmp_path: Path) -> None:
-    import os
-
-    directory = tmp_path / "old"
+def _sdk_stub(directory: Path, version: str, runtime: str, entry: str) -> Path:
+    """A project whose node_modules holds an @pulumi/pulumi of ``version`` whose cmd/run must never run."""
     run = directory / "node_modules" / "@pulumi" / "pulumi" / "cmd" / "run"
     run.mkdir(parents=True)
     (run / "index.js").write_text("throw new Error('must not run');\n")
     (directory / "node_modules" / "@pulumi" / "pulumi" / "package.json").write_text(
-        '{"name": "@pulumi/pulumi", "version": "3.200.1", "main": "index.js"}')
-    (directory / "Pulumi.yaml").write_text("name: old\nruntime: bun\n")
-    (directory / "index.ts").write_text("export {};\n")
+        json.dumps({"name": "@pulumi/pulumi", "version": version, "main": "index.js"}))
+    (directory / "Pulumi.yaml").write_text(f"name: {directory.name}\nruntime: {runtime}\n")
+    (directory / entry).write_text("export {};\n" if entry.endswith(".ts") else "\n")
+    return directory
+
+
+def test_runtime_bun_refuses_an_sdk_older_than_the_language_host_does(bun_bin: Path, tmp_path: Path) -> None:
+    import os
+
+    directory = _sdk_stub(tmp_path / "old", "3.200.1", "bun", "index.ts")
     proc = rdsca("check", directory, env={"PATH": f"{bun_bin}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 2
     assert ("the bun runtime requires @pulumi/pulumi >= 3.226.0, but 3.200.1 is installed: update it "
@@ -322,14 +327,7 @@ def test_the_oldest_node_sdk_allowed_gives_the_newest_s_findings(node_modules: P
     assert code == 1, err
     assert pairs(report) == pairs(newest)
     # An SDK below the range: one line, before the program runs.
-    fake = tmp_path / "older"
-    run = fake / "node_modules" / "@pulumi" / "pulumi" / "cmd" / "run"
-    run.mkdir(parents=True)
-    (run / "index.js").write_text("throw new Error('must not run');\n")
-    (fake / "node_modules" / "@pulumi" / "pulumi" / "package.json").write_text(
-        '{"name": "@pulumi/pulumi", "version": "3.99.0", "main": "index.js"}')
-    (fake / "Pulumi.yaml").write_text("name: older\nruntime: nodejs\n")
-    (fake / "index.js").write_text("\n")
+    fake = _sdk_stub(tmp_path / "older", "3.99.0", "nodejs", "index.js")
     proc = rdsca("check", fake)
     assert proc.returncode == 2
     assert f"the program's @pulumi/pulumi is 3.99.0: rdsca check runs programs with @pulumi/pulumi {oldest} to 3.x" \
