@@ -478,6 +478,12 @@ def analyse(
         region = providers.get(reg.get("provider", "").rsplit("::", 1)[0]) or project.config.get("aws:region")
         row = _database(reg, region, clusters, secrets)
         if row is not None:
+            deployed = (state or {}).get(reg["urn"]) or {}
+            field_name = PULUMI_DATABASES[reg["type"]].fields.identifier
+            if row.identifier is None and field_name and isinstance(deployed.get(field_name), str):
+                # An autonamed database's name is in the deployed state's outputs (--state): how ``rdsca report``
+                # joins the resource to the live database.
+                row.identifier = secrets.text(deployed[field_name]) or None
             entry["restart"] = row.restart
             databases.append(row)
     databases.sort(key=DatabaseRow.sort_key)

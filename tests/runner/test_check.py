@@ -64,6 +64,17 @@ aws.rds.Instance("db", engine="mysql", instance_class="db.t3.micro", allocated_s
 """
 
 
+def test_an_autonamed_database_takes_its_identifier_from_the_state(tmp_path: Path) -> None:
+    """The program names no identifier (AWS's name comes from Pulumi's autonaming); --state's outputs say it, and
+    the check's JSON gives it (``rdsca report`` joins the resource to the live database by it)."""
+    program = write_program(tmp_path / "prog", IGNORED_CA)
+    proc = rdsca(str(program), "--format", "json")
+    assert [d["identifier"] for d in report(proc)["databases"]] == [None]
+    state = state_file(tmp_path, {"engine": "mysql"}, {"identifier": "db-6f1c2a9"})
+    proc = rdsca(str(program), "--policy-pack", PACK, "--state", str(state), "--format", "json")
+    assert [d["identifier"] for d in report(proc)["databases"]] == ["db-6f1c2a9"]
+
+
 def test_ignore_changes_with_state_analyses_the_deployed_value(tmp_path: Path) -> None:
     """The engine puts an ignored property's old value back before any policy runs: the CA stays rds-ca-2019."""
     program = write_program(tmp_path / "prog", IGNORED_CA)
