@@ -163,9 +163,14 @@ class Campaign:
 def load(path: Path) -> Source:
     """One input file: JSON written by ``audit``, ``probe`` or ``check`` (``--format json`` or ``--output json=``)."""
     try:
-        if path.stat().st_size > MAX_INPUT_BYTES:
+        if path.exists() and not path.is_file():
+            # A folder, a device (/dev/zero never ends), a pipe: not a report.
+            raise ReportInputError(f"{path}: not a file: give the JSON files rdsca audit, probe or check wrote")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
             raise ReportInputError(f"{path}: larger than {MAX_INPUT_BYTES // 2**20} MiB: not an rdsca report")
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportInputError(f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
     try:
@@ -173,6 +178,8 @@ def load(path: Path) -> Source:
     except json.JSONDecodeError as exc:
         raise ReportInputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno}): give the output of rdsca "
                                "audit, probe or check with --format json") from None
+    except RecursionError:
+        raise ReportInputError(f"{path}: not JSON rdsca wrote (nested too deeply)") from None
     return parse(document, str(path))
 
 
@@ -271,9 +278,15 @@ def _engine(d: Mapping[str, Any]) -> str | None:
     return f"{engine} {version}" if engine and version else engine
 
 
-def _find_live(rows: Mapping[str, Row], identifier: str, region: str | None) -> Row | None:
-    """The one live database with this identifier (in this region when one is known); None if none or several."""
+def _find_live(rows: Mapping[str, Row], identifier: str, region: str | None,
+               warnings: list[str] | None = None) -> Row | None:
+    """The one live database with this identifier (in this region when one is known); None if none or several (and
+    then a warning: the report does not guess)."""
     found = [r for r in rows.values() if r.live and r.identifier == identifier and (not region or r.region == region)]
+    if len(found) > 1 and warnings is not None:
+        places = ", ".join(sorted(f"{r.account or '-'} {r.region or '-'}" for r in found))
+        warnings.append(f"{identifier} names a live database in {len(found)} places ({places}): not joined; give "
+                        "the region where it is declared")
     return found[0] if len(found) == 1 else None
 
 
@@ -284,7 +297,7 @@ def _add_probe(source: Source, rows: dict[str, Row], warnings: list[str]) -> Non
         identifier, region = _text(e.get("database")), _text(e.get("region"))
         row = None
         if identifier:
-            row = _find_live(rows, identifier, region)
+            row = _find_live(rows, identifier, region, warnings)
         if row is None and host in endpoint_of:
             row = rows[endpoint_of[host]]
         if row is None:
@@ -354,7 +367,7 @@ def _add_check(source: Source, rows: dict[str, Row], warnings: list[str]) -> Non
             ca, kind, engine = _text(d.get("ca")), _text(d.get("kind")), _engine(d)
             where = located.get(_text(d.get("urn")))
             declared = f"{name} in {source.label}" + (f" ({where})" if where else "")
-        row = _find_live(rows, identifier, region) if identifier else None
+        row = _find_live(rows, identifier, region, warnings) if identifier else None
         who = f"{name} in {source.label}"
         if row is None:
             key = f"code/{source.path}/{name}"

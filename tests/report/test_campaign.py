@@ -83,6 +83,14 @@ def test_files_that_are_not_json_are_refused(tmp_path: Path) -> None:
         campaign.load(bad)
     with pytest.raises(ReportInputError, match="cannot read it"):
         campaign.load(tmp_path / "missing.json")
+    bad.write_text("[" * 100_000)
+    with pytest.raises(ReportInputError, match="nested too deeply"):
+        campaign.load(bad)
+    # A device never ends, a folder is no file: refused before reading.
+    for path in (Path("/dev/zero"), tmp_path):
+        if path.exists():
+            with pytest.raises(ReportInputError, match="not a file"):
+                campaign.load(path)
 
 
 def test_states_follow_the_audit() -> None:
@@ -180,6 +188,8 @@ def test_an_identifier_in_two_regions_is_not_guessed() -> None:
     assert len(found.rows) == 3
     code = next(r for r in found.rows if not r.live)
     assert code.declared == ["aws_db_instance.orders (main.tf:3)"]
+    assert found.warnings == ["orders names a live database in 2 places (111122223333 eu-west-1, 111122223333 "
+                              "us-east-1): not joined; give the region where it is declared"]
 
 
 def test_only_named_fields_reach_the_campaign() -> None:
