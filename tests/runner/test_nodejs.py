@@ -59,12 +59,24 @@ def _legacy_copy(node_modules: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def test_the_typescript_legacy_stack_gives_the_python_one_s_violations_in_order(node_modules: Path,
-                                                                                 tmp_path: Path) -> None:
-    code, report, err = check_json(_legacy_copy(node_modules, tmp_path))
-    assert code == 1, err
-    python_code, python, _ = check_json(REPO / "examples" / "legacy-stack")
-    assert python_code == 1
+@pytest.fixture(scope="module")
+def legacy(node_modules: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, dict, str]]:
+    """The TypeScript legacy stack and the Python one, each checked once with the pack: (exit code, JSON, the
+    ``--format pulumi`` text written by the same run), shared by the tests that compare them."""
+    runs = {}
+    folder = tmp_path_factory.mktemp("legacy")
+    for name, directory in (("typescript", _legacy_copy(node_modules, folder)),
+                            ("python", REPO / "examples" / "legacy-stack")):
+        text = folder / f"{name}.txt"
+        code, report, err = check_json(directory, "--output", f"pulumi={text}")
+        assert code == 1, err
+        runs[name] = (code, report, text.read_text())
+    return runs
+
+
+def test_the_typescript_legacy_stack_gives_the_python_one_s_violations_in_order(legacy: dict) -> None:
+    _code, report, _text = legacy["typescript"]
+    _code, python, _text = legacy["python"]
     assert pairs(report) == pairs(python)
     assert [(d["name"], d["ca"]) for d in report["databases"]] == [(d["name"], d["ca"]) for d in python["databases"]]
 
@@ -234,21 +246,16 @@ def test_sigterm_stops_node_the_host_and_the_pack(node_modules: Path, tmp_path: 
     assert list(scratch.iterdir()) == []
 
 
-def test_format_pulumi_prints_a_typescript_program_as_pulumi_preview_does(node_modules: Path,
-                                                                          tmp_path: Path) -> None:
-    copy = _legacy_copy(node_modules, tmp_path)
-    node = rdsca("check", copy, "--policy-pack", REPO / "policies", "--format", "pulumi")
-    python = rdsca("check", REPO / "examples" / "legacy-stack", "--policy-pack", REPO / "policies",
-                   "--format", "pulumi")
-    assert (node.returncode, python.returncode) == (1, 1), node.stderr
+def test_format_pulumi_prints_a_typescript_program_as_pulumi_preview_does(legacy: dict) -> None:
+    node, python = legacy["typescript"][2], legacy["python"][2]
 
     def violations(text: str) -> list[str]:
         # The policy lines, without the program's own name (the two stacks are named differently).
         return [line.replace("ts-legacy-stack", "STACK").replace("legacy-stack", "STACK")
                 for line in text.splitlines() if line.lstrip().startswith(("mandatory:", "[mandatory]", "- ["))]
 
-    assert violations(node.stdout) == violations(python.stdout) != []
-    assert "Policies:" in node.stdout
+    assert violations(node) == violations(python) != []
+    assert "Policies:" in node
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +272,8 @@ def bun_bin() -> Path:
     return root / "@oven" / "bun-linux-x64" / "bin"
 
 
-def test_runtime_bun_runs_the_program_with_bun(node_modules: Path, bun_bin: Path, tmp_path: Path) -> None:
+def test_runtime_bun_runs_the_program_with_bun(node_modules: Path, bun_bin: Path, tmp_path: Path,
+                                              legacy: dict) -> None:
     """``runtime: bun`` (Pulumi 3.227+): ``bun run`` of the SDK's cmd/run, TypeScript run by Bun itself (no ts-node,
     no PULUMI_NODEJS_TYPESCRIPT), the same violations as the Node.js and Python legacy stacks."""
     import os
@@ -278,8 +286,7 @@ def test_runtime_bun_runs_the_program_with_bun(node_modules: Path, bun_bin: Path
     env = {"PATH": f"{bun_bin}{os.pathsep}{os.environ['PATH']}"}
     proc = rdsca("check", copy, "--policy-pack", REPO / "policies", "--format", "json", env=env)
     assert proc.returncode == 1, proc.stderr
-    _code, python, _err = check_json(REPO / "examples" / "legacy-stack")
-    assert pairs(json.loads(proc.stdout)) == pairs(python)
+    assert pairs(json.loads(proc.stdout)) == pairs(legacy["python"][1])
     # Without bun on PATH: one line saying so.
     proc = rdsca("check", copy, env={"PATH": os.path.dirname(shutil.which("node") or "/usr/bin")})
     assert proc.returncode == 2
@@ -309,7 +316,7 @@ def test_runtime_bun_refuses_an_sdk_older_than_the_language_host_does(bun_bin: P
     assert "must not run" not in proc.stderr
 
 
-def test_the_oldest_node_sdk_allowed_gives_the_newest_s_findings(node_modules: Path, tmp_path: Path) -> None:
+def test_the_oldest_node_sdk_allowed_gives_the_newest_s_findings(tmp_path: Path, legacy: dict) -> None:
     """The oldest @pulumi/pulumi rdsca runs programs with (``NODE_SDK_OLDEST``), installed for real, with the
     @pulumi/aws major of its time: the legacy stack's findings are the newest SDK's; one below is refused."""
     from rdsca.runner.node_host import NODE_SDK_OLDEST
@@ -320,12 +327,10 @@ def test_the_oldest_node_sdk_allowed_gives_the_newest_s_findings(node_modules: P
                                                             "typescript@5", "ts-node@10"])
     except installs.Unavailable as exc:
         pytest.skip(str(exc))
-    code, newest, err = check_json(_legacy_copy(node_modules, tmp_path / "newest"))
-    assert code == 1, err
     old = _legacy_copy(old_modules, tmp_path / "oldest")
     code, report, err = check_json(old)
     assert code == 1, err
-    assert pairs(report) == pairs(newest)
+    assert pairs(report) == pairs(legacy["typescript"][1])
     # An SDK below the range: one line, before the program runs.
     fake = _sdk_stub(tmp_path / "older", "3.99.0", "nodejs", "index.js")
     proc = rdsca("check", fake)
