@@ -125,9 +125,7 @@ def test() -> int:
     # cores 319 s -> 273 s for the same commit), unless the arguments choose the workers or turn xdist off.
     workers = str(2 * (os.cpu_count() or 1))
     chosen = any(a.startswith(("-n", "--numprocesses")) or "no:xdist" in a for a in args)
-    # --dist loadgroup: tests marked with one xdist_group run on one worker, so that what they share (the report's
-    # real inputs, the browser, the Node.js legacy stacks) is made once, not once per worker.
-    parallel = [] if chosen else ["-n", workers, "--dist", "loadgroup"]
+    parallel = [] if chosen else ["-n", workers]
     code = run(PY, "-m", "pytest", "-q", *parallel, *args, check=False) or code
     return code
 

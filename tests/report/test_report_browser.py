@@ -18,10 +18,6 @@ from tests import installs
 from ..conftest import REPO, invoke
 from . import browser
 
-#: One worker runs these (tasks.py uses --dist loadgroup): the fixtures they share are made once.
-pytestmark = pytest.mark.xdist_group("report")
-
-
 SCREENSHOT = REPO / "docs" / "images" / "report.png"
 
 

@@ -13,10 +13,6 @@ import pytest
 
 from ..conftest import REPO, invoke, one_error_line, rdsca, write_program
 
-#: One worker runs these (tasks.py uses --dist loadgroup): the fixtures they share are made once.
-pytestmark = pytest.mark.xdist_group("report")
-
-
 
 def test_report_joins_audit_and_checks(outputs: dict[str, Path], tmp_path: Path) -> None:
     page = tmp_path / "campaign.html"

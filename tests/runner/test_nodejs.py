@@ -14,10 +14,6 @@ import pytest
 from .. import installs
 from ..conftest import REPO, rdsca
 
-#: One worker runs these (tasks.py uses --dist loadgroup): the fixtures they share are made once.
-pytestmark = pytest.mark.xdist_group("nodejs")
-
-
 PACKAGES = ["@pulumi/pulumi@3", "@pulumi/aws@7", "typescript@5", "ts-node@10"]
 TSCONFIG = ('{"compilerOptions": {"strict": true, "target": "es2020", "module": "commonjs", "moduleResolution": "node",'
             ' "skipLibCheck": true}}\n')
