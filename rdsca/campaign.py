@@ -229,7 +229,7 @@ def join(sources: Sequence[Source], today: dt.date) -> Campaign:
         if source.kind == "audit":
             _add_audit(source, rows)
         elif source.kind == "probe":
-            _add_probe(source, rows, campaign.warnings)
+            _add_probe(source, rows, campaign.warnings, today)
         else:
             _add_check(source, rows, campaign.warnings)
     for row in rows.values():
@@ -290,7 +290,7 @@ def _find_live(rows: Mapping[str, Row], identifier: str, region: str | None,
     return found[0] if len(found) == 1 else None
 
 
-def _add_probe(source: Source, rows: dict[str, Row], warnings: list[str]) -> None:
+def _add_probe(source: Source, rows: dict[str, Row], warnings: list[str], today: dt.date) -> None:
     endpoint_of = {r.endpoint: key for key, r in rows.items() if r.live and r.endpoint}
     for e in source.document["endpoints"]:
         host = _text(e.get("host")) or ""
@@ -310,10 +310,10 @@ def _add_probe(source: Source, rows: dict[str, Row], warnings: list[str]) -> Non
             key = f"endpoint/{region or '-'}/{identifier}"
             row = rows.setdefault(key, Row(key, identifier, region=region))
             row.engine = row.engine or _text(e.get("engine"))
-        _probe_into(row, e, source.label)
+        _probe_into(row, e, source.label, today)
 
 
-def _probe_into(row: Row, e: Mapping[str, Any], label: str) -> None:
+def _probe_into(row: Row, e: Mapping[str, Any], label: str, today: dt.date) -> None:
     row.seen_in.append(label)
     if e.get("error"):
         row.findings.append(f"not probed: {_text(e.get('error'))}")
@@ -333,6 +333,16 @@ def _probe_into(row: Row, e: Mapping[str, Any], label: str) -> None:
         else:
             row.stores_ready.append(name)
     row.target = row.target or _text(e.get("target_ca"))
+    if not row.live:
+        # No audit says what the database is on: what it serves decides. An RDS CA is judged as any CA is (a server
+        # certificate from rds-ca-2019 is retired, not a pass); an expired certificate is expired; another issuer
+        # (RDS Proxy's ACM certificate) stays undecided unless a trust store judged it.
+        family = _text(issuing.get("family"))
+        if row.served_days_left is not None and row.served_days_left < 0:
+            row.ca_status = Status.EXPIRED.value
+        elif family:
+            row.ca = family
+            row.ca_status = catalog.evaluate(family, today=today).status.value
 
 
 def _add_check(source: Source, rows: dict[str, Row], warnings: list[str]) -> None:
@@ -424,8 +434,8 @@ def _live_state(row: Row) -> str:
         return NOT_APPLICABLE
     if status in (Status.OK.value, Status.UNSET.value) and status:
         return OK
-    if not status and row.served and not row.stores_break and not row.findings:
-        return OK
+    if not status and row.stores_ready and not row.stores_break and not row.findings:
+        return OK  # an endpoint of no known CA that every given trust store trusts now and after rotation
     return UNDECIDED
 
 

@@ -145,6 +145,14 @@ def test_a_probe_joins_the_audited_database_by_endpoint_or_host_name() -> None:
     # A database whose clients will break needs action even on a current CA.
     assert orders.state == "ok" and found.needs_action == 1
     assert found.clients() == {"will break": 1, "ready": 2, "unknown": 0}
+    # What an endpoint no audit names serves decides: rds-ca-2019 is retired, never a pass.
+    found = campaign.join([source(probe(
+        endpoint("old.abcdefghijkl.eu-west-1.rds.amazonaws.com", [], issuing_ca={"family": "rds-ca-2019"}),
+        endpoint("proxy.example", [], issuing_ca={"issuer": "Amazon RSA 2048 M02"}),
+        endpoint("gone.example", [("app.pem", "ready")],
+                 server_certificate={"valid_until": "2024-08-22T00:00:00Z", "days_left": -10})))], TODAY)
+    states = {r.identifier: r.state for r in found.rows}
+    assert states == {"old": "retired", "proxy.example:5432": "undecided", "gone.example:5432": "retired"}
 
 
 def test_a_check_joins_the_live_database_its_identifier_names() -> None:
