@@ -47,7 +47,7 @@ STATE_HELP = {
     RETIRED: "a retired, expired or unknown CA: clients that verify TLS fail",
     "restart pending": "the CA was changed; the database serves the old certificate until it restarts",
     "scheduled": "the change waits for the maintenance window",
-    "undecided": "the CA is not known here (set at deploy time, or not read)",
+    "undecided": "the CA is not known here (set at deploy time, left to the account's default, or not read)",
     OK: "a current CA",
     "not applicable": "no CA to set (an Aurora cluster, a proxy)",
 }
@@ -432,8 +432,10 @@ def _live_state(row: Row) -> str:
         return RESTART_PENDING
     if verdict is Status.NOT_APPLICABLE:
         return NOT_APPLICABLE
-    if status in (Status.OK.value, Status.UNSET.value) and status:
+    if status == Status.OK.value:
         return OK
+    # Unset (the code names no CA: the account's default for new launches decides, which an account may override)
+    # is not known here: undecided, never ok.
     if not status and row.stores_ready and not row.stores_break and not row.findings:
         return OK  # an endpoint of no known CA that every given trust store trusts now and after rotation
     return UNDECIDED

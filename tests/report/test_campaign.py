@@ -186,6 +186,15 @@ def test_a_check_joins_the_live_database_its_identifier_names() -> None:
     assert code.fix == ["set the CA of cache to rds-ca-rsa2048-g1 in app (stack prod) (rdsca check --policy-pack policies --remediate shows the change)"]
 
 
+def test_a_ca_the_code_leaves_to_the_account_default_is_undecided_not_ok() -> None:
+    """No CA in the code: the account's default for new launches decides, which rdsca cannot see offline."""
+    pulumi = {"program": "/src/app", "stack": "dev", "databases": [
+        {"urn": "urn:pulumi:dev::app::aws:rds/instance:Instance::db", "name": "db", "identifier": None,
+         "kind": "RDS instance", "ca": None, "status": "unset"}]}
+    (row,) = campaign.join([source(pulumi)], TODAY).rows
+    assert row.state == "undecided"
+
+
 def test_an_identifier_in_two_regions_is_not_guessed() -> None:
     tf = {"kind": "terraform", "path": "infra", "resources": [
         {"address": "aws_db_instance.orders", "type": "aws_db_instance", "values": {"identifier": "orders",
