@@ -31,6 +31,8 @@ def report(inputs: tuple[Path, ...], page: Path, fmt: str) -> None:
     from rdsca.output import Column, emit_json, printable, tones
     from rdsca.terminal import echo_table, warn
 
+    if str(page) == "-" and fmt == "json":
+        raise Failure("--html - prints the page on stdout, where --format json would print too: choose one")
     found = campaign.read_all(inputs, clock.today())
     html = render(found)
     if str(page) == "-":

@@ -74,6 +74,13 @@ def test_bad_input_is_one_line_exit_2_and_no_page(tmp_path: Path, content: bytes
     assert not page.exists()
 
 
+def test_page_and_json_cannot_both_go_to_stdout(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text(json.dumps({"accounts": [], "databases": []}))
+    assert "choose one" in one_error_line(*invoke("report", tmp_path / "a.json", "--html", "-", "--format", "json"))
+    code, out, _err = invoke("report", tmp_path / "a.json", "--html", "-")
+    assert code == 0 and out.startswith("<!DOCTYPE html>")
+
+
 def test_a_missing_input_or_folder(tmp_path: Path) -> None:
     assert "nope.json: cannot read it (No such file or directory)" in one_error_line(*invoke("report", tmp_path / "nope.json"))
     (tmp_path / "a.json").write_text(json.dumps({"accounts": [], "databases": []}))
