@@ -17,6 +17,7 @@ from typing import Any
 from rdsca.resources import Unknown
 from rdsca.terraform import functions, jsonpos
 from rdsca.terraform.model import ConfigError
+from rdsca.terraform.syntax import Literal, number
 from rdsca.terraform.values import EvalError, to_string, type_name, unescape
 
 
@@ -50,7 +51,7 @@ class Scope:
 
 
 def evaluate(node: Any, scope: Scope) -> Any:
-    """The value of an expression node (tree-sitter or JSON); ``Unknown`` where it cannot be known statically."""
+    """The value of an expression node (HCL syntax or JSON); ``Unknown`` where it cannot be known statically."""
     try:
         if isinstance(node, jsonpos.JNode):
             return _json(node, scope)
@@ -103,6 +104,8 @@ _HANDLERS: dict[str, Callable[[Any, Scope], Any]] = {}
 
 
 def _expression(node: Any, scope: Scope) -> Any:
+    if node.__class__ is Literal:
+        return node.value
     kind = node.type
     if kind == "expression":
         return _sequence(_named(node), scope)
@@ -241,8 +244,7 @@ def _literal(node: Any, scope: Scope) -> Any:
     inner = node.children[0]
     kind = inner.type
     if kind == "numeric_lit":
-        text = inner.text.decode()
-        return float(text) if any(c in text for c in ".eE") else int(text)
+        return number(inner.text.decode())
     if kind == "bool_lit":
         return inner.text == b"true"
     if kind == "null_lit":

@@ -60,7 +60,7 @@ class Span:
 @dataclass(eq=False)
 class Attribute:
     name: str
-    #: A tree-sitter ``expression`` node (HCL) or a ``jsonpos`` value (JSON syntax).
+    #: An ``expression`` node (``rdsca.terraform.syntax``, HCL) or a ``jsonpos`` value (JSON syntax).
     expr: Any
     #: The whole ``name = value`` and the value alone.
     span: Span

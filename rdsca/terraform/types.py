@@ -44,7 +44,7 @@ _COLLECTIONS = frozenset({"list", "set", "map"})
 
 
 def parse(node: Any) -> TfType:
-    """The type a ``type = ...`` expression (tree-sitter node, or a .tf.json string) declares; ``any`` for what is
+    """The type a ``type = ...`` expression (HCL syntax node, or a .tf.json string) declares; ``any`` for what is
     not understood, so that nothing is converted on a guess."""
     if isinstance(node, jsonpos.JNode):
         if not isinstance(node.value, str):

@@ -1,0 +1,156 @@
+"""Small, tree-free copies of HCL expression nodes.
+
+tree-sitter 0.26 allocates a syntax tree through Python's allocator at about 260 bytes per node (1.8 MB for a 25 KB
+file of resources), and any node kept alive keeps its whole tree. Attributes are evaluated lazily (after every file
+of a module is read), so ``rdsca.terraform.hcl`` copies each attribute's expression into these nodes and lets the
+tree go. They answer what the evaluator asks of a tree-sitter node (``type``, ``children``, ``is_named``, byte
+span, ``text``, ``start_point``, ``child_by_field_name``) with the same grammar names, so ``expr`` reads both alike.
+
+A plain literal (a quoted string with no escape, interpolation or directive; a number; ``true``, ``false``,
+``null``), which is most of what a configuration sets, is recognised from its text alone and kept as one ``Literal``
+node holding its value; its grammar children are built only if someone asks for them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rdsca.terraform.model import SourceFile
+
+
+class Node:
+    """One grammar node: its kind, children and byte span in ``file``."""
+
+    __slots__ = ("children", "end_byte", "file", "is_named", "start_byte", "type")
+
+    def __init__(
+        self, kind: str, children: tuple[Node, ...], start: int, end: int, named: bool, file: SourceFile
+    ) -> None:
+        self.type = kind
+        self.children = children
+        self.start_byte = start
+        self.end_byte = end
+        self.is_named = named
+        self.file = file
+
+    @property
+    def text(self) -> bytes:
+        return self.file.data[self.start_byte : self.end_byte]
+
+    @property
+    def start_point(self) -> tuple[int, int]:
+        """(0-based line, 0): the line is all rdsca reports."""
+        return self.file.line_of(self.start_byte) - 1, 0
+
+    def child_by_field_name(self, name: str) -> Node | None:
+        # tree-sitter-hcl names fields only on ``object_elem``: ``key: expression ("=" | ":") val: expression``.
+        if self.type != "object_elem" or name not in ("key", "val"):
+            raise KeyError(f"no field {name!r} on {self.type}")
+        expressions = [c for c in self.children if c.type == "expression"]
+        return expressions[0] if name == "key" else expressions[-1]
+
+    def __repr__(self) -> str:
+        return f"<{self.type} {self.start_byte}-{self.end_byte}>"
+
+
+class Literal(Node):
+    """An ``expression`` that is one literal; ``value`` is what it evaluates to."""
+
+    __slots__ = ("_children", "value")
+
+    def __init__(self, value: Any, start: int, end: int, file: SourceFile) -> None:
+        # Node.__init__ is skipped: ``children`` is built on demand below.
+        self.type = "expression"
+        self.start_byte = start
+        self.end_byte = end
+        self.is_named = True
+        self.file = file
+        self.value = value
+        self._children: tuple[Node, ...] | None = None
+
+    @property
+    def children(self) -> tuple[Node, ...]:  # type: ignore[override]
+        if self._children is None:
+            self._children = (_grammar_literal(self),)
+        return self._children
+
+
+def _grammar_literal(node: Literal) -> Node:
+    """The ``literal_value`` subtree tree-sitter-hcl gives the literal's text."""
+    file, start, end, value = node.file, node.start_byte, node.end_byte, node.value
+
+    def leaf(kind: str, a: int, b: int, named: bool = True) -> Node:
+        return Node(kind, (), a, b, named, file)
+
+    if isinstance(value, str):
+        parts = [leaf("quoted_template_start", start, start + 1)]
+        if end - start > 2:
+            parts.append(leaf("template_literal", start + 1, end - 1))
+        parts.append(leaf("quoted_template_end", end - 1, end))
+        inner = Node("string_lit", tuple(parts), start, end, True, file)
+    elif isinstance(value, bool):
+        word = "true" if value else "false"
+        inner = Node("bool_lit", (leaf(word, start, end, False),), start, end, True, file)
+    elif value is None:
+        inner = leaf("null_lit", start, end)
+    else:
+        inner = leaf("numeric_lit", start, end)
+    return Node("literal_value", (inner,), start, end, True, file)
+
+
+#: A quoted string with nothing to unescape or interpolate (``$`` and ``%`` send it the long way, as do escapes).
+_PLAIN_STRING = re.compile(rb'"[^"\\$%\r\n]*"')
+#: tree-sitter-hcl's ``numeric_lit``.
+_NUMBER = re.compile(rb"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_WORDS: dict[bytes, Any] = {b"true": True, b"false": False, b"null": None}
+
+
+def number(text: str) -> int | float:
+    """A ``numeric_lit``'s value, as Terraform reads it (a whole number stays exact)."""
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def literal(data: bytes, start: int, end: int, file: SourceFile) -> Literal | None:
+    """The expression ``data[start:end]`` as one ``Literal`` node, or None when it is more than a plain literal."""
+    if end <= start:
+        return None
+    first = data[start]
+    if first == 0x22:  # "
+        if _PLAIN_STRING.fullmatch(data, start, end):
+            return Literal(data[start + 1 : end - 1].decode("utf-8"), start, end, file)
+        return None
+    if 0x30 <= first <= 0x39:
+        if _NUMBER.fullmatch(data, start, end):
+            return Literal(number(data[start:end].decode("ascii")), start, end, file)
+        return None
+    word = data[start:end]
+    if word in _WORDS:
+        return Literal(_WORDS[word], start, end, file)
+    return None
+
+
+def copy(node: Any, file: SourceFile) -> Node:
+    """A tree-sitter node and everything below it, copied (without recursion, so depth is no limit here; the
+    evaluator reports expressions too deep for it)."""
+    cursor = node.walk()
+    first = cursor.node
+    pending: list[tuple[str, int, int, bool, list[Node]]] = [
+        (first.type, first.start_byte, first.end_byte, first.is_named, [])
+    ]
+    while True:
+        if cursor.goto_first_child():
+            child = cursor.node
+            pending.append((child.type, child.start_byte, child.end_byte, child.is_named, []))
+            continue
+        while True:
+            kind, start, end, named, kids = pending.pop()
+            made = Node(kind, tuple(kids), start, end, named, file)
+            if not pending:
+                return made
+            pending[-1][4].append(made)
+            if cursor.goto_next_sibling():
+                child = cursor.node
+                pending.append((child.type, child.start_byte, child.end_byte, child.is_named, []))
+                break
+            cursor.goto_parent()
