@@ -10,7 +10,6 @@ Either way nothing is left behind, also when a step fails.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
 import shutil
@@ -119,6 +118,8 @@ def exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where that is not available."""
     if not hasattr(os, "uname") or os.uname().sysname != "Linux":
         return False
+    import ctypes  # on use: only a write that replaces a folder needs it
+
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):

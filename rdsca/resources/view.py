@@ -4,7 +4,7 @@ CA applies, for every front end."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rdsca import catalog
@@ -40,6 +40,7 @@ class DatabaseView:
     unknowns: tuple[Unknown, ...] = ()
     #: The engine version is the cluster's (given by the caller), not one the resource itself carries.
     version_from_cluster: bool = False
+    _verdicts: dict[Any, catalog.Verdict] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def applies(self) -> bool:
@@ -54,10 +55,14 @@ class DatabaseView:
         return self.type.fields.ca
 
     def verdict(self, today: Any = None) -> catalog.Verdict:
-        """``catalog.evaluate`` for this CA (null counts as malformed, not unset). Needs a known CA."""
-        assert not isinstance(self.ca, Unknown), "an unknown CA cannot be judged"
-        ca = None if self.ca is MISSING else self.ca
-        return catalog.evaluate(ca, self.engine, self.engine_version, self.region, today)
+        """``catalog.evaluate`` for this CA (null counts as malformed, not unset). Needs a known CA. Kept per day
+        asked (None: the clock's today at the first ask): every rule judging one resource asks it again."""
+        found = self._verdicts.get(today)
+        if found is None:
+            assert not isinstance(self.ca, Unknown), "an unknown CA cannot be judged"
+            ca = None if self.ca is MISSING else self.ca
+            found = self._verdicts[today] = catalog.evaluate(ca, self.engine, self.engine_version, self.region, today)
+        return found
 
     def with_ca(self, ca: Any) -> DatabaseView:
         return replace(self, ca=ca)

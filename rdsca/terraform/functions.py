@@ -7,7 +7,6 @@ Source: Terraform docs, "Built-in Functions" (each function's page gives the beh
 from __future__ import annotations
 
 import base64
-import hashlib
 import itertools
 import json
 import math
@@ -364,10 +363,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "jsonencode": lambda v: go_json(v),
     "yamldecode": _yamldecode,
     "urlencode": lambda s: urllib.parse.quote_plus(_str(s), safe=""),  # Go url.QueryEscape
-    "md5": lambda s: hashlib.md5(_str(s).encode("utf-8")).hexdigest(),
-    "sha1": lambda s: hashlib.sha1(_str(s).encode("utf-8")).hexdigest(),
-    "sha256": lambda s: hashlib.sha256(_str(s).encode("utf-8")).hexdigest(),
-    "sha512": lambda s: hashlib.sha512(_str(s).encode("utf-8")).hexdigest(),
+    "md5": lambda s: _digest("md5", s),
+    "sha1": lambda s: _digest("sha1", s),
+    "sha256": lambda s: _digest("sha256", s),
+    "sha512": lambda s: _digest("sha512", s),
     # Sensitivity marks do not change a value (rdsca judges it and never prints it as a secret's).
     "sensitive": lambda v: v,
     "nonsensitive": lambda v: v,
@@ -376,6 +375,12 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 
 #: ``$$``, ``${name}`` and ``$name`` (the longest run of letters, digits and underscores) in a Go replacement template.
 _GO_TEMPLATE = re.compile(r"\$\$|\$\{(\w+)\}|\$(\w+)")
+
+
+def _digest(name: str, value: Any) -> str:
+    import hashlib  # on use: loading OpenSSL's hashes is ~10 ms of start-up, and few configurations hash
+
+    return hashlib.new(name, _str(value).encode("utf-8")).hexdigest()
 
 
 def _replace(text: str, substring: str, replacement: str) -> str:

@@ -81,7 +81,7 @@ def parse_source(source: SourceFile) -> Block:
 
 def _label(node: Any, source: SourceFile) -> str:
     if node.type == "identifier":
-        return node.text.decode()
+        return source.data[node.start_byte : node.end_byte].decode()
     return unescape(source.data[node.start_byte + 1 : node.end_byte - 1].decode())
 
 

@@ -21,6 +21,7 @@ from rdsca.terraform.config import (
     raw_text,
 )
 from rdsca.terraform.model import Attribute, Block, ConfigError, Origin, Resource, Span
+from rdsca.terraform.syntax import Literal
 
 
 class ModuleLoader(Protocol):
@@ -183,6 +184,8 @@ class Instance:
     def origin(self, attribute: Attribute) -> Origin:
         """Where the literal behind an attribute's value lives, or why it must be fixed by hand."""
         node = attribute.expr
+        if isinstance(node, Literal) and isinstance(node.value, str):
+            return Origin(attribute.value)
         by_hand = Origin(None, f"the value is computed by the expression at {attribute.span.where()}")
         if isinstance(node, jsonpos.JNode):
             if node.kind == "string" and "${" not in node.value:

@@ -41,7 +41,7 @@ class SourceFile:
         return bisect.bisect_right(self._lines, offset)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A byte range in a source file."""
 
@@ -57,7 +57,7 @@ class Span:
         return f"{self.file.path}:{self.line}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Attribute:
     name: str
     #: An ``expression`` node (``rdsca.terraform.syntax``, HCL) or a ``jsonpos`` value (JSON syntax).
@@ -67,7 +67,7 @@ class Attribute:
     value: Span
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Block:
     type: str
     labels: list[str]

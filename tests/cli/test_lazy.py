@@ -22,7 +22,7 @@ except SystemExit:
     pass
 heavy = ["rdsca.cli.check", "rdsca.cli.aws", "rdsca.cli.probe", "rdsca.cli.truststore", "rdsca.cli.report",
          "rdsca.cli.rules", "rdsca.catalog", "rdsca.findings", "grpc", "pulumi", "botocore", "cryptography",
-         "jinja2", "rich", "yaml", "jsonschema", "tree_sitter"]
+         "jinja2", "rich", "yaml", "jsonschema", "tree_sitter", "hashlib", "ctypes", "pulumi_policy"]
 print("LOADED:" + ",".join(m for m in heavy if m in sys.modules), file=sys.stderr)
 """
 
@@ -61,3 +61,16 @@ def test_every_command_is_registered_and_help_lists_them_all() -> None:
     listed = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()]
     assert listed == sorted(COMMANDS)
     assert sorted(cli.commands) == sorted(COMMANDS)  # iterating the group imports every command
+
+
+def test_a_terraform_check_imports_no_pulumi_grpc_or_boto(tmp_path) -> None:
+    """The Terraform path is meant to be interactive at 10,000 resources and about 0.2 s at 1,000 (issue 30):
+    Pulumi's SDK, gRPC, boto, OpenSSL's hashes (``md5()`` in a configuration imports them when used) and ctypes stay
+    out, with or without a policy config (whose schema check needs only jsonschema)."""
+    (tmp_path / "main.tf").write_text('resource "aws_db_instance" "d" {\n  ca_cert_identifier = "rds-ca-2019"\n}\n')
+    (tmp_path / "config.json").write_text('{"rds-ca-retired": "advisory"}')
+    heavy = {"grpc", "pulumi", "pulumi_policy", "botocore", "cryptography", "hashlib", "ctypes", "jinja2"}
+    plain = loaded("check", str(tmp_path), "--format", "json")
+    assert "tree_sitter" in plain and not heavy & set(plain) and "jsonschema" not in plain
+    configured = loaded("check", str(tmp_path), "--policy-pack-config", str(tmp_path / "config.json"))
+    assert "tree_sitter" in configured and "jsonschema" in configured and not heavy & set(configured)
