@@ -45,6 +45,34 @@ for i in range({n}):
                      ca_cert_identifier=ca, apply_immediately=True)
 """
 
+#: The three fleet shapes of issue 30 (1,000 databases each by default).
+SHAPES = {
+    # one engine, a password in plain text in the program (a secret the SDK and the pack carry), half retired
+    "one engine, plain passwords": """
+import pulumi_aws as aws
+for i in range({n}):
+    ca = "rds-ca-2019" if i % 2 == 0 else "rds-ca-rsa2048-g1"
+    aws.rds.Instance(f"db{{i}}", engine="postgres", engine_version="16.4", instance_class="db.t4g.medium",
+                     allocated_storage=20, username="admin", password="correct-horse-battery-staple",
+                     ca_cert_identifier=ca, apply_immediately=True)
+""",
+    "mixed engines, managed passwords": PROGRAM.replace("{retired_tenths}", "5"),
+    # 90% retired, long resource names: every diagnostic is long (the name appears three times in each)
+    "90% retired, long messages": """
+import pulumi_aws as aws
+ENGINES = [("mysql", "8.0.39"), ("postgres", "16.4"), ("mariadb", "10.11.9")]
+for i in range({n}):
+    engine, version = ENGINES[i % 3]
+    ca = "rds-ca-2019" if i % 10 < 9 else "rds-ca-rsa2048-g1"
+    name = f"payments-ledger-eu-central-reporting-replica-{{i:05d}}-" + "x" * 60
+    aws.rds.Instance(name, engine=engine, engine_version=version, instance_class="db.t4g.medium",
+                     allocated_storage=20, username="admin", manage_master_user_password=True,
+                     ca_cert_identifier=ca, apply_immediately=False)
+""",
+}
+RETIRED_SHARE = {"one engine, plain passwords": 0.5, "mixed engines, managed passwords": 0.5,
+                 "90% retired, long messages": 0.9}
+
 FLOOR = """
 import runpy, sys
 import pulumi
@@ -190,6 +218,53 @@ def fleets(tmp: Path, n: int, repeat: int) -> None:
             )
 
 
+def shapes(tmp: Path, n: int, repeat: int) -> None:
+    """Issue 30's goal: ``rdsca check --policy-pack`` against floor (a) on three fleet shapes, interleaved."""
+    floor = tmp / "floor.py"
+    floor.write_text(FLOOR)
+    programs = {}
+    for index, (shape, text) in enumerate(SHAPES.items()):
+        directory = tmp / f"shape{index}"
+        directory.mkdir(parents=True)
+        (directory / "Pulumi.yaml").write_text("name: bench\nruntime: python\nconfig:\n  aws:region: us-west-2\n")
+        (directory / "__main__.py").write_text(text.format(n=n))
+        programs[shape] = directory
+    labels = ["plain SDK mocks: floor (a)", "rdsca check", "rdsca check --policy-pack"]
+    times: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
+    for _ in range(repeat):
+        for shape, program in programs.items():
+            commands = variants(program, floor)
+            for label in labels:
+                before = os.times()
+                seconds, proc, _ = timed(commands[label], program)
+                after = os.times()
+                retired = round(n * RETIRED_SHARE[shape])
+                if label.startswith("plain"):
+                    check(label, proc, n, True)
+                else:
+                    assert proc.returncode == 1, proc.stderr[-2000:]
+                    report = json.loads(proc.stdout)
+                    found = {d.get("urn") or d.get("address") for d in report["diagnostics"]
+                             if d["policy"] == "rds-ca-retired"}
+                    assert "--policy-pack" not in label or len(found) == retired, (shape, label, len(found), retired)
+                times.setdefault((shape, label), []).append(seconds)
+                cpu.setdefault((shape, label), []).append(
+                    after.children_user + after.children_system - before.children_user - before.children_system
+                )
+    print(f"\n{n} databases per shape, {repeat} interleaved runs; medians (CPU: user+system of the process tree)")
+    print("| fleet shape | command | median s | min s | max s | ratio to floor (a) | CPU s | CPU ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for shape in programs:
+        base = statistics.median(times[(shape, labels[0])])
+        base_cpu = statistics.median(cpu[(shape, labels[0])])
+        for label in labels:
+            samples = times[(shape, label)]
+            med, med_cpu = statistics.median(samples), statistics.median(cpu[(shape, label)])
+            print(f"| {shape} | {label} | {med:.2f} | {min(samples):.2f} | {max(samples):.2f} | {med / base:.2f}x | "
+                  f"{med_cpu:.2f} | {med_cpu / base_cpu:.2f}x |")
+
+
 def large(tmp: Path, sizes: list[int]) -> None:
     floor = tmp / "floor.py"
     floor.write_text(FLOOR)
@@ -216,6 +291,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--large", type=int, default=0, help="also run N databases, 90%% retired (and 1,000)")
     parser.add_argument("--skip-fleets", action="store_true")
+    parser.add_argument("--shapes", action="store_true", help="issue 30's three fleet shapes instead of the fleets")
     parser.add_argument("--child-sdk-host", metavar="PROGRAM_DIR")
     args = parser.parse_args()
     if args.child_sdk_host:
@@ -223,7 +299,9 @@ def main() -> None:
         return
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
-        if not args.skip_fleets:
+        if args.shapes:
+            shapes(Path(tmp), args.databases, args.repeat)
+        elif not args.skip_fleets:
             fleets(Path(tmp), args.databases, args.repeat)
         if args.large:
             large(Path(tmp), [1000, args.large])
