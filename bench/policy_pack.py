@@ -28,8 +28,8 @@ sys.path.insert(0, str(REPO))
 
 from rdsca.runner.pack_calls import PolicyRun  # noqa: E402
 from rdsca.runner.pack_client import Subject  # noqa: E402
+from rdsca.runner.pack_launch import project_info  # noqa: E402
 from rdsca.runner.policy_packs import load_pack  # noqa: E402
-from rdsca.runner.python_host import project_info  # noqa: E402
 from rdsca.runner.secrets import SecretFilter  # noqa: E402
 
 EMPTY_PACK = '''

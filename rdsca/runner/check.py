@@ -59,7 +59,7 @@ WATCH_DRAIN_S = 5.0
 #: ``RDSCA_HOST_PATH``: rdsca's own directories, appended after a program environment's packages (``interpreter``).
 HOST_COMMAND = (
     "import os, sys; del sys.path[0]; sys.path.extend(p for p in os.environ.pop('RDSCA_HOST_PATH', '').split("
-    "os.pathsep) if p); from rdsca.runner.python_host import main; main(sys.argv[1:])"
+    "os.pathsep) if p); from rdsca.runner.host_main import main; main(sys.argv[1:])"
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +21,10 @@ from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
 from rdsca.runner.monitor import wire_to_json
-from rdsca.runner.pack_client import PackClient, PackProcess, Subject, diagnostic, pack_environment, struct
+from rdsca.runner.pack_client import PackClient, PackProcess, Subject, diagnostic, struct
+from rdsca.runner.pack_launch import pack_environment
 from rdsca.runner.policy_packs import PackRun, PolicyConfig, PolicyError
+from rdsca.runner.processes import stop_process
 from rdsca.runner.secrets import SecretFilter
 
 
@@ -38,7 +41,7 @@ class PolicyRun:
 
     def __init__(
         self, packs: list[dict[str, Any]], project: dict[str, Any], deadline: float, secrets: SecretFilter,
-        events: Callable[[str, str], None] | None = None,
+        events: Callable[[str, str], None] | None = None, started: list[subprocess.Popen[bytes]] | None = None,
     ) -> None:
         self.secrets = secrets
         #: Told of each answered Remediate, Analyze and AnalyzeStack (``rdsca check``'s progress line).
@@ -52,12 +55,14 @@ class PolicyRun:
         env = pack_environment(project)
         self.clients: list[PackClient] = []
         try:
-            for pack in packs:
+            for position, pack in enumerate(packs):
                 directory = Path(pack["directory"])
-                process = PackProcess(directory, pack["python"], env)
+                process = PackProcess(directory, pack["python"], env, started[position] if started else None)
                 self.clients.append(PackClient(process, directory, pack.get("version"), deadline))
         except BaseException:
             self.stop()
+            for orphan in (started or [])[len(self.clients):]:  # started early, never adopted
+                stop_process(orphan)
             raise
         self._setup = [
             client.submit(functools.partial(self._configure, client, project, pack))

@@ -24,6 +24,7 @@ import logging
 import os
 import runpy
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -46,6 +47,7 @@ from rdsca.runner.invoke_answers import from_spec
 from rdsca.runner.invokes import OfflineMocks
 from rdsca.runner.monitor import SECRET_TEXT, EngineMonitor, LogEntry
 from rdsca.runner.pack_calls import PolicyRun
+from rdsca.runner.pack_launch import project_info
 from rdsca.runner.policy_packs import PolicyError, failure_kind
 from rdsca.runner.project import NODE_RUNTIMES
 from rdsca.runner.secrets import SecretFilter
@@ -244,21 +246,9 @@ class Events:
             self._out.write(json.dumps([kind, detail]) + "\n")
 
 
-def project_info(spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "project": spec["project"],
-        "stack": spec["stack"],
-        "organization": spec.get("organization", "organization"),
-        "config": spec["config"],
-        "secure_keys": sorted(spec.get("secure_keys", [])),
-        # What a pack is told is secret: every key that holds a secure value, decrypted or not, as the engine's
-        # ConfigSecretKeys (target.Config.SecureKeys() in pulumi/pulumi pkg/engine/update.go).
-        "config_secret_keys": sorted({*spec.get("secure_keys", []), *spec.get("secret_keys", [])}),
-    }
-
-
-def prepare(spec: dict[str, Any]) -> Session:
-    """Start the packs (they configure while the program starts) and build the engine, monitor and mocks."""
+def prepare(spec: dict[str, Any], started: list[subprocess.Popen[bytes]] | None = None) -> Session:
+    """Start the packs (they configure while the program starts; ``started``: their processes, already started by
+    ``rdsca.runner.host_main``) and build the engine, monitor and mocks."""
     timeout = spec.get("timeout")
     deadline = time.monotonic() + float(timeout) if timeout else None
     secrets = SecretFilter()
@@ -273,7 +263,7 @@ def prepare(spec: dict[str, Any]) -> Session:
             secrets.add_value(old.outputs)
     packs = spec.get("packs") or []
     events = Events(spec.get("events_fd"))
-    policies = PolicyRun(packs, project, deadline or float("inf"), secrets, events) if packs else None
+    policies = PolicyRun(packs, project, deadline or float("inf"), secrets, events, started) if packs else None
     engine = OfflineEngine(project, state, policies, secrets, events)
     mocks = OfflineMocks(spec.get("region"), from_spec(spec.get("invoke_answers") or {}))
     monitor = EngineMonitor(mocks, spec["project"], spec["stack"], engine)
@@ -488,9 +478,9 @@ def _watch_deadline(session: Session, output: _Output, main: threading.Thread) -
     os._exit(0)
 
 
-def serve(spec: dict[str, Any], output: _Output) -> None:
+def serve(spec: dict[str, Any], output: _Output, started: list[subprocess.Popen[bytes]] | None = None) -> None:
     try:
-        session = prepare(spec)
+        session = prepare(spec, started)
     except (PolicyError, StateError) as exc:
         output.write({"registrations": [], "log": [], "warnings": [], "error": str(exc), "error_kind": "policy"})
         return
@@ -506,24 +496,16 @@ def serve(spec: dict[str, Any], output: _Output) -> None:
             session.policies.stop()
 
 
-def main(argv: list[str]) -> int:
-    output = _Output(os.dup(1))
-    # The program's own prints must not mix with the result: send them to stderr.
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    stdin = os.fdopen(os.dup(0), "rb")
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)  # the program reads nothing
-    os.close(devnull)
-    spec = json.loads(stdin.readline())
+def run(spec: dict[str, Any], stdin: Any, output_fd: int, started: list[subprocess.Popen[bytes]] | None) -> None:
+    """The host's work once ``rdsca.runner.host_main`` has read the spec, moved the file descriptors and started
+    the packs: serve the program, write the result on ``output_fd``, exit."""
+    output = _Output(output_fd)
     threading.Thread(target=_exit_when_orphaned, args=(stdin,), daemon=True).start()
     logging.basicConfig(level=logging.WARNING)
-    serve(spec, output)
+    serve(spec, output, started)
     sys.stderr.flush()
     # Exit without interpreter teardown: grpc's aio server can print "Exception ignored ... Invalid file
     # descriptor" during finalisation once the callback server has run (pulumi-without-cli notes).
     os._exit(0)
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

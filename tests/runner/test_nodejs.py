@@ -235,7 +235,7 @@ def test_sigterm_stops_node_the_host_and_the_pack(node_modules: Path, tmp_path: 
 
     proc = rdsca_started("check", directory, "--policy-pack", REPO / "policies",
                          env={**os.environ, "TMPDIR": str(scratch)})
-    started = _descendants_once_running(proc, ["rdsca.runner.python_host", "pulumi.policy", "cmd/run"])
+    started = _descendants_once_running(proc, ["rdsca.runner.host_main", "pulumi.policy", "cmd/run"])
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2

@@ -14,8 +14,8 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 from rdsca.errors import RdscaError
 from rdsca.rules.config import PolicyConfigError
 from rdsca.runner import pack_client
+from rdsca.runner.pack_launch import pack_environment, project_info
 from rdsca.runner.policy_packs import PolicyConfig, PolicyError, load_pack, parse_config_file, with_remediation
-from rdsca.runner.python_host import project_info
 
 from ..conftest import REPO
 
@@ -32,7 +32,7 @@ def _props(values: dict) -> struct_pb2.Struct:
 
 def _client(directory: Path = PACK, deadline: float = 120.0) -> pack_client.PackClient:
     pack = load_pack(directory)
-    process = pack_client.PackProcess(pack.directory, pack.python, pack_client.pack_environment(PROJECT))
+    process = pack_client.PackProcess(pack.directory, pack.python, pack_environment(PROJECT))
     client = pack_client.PackClient(process, pack.directory, pack.version, time.monotonic() + deadline)
     try:
         client.connect()

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -92,7 +93,15 @@ def _all_gone(processes: list[psutil.Process], timeout: float = 10) -> list[str]
 @pytest.fixture
 def hanging(tmp_path: Path) -> tuple[Path, Path]:
     program = write_program(tmp_path / "prog", HANGING_PROGRAM)
-    pack = _pack(tmp_path / "pack", "from pulumi_policy import PolicyPack\nPolicyPack(name='empty', policies=[])\n")
+    # A pack that stays up: pulumi_policy refuses an empty policy list (TypeError: Missing policies argument), and
+    # such a pack exited before the program started; these tests then passed only when they looked in between.
+    pack = _pack(tmp_path / "pack", """
+        from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+        PolicyPack(name="idle", policies=[ResourceValidationPolicy(
+            name="idle", description="does nothing", validate=lambda args, report: None,
+            enforcement_level=EnforcementLevel.ADVISORY)])
+    """)
     return program, pack
 
 
@@ -100,7 +109,7 @@ def hanging(tmp_path: Path) -> tuple[Path, Path]:
 def test_a_signal_stops_the_whole_run(tmp_path: Path, hanging: tuple[Path, Path], signum: int) -> None:
     program, pack = hanging
     proc, scratch = _start(tmp_path, str(program), "--policy-pack", str(pack))
-    started = _descendants_once_running(proc, ["rdsca.runner.python_host", "pulumi.policy", "sleep 300"])
+    started = _descendants_once_running(proc, ["rdsca.runner.host_main", "pulumi.policy", "sleep 300"])
     proc.send_signal(signum)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
@@ -117,7 +126,7 @@ def test_rdsca_killed_outright_takes_the_run_with_it(tmp_path: Path, hanging: tu
     """SIGKILL cannot be handled: the host sees its stdin close and stops its process group itself."""
     program, pack = hanging
     proc, scratch = _start(tmp_path, str(program), "--policy-pack", str(pack))
-    started = _descendants_once_running(proc, ["rdsca.runner.python_host", "pulumi.policy", "sleep 300"])
+    started = _descendants_once_running(proc, ["rdsca.runner.host_main", "pulumi.policy", "sleep 300"])
     proc.kill()
     proc.communicate(timeout=30)
     assert _all_gone(started) == []
@@ -127,7 +136,7 @@ def test_rdsca_killed_outright_takes_the_run_with_it(tmp_path: Path, hanging: tu
 def test_the_timeout_stops_a_program_that_never_ends(tmp_path: Path) -> None:
     program = write_program(tmp_path / "prog", HANGING_PROGRAM)
     proc, scratch = _start(tmp_path, str(program), "--timeout", "4", "--format", "json")
-    started = _descendants_once_running(proc, ["rdsca.runner.python_host", "sleep 300"])
+    started = _descendants_once_running(proc, ["rdsca.runner.host_main", "sleep 300"])
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == (
@@ -150,7 +159,7 @@ def test_a_hanging_policy_is_named_with_its_resource(tmp_path: Path) -> None:
     )
     pack = _pack(tmp_path / "pack", HANGING_PACK)
     proc, scratch = _start(tmp_path, str(program), "--policy-pack", str(pack), "--timeout", "6")
-    started = _descendants_once_running(proc, ["rdsca.runner.python_host", "pulumi.policy", "sleep 300"])
+    started = _descendants_once_running(proc, ["rdsca.runner.host_main", "pulumi.policy", "sleep 300"])
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == (
@@ -177,3 +186,13 @@ def test_check_huge_timeout_prints_no_traceback(tmp_path: Path) -> None:
     proc = rdsca("check", program, "--timeout", "1e308", timeout=120)
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode in (0, 2), (proc.returncode, proc.stderr)
+
+
+def test_the_host_starts_its_packs_before_it_imports_the_sdk() -> None:
+    """The packs start first so that they import pulumi_policy and listen while the host imports the SDK (issue 30:
+    a third of a small stack's check): the host's entry point and the launcher import neither pulumi nor gRPC."""
+    probe = ("import sys, rdsca.runner.host_main, rdsca.runner.pack_launch; "
+             "print(sorted(m for m in ('pulumi', 'grpc', 'google.protobuf', 'rdsca.runner.python_host') "
+             "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
