@@ -8,10 +8,11 @@ renderer a pipe, a file or a CI log gets (the column declarations change nothing
 
 from __future__ import annotations
 
-import json
+import math
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, Literal
 
 import click
@@ -74,16 +75,74 @@ def render_table(headers: Sequence[str | Column], rows: Sequence[Sequence[Any]])
 
 
 def emit_json(document: Any) -> None:
-    # Written in batches: json.dumps with an indent runs the pure-Python encoder, whose million small strings for a
-    # 10,000-resource report (12 MB of JSON) would be held all at once before one join (60 MB at peak).
-    batch: list[str] = []
-    for chunk in json.JSONEncoder(indent=2, default=str).iterencode(document):
-        batch.append(chunk)
-        if len(batch) == 16384:
-            click.echo("".join(batch), nl=False)
-            batch.clear()
-    batch.append("\n")
-    click.echo("".join(batch), nl=False)
+    """``json.dumps(document, indent=2, default=str)`` on stdout, byte for byte, about twice as fast and written in
+    batches: with an indent, the standard library runs its pure-Python encoder, a generator per container, which
+    took 0.18 s and 60 MB for a 10,000-resource Terraform report (12 MB of JSON; issue 30)."""
+    out: list[str] = []
+    append = out.append
+
+    def encode(o: Any, indent: str) -> None:
+        if isinstance(o, str):
+            append(_json_string(o))
+        elif o is None:
+            append("null")
+        elif o is True:
+            append("true")
+        elif o is False:
+            append("false")
+        elif isinstance(o, int):
+            append(int.__repr__(o))
+        elif isinstance(o, float):
+            append(_json_float(o))
+        elif isinstance(o, (dict, list, tuple)):
+            if not o:
+                append("{}" if isinstance(o, dict) else "[]")
+                return
+            if len(out) > 16384:
+                click.echo("".join(out), nl=False)
+                out.clear()
+            inner = indent + "  "
+            if isinstance(o, dict):
+                separator = "{" + inner
+                for key, value in o.items():
+                    append(separator + _json_key(key) + ": ")
+                    separator = "," + inner
+                    encode(value, inner)
+                append(indent + "}")
+            else:
+                separator = "[" + inner
+                for value in o:
+                    append(separator)
+                    separator = "," + inner
+                    encode(value, inner)
+                append(indent + "]")
+        else:
+            encode(str(o), indent)
+
+    encode(document, "\n")
+    append("\n")
+    click.echo("".join(out), nl=False)
+
+
+def _json_float(o: float) -> str:
+    if o != o:
+        return "NaN"
+    if o in (math.inf, -math.inf):
+        return "Infinity" if o > 0 else "-Infinity"
+    return float.__repr__(o)
+
+
+def _json_key(key: Any) -> str:
+    """A key as json.dumps writes it: strings escaped, numbers, booleans and null as their text, in quotes."""
+    if isinstance(key, str):
+        return _json_string(key)
+    if key is True or key is False or key is None:
+        return '"' + {True: "true", False: "false", None: "null"}[key] + '"'
+    if isinstance(key, int):
+        return '"' + int.__repr__(key) + '"'
+    if isinstance(key, float):
+        return '"' + _json_float(key) + '"'
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
 
 def printable(text: str, lines: bool = False) -> str:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from pathlib import Path
+import json
+from pathlib import Path, PurePosixPath
 
+import click
 import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from rdsca.output import csv_row
+from rdsca.output import csv_row, emit_json
 from rdsca.text import QUOTE_LIMIT, shorten
 
 
@@ -81,3 +87,36 @@ def test_a_huge_ca_string_is_quoted_short_in_every_message(tmp_path: Path) -> No
     assert code == 1
     assert len(out) + len(err) < 10_000
     assert "more characters)" in out
+
+
+# -- JSON output: json.dumps(indent=2, default=str), byte for byte ---------------------------------------------------
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.sampled_from(
+    [dt.date(2024, 8, 22), PurePosixPath("a/b"), 10**30, -0.0, float("inf")]
+)
+_KEYS = st.text() | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False)
+_DOCUMENTS = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner) | st.dictionaries(_KEYS, inner,
+                                                                                                      max_size=4),
+    max_leaves=30,
+)
+
+
+def _emitted(document: object) -> str:
+    @click.command()
+    def show() -> None:
+        emit_json(document)
+
+    return CliRunner().invoke(show, catch_exceptions=False).stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(_DOCUMENTS)
+def test_json_output_is_exactly_what_json_dumps_writes(document: object) -> None:
+    assert _emitted(document) == json.dumps(document, indent=2, default=str) + "\n"
+
+
+def test_a_large_document_is_written_whole_in_batches() -> None:
+    document = {"resources": [{"address": f"aws_db_instance.d{i}", "values": {"n": i, "ok": i % 2 == 0}}
+                              for i in range(20000)]}
+    assert _emitted(document) == json.dumps(document, indent=2) + "\n"
