@@ -24,10 +24,15 @@ UNKNOWN_JSON = "[unknown]"
 SENSITIVE_JSON = "[sensitive]"
 
 
-def _judged_attributes(resource: Resource) -> list[str]:
-    f = TERRAFORM_TYPES[resource.type].fields
+def _judged_attributes(resource: Resource) -> tuple[str, ...]:
+    return _judged_of(resource.type)
+
+
+@functools.cache
+def _judged_of(type_name: str) -> tuple[str, ...]:
+    f = TERRAFORM_TYPES[type_name].fields
     names = (f.ca, f.apply_immediately, f.engine, f.engine_version, f.identifier, f.region, f.cluster)
-    return [n for n in names if n]
+    return tuple(n for n in names if n)
 
 
 def _shown(resource: Resource, attribute: str, value: Any) -> Any:
