@@ -1,14 +1,12 @@
-"""Small, tree-free copies of HCL expression nodes.
+"""Plain literals read from their text, without the syntax tree.
 
 tree-sitter 0.26 allocates a syntax tree through Python's allocator at about 260 bytes per node (1.8 MB for a 25 KB
-file of resources), and any node kept alive keeps its whole tree. Attributes are evaluated lazily (after every file
-of a module is read), so ``rdsca.terraform.hcl`` copies each attribute's expression into these nodes and lets the
-tree go. They answer what the evaluator asks of a tree-sitter node (``type``, ``children``, ``is_named``, byte
-span, ``text``, ``start_point``, ``child_by_field_name``) with the same grammar names, so ``expr`` reads both alike.
-
-A plain literal (a quoted string with no escape, interpolation or directive; a number; ``true``, ``false``,
-``null``), which is most of what a configuration sets, is recognised from its text alone and kept as one ``Literal``
-node holding its value; its grammar children are built only if someone asks for them.
+file of resources), and any node kept alive keeps its whole tree: attributes are evaluated later, once every file of
+the module is read. A plain literal (a quoted string with no escape, interpolation or directive; a number; ``true``,
+``false``, ``null``), which is most of what a configuration sets, is recognised from its text alone and kept as one
+``Literal`` node holding its value, so that a file of literals keeps no tree. It answers what the evaluator asks of
+a tree-sitter node (``type``, ``children``, ``is_named``, byte span, ``text``) with the grammar's names; its
+children are built only if someone asks for them.
 """
 
 from __future__ import annotations
@@ -37,18 +35,6 @@ class Node:
     @property
     def text(self) -> bytes:
         return self.file.data[self.start_byte : self.end_byte]
-
-    @property
-    def start_point(self) -> tuple[int, int]:
-        """(0-based line, 0): the line is all rdsca reports."""
-        return self.file.line_of(self.start_byte) - 1, 0
-
-    def child_by_field_name(self, name: str) -> Node | None:
-        # tree-sitter-hcl names fields only on ``object_elem``: ``key: expression ("=" | ":") val: expression``.
-        if self.type != "object_elem" or name not in ("key", "val"):
-            raise KeyError(f"no field {name!r} on {self.type}")
-        expressions = [c for c in self.children if c.type == "expression"]
-        return expressions[0] if name == "key" else expressions[-1]
 
     def __repr__(self) -> str:
         return f"<{self.type} {self.start_byte}-{self.end_byte}>"
@@ -128,29 +114,3 @@ def literal(data: bytes, start: int, end: int, file: SourceFile) -> Literal | No
     if word in _WORDS:
         return Literal(_WORDS[word], start, end, file)
     return None
-
-
-def copy(node: Any, file: SourceFile) -> Node:
-    """A tree-sitter node and everything below it, copied (without recursion, so depth is no limit here; the
-    evaluator reports expressions too deep for it)."""
-    cursor = node.walk()
-    first = cursor.node
-    pending: list[tuple[str, int, int, bool, list[Node]]] = [
-        (first.type, first.start_byte, first.end_byte, first.is_named, [])
-    ]
-    while True:
-        if cursor.goto_first_child():
-            child = cursor.node
-            pending.append((child.type, child.start_byte, child.end_byte, child.is_named, []))
-            continue
-        while True:
-            kind, start, end, named, kids = pending.pop()
-            made = Node(kind, tuple(kids), start, end, named, file)
-            if not pending:
-                return made
-            pending[-1][4].append(made)
-            if cursor.goto_next_sibling():
-                child = cursor.node
-                pending.append((child.type, child.start_byte, child.end_byte, child.is_named, []))
-                break
-            cursor.goto_parent()
