@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rdsca.resources import Unknown
-from rdsca.terraform import functions, jsonpos
+from rdsca.terraform import jsonpos
 from rdsca.terraform.model import ConfigError
 from rdsca.terraform.syntax import Literal, number
 from rdsca.terraform.values import EvalError, to_string, type_name, unescape
@@ -473,6 +473,8 @@ def _for(node: Any, scope: Scope) -> Any:
 
 
 def _call(node: Any, scope: Scope) -> Any:
+    from rdsca.terraform import functions  # on use: a configuration of plain values calls none (start-up, issue 30)
+
     name = node.children[0].text.decode()
     arguments = next((c for c in node.children if c.type == "function_arguments"), None)
     arg_nodes = [c for c in arguments.children if c.type == "expression"] if arguments is not None else []

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from rdsca import __version__, catalog, findings, sarif
+from rdsca import __version__, catalog, findings
 from rdsca.output import apply_mode, check_columns, emit_json, printable
 from rdsca.resources import ACCOUNT_DEFAULT_CLI, MISSING, TERRAFORM_TYPES, Unknown
 from rdsca.rules import Rule
@@ -135,6 +135,8 @@ def remediation_steps(rule: Rule) -> str:
 
 
 def _location(report: TerraformReport, resource: Resource | None, address: str) -> dict[str, Any]:
+    from rdsca import sarif  # SARIF output only (start-up)
+
     span = _ca_span(resource) if resource else None
     if span is None:
         return sarif.location(report.path, 1, address)
@@ -146,6 +148,8 @@ def _location(report: TerraformReport, resource: Resource | None, address: str) 
 
 
 def _diagnostic_location(report: TerraformReport, by_address: dict[str, Resource], d: dict[str, Any]) -> dict[str, Any]:
+    from rdsca import sarif
+
     span = report.outcome.spans.get((d["address"], d["policy"]))
     if span is not None:  # a module call's argument, or the call itself
         return sarif.location(span.file.path, span.line, d["address"])
@@ -155,6 +159,8 @@ def _diagnostic_location(report: TerraformReport, by_address: dict[str, Resource
 def to_sarif(report: TerraformReport) -> dict[str, Any]:
     """SARIF 2.1.0: one rule per policy, one result per diagnostic at the attribute's line (the block's when the
     attribute is unset; the resource's entry in a plan file)."""
+    from rdsca import sarif
+
     rules = [
         sarif.Rule(rule.name, rule.description, sarif.LEVEL[level], rule.severity, remediation_steps(rule), rule.url)
         for rule, level in report.outcome.rules
