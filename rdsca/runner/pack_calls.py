@@ -126,7 +126,7 @@ class PolicyRun:
         """Queue ``Analyze`` on every pack; the diagnostics are kept by registration order."""
         for position, client in enumerate(self.clients):
             request = analyzer_pb2.AnalyzeRequest(properties=struct(props), **fields)
-            future = client.call_later("Analyze", request, subject)
+            future = client.analyze_later(request, subject)
             future.add_done_callback(functools.partial(self._analysed, index, position, client, subject))
             with self._lock:
                 self._pending.append(future)
@@ -190,9 +190,9 @@ class PolicyRun:
             properties = struct(fields.pop("properties"))
             resource = request.resources.add(**fields)
             resource.properties.CopyFrom(properties)
-        # Queued behind every pack's outstanding analyses (each pack answers in order, as the engine calls it).
-        futures = [client.call_later("AnalyzeStack", request) for client in self.clients]
+        # After every pack's outstanding analyses (each pack answers in order, as the engine calls it).
         self.drain()
+        futures = [client.call_later("AnalyzeStack", request) for client in self.clients]
         for position, (client, future) in enumerate(zip(self.clients, futures, strict=True)):
             answer = future.result()
             found = [diagnostic(d, d.urn, client, self.secrets.text(d.message)) for d in answer.diagnostics]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import json
 import math
 import os
 import queue
@@ -26,6 +27,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -40,13 +42,12 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from rdsca import rules, sdk_internals
 from rdsca.rules import config as policy_config
 from rdsca.rules.config import PolicyConfig
+from rdsca.runner import pack_launch, pack_relay
 from rdsca.runner.pack_launch import launch
 from rdsca.runner.policy_packs import PolicyConfigInvalid, PolicyError
 from rdsca.runner.processes import OutputTail, stop_process
 
 STARTUP_TIMEOUT_S = 60.0
-#: The engine's gRPC message limit (``maxRPCMessageSize``: 400 MiB), on every channel rdsca opens.
-MAX_MESSAGE_BYTES = 400 * 1024 * 1024
 
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
@@ -66,7 +67,7 @@ _SIG = sdk_internals.SIG_KEY
 _SECRET = sdk_internals.SECRET_SIG
 
 def channel_options() -> list[tuple[str, int]]:
-    return [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
+    return pack_launch.channel_options()
 
 
 # -- policy config, as the CLI reconciles it -----------------------------------------------------------------------
@@ -287,7 +288,7 @@ class PackClient:
         self.info: Any = None
         self.config: dict[str, PolicyConfig] = {}
         self.channel: grpc.Channel | None = None
-        self.current: tuple[str, Subject | None] | None = None
+        self._current: tuple[str, Subject | None] | None = None
         self._stub: Any = None
         self._stuck: str | None = None
         #: Set before the pack is aborted to find a stuck policy: calls failing after it report the hang.
@@ -298,6 +299,9 @@ class PackClient:
         )
         self._worker = threading.Thread(target=self._work, name=f"pack-{self.name}", daemon=True)
         self._worker.start()
+        #: The ``Analyze`` calls' relay (``rdsca.runner.pack_relay``), started now so that it imports gRPC while the
+        #: pack starts; told the port once the pack listens, and closed unless it is used (see ``configure``).
+        self._relay: Relay | None = Relay.start(self)
 
     # -- calls ----------------------------------------------------------------------------------------------------
     def _work(self) -> None:
@@ -321,7 +325,7 @@ class PackClient:
     def call(self, method: str, request: Any, subject: Subject | None = None) -> Any:
         """One RPC, bounded by the run's deadline; every failure is a ``PolicyError`` naming the pack, the call
         and the resource."""
-        self.current = (method, subject)
+        self._current = (method, subject)
         try:
             remaining = self.deadline - time.monotonic() if math.isfinite(self.deadline) else None
             if remaining is not None and remaining <= 0:
@@ -330,7 +334,7 @@ class PackClient:
         except grpc.RpcError as exc:
             raise self._error(method, subject, exc) from None
         finally:
-            self.current = None
+            self._current = None
 
     def _error(self, method: str, subject: Subject | None, exc: Any) -> PolicyError:
         code, details = exc.code(), exc.details()
@@ -342,7 +346,7 @@ class PackClient:
         if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
             return PolicyError(
                 f"the policy pack {self.name}: {method}{about}: a message is larger than the engine's gRPC limit of "
-                f"{MAX_MESSAGE_BYTES // 2**20} MiB ({details})"
+                f"{pack_launch.MAX_MESSAGE_BYTES // 2**20} MiB ({details})"
             )
         if code == grpc.StatusCode.UNAVAILABLE and self.process.process.poll() is not None:
             self.process.stderr.wait(1.0)
@@ -365,6 +369,22 @@ class PackClient:
     def call_later(self, method: str, request: Any, subject: Subject | None = None) -> concurrent.futures.Future[Any]:
         return self.submit(lambda: self.call(method, request, subject))
 
+    @property
+    def current(self) -> tuple[str, Subject | None] | None:
+        """The call the pack is answering now, if any: the worker's, else the relay's oldest unanswered one."""
+        current = self._current
+        if current is None and self._relay is not None:
+            current = self._relay.oldest()
+        return current
+
+    def analyze_later(self, request: Any, subject: Subject) -> concurrent.futures.Future[Any]:
+        """``Analyze``, queued in order behind every earlier call (through the relay once the pack is configured
+        without remediations)."""
+        relay = self._relay
+        if relay is not None and relay.ready:
+            return relay.send(request, subject)
+        return self.call_later("Analyze", request, subject)
+
     # -- start-up -------------------------------------------------------------------------------------------------
     def connect(self) -> None:
         port = self.process.port(min(STARTUP_TIMEOUT_S, max(self.deadline - time.monotonic(), 0.1)))
@@ -374,6 +394,7 @@ class PackClient:
         except grpc.FutureTimeoutError:
             raise PolicyError(f"the policy pack {self.directory} did not answer on port {port}") from None
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        self._port = port
 
     def configure_stack(self, project: dict[str, Any]) -> None:
         request = analyzer_pb2.AnalyzerStackConfigureRequest(
@@ -399,6 +420,13 @@ class PackClient:
         known = {p.name for p in self.info.policies}
         self.config = reconcile(self.info, given)
         self.call("Configure", configure_request(self.config))
+        if self._relay is not None:
+            if self.remediates:
+                # Remediate is answered before each Analyze, one after the other: both stay on this client's worker.
+                self._relay.close()
+                self._relay = None
+            else:
+                self._relay.connect(self._port)
         # rdsca check reads its front-end rules' levels from the same files (rds-ca-undecided): not unknown names.
         front_end = {module.RULE.name for module in rules.FRONT_END_MODULES}
         return policy_config.unknown_names(given, known | front_end, self.name)
@@ -427,8 +455,134 @@ class PackClient:
         # The pack first: grpcio's Channel.close() against a live server takes about 0.1 s (a graceful HTTP/2
         # shutdown), an eighth of a small stack's whole check; against a stopped one it returns at once.
         self.process.stop()
+        if self._relay is not None:
+            self._relay.close()
         if self.channel is not None:
             self.channel.close()
+
+
+class _Failure:
+    """A failed call as the relay reports it, read like ``grpc.RpcError`` (``code()``, ``details()``)."""
+
+    def __init__(self, code: str, details: str) -> None:
+        self._code = getattr(grpc.StatusCode, code, grpc.StatusCode.UNKNOWN)
+        self._details = details
+
+    def code(self) -> Any:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+
+#: Runs the relay with the host's own module path (the host's interpreter may be a program's virtualenv).
+RELAY_COMMAND = (
+    "import json, os, sys; sys.path[:] = json.loads(os.environ.pop('RDSCA_RELAY_PATH')); "
+    "from rdsca.runner.pack_relay import main; main()"
+)
+
+
+class Relay:
+    """One pack's ``Analyze`` calls made by ``rdsca.runner.pack_relay`` in its own process: requests written in
+    order on its stdin, answers read back on a thread and handed to each call's future."""
+
+    def __init__(self, client: PackClient, process: subprocess.Popen[bytes]) -> None:
+        self.client = client
+        self.process = process
+        self.ready = False
+        self._sequence = 0
+        self._pending: dict[int, tuple[concurrent.futures.Future[Any], Subject]] = {}
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        assert process.stderr is not None
+        self.stderr = OutputTail(process.stderr)
+        self._reader = threading.Thread(target=self._read, name=f"relay-{client.name}", daemon=True)
+
+    @classmethod
+    def start(cls, client: PackClient) -> Relay | None:
+        """None where the relay cannot start: the calls are then made from the host, as before."""
+        env = {**os.environ, "RDSCA_RELAY_PATH": json.dumps(sys.path)}
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", RELAY_COMMAND], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError:
+            return None
+        return cls(client, process)
+
+    def connect(self, port: int) -> None:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(f"{port}\n".encode())
+            self.process.stdin.flush()
+        except OSError:
+            return  # the relay is gone: calls stay on the client's worker
+        self._reader.start()
+        self.ready = True
+
+    def send(self, request: Any, subject: Subject) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        future.set_running_or_notify_cancel()
+        payload = request.SerializeToString()
+        # Two locks: the pipe may be full while the relay writes answers, and the reader needs ``_lock`` to take
+        # them; holding it while writing would wait on each other for ever.
+        with self._write_lock:
+            with self._lock:
+                sequence = self._sequence = self._sequence + 1
+                self._pending[sequence] = (future, subject)
+            try:
+                assert self.process.stdin is not None
+                self.process.stdin.write(pack_relay.REQUEST.pack(sequence, len(payload), self.client.deadline))
+                self.process.stdin.write(payload)
+                self.process.stdin.flush()
+            except (OSError, ValueError):  # the relay is gone (its pipe closed)
+                with self._lock:
+                    gone = self._pending.pop(sequence, None)
+                if gone is not None:
+                    future.set_exception(self._gone(subject))
+        return future
+
+    def oldest(self) -> tuple[str, Subject | None] | None:
+        with self._lock:
+            for _future, subject in self._pending.values():
+                return ("Analyze", subject)
+        return None
+
+    def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        while True:
+            header = stdout.read(pack_relay.ANSWER.size)
+            if len(header) < pack_relay.ANSWER.size:
+                break
+            sequence, status, length = pack_relay.ANSWER.unpack(header)
+            payload = stdout.read(length)
+            with self._lock:
+                future, subject = self._pending.pop(sequence)
+            if status == pack_relay.OK:
+                future.set_result(analyzer_pb2.AnalyzeResponse.FromString(payload))
+            else:
+                failure = json.loads(payload)
+                future.set_exception(self.client._error("Analyze", subject, _Failure(failure["code"],
+                                                                                      failure["details"])))
+        with self._lock:
+            left, self._pending = list(self._pending.values()), {}
+        for future, subject in left:
+            future.set_exception(self._gone(subject))
+
+    def _gone(self, subject: Subject) -> PolicyError:
+        if self.client._aborting:
+            return PolicyError(self.client.stuck("Analyze", subject))
+        self.stderr.wait(1.0)
+        return PolicyError(f"the policy pack {self.client.name}: the process relaying its calls stopped during "
+                           f"Analyze for {subject}: {self.stderr.summary() or 'no message'}")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+        stop_process(self.process)
 
 
 def diagnostic(d: Any, urn: str, pack: PackClient, message: str) -> dict[str, Any]:

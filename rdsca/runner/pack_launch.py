@@ -20,6 +20,12 @@ except ImportError:  # Windows: no core files to prevent
 
 #: The pack makes no calls back to the engine; this address is never dialled.
 ENGINE_ADDRESS = "127.0.0.1:1"
+#: The engine's gRPC message limit (``maxRPCMessageSize``: 400 MiB), on every channel rdsca opens.
+MAX_MESSAGE_BYTES = 400 * 1024 * 1024
+
+
+def channel_options() -> list[tuple[str, int]]:
+    return [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
 
 
 def project_info(spec: dict[str, Any]) -> dict[str, Any]:

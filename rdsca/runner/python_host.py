@@ -500,13 +500,6 @@ def run(spec: dict[str, Any], stdin: Any, output_fd: int, started: list[subproce
     """The host's work once ``rdsca.runner.host_main`` has read the spec, moved the file descriptors and started
     the packs: serve the program, write the result on ``output_fd``, exit."""
     output = _Output(output_fd)
-    if spec.get("packs"):
-        # Each pack's calls are made one at a time from a worker thread (as the engine's step generator makes
-        # them); after each reply that thread waits for the GIL while the program's threads run, up to the switch
-        # interval (5 ms by default). At 1 ms the pack keeps up with the program instead of leaving a backlog for
-        # the end: 1,000 databases with rdsca's pack checked ~0.3 s faster (6.55 s against 6.85 s, 3 runs each;
-        # docs/benchmarks.md, issue 30). No effect without a pack, so it is left alone then.
-        sys.setswitchinterval(0.001)
     threading.Thread(target=_exit_when_orphaned, args=(stdin,), daemon=True).start()
     logging.basicConfig(level=logging.WARNING)
     serve(spec, output, started)

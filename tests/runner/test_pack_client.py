@@ -13,7 +13,7 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 
 from rdsca.errors import RdscaError
 from rdsca.rules.config import PolicyConfigError
-from rdsca.runner import pack_client
+from rdsca.runner import pack_client, pack_launch
 from rdsca.runner.pack_launch import pack_environment, project_info
 from rdsca.runner.policy_packs import PolicyConfig, PolicyError, load_pack, parse_config_file, with_remediation
 
@@ -117,7 +117,7 @@ def test_an_analyze_stack_answer_over_4_mib_passes(tmp_path: Path) -> None:
 def test_an_answer_over_the_limit_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
     (tmp_path / "__main__.py").write_text(BIG_ANSWER_PACK)
-    monkeypatch.setattr(pack_client, "MAX_MESSAGE_BYTES", 2**20)
+    monkeypatch.setattr(pack_launch, "MAX_MESSAGE_BYTES", 2**20)
     client = _client(tmp_path)
     try:
         client.configure({})
@@ -311,3 +311,83 @@ def test_a_pack_that_prints_a_dead_port_fails_at_once(tmp_path: Path) -> None:
         process.port(10)
     assert time.monotonic() - started < 10
     assert process.process.poll() is not None  # stopped, not left running
+
+
+# -- the Analyze relay (issue 30) -----------------------------------------------------------------------------------
+
+def _analyze_request(ca: str, name: str = "db") -> pb.AnalyzeRequest:
+    return pb.AnalyzeRequest(type="aws:rds/instance:Instance", urn=f"{URN[:-2]}{name}", name=name,
+                             properties=_props({"engine": "mysql", "caCertIdentifier": ca}))
+
+
+def test_analyze_goes_through_the_relay_in_order_unless_a_policy_remediates() -> None:
+    client = _client()
+    try:
+        client.configure({})
+        assert client._relay is not None and client._relay.ready and not client.remediates
+        subject = pack_client.Subject("aws:rds/instance:Instance", "db", URN)
+        futures = [client.analyze_later(_analyze_request("rds-ca-2019" if i % 2 else "rds-ca-rsa2048-g1", f"db{i}"),
+                                        subject) for i in range(40)]
+        answers = [[d.policyName for d in f.result(timeout=60).diagnostics] for f in futures]
+        assert answers == [["rds-ca-retired"] if i % 2 else [] for i in range(40)]
+        # the same answer as the host's own call
+        direct = client.call("Analyze", _analyze_request("rds-ca-2019"))
+        relayed = client.analyze_later(_analyze_request("rds-ca-2019"), subject).result(timeout=60)
+        assert relayed == direct
+        relay = client._relay.process
+    finally:
+        client.stop()
+    assert relay.poll() is not None  # stopped with the pack
+
+    client = _client()
+    try:
+        client.configure({"all": PolicyConfig("remediate", None)})
+        assert client.remediates and client._relay is None  # Remediate then Analyze, both on the client's worker
+    finally:
+        client.stop()
+
+
+DYING_PACK = """
+import os
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+def validate(args, report_violation):
+    if args.name == "fatal":
+        os._exit(3)
+
+PolicyPack(name="dies", policies=[ResourceValidationPolicy(
+    name="dies", description="exits on one resource", validate=validate, enforcement_level=EnforcementLevel.MANDATORY)])
+"""
+
+
+def test_a_pack_that_dies_during_a_relayed_analyze_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(DYING_PACK)
+    client = _client(tmp_path)
+    try:
+        client.configure({})
+        assert client._relay is not None and client._relay.ready
+        subject = pack_client.Subject("aws:rds/instance:Instance", "fatal", URN)
+        ok = client.analyze_later(_analyze_request("rds-ca-2019", "fine"), subject)
+        fatal = client.analyze_later(_analyze_request("rds-ca-2019", "fatal"), subject)
+        assert list(ok.result(timeout=60).diagnostics) == []
+        with pytest.raises(PolicyError, match=r"^the policy pack dies failed in Analyze for .*fatal.*: its process "
+                                              r"exited"):
+            fatal.result(timeout=60)
+    finally:
+        client.stop()
+
+
+def test_a_relay_that_dies_fails_its_calls_in_one_line() -> None:
+    client = _client()
+    try:
+        client.configure({})
+        assert client._relay is not None
+        client._relay.process.kill()
+        client._relay.process.wait()
+        subject = pack_client.Subject("aws:rds/instance:Instance", "db", URN)
+        with pytest.raises(PolicyError, match=r"^the policy pack rdsca: the process relaying its calls stopped "
+                                              r"during Analyze for "):
+            client.analyze_later(_analyze_request("rds-ca-2019"), subject).result(timeout=60)
+    finally:
+        client.stop()
