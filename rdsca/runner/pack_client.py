@@ -509,6 +509,13 @@ class Relay:
             )
         except OSError:
             return None
+        assert process.stdin is not None
+        with contextlib.suppress(AttributeError, OSError):
+            import fcntl
+
+            # Linux: room for a few thousand requests in the pipe (64 KiB by default), so that a registration
+            # never waits for the relay while the pack catches up (F_SETPIPE_SZ, fcntl(2); capped by the system).
+            fcntl.fcntl(process.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)  # type: ignore[attr-defined]
         return cls(client, process)
 
     def connect(self, port: int) -> None:
