@@ -510,7 +510,7 @@ class Relay:
         except OSError:
             return None
         assert process.stdin is not None
-        with contextlib.suppress(AttributeError, OSError):
+        with contextlib.suppress(ImportError, AttributeError, OSError):  # not Linux: the default pipe
             import fcntl
 
             # Linux: room for a few thousand requests in the pipe (64 KiB by default), so that a registration
