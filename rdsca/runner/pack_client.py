@@ -348,10 +348,22 @@ class PackClient:
                 f"the policy pack {self.name}: {method}{about}: a message is larger than the engine's gRPC limit of "
                 f"{pack_launch.MAX_MESSAGE_BYTES // 2**20} MiB ({details})"
             )
-        if code == grpc.StatusCode.UNAVAILABLE and self.process.process.poll() is not None:
+        transport = code in _TRANSPORT_FAILURES or (
+            code == grpc.StatusCode.UNKNOWN and any(w in (details or "") for w in ("Stream removed", "Socket closed"))
+        )
+        if transport and self._exited():
             self.process.stderr.wait(1.0)
             details = f"its process exited: {self.process.stderr.summary()}"
         return PolicyError(f"the policy pack {self.name} failed in {method}{about}: {details or code.name}")
+
+    def _exited(self) -> bool:
+        """Whether the pack's process has exited, or does so within a second: the connection can close (UNAVAILABLE,
+        or "Stream removed", UNKNOWN) a moment before the exit is seen, more often through the relay."""
+        try:
+            self.process.process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def stuck(self, method: str, subject: Subject | None) -> str:
         """The message for a call the pack did not answer before the deadline, naming the policy code it was
@@ -459,6 +471,11 @@ class PackClient:
             self._relay.close()
         if self.channel is not None:
             self.channel.close()
+
+
+#: Status codes of a call whose connection failed (the pack may have died). UNKNOWN is also what a policy that
+#: raises gives, so it counts only with grpcio's words for a reset stream.
+_TRANSPORT_FAILURES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED})
 
 
 class _Failure:
