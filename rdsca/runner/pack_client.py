@@ -576,20 +576,27 @@ class Relay:
     def _read(self) -> None:
         stdout = self.process.stdout
         assert stdout is not None
-        while True:
-            header = stdout.read(pack_relay.ANSWER.size)
-            if len(header) < pack_relay.ANSWER.size:
-                break
-            sequence, status, length = pack_relay.ANSWER.unpack(header)
-            payload = stdout.read(length)
-            with self._lock:
-                future, subject = self._pending.pop(sequence)
-            if status == pack_relay.OK:
-                future.set_result(analyzer_pb2.AnalyzeResponse.FromString(payload))
-            else:
-                failure = json.loads(payload)
-                future.set_exception(self.client._error("Analyze", subject, _Failure(failure["code"],
-                                                                                      failure["details"])))
+        taken: tuple[concurrent.futures.Future[Any], Subject] | None = None
+        try:
+            while True:
+                header = stdout.read(pack_relay.ANSWER.size)
+                if len(header) < pack_relay.ANSWER.size:
+                    break
+                sequence, status, length = pack_relay.ANSWER.unpack(header)
+                payload = stdout.read(length)
+                with self._lock:
+                    taken = future, subject = self._pending.pop(sequence)
+                if status == pack_relay.OK:
+                    future.set_result(analyzer_pb2.AnalyzeResponse.FromString(payload))
+                else:
+                    failure = json.loads(payload)
+                    error = _Failure(failure["code"], failure["details"])
+                    future.set_exception(self.client._error("Analyze", subject, error))
+        except Exception:  # a frame that cannot be read: the relay is stopped and every call left fails below
+            with contextlib.suppress(OSError):
+                self.process.kill()
+            if taken is not None and not taken[0].done():
+                taken[0].set_exception(self._gone(taken[1]))
         with self._lock:
             left, self._pending = list(self._pending.values()), {}
         for future, subject in left:

@@ -391,3 +391,27 @@ def test_a_relay_that_dies_fails_its_calls_in_one_line() -> None:
             client.analyze_later(_analyze_request("rds-ca-2019"), subject).result(timeout=60)
     finally:
         client.stop()
+
+
+def test_an_answer_the_host_cannot_read_fails_the_call_instead_of_hanging() -> None:
+    """A frame that does not decode must not leave its call (and the drain after the program) waiting for ever."""
+    import subprocess
+    import sys
+
+    garbage = ("import struct, sys; sys.stdin.readline(); "
+               "sys.stdout.buffer.write(struct.pack('!IBI', 1, 0, 5) + b'\\xff\\xff\\xff\\xff\\xff'); "
+               "sys.stdout.flush(); sys.stdin.read()")
+    client = _client()
+    try:
+        client.configure({})
+        assert client._relay is not None
+        client._relay.close()
+        fake = subprocess.Popen([sys.executable, "-c", garbage], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        client._relay = pack_client.Relay(client, fake)
+        client._relay.connect(1)
+        subject = pack_client.Subject("aws:rds/instance:Instance", "db", URN)
+        with pytest.raises(PolicyError, match=r"the process relaying its calls stopped during Analyze"):
+            client.analyze_later(_analyze_request("rds-ca-2019"), subject).result(timeout=30)
+    finally:
+        client.stop()
