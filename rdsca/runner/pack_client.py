@@ -43,7 +43,7 @@ from rdsca import rules, sdk_internals
 from rdsca.rules import config as policy_config
 from rdsca.rules.config import PolicyConfig
 from rdsca.runner import pack_launch, pack_relay
-from rdsca.runner.pack_launch import launch
+from rdsca.runner.pack_launch import channel_options, launch
 from rdsca.runner.policy_packs import PolicyConfigInvalid, PolicyError
 from rdsca.runner.processes import OutputTail, stop_process
 
@@ -65,10 +65,6 @@ SEVERITIES = {
 
 _SIG = sdk_internals.SIG_KEY
 _SECRET = sdk_internals.SECRET_SIG
-
-def channel_options() -> list[tuple[str, int]]:
-    return pack_launch.channel_options()
-
 
 # -- policy config, as the CLI reconciles it -----------------------------------------------------------------------
 

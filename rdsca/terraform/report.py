@@ -24,12 +24,9 @@ UNKNOWN_JSON = "[unknown]"
 SENSITIVE_JSON = "[sensitive]"
 
 
-def _judged_attributes(resource: Resource) -> tuple[str, ...]:
-    return _judged_of(resource.type)
-
-
 @functools.cache
-def _judged_of(type_name: str) -> tuple[str, ...]:
+def _judged_attributes(type_name: str) -> tuple[str, ...]:
+    """The attributes rdsca judges on a resource type (computed once per type: called for every resource)."""
     f = TERRAFORM_TYPES[type_name].fields
     names = (f.ca, f.apply_immediately, f.engine, f.engine_version, f.identifier, f.region, f.cluster)
     return tuple(n for n in names if n)
@@ -43,13 +40,14 @@ def _shown(resource: Resource, attribute: str, value: Any) -> Any:
 
 def _values(resource: Resource) -> dict[str, Any]:
     """Only the attributes rdsca judges: a configuration or plan also holds passwords, which are never printed."""
-    return {n: _shown(resource, n, resource.values[n]) for n in _judged_attributes(resource) if n in resource.values}
+    values = resource.values
+    return {n: _shown(resource, n, values[n]) for n in _judged_attributes(resource.type) if n in values}
 
 
 def _unknowns(resource: Resource) -> dict[str, str]:
     return {
         n: resource.values[n].reason
-        for n in _judged_attributes(resource)
+        for n in _judged_attributes(resource.type)
         if isinstance(resource.values.get(n), Unknown)
     }
 
