@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import importlib
 import sys
@@ -100,8 +101,11 @@ async def _wait_all(pending: list[asyncio.Task[Any]]) -> None:
         elif remaining == 0:
             finished.set_result(None)
 
+    # One context for every callback: without ``context=`` each registration copies the current context (an
+    # object per task: ~150 MiB at 10,000 databases, a few million outputs). ``done`` reads no context variable.
+    context = contextvars.Context()
     for task in pending:
-        task.add_done_callback(done)
+        task.add_done_callback(done, context=context)
     try:
         await finished
     finally:

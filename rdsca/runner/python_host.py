@@ -42,6 +42,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
 from rdsca import clock, sdk_internals
+from rdsca.runner import gc_policy
 from rdsca.runner.engine import OfflineEngine
 from rdsca.runner.invoke_answers import from_spec
 from rdsca.runner.invokes import OfflineMocks
@@ -354,7 +355,7 @@ def run_program(session: Session) -> None:
         with _program_environment(session.program_dir), _secure_config(
             set(session.spec.get("secure_keys", [])), session.warnings, session.secure_reads,
             bool(session.spec.get("esc")),
-        ), _check_mode(), sdk_internals.linear_final_wait():
+        ), _check_mode(), sdk_internals.linear_final_wait(), gc_policy.amortised_collections():
             loop.run_until_complete(pulumi.runtime.stack.run_in_stack(program))
     except BaseException as exc:  # the program's own KeyboardInterrupt and SystemExit too: it failed
         if os.environ.get("RDSCA_DEBUG"):

@@ -1,0 +1,114 @@
+"""The host's collection policy: full collections wait for the heap to double, cycles are still collected, and the
+collector is as before once the program is done."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from rdsca.runner import gc_policy
+
+pytestmark = pytest.mark.skipif(
+    not (3, 8) <= sys.version_info[:2] < (3, 14) or gc_policy.resource is None,
+    reason="the policy applies to CPython 3.8-3.13 with getrusage only",
+)
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: Any = self  # a cycle: only the collector frees it
+
+
+@pytest.fixture
+def full_collections() -> Iterator[list[int]]:
+    """The generations of the collections that run (a list filled by a gc callback)."""
+    seen: list[int] = []
+
+    def record(phase: str, info: dict[str, Any]) -> None:
+        if phase == "stop":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(record)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(record)
+
+
+def _grow() -> list[list[int]]:
+    """New long-lived containers, half as many as the process has (CPython's own rule needs a quarter) and enough for
+    more than ten young collections of the middle generation (its threshold): a full collection on the way."""
+    return [[i] for i in range(max(len(gc.get_objects()) // 2, 200_000))]
+
+
+def _old_cycle() -> weakref.ref[_Node]:
+    node = _Node()
+    ref = weakref.ref(node)
+    gc.collect()  # the cycle (still referenced) moves to the oldest generation
+    del node
+    return ref
+
+
+def test_without_the_policy_growing_by_half_runs_a_full_collection(full_collections) -> None:
+    """The control: what the tests below rely on happens with CPython's own rule."""
+    gc.collect()
+    full_collections.clear()
+    kept = _grow()
+    assert 2 in full_collections, len(kept)
+
+
+def test_no_full_collection_until_the_heap_doubles_then_one(monkeypatch, full_collections) -> None:
+    peak = [1000]
+    monkeypatch.setattr(gc_policy, "_peak", lambda: peak[0])
+    with gc_policy.amortised_collections() as applied:
+        assert applied
+        dead = _old_cycle()
+        full_collections.clear()
+        kept = [_grow()]
+        assert 1 in full_collections, "young collections still run"
+        assert 2 not in full_collections
+        assert dead() is not None  # the old cycle waits for the next full collection
+        peak[0] = 2000  # the heap doubled
+        kept.append(_grow())
+        assert 2 in full_collections
+        assert dead() is None  # collected by an automatic full collection
+        # The next one waits for the next doubling again.
+        full_collections.clear()
+        kept.append(_grow())
+        assert 2 not in full_collections
+
+
+def test_the_collector_is_as_before_afterwards(monkeypatch) -> None:
+    before_thresholds, before_callbacks = gc.get_threshold(), list(gc.callbacks)
+    with gc_policy.amortised_collections():
+        assert gc.get_threshold()[2] > before_thresholds[2]
+        assert len(gc.callbacks) == len(before_callbacks) + 1
+    assert gc.get_threshold() == before_thresholds
+    assert gc.callbacks == before_callbacks
+    with pytest.raises(RuntimeError), gc_policy.amortised_collections():
+        raise RuntimeError("the program failed")
+    assert gc.get_threshold() == before_thresholds
+    assert gc.callbacks == before_callbacks
+
+
+def test_without_getrusage_nothing_changes(monkeypatch) -> None:
+    monkeypatch.setattr(gc_policy, "resource", None)
+    before = gc.get_threshold()
+    with gc_policy.amortised_collections() as applied:
+        assert not applied
+        assert gc.get_threshold() == before
+
+
+def test_the_host_runs_the_program_under_the_policy(program) -> None:
+    run = program(
+        "import gc, pulumi_aws as aws\n"
+        "aws.rds.Instance('db', instance_class='db.t3.micro', engine='mysql',\n"
+        "                 tags={'oldest': str(gc.get_threshold()[2])})\n"
+    )
+    assert run.error is None, run.error
+    assert int(run.inputs("db")["tags"]["oldest"]) >= 2**30
