@@ -355,7 +355,7 @@ def run_program(session: Session) -> None:
         with _program_environment(session.program_dir), _secure_config(
             set(session.spec.get("secure_keys", [])), session.warnings, session.secure_reads,
             bool(session.spec.get("esc")),
-        ), _check_mode(), sdk_internals.linear_final_wait(), gc_policy.amortised_collections():
+        ), _check_mode(), sdk_internals.linear_final_wait():
             loop.run_until_complete(pulumi.runtime.stack.run_in_stack(program))
     except BaseException as exc:  # the program's own KeyboardInterrupt and SystemExit too: it failed
         if os.environ.get("RDSCA_DEBUG"):
@@ -420,9 +420,10 @@ def execute(spec: dict[str, Any]) -> dict[str, Any]:
     """
     session = prepare(spec)
     try:
-        contextvars.copy_context().run(run_program, session)
-        finish_policies(session)
-        return result(session)
+        with gc_policy.amortised_collections():
+            contextvars.copy_context().run(run_program, session)
+            finish_policies(session)
+            return result(session)
     finally:
         if session.policies is not None:
             session.policies.stop()
@@ -489,9 +490,12 @@ def serve(spec: dict[str, Any], output: _Output, started: list[subprocess.Popen[
         watch = (session, output, threading.current_thread())
         threading.Thread(target=_watch_deadline, args=watch, daemon=True).start()
     try:
-        contextvars.copy_context().run(run_program, session)
-        finish_policies(session)
-        output.write(result(session))
+        # Until the result is written: leaving the policy with the heap at its largest would start a full collection
+        # at once (0.3 s at 1,000 databases, 5 s at 10,000).
+        with gc_policy.amortised_collections():
+            contextvars.copy_context().run(run_program, session)
+            finish_policies(session)
+            output.write(result(session))
     finally:
         if session.policies is not None:
             session.policies.stop()
