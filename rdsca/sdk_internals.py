@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import functools
 import importlib
 import sys
@@ -63,8 +62,8 @@ async def output_resources(output: pulumi.Output[Any]) -> set[pulumi.Resource]:
 async def _wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
     """``stack.wait_for_rpcs`` with the same outcome in linear time. The SDK's version waits for the program's
     outputs with ``asyncio.wait(..., FIRST_COMPLETED)`` in a loop, which adds a callback to every pending output on
-    every pass: quadratic in the number of outputs (tens of thousands for a thousand resources). This one adds one
-    callback per output and, like the SDK, raises the first failure to complete."""
+    every pass: quadratic in the number of outputs (tens of thousands for a thousand resources). This one waits for
+    each in turn and, like the SDK, raises a failure (``_wait_all``)."""
     rpc_manager = _settings.SETTINGS.rpc_manager
     while True:
         while len(rpc_manager.rpcs) > 0:
@@ -85,32 +84,16 @@ async def _wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
 
 
 async def _wait_all(pending: list[asyncio.Task[Any]]) -> None:
-    """Wait for every task; raise the first failure to complete (one callback per task)."""
-    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    remaining = len(pending)
-
-    def done(task: asyncio.Task[Any]) -> None:
-        nonlocal remaining
-        remaining -= 1
-        if finished.done():
-            return
-        if task.cancelled():
-            finished.set_exception(asyncio.CancelledError())
-        elif task.exception() is not None:
-            finished.set_exception(task.exception())  # type: ignore[arg-type]
-        elif remaining == 0:
-            finished.set_result(None)
-
-    # One context for every callback: without ``context=`` each registration copies the current context (an
-    # object per task: ~150 MiB at 10,000 databases, a few million outputs). ``done`` reads no context variable.
-    context = contextvars.Context()
+    """Wait for every task; raise a failure. One pass for the tasks already done (a failure among them is raised at
+    once), then each pending task in turn: one callback at a time. A callback on every pending task (as
+    ``asyncio.wait`` adds) holds a tuple per task until the last one ends: 134 MiB of the host's peak at 10,000
+    databases (a few million outputs). A failure among later tasks waits for the earlier ones, which every output
+    of a program does end (its registration answers, or fails, offline)."""
     for task in pending:
-        task.add_done_callback(done, context=context)
-    try:
-        await finished
-    finally:
-        for task in pending:
-            task.remove_done_callback(done)
+        if task.done() and (task.cancelled() or task.exception() is not None):
+            await task  # raises
+    for task in pending:
+        await task
 
 
 async def _wait_for_outputs() -> None:

@@ -119,3 +119,66 @@ def test_a_data_source_result_type_gives_wire_names_and_types() -> None:
     python_name, nested = fields["blockDeviceMappings"]
     assert python_name == "block_device_mappings"
     assert typing.get_args(nested) == (GetAmiBlockDeviceMappingResult,)
+
+
+def _run(coroutine_function) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(coroutine_function())
+    finally:
+        loop.close()
+
+
+def test_the_final_wait_waits_for_every_output_in_turn() -> None:
+    from rdsca.sdk_internals import _wait_all
+
+    async def main() -> None:
+        finished: list[int] = []
+
+        async def output(i: int) -> None:
+            await asyncio.sleep(0.001 * (5 - i))  # the last ones end first
+            finished.append(i)
+
+        tasks = [asyncio.ensure_future(output(i)) for i in range(5)]
+        await _wait_all(tasks)
+        assert sorted(finished) == [0, 1, 2, 3, 4]
+
+    _run(main)
+
+
+def test_the_final_wait_raises_a_failure_already_there_at_once() -> None:
+    from rdsca.sdk_internals import _wait_all
+
+    async def main() -> None:
+        never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def fails() -> None:
+            raise ValueError("an apply raised")
+
+        failed = asyncio.ensure_future(fails())
+        await asyncio.sleep(0)
+        assert failed.done()
+        waiting = asyncio.ensure_future(never)
+        with pytest.raises(ValueError, match="an apply raised"):
+            # Before the output that never ends: the failure is not kept waiting behind it.
+            await asyncio.wait_for(_wait_all([waiting, failed]), timeout=5)
+        waiting.cancel()
+
+    _run(main)
+
+
+def test_the_final_wait_raises_a_failure_that_comes_later() -> None:
+    from rdsca.sdk_internals import _wait_all
+
+    async def main() -> None:
+        async def ok() -> None:
+            await asyncio.sleep(0.002)
+
+        async def fails() -> None:
+            await asyncio.sleep(0.004)
+            raise RuntimeError("late")
+
+        with pytest.raises(RuntimeError, match="late"):
+            await asyncio.wait_for(_wait_all([asyncio.ensure_future(ok()), asyncio.ensure_future(fails())]), 5)
+
+    _run(main)

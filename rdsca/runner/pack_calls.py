@@ -192,6 +192,8 @@ class PolicyRun:
             resource.properties.CopyFrom(properties)
         # After every pack's outstanding analyses (each pack answers in order, as the engine calls it).
         self.drain()
+        for client in self.clients:
+            client.close_relay()
         futures = [client.call_later("AnalyzeStack", request) for client in self.clients]
         for position, (client, future) in enumerate(zip(self.clients, futures, strict=True)):
             answer = future.result()

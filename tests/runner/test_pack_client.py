@@ -347,6 +347,27 @@ def test_analyze_goes_through_the_relay_in_order_unless_a_policy_remediates() ->
         client.stop()
 
 
+def test_the_relay_goes_before_analyze_stack_which_the_client_makes_itself() -> None:
+    client = _client()
+    try:
+        client.configure({})
+        assert client._relay is not None and client._relay.ready
+        relay = client._relay.process
+        subject = pack_client.Subject("aws:rds/instance:Instance", "db", URN)
+        client.analyze_later(_analyze_request("rds-ca-2019"), subject).result(timeout=60)
+        client.close_relay()
+        assert relay.poll() is not None and client._relay is None and client.current is None
+        stack = pb.AnalyzeStackRequest()
+        stack.resources.add(type="aws:rds/instance:Instance", urn=URN, name="db",
+                            properties=_props({"engine": "mysql", "caCertIdentifier": "rds-ca-2019"}))
+        assert client.call_later("AnalyzeStack", stack).result(timeout=60).diagnostics is not None
+        # An Analyze after it (not made by the host, which drains first) still works, on the client's worker.
+        late = client.analyze_later(_analyze_request("rds-ca-2019"), subject).result(timeout=60)
+        assert [d.policyName for d in late.diagnostics] == ["rds-ca-retired"]
+    finally:
+        client.stop()
+
+
 DYING_PACK = """
 import os
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
