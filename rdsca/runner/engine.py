@@ -246,15 +246,17 @@ class OfflineEngine:
     def _fields(self, goal: Goal) -> dict[str, Any]:
         """The ``AnalyzeRequest`` fields other than the properties (options, provider)."""
         opts = goal.options
-        options = analyzer_pb2.AnalyzerResourceOptions(
-            protect=bool(opts.get("protect")),
-            ignoreChanges=opts.get("ignoreChanges") or [],
-            additionalSecretOutputs=opts.get("additionalSecretOutputs") or [],
-            parent=goal.parent,
-        )
+        # The AnalyzerResourceOptions fields, made into a message with each request: a message kept per resource
+        # holds an arena of its own (~1 KB; 11 MB at 10,000 databases).
+        options: dict[str, Any] = {
+            "protect": bool(opts.get("protect")),
+            "ignoreChanges": opts.get("ignoreChanges") or [],
+            "additionalSecretOutputs": opts.get("additionalSecretOutputs") or [],
+            "parent": goal.parent,
+        }
         if opts.get("deleteBeforeReplace") is not None:
-            options.deleteBeforeReplace = bool(opts["deleteBeforeReplace"])
-            options.deleteBeforeReplaceDefined = True
+            options["deleteBeforeReplace"] = bool(opts["deleteBeforeReplace"])
+            options["deleteBeforeReplaceDefined"] = True
         fields: dict[str, Any] = {"type": goal.type, "urn": goal.urn, "name": goal.name, "options": options}
         provider = self._provider_resource(goal.provider.rsplit("::", 1)[0]) if goal.provider else None
         if provider is not None:

@@ -49,9 +49,12 @@ class PolicyRun:
         self.warnings: list[str] = [w for p in packs for w in p.get("warnings", [])]
         self.remediations: list[dict[str, Any]] = []
         self._diagnostics: dict[tuple[int, int], list[dict[str, Any]]] = {}
-        self._pending: list[concurrent.futures.Future[Any]] = []
+        #: The ``Analyze`` calls not answered yet: an answered one (a future with its condition, and the answer) is
+        #: let go at once, not kept to the end (~3 KB a resource).
+        self._pending: dict[concurrent.futures.Future[Any], None] = {}  # in call order
         self._error: BaseException | None = None
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         env = pack_environment(project)
         self.clients: list[PackClient] = []
         try:
@@ -127,24 +130,32 @@ class PolicyRun:
         for position, client in enumerate(self.clients):
             request = analyzer_pb2.AnalyzeRequest(properties=struct(props), **fields)
             future = client.analyze_later(request, subject)
-            future.add_done_callback(functools.partial(self._analysed, index, position, client, subject))
             with self._lock:
-                self._pending.append(future)
+                self._pending[future] = None
+            future.add_done_callback(functools.partial(self._analysed, index, position, client, subject))
 
     def _analysed(
         self, index: int, position: int, client: PackClient, subject: Subject, future: concurrent.futures.Future[Any]
     ) -> None:
-        error = future.exception()
-        if error is not None:
+        try:
+            error = future.exception()
+            if error is not None:
+                with self._lock:
+                    self._error = self._error or error  # the host stops the program on it; ``drain`` raises it too
+                return
+            answer = future.result()
+            self._told("Analyze", client, subject.name)
+            if answer.diagnostics:
+                # The engine reports every diagnostic against the resource it analysed (step_generator.go).
+                found = [diagnostic(d, subject.urn, client, self.secrets.text(d.message)) for d in answer.diagnostics]
+                self._add(index, position, found)
+        finally:
+            # Let go only once its diagnostics are kept: ``drain`` returns when none is left (a future's waiters
+            # are woken before its callbacks run, so waiting on the futures alone could miss the last answers).
             with self._lock:
-                self._error = self._error or error  # the host stops the program on it; ``drain`` raises it too
-            return
-        answer = future.result()
-        self._told("Analyze", client, subject.name)
-        if answer.diagnostics:
-            # The engine reports every diagnostic against the resource it analysed (step_generator.go).
-            found = [diagnostic(d, subject.urn, client, self.secrets.text(d.message)) for d in answer.diagnostics]
-            self._add(index, position, found)
+                self._pending.pop(future, None)
+                if not self._pending:
+                    self._idle.notify_all()
 
     def _told(self, method: str, client: PackClient, name: str) -> None:
         if self.events is not None:
@@ -175,11 +186,13 @@ class PolicyRun:
         return None
 
     def drain(self) -> None:
-        """Wait for every queued ``Analyze``; raise the first failure."""
+        """Wait until every queued ``Analyze`` is answered and its diagnostics kept; raise the first failure."""
         with self._lock:
-            pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()
+            while not self._idle.wait_for(lambda: not self._pending, timeout=0.5):
+                pass  # in slices: the main thread stays responsive to signals
+            error = self._error
+        if error is not None:
+            raise error
 
     # -- the stack ------------------------------------------------------------------------------------------------
     def analyze_stack(self, resources: list[dict[str, Any]], index: int) -> None:

@@ -347,3 +347,67 @@ resource "aws_rds_cluster_instance" "new_0" {
     }
     assert {r["address"]: r["ca_status"] for r in tf["resources"] if r["type"] == "aws_rds_cluster_instance"} == {
         "aws_rds_cluster_instance.old_0": "refused", "aws_rds_cluster_instance.new_0": "ok"}
+
+
+# -- the queued Analyze calls (issue 30: answered calls are let go at once) ---------------------------------------
+
+
+class _SlowDiagnostics:
+    """A client whose answers come from another thread; the test slows down keeping their diagnostics."""
+
+    name = "fake"
+    info = None  # no policies listed: a severity is read from the diagnostic
+    version = ""
+
+    def __init__(self) -> None:
+        import concurrent.futures
+
+        self.futures: list[concurrent.futures.Future] = []
+
+    def analyze_later(self, request, subject):
+        import concurrent.futures
+
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        future.set_running_or_notify_cancel()
+        self.futures.append(future)
+        return future
+
+
+def test_drain_returns_once_every_answer_s_diagnostics_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from pulumi.runtime.proto import analyzer_pb2
+
+    from rdsca.runner import pack_calls
+    from rdsca.runner.pack_client import Subject
+    from rdsca.runner.secrets import SecretFilter
+
+    real = pack_calls.diagnostic
+
+    def slow(*args, **kwargs):
+        time.sleep(0.3)  # the answer's waiters are woken before this callback runs
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pack_calls, "diagnostic", slow)
+    run = pack_calls.PolicyRun.__new__(pack_calls.PolicyRun)
+    run.secrets, run.events, run.warnings, run.remediations = SecretFilter(), None, [], []
+    run._diagnostics, run._pending, run._error = {}, {}, None
+    run._lock = threading.Lock()
+    run._idle = threading.Condition(run._lock)
+    client = _SlowDiagnostics()
+    run.clients = [client]  # type: ignore[list-item]
+    urns = [f"urn:pulumi:dev::p::aws:rds/instance:Instance::db{i}" for i in range(3)]
+    for i, urn in enumerate(urns):
+        run.analyze(i, Subject("aws:rds/instance:Instance", f"db{i}", urn), {"type": "aws:rds/instance:Instance",
+                                                                             "urn": urn, "name": f"db{i}"}, {})
+    answer = analyzer_pb2.AnalyzeResponse()
+    answer.diagnostics.add(policyName="rds-ca-retired", message="retired", enforcementLevel=analyzer_pb2.MANDATORY,
+                           severity=analyzer_pb2.POLICY_SEVERITY_HIGH)
+    first = client.futures[0]
+    first.set_result(answer)  # answered before the drain: let go, its diagnostic kept
+    assert first not in run._pending
+    threading.Thread(target=lambda: [f.set_result(answer) for f in client.futures[1:]]).start()
+    run.drain()
+    assert not run._pending
+    assert [d["urn"] for d in run.result()["diagnostics"]] == urns
