@@ -97,10 +97,10 @@ run()
 print(Mocks.count, file=sys.stderr)
 """
 
-#: Floor (a) under the host's collection policy (``rdsca.runner.gc_policy``): the like-for-like floor, so that the
+#: Floor (a) under the host's collection policy (``rdsca.gc_policy``): the like-for-like floor, so that the
 #: policy's gain is not counted as the absence of overhead.
 FLOOR_GC = FLOOR.replace(
-    "run()\n", "from rdsca.runner import gc_policy\nwith gc_policy.amortised_collections():\n    run()\n"
+    "run()\n", "from rdsca import gc_policy\nwith gc_policy.amortised_collections():\n    run()\n"
 )
 
 

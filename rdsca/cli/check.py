@@ -363,6 +363,17 @@ def _process_pulumi(report: Any) -> None:
 
 
 def _check_terraform(path: Path, kind: str, config_file: Path | None, options: TerraformOptions, fmt: str) -> None:
+    from rdsca import gc_policy
+
+    # Every block and attribute lives until the report is written: CPython's own rule spent 0.27 s of a 10,000
+    # resource check in full collections that freed nothing (rdsca.gc_policy).
+    with gc_policy.amortised_collections():
+        _run_terraform_check(path, kind, config_file, options, fmt)
+
+
+def _run_terraform_check(
+    path: Path, kind: str, config_file: Path | None, options: TerraformOptions, fmt: str
+) -> None:
     from rdsca import rules
     from rdsca.terraform.check import check as check_terraform
     from rdsca.terraform.report import print_report

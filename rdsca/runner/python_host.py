@@ -41,8 +41,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 
-from rdsca import clock, sdk_internals
-from rdsca.runner import gc_policy
+from rdsca import clock, gc_policy, sdk_internals
 from rdsca.runner.engine import OfflineEngine
 from rdsca.runner.invoke_answers import from_spec
 from rdsca.runner.invokes import OfflineMocks

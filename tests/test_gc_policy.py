@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rdsca.runner import gc_policy
+from rdsca import gc_policy
 
 pytestmark = pytest.mark.skipif(
     not (3, 8) <= sys.version_info[:2] < (3, 14) or gc_policy.resource is None,
@@ -112,3 +112,36 @@ def test_the_host_runs_the_program_under_the_policy(program) -> None:
     )
     assert run.error is None, run.error
     assert int(run.inputs("db")["tags"]["oldest"]) >= 2**30
+
+
+def test_a_terraform_check_runs_under_the_policy(monkeypatch, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from rdsca.cli import cli
+
+    seen: list[tuple[int, int, int]] = []
+    real = gc_policy.amortised_collections
+
+    def recording():
+        manager = real()
+
+        class Recorder:
+            def __enter__(self):
+                applied = manager.__enter__()
+                seen.append(gc.get_threshold())
+                return applied
+
+            def __exit__(self, *exc):
+                return manager.__exit__(*exc)
+
+        return Recorder()
+
+    monkeypatch.setattr(gc_policy, "amortised_collections", recording)
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_db_instance" "db" {\n  engine = "mysql"\n  ca_cert_identifier = "rds-ca-2019"\n}\n'
+    )
+    before = gc.get_threshold()
+    result = CliRunner().invoke(cli, ["check", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1, result.output  # the retired CA: a finding
+    assert seen and seen[0][2] >= 2**30
+    assert gc.get_threshold() == before

@@ -1,4 +1,5 @@
-"""Full garbage collections in the host once the heap has doubled, instead of each time it grew by a quarter.
+"""Full garbage collections once the heap has doubled, instead of each time it grew by a quarter: for the two
+heaps that only grow, a program run in the host and a Terraform check.
 
 A Pulumi program keeps every resource and output alive until it ends, so the heap only grows while it runs. CPython
 (3.8 to 3.13) starts a full collection when the objects promoted to the oldest generation since the last one reach
@@ -59,8 +60,9 @@ class _Doubling:
 
 @contextlib.contextmanager
 def amortised_collections() -> Iterator[bool]:
-    """While the block runs (the program, in the host), full collections wait for the heap to double; yields
-    whether the policy applies here. The collector's thresholds and callbacks are as before afterwards."""
+    """While the block runs (a program in the host, a Terraform check), full collections wait for the heap to
+    double; yields whether the policy applies here. The collector's thresholds and callbacks are as before
+    afterwards."""
     thresholds = gc.get_threshold()
     if resource is None or not (3, 8) <= sys.version_info[:2] < (3, 14) or len(thresholds) != 3 or thresholds[2] <= 0:
         yield False
