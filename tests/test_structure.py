@@ -241,6 +241,7 @@ LAYERS: dict[str, int] = {
     "rdsca.sarif": 0,
     "rdsca.junit": 0,
     "rdsca.sdk_internals": 0,
+    "rdsca.gc_policy": 0,
     # the judgements, shared by every front end
     "rdsca.rules": 1,
     # what CI does with the rules' findings (suppressions, baselines, selection)

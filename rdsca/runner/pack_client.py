@@ -191,6 +191,11 @@ class PackProcess:
         except (IndexError, ValueError, UnicodeDecodeError):
             port = 0
         if not 0 < port < 65536:
+            if line and not line[0]:
+                # End of output: the pack is exiting. Its pipe closes before it can be reaped, so poll() right now
+                # may still say "running" (and the message would wrongly blame a timeout).
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=1.0)
             exited = self.process.poll()
             stop_process(self.process)
             self.stderr.wait(1.0)

@@ -294,6 +294,18 @@ def test_a_pack_whose_python_cannot_run_names_the_interpreter(tmp_path: Path) ->
     )
 
 
+def test_a_pack_that_closes_its_output_just_before_exiting_is_not_called_a_timeout(tmp_path: Path) -> None:
+    """The flake of test_a_pack_whose_python_cannot_run_names_the_interpreter: the pipe closes as a process exits,
+    before it can be reaped, and the message said "no port printed within 10 s" at once. Here the gap is widened."""
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\nexec 1>&-\nsleep 0.3\nexit 126\n")
+    broken.chmod(0o755)
+    process = pack_client.PackProcess(tmp_path, str(broken), {})
+    with pytest.raises(PolicyError, match=r"its Python \(.*\) exited with code 126"):
+        process.port(10)
+
+
 def test_a_pack_that_prints_a_dead_port_fails_at_once(tmp_path: Path) -> None:
     """Issue 24.20: a pack that printed a port nothing listens on was waited out, then reported as the program's
     timeout. It is named at once."""
