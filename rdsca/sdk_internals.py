@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import importlib
+import itertools
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -83,17 +84,41 @@ async def _wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
             break
 
 
+def _failed(task: asyncio.Task[Any]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
 async def _wait_all(pending: list[asyncio.Task[Any]]) -> None:
-    """Wait for every task; raise a failure. One pass for the tasks already done (a failure among them is raised at
-    once), then each pending task in turn: one callback at a time. A callback on every pending task (as
-    ``asyncio.wait`` adds) holds a tuple per task until the last one ends: 134 MiB of the host's peak at 10,000
-    databases (a few million outputs). A failure among later tasks waits for the earlier ones, which every output
-    of a program does end (its registration answers, or fails, offline)."""
-    for task in pending:
-        if task.done() and (task.cancelled() or task.exception() is not None):
-            await task  # raises
-    for task in pending:
-        await task
+    """Wait for every task; raise a failure. A failure already there is raised at once; then each pending task is
+    awaited in turn, with no callback left on the others: a callback on every pending task (as ``asyncio.wait``
+    adds) held a tuple per task until the last one ended, 134 MiB of the host's peak at 10,000 databases (a few
+    million outputs). So that a failure further on is not kept waiting behind an output that never ends, a timer
+    looks for one whenever the wait has not moved for a second (as the SDK, which raises the first failure to
+    complete, would not wait there either)."""
+    if any(_failed(task) for task in pending):
+        await next(task for task in pending if _failed(task))  # raises
+    loop = asyncio.get_running_loop()
+    failure: asyncio.Future[asyncio.Task[Any]] = loop.create_future()
+    position = 0
+
+    def watch(last: int) -> None:
+        if position == last:  # no progress for a second: is a later output already failed?
+            found = next((task for task in itertools.islice(pending, last, None) if _failed(task)), None)
+            if found is not None:
+                failure.set_result(found)
+                return
+        timer[0] = loop.call_later(1.0, watch, position)
+
+    timer = [loop.call_later(1.0, watch, 0)]
+    try:
+        for position, task in enumerate(pending):  # noqa: B007 (read by ``watch``)
+            if not task.done():
+                await asyncio.wait((task, failure), return_when=asyncio.FIRST_COMPLETED)
+                if failure.done():
+                    await failure.result()  # raises
+            await task
+    finally:
+        timer[0].cancel()
 
 
 async def _wait_for_outputs() -> None:

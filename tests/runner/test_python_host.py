@@ -213,6 +213,29 @@ def test_a_failing_apply_is_reported(program) -> None:
     assert run.error is not None and run.error.endswith("ZeroDivisionError: division by zero")
 
 
+def test_a_failing_apply_is_reported_while_another_output_never_ends(tmp_path: Path) -> None:
+    """The final wait awaits outputs in turn (issue 30); a failure further on is still raised within about a
+    second, not after the --timeout (the SDK raises the first failure to complete)."""
+    import time
+
+    from ..conftest import rdsca
+
+    directory = write_program(tmp_path / "prog", (
+        "import asyncio, pulumi\n"
+        "loop = asyncio.get_event_loop()\n"
+        "never = [pulumi.Output.from_input(loop.create_future()) for _ in range(200)]\n"
+        "async def later():\n"
+        "    await asyncio.sleep(0.5)  # fails once the final wait has started\n"
+        "    return 1\n"
+        "pulumi.Output.from_input(asyncio.ensure_future(later())).apply(lambda v: 1 / 0)\n"
+    ))
+    started = time.monotonic()
+    proc = rdsca("check", directory, "--timeout", "60", cwd=directory)
+    assert proc.returncode == 2, proc.stderr
+    assert "ZeroDivisionError: division by zero" in proc.stderr, proc.stderr
+    assert time.monotonic() - started < 60
+
+
 def test_runs_are_independent(program, tmp_path: Path) -> None:
     first = program(ORDER_PROGRAM)
     second = program(ORDER_PROGRAM)
