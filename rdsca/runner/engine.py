@@ -21,7 +21,7 @@ import dataclasses
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,26 +282,28 @@ class OfflineEngine:
         """Every pack's ``AnalyzeStack`` over the planned outputs of every registered (not read) resource."""
         if self.policies is None:
             return
-        resources = []
         with self._lock:
             records = [self._records[i] for i in sorted(self._records)]
-        for record in records:
-            reg = record.registration
-            if reg.read:
-                continue
-            fields = {k: v for k, v in record.fields.items() if k != "properties"}
-            # The engine sends each resource's property dependencies too (analyzer_plugin.go, AnalyzeStack).
-            fields.update(
-                properties=record.outputs,
-                parent=reg.parent,
-                dependencies=reg.dependencies,
-                propertyDependencies={
-                    key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
-                    for key, urns in reg.property_dependencies.items()
-                },
-            )
-            resources.append(fields)
-        self.policies.analyze_stack(resources, self._index())
+
+        def resources() -> Iterator[dict[str, Any]]:  # one at a time: each is made into bytes at once
+            for record in records:
+                reg = record.registration
+                if reg.read:
+                    continue
+                fields = {k: v for k, v in record.fields.items() if k != "properties"}
+                # The engine sends each resource's property dependencies too (analyzer_plugin.go, AnalyzeStack).
+                fields.update(
+                    properties=record.outputs,
+                    parent=reg.parent,
+                    dependencies=reg.dependencies,
+                    propertyDependencies={
+                        key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                        for key, urns in reg.property_dependencies.items()
+                    },
+                )
+                yield fields
+
+        self.policies.analyze_stack(resources(), self._index())
 
     def state_warnings(self) -> list[str]:
         if self.state is None or not self.state.resources:

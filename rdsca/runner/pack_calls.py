@@ -13,7 +13,7 @@ import concurrent.futures
 import functools
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
 from rdsca.runner.monitor import wire_to_json
-from rdsca.runner.pack_client import PackClient, PackProcess, Subject, diagnostic, struct
+from rdsca.runner.pack_client import PackClient, PackProcess, Subject, diagnostic, stack_request, struct
 from rdsca.runner.pack_launch import pack_environment
 from rdsca.runner.policy_packs import PackRun, PolicyConfig, PolicyError
 from rdsca.runner.processes import stop_process
@@ -195,14 +195,9 @@ class PolicyRun:
             raise error
 
     # -- the stack ------------------------------------------------------------------------------------------------
-    def analyze_stack(self, resources: list[dict[str, Any]], index: int) -> None:
+    def analyze_stack(self, resources: Iterable[dict[str, Any]], index: int) -> None:
         """``resources``: ``AnalyzerResource`` fields with ``properties`` as wire values."""
-        request = analyzer_pb2.AnalyzeStackRequest()
-        for fields in resources:
-            fields = dict(fields)
-            properties = struct(fields.pop("properties"))
-            resource = request.resources.add(**fields)
-            resource.properties.CopyFrom(properties)
+        request = stack_request(resources)
         # After every pack's outstanding analyses (each pack answers in order, as the engine calls it).
         self.drain()
         for client in self.clients:

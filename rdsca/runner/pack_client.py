@@ -30,7 +30,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,33 @@ def struct(props: dict[str, Any]) -> struct_pb2.Struct:
     message = struct_pb2.Struct()
     message.update({k: v for k, v in props.items() if not k.startswith("__")})
     return message
+
+
+def stack_request(resources: Iterable[dict[str, Any]]) -> bytes:
+    """The bytes of the ``AnalyzeStackRequest`` of ``resources`` (``AnalyzerResource`` fields, ``properties`` as
+    wire values), built one resource at a time: the whole request as one message held every resource's properties
+    as protobuf values at once (about 50 MiB in the host at 10,000 databases, while the pack converts them too).
+    The same bytes as ``AnalyzeStackRequest(resources=...).SerializeToString()``: a repeated message field is each
+    element's bytes after its tag and length (protobuf encoding, "Length-delimited records")."""
+    out = bytearray()
+    for fields in resources:
+        fields = dict(fields)
+        properties = struct(fields.pop("properties"))
+        resource = analyzer_pb2.AnalyzerResource(**fields)
+        resource.properties.CopyFrom(properties)
+        data = resource.SerializeToString()
+        out += _RESOURCES_TAG
+        size = len(data)
+        while size > 0x7F:  # the length as a varint
+            out.append((size & 0x7F) | 0x80)
+            size >>= 7
+        out.append(size)
+        out += data
+    return bytes(out)
+
+
+#: ``AnalyzeStackRequest.resources``: field 1, wire type 2 (length-delimited).
+_RESOURCES_TAG = bytes([(1 << 3) | 2])
 
 
 @dataclass(frozen=True)
@@ -291,6 +318,7 @@ class PackClient:
         self.channel: grpc.Channel | None = None
         self._current: tuple[str, Subject | None] | None = None
         self._stub: Any = None
+        self._raw: dict[str, Any] = {}
         self._stuck: str | None = None
         #: Set before the pack is aborted to find a stuck policy: calls failing after it report the hang.
         self._aborting = False
@@ -331,6 +359,8 @@ class PackClient:
             remaining = self.deadline - time.monotonic() if math.isfinite(self.deadline) else None
             if remaining is not None and remaining <= 0:
                 raise PolicyError(self.stuck(method, subject))
+            if isinstance(request, bytes):  # already serialised (``stack_request``)
+                return self._raw[method](request, timeout=remaining)
             return getattr(self._stub, method)(request, timeout=remaining)
         except grpc.RpcError as exc:
             raise self._error(method, subject, exc) from None
@@ -407,6 +437,12 @@ class PackClient:
         except grpc.FutureTimeoutError:
             raise PolicyError(f"the policy pack {self.directory} did not answer on port {port}") from None
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        # AnalyzeStack with the request's bytes as ``stack_request`` builds them (no serialiser: bytes go as given).
+        self._raw = {
+            "AnalyzeStack": self.channel.unary_unary(
+                "/pulumirpc.Analyzer/AnalyzeStack", response_deserializer=analyzer_pb2.AnalyzeResponse.FromString
+            )
+        }
         self._port = port
 
     def configure_stack(self, project: dict[str, Any]) -> None:

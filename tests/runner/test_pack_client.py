@@ -448,3 +448,42 @@ def test_an_answer_the_host_cannot_read_fails_the_call_instead_of_hanging() -> N
             client.analyze_later(_analyze_request("rds-ca-2019"), subject).result(timeout=30)
     finally:
         client.stop()
+
+
+def test_the_stack_request_is_built_in_bytes_as_the_message_would_be() -> None:
+    """``stack_request`` writes each resource's bytes after its tag and length; parsed back, it is the request the
+    whole message gave (and a long resource needs a length of several varint bytes)."""
+    resources = [
+        {"type": "aws:rds/instance:Instance", "urn": f"{URN}{i}", "name": f"db{i}",
+         "options": {"protect": False, "parent": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev"},
+         "properties": {"engine": "mysql", "caCertIdentifier": "rds-ca-2019", "tags": {"note": "x" * (300 * i)}},
+         "dependencies": [f"{URN}dep"],
+         "propertyDependencies": {"tags": pb.AnalyzerPropertyDependencies(urns=[f"{URN}dep"])}}
+        for i in range(3)
+    ]
+    whole = pb.AnalyzeStackRequest()
+    for fields in resources:
+        fields = dict(fields)
+        properties = pack_client.struct(fields.pop("properties"))
+        whole.resources.add(**fields).properties.CopyFrom(properties)
+    built = pack_client.stack_request(iter(resources))
+    assert pb.AnalyzeStackRequest.FromString(built) == whole
+    assert len(built) == whole.ByteSize()
+    assert pack_client.stack_request([]) == b""
+
+
+def test_analyze_stack_takes_the_request_s_bytes_and_answers_as_for_the_message(tmp_path: Path) -> None:
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(BIG_ANSWER_PACK.replace("range(60)", "range(2)").replace("100_000", "10"))
+    client = _client(tmp_path)
+    try:
+        client.configure({})
+        message = _stack_request(3)
+        as_bytes = pack_client.stack_request(
+            [{"type": r.type, "urn": r.urn, "name": r.name, "properties": {}} for r in message.resources]
+        )
+        answer = client.call_later("AnalyzeStack", as_bytes).result(timeout=60)
+        assert answer == client.call("AnalyzeStack", message)
+        assert sorted({d.urn for d in answer.diagnostics}) == sorted(r.urn for r in message.resources)
+    finally:
+        client.stop()
