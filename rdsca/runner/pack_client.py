@@ -43,7 +43,7 @@ from rdsca import rules, sdk_internals
 from rdsca.rules import config as policy_config
 from rdsca.rules.config import PolicyConfig
 from rdsca.runner import pack_launch, pack_relay
-from rdsca.runner.pack_launch import channel_options, launch
+from rdsca.runner.pack_launch import ANALYZER_METHOD, channel_options, launch
 from rdsca.runner.policy_packs import PolicyConfigInvalid, PolicyError
 from rdsca.runner.processes import OutputTail, stop_process
 
@@ -440,7 +440,7 @@ class PackClient:
         # AnalyzeStack with the request's bytes as ``stack_request`` builds them (no serialiser: bytes go as given).
         self._raw = {
             "AnalyzeStack": self.channel.unary_unary(
-                "/pulumirpc.Analyzer/AnalyzeStack", response_deserializer=analyzer_pb2.AnalyzeResponse.FromString
+                ANALYZER_METHOD.format("AnalyzeStack"), response_deserializer=analyzer_pb2.AnalyzeResponse.FromString
             )
         }
         self._port = port

@@ -20,6 +20,9 @@ except ImportError:  # Windows: no core files to prevent
 
 #: The pack makes no calls back to the engine; this address is never dialled.
 ENGINE_ADDRESS = "127.0.0.1:1"
+#: The analyzer service's methods, as gRPC paths (pulumi/proto/pulumi/analyzer.proto, ``service Analyzer``): called
+#: with bytes in and out where the request is already serialised (the relay, ``AnalyzeStack``).
+ANALYZER_METHOD = "/pulumirpc.Analyzer/{}"
 #: The engine's gRPC message limit (``maxRPCMessageSize``: 400 MiB), on every channel rdsca opens.
 MAX_MESSAGE_BYTES = 400 * 1024 * 1024
 

@@ -487,3 +487,17 @@ def test_analyze_stack_takes_the_request_s_bytes_and_answers_as_for_the_message(
         assert sorted({d.urn for d in answer.diagnostics}) == sorted(r.urn for r in message.resources)
     finally:
         client.stop()
+
+
+def test_the_relay_needs_no_pulumi_sdk() -> None:
+    """Bytes in, bytes out: the relay's process imports gRPC only (the SDK's protobuf modules import the whole SDK,
+    ~13 MiB more in a process that lives as long as the program)."""
+    import subprocess
+
+    code = (
+        "import sys\nfrom rdsca.runner import pack_relay\npack_relay.main()\n"
+        "print(sorted(m for m in ('pulumi', 'google.protobuf', 'grpc') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], input="1\n", capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['grpc']"
