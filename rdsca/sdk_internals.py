@@ -95,8 +95,9 @@ async def _wait_all(pending: list[asyncio.Task[Any]]) -> None:
     million outputs). So that a failure further on is not kept waiting behind an output that never ends, a timer
     looks for one whenever the wait has not moved for a second (as the SDK, which raises the first failure to
     complete, would not wait there either)."""
-    if any(_failed(task) for task in pending):
-        await next(task for task in pending if _failed(task))  # raises
+    failed = next((task for task in pending if _failed(task)), None)
+    if failed is not None:
+        await failed  # raises
     loop = asyncio.get_running_loop()
     failure: asyncio.Future[asyncio.Task[Any]] = loop.create_future()
     position = 0

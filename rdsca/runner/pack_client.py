@@ -146,27 +146,16 @@ def stack_request(resources: Iterable[dict[str, Any]]) -> bytes:
     """The bytes of the ``AnalyzeStackRequest`` of ``resources`` (``AnalyzerResource`` fields, ``properties`` as
     wire values), built one resource at a time: the whole request as one message held every resource's properties
     as protobuf values at once (about 50 MiB in the host at 10,000 databases, while the pack converts them too).
-    The same bytes as ``AnalyzeStackRequest(resources=...).SerializeToString()``: a repeated message field is each
-    element's bytes after its tag and length (protobuf encoding, "Length-delimited records")."""
+    A repeated field's elements are encoded one after another, each as its own record (protobuf encoding), so a
+    request of one resource at a time, concatenated, is the whole request's bytes."""
     out = bytearray()
     for fields in resources:
         fields = dict(fields)
         properties = struct(fields.pop("properties"))
-        resource = analyzer_pb2.AnalyzerResource(**fields)
-        resource.properties.CopyFrom(properties)
-        data = resource.SerializeToString()
-        out += _RESOURCES_TAG
-        size = len(data)
-        while size > 0x7F:  # the length as a varint
-            out.append((size & 0x7F) | 0x80)
-            size >>= 7
-        out.append(size)
-        out += data
+        one = analyzer_pb2.AnalyzeStackRequest()
+        one.resources.add(**fields).properties.CopyFrom(properties)
+        out += one.SerializeToString()
     return bytes(out)
-
-
-#: ``AnalyzeStackRequest.resources``: field 1, wire type 2 (length-delimited).
-_RESOURCES_TAG = bytes([(1 << 3) | 2])
 
 
 @dataclass(frozen=True)

@@ -372,7 +372,8 @@ def test_the_relay_goes_before_analyze_stack_which_the_client_makes_itself() -> 
         stack = pb.AnalyzeStackRequest()
         stack.resources.add(type="aws:rds/instance:Instance", urn=URN, name="db",
                             properties=_props({"engine": "mysql", "caCertIdentifier": "rds-ca-2019"}))
-        assert client.call_later("AnalyzeStack", stack).result(timeout=60).diagnostics is not None
+        answer = client.call_later("AnalyzeStack", stack).result(timeout=60)
+        assert [d.policyName for d in answer.diagnostics] == ["rds-ca-stack-state"]  # the stack's rds-ca-2019
         # An Analyze after it (not made by the host, which drains first) still works, on the client's worker.
         late = client.analyze_later(_analyze_request("rds-ca-2019"), subject).result(timeout=60)
         assert [d.policyName for d in late.diagnostics] == ["rds-ca-retired"]
