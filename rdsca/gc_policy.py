@@ -43,19 +43,24 @@ class _Doubling:
         self.thresholds = (threshold0, threshold1, threshold2)
         self.baseline = _peak()
         self.armed = False
+        self.current = (threshold0, threshold1, _NEVER)  # what the policy last set
+
+    def _set(self, *thresholds: int) -> None:
+        self.current = thresholds
+        gc.set_threshold(*thresholds)
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         # gc.collect() does nothing inside a callback (the collector is running): only the thresholds change here.
-        if phase != "stop":
-            return
+        if phase != "stop" or gc.get_threshold() != self.current:
+            return  # the program set thresholds of its own (``gc.set_threshold(0)`` turns collection off): its choice
         threshold0, threshold1, threshold2 = self.thresholds
         if info["generation"] == 2:
             self.baseline = _peak()
             self.armed = False
-            gc.set_threshold(threshold0, threshold1, _NEVER)
+            self._set(threshold0, threshold1, _NEVER)
         elif not self.armed and _peak() >= self.baseline * GROWTH:
             self.armed = True  # the next generation-1 collections may go on to a full one, by CPython's own rule
-            gc.set_threshold(threshold0, threshold1, threshold2)
+            self._set(threshold0, threshold1, threshold2)
 
 
 @contextlib.contextmanager
@@ -69,7 +74,7 @@ def amortised_collections() -> Iterator[bool]:
         return
     policy = _Doubling(*thresholds)
     gc.callbacks.append(policy)
-    gc.set_threshold(thresholds[0], thresholds[1], _NEVER)
+    gc.set_threshold(*policy.current)
     try:
         yield True
     finally:

@@ -145,3 +145,14 @@ def test_a_terraform_check_runs_under_the_policy(monkeypatch, tmp_path) -> None:
     assert result.exit_code == 1, result.output  # the retired CA: a finding
     assert seen and seen[0][2] >= 2**30
     assert gc.get_threshold() == before
+
+
+def test_thresholds_the_program_sets_are_left_alone(monkeypatch, full_collections) -> None:
+    monkeypatch.setattr(gc_policy, "_peak", lambda: 1000)
+    with gc_policy.amortised_collections():
+        gc.set_threshold(0)  # the program turns automatic collection off
+        gc.collect()  # a full collection the program asks for
+        assert gc.get_threshold()[0] == 0
+        full_collections.clear()
+        _grow()
+        assert full_collections == []  # nothing automatic, as the program chose
