@@ -45,9 +45,9 @@ class _Doubling:
         self.armed = False
         self.current = (threshold0, threshold1, _NEVER)  # what the policy last set
 
-    def _set(self, *thresholds: int) -> None:
-        self.current = thresholds
-        gc.set_threshold(*thresholds)
+    def _set(self, threshold0: int, threshold1: int, threshold2: int) -> None:
+        self.current = (threshold0, threshold1, threshold2)
+        gc.set_threshold(*self.current)
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         # gc.collect() does nothing inside a callback (the collector is running): only the thresholds change here.
