@@ -12,11 +12,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
-import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -47,6 +44,8 @@ def existing_mode(path: Path) -> int | None:
 
 def write_file(target: Path, data: bytes, mode: int, check: Callable[[Path], None] | None = None) -> None:
     """Write ``data`` to a temporary sibling with ``mode``, run ``check`` on it, then rename it over ``target``."""
+    import tempfile  # here, not at the top: reading (every check) needs none of the writing modules (issue 30)
+
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     tmp = Path(name)
     try:
@@ -83,6 +82,9 @@ def write_directory(
 ) -> None:
     """Build a directory of ``files`` beside ``target`` (files get ``mode`` without execute bits), run ``check``
     on it, then swap it in; the old directory, if any, is removed."""
+    import shutil
+    import tempfile
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         for name, data in files.items():
@@ -134,6 +136,8 @@ def exchange(a: Path, b: Path) -> bool:
 
 
 def _replace_aside(new: Path, target: Path) -> None:
+    import uuid
+
     aside = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
     target.rename(aside)
     try:

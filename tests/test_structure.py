@@ -181,7 +181,7 @@ def test_component_signatures_match_the_one_argument_definition(entry: str) -> N
 
 #: Exceptions that are control flow inside one layer, never shown to a user: they need no message contract.
 INTERNAL_EXCEPTIONS = {
-    "rdsca.runner.processes.Terminated",  # a signal turned into an exception to unwind and stop the process group
+    "rdsca.interrupts.Terminated",  # a signal turned into an exception to unwind and stop the process group
     "rdsca.rules._common.UnknownValue",  # a value not known until apply: the rule says "cannot tell", not an error
     "rdsca.cli.common.Failure",  # the CLI's own rendering of RdscaError (click's exception type)
 }
@@ -242,6 +242,7 @@ LAYERS: dict[str, int] = {
     "rdsca.junit": 0,
     "rdsca.sdk_internals": 0,
     "rdsca.gc_policy": 0,
+    "rdsca.interrupts": 0,
     # the judgements, shared by every front end
     "rdsca.rules": 1,
     # what CI does with the rules' findings (suppressions, baselines, selection)

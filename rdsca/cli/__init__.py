@@ -29,7 +29,7 @@ from rdsca.cli.common import (
     debug_option,
     quiet_option,
 )
-from rdsca.runner.processes import signals_stop_the_run
+from rdsca.interrupts import signals_stop_the_run
 
 #: Every command: where it is defined and its one-line help (the first sentence of its own), so that ``rdsca
 #: --help`` lists the commands without importing them, and a command imports only its own area (start-up: the

@@ -293,8 +293,8 @@ def _detect_kind(path: Path) -> str:
 
 
 def _check_pulumi(program_dir: Path, options: PulumiOptions, fmt: str) -> None:
+    from rdsca.interrupts import Terminated
     from rdsca.runner.check import PolicyError, PolicyOptions, ProgramError, Watch, check_program
-    from rdsca.runner.processes import Terminated
     from rdsca.runner.report import print_check
 
     if program_dir.is_file():

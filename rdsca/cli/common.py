@@ -20,8 +20,8 @@ import click
 
 from rdsca import clock, terminal
 from rdsca.errors import RdscaError
+from rdsca.interrupts import Terminated
 from rdsca.output import printable
-from rdsca.runner.processes import Terminated
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 #: Where ``Group`` keeps ``--config FILE`` until the configuration file is read.

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 # Only light imports here: the parent process of ``rdsca check`` needs neither the Pulumi SDK nor grpc (the host
 # does, and drives the policy packs).
+from rdsca import interrupts
 from rdsca.errors import RdscaError, require
 from rdsca.runner import processes
 from rdsca.runner.interpreter import Interpreter, resolve
@@ -194,7 +195,7 @@ def run_host(
     spec = {**spec, "timeout": timeout}
     hard_deadline = time.monotonic() + timeout + REPORT_GRACE_S if timeout else None
     watched, events = _watch_options(watch, spec)
-    with processes.signals_stop_the_run():
+    with interrupts.signals_stop_the_run():
         proc = subprocess.Popen(
             [python.python, "-c", HOST_COMMAND],
             cwd=cwd,

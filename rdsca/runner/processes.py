@@ -16,39 +16,11 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from typing import IO, Any
 
 POSIX = os.name == "posix"
 #: How long a stopped group gets to exit on SIGTERM before SIGKILL.
 GRACE_S = 1.0
-
-
-class Terminated(BaseException):
-    """``rdsca check`` received SIGTERM or SIGHUP (a ``BaseException``, like ``KeyboardInterrupt``)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-@contextlib.contextmanager
-def signals_stop_the_run() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise ``Terminated`` in the main thread (so that ``finally`` blocks stop
-    the children), as SIGINT raises ``KeyboardInterrupt``. Outside the main thread, or on Windows, nothing changes."""
-    if not POSIX or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise Terminated(signum)
-
-    saved = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, previous in saved.items():
-            signal.signal(sig, previous)
 
 
 def group_options() -> dict[str, Any]:

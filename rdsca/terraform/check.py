@@ -10,7 +10,6 @@ from rdsca.terraform import judge
 from rdsca.terraform.judge import TerraformReport
 from rdsca.terraform.loader import load_directory
 from rdsca.terraform.model import ConfigError
-from rdsca.terraform.plan import load_plan
 
 
 def detect_kind(path: Path) -> str:
@@ -44,6 +43,8 @@ def check(
     if kind == "plan":
         if not path.is_file():
             raise ConfigError(f"{path}: a plan must be a file (terraform show -json PLANFILE > plan.json)")
+        from rdsca.terraform.plan import load_plan  # a configuration's check does not import the plan reader
+
         resources, warnings = load_plan(path)
         unchecked, module_blocks, undeclared = [], {}, []
     else:

@@ -22,7 +22,8 @@ except SystemExit:
     pass
 heavy = ["rdsca.cli.check", "rdsca.cli.aws", "rdsca.cli.probe", "rdsca.cli.truststore", "rdsca.cli.report",
          "rdsca.cli.rules", "rdsca.catalog", "rdsca.findings", "grpc", "pulumi", "botocore", "cryptography",
-         "jinja2", "rich", "yaml", "jsonschema", "tree_sitter", "hashlib", "ctypes", "pulumi_policy"]
+         "jinja2", "rich", "yaml", "jsonschema", "tree_sitter", "hashlib", "ctypes", "pulumi_policy", "subprocess",
+         "tempfile", "rdsca.terraform.plan"]
 print("LOADED:" + ",".join(m for m in heavy if m in sys.modules), file=sys.stderr)
 """
 
@@ -66,11 +67,14 @@ def test_every_command_is_registered_and_help_lists_them_all() -> None:
 def test_a_terraform_check_imports_no_pulumi_grpc_or_boto(tmp_path) -> None:
     """The Terraform path is meant to be interactive at 10,000 resources and about 0.2 s at 1,000 (issue 30):
     Pulumi's SDK, gRPC, boto, OpenSSL's hashes (``md5()`` in a configuration imports them when used) and ctypes stay
-    out, with or without a policy config (whose schema check needs only jsonschema)."""
+    out, with or without a policy config (whose schema check needs only jsonschema); and so do what only other
+    inputs or --fix use (a plan's reader, subprocess, tempfile)."""
     (tmp_path / "main.tf").write_text('resource "aws_db_instance" "d" {\n  ca_cert_identifier = "rds-ca-2019"\n}\n')
     (tmp_path / "config.json").write_text('{"rds-ca-retired": "advisory"}')
-    heavy = {"grpc", "pulumi", "pulumi_policy", "botocore", "cryptography", "hashlib", "ctypes", "jinja2"}
+    heavy = {"grpc", "pulumi", "pulumi_policy", "botocore", "cryptography", "hashlib", "ctypes", "jinja2", "subprocess",
+             "tempfile", "rdsca.terraform.plan"}
     plain = loaded("check", str(tmp_path), "--format", "json")
     assert "tree_sitter" in plain and not heavy & set(plain) and "jsonschema" not in plain
     configured = loaded("check", str(tmp_path), "--policy-pack-config", str(tmp_path / "config.json"))
-    assert "tree_sitter" in configured and "jsonschema" in configured and not heavy & set(configured)
+    # jsonschema's own imports bring tempfile (importlib.resources)
+    assert "tree_sitter" in configured and "jsonschema" in configured and not (heavy - {"tempfile"}) & set(configured)
