@@ -78,7 +78,9 @@ class Loader:
         #: Told of each file parsed (a terminal's progress line).
         self.on_file = on_file
         self.assignments = assignments
-        self.environ = environ
+        # A plain dict, read once: ``os.environ`` encodes the key and raises KeyError for each variable it lacks
+        # (AWS_REGION is asked for every resource whose provider sets no region).
+        self.environ = dict(environ)
         self.warnings: list[str] = []
         self.sources: dict[Path, ModuleSource] = {}
         self.unchecked: list[UncheckedModule] = []

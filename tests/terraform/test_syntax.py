@@ -88,3 +88,12 @@ def test_a_comment_between_name_and_value_is_not_the_value(tmp_path: Path) -> No
     code, document = run_json("check", tmp_path)
     assert code == 1
     assert [d["policy"] for d in document["diagnostics"]] == ["rds-ca-retired"]
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b"a", b"a\n", b"\n\n", b"ab\r\ncd\n\nef", b"x\rz\n" * 50])
+def test_the_line_of_an_offset_counts_newlines_before_it(data: bytes) -> None:
+    """Line numbers are computed from a table built in C (issue 30); a carriage return is not a line break."""
+    source = SourceFile(Path("t.tf"), data, "hcl")
+    assert [source.line_of(offset) for offset in range(len(data) + 1)] == [
+        data.count(b"\n", 0, offset) + 1 for offset in range(len(data) + 1)
+    ]
