@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rdsca.resources import Unknown
-from rdsca.terraform import expr, hcl, jsonpos, tfjson
+from rdsca.terraform import expr, hcl, jsonpos, parallel, tfjson
 from rdsca.terraform.model import Attribute, Block, ConfigError, Origin, SourceFile
 
 #: Arguments every resource takes that are not attributes of the resource.
@@ -60,15 +60,28 @@ def read_module(
     except OSError as exc:
         raise ConfigError(f"{directory}: cannot list the module directory: {exc.strerror or exc}") from None
     overrides = [p for p in paths if _is_override(p)]
+    read: list[SourceFile | ConfigError] = []
     for path in [p for p in paths if not _is_override(p)] + overrides:
-        source = hcl.read_source(path, "json" if path.name.endswith(".json") else "hcl", editable)
+        try:
+            read.append(hcl.read_source(path, "json" if path.name.endswith(".json") else "hcl", editable))
+        except ConfigError as exc:
+            read.append(exc)
+    # Parsed all at once (on two cores where that pays: rdsca.terraform.parallel), then taken in file order: the
+    # first file that cannot be read or parsed is the error, as when each file was read and parsed in turn.
+    parsed = iter(parallel.parse_all([s for s in read if isinstance(s, SourceFile)], parse_file))
+    for source in read:
+        if isinstance(source, ConfigError):
+            raise source
+        top = next(parsed)
+        if isinstance(top, ConfigError):
+            raise top
         module.files.append(source)
-        if _is_override(path):
-            _merge_override(module, parse_file(source))
+        if _is_override(source.path):
+            _merge_override(module, top)
         else:
-            _collect(module, parse_file(source))
+            _collect(module, top)
         if on_file is not None:
-            on_file(path)
+            on_file(source.path)
     return module
 
 
