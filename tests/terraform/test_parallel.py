@@ -111,6 +111,9 @@ directory = Path(sys.argv[1])
 mode = sys.argv[2]
 paths = sorted(p for p in directory.iterdir() if config.is_config_file(p))
 sources = [read_source(p, "json" if p.name.endswith(".json") else "hcl") for p in paths]
+if mode == "dead":  # the worker dies at once (killed, out of memory): every file is parsed here
+    parallel._work = lambda sources, parse, fd: os._exit(9)
+    mode = "compare"
 if mode == "compare":
     both = parallel.parse_all(sources, config.parse_file)
     took = parallel.last_from_worker
@@ -158,6 +161,11 @@ def test_in_a_process_of_its_own_the_worker_s_blocks_are_a_sequential_parse_s(tm
     found = in_own_process(tmp_path, "compare")
     assert found["same"] == [True] * 10
     assert 0 < found["from_worker"] < 8  # the worker's share of the literal files, not the one with var.ca
+
+
+def test_a_worker_that_dies_costs_nothing_but_its_share(tmp_path: Path) -> None:
+    literal_files(tmp_path, 6)
+    assert in_own_process(tmp_path, "dead") == {"same": [True] * 6, "from_worker": 0}
 
 
 def test_the_first_file_that_fails_in_file_order_is_the_error(tmp_path: Path) -> None:
