@@ -184,6 +184,7 @@ INTERNAL_EXCEPTIONS = {
     "rdsca.interrupts.Terminated",  # a signal turned into an exception to unwind and stop the process group
     "rdsca.rules._common.UnknownValue",  # a value not known until apply: the rule says "cannot tell", not an error
     "rdsca.cli.common.Failure",  # the CLI's own rendering of RdscaError (click's exception type)
+    "rdsca.terraform.parallel._NotPlain",  # a file the parse worker leaves to the parent (it holds an expression)
 }
 
 
