@@ -73,7 +73,7 @@ def read_module(
         if isinstance(source, ConfigError):
             raise source
         top = next(parsed)
-        if isinstance(top, ConfigError):
+        if isinstance(top, Exception):
             raise top
         module.files.append(source)
         if _is_override(source.path):

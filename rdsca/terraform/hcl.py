@@ -11,7 +11,7 @@ from typing import Any
 
 from rdsca.terraform import syntax
 from rdsca.terraform.model import Attribute, Block, ConfigError, SourceFile, Span
-from rdsca.terraform.values import unescape
+from rdsca.terraform.values import EvalError, unescape
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,7 +83,10 @@ def parse_source(source: SourceFile) -> Block:
 def _label(node: Any, source: SourceFile) -> str:
     if node.type == "identifier":
         return source.data[node.start_byte : node.end_byte].decode()
-    return unescape(source.data[node.start_byte + 1 : node.end_byte - 1].decode())
+    try:
+        return unescape(source.data[node.start_byte + 1 : node.end_byte - 1].decode())
+    except EvalError as exc:
+        raise ConfigError(f"{source.path}:{node.start_point[0] + 1}: block label: {exc}") from None
 
 
 #: The deepest nesting of blocks read (Terraform's own schemas nest a few levels; 5,000 must not exhaust the stack).

@@ -1,16 +1,18 @@
-"""A module's files parsed on two cores: a forked worker parses a share of the files while this process parses the
+"""A module's files parsed on two cores: a worker process parses a share of the files while this process parses the
 rest, and sends back what it read as plain data.
 
 tree-sitter's parse holds the GIL (threads do not help) and runs at about 5 MB/s on tree-sitter-hcl's grammar: a
-10,000-resource configuration (2.5 MB) spent 0.45 s of 1.5 s in it, and as long again building blocks from the
-trees (issue 30). The worker can send only what holds no syntax tree: files whose every attribute is a plain literal
-(``rdsca.terraform.syntax.Literal``), which is most configurations, travel as tuples (``marshal``); for any other
-file, or anything that goes wrong in the worker, it sends None and this process parses the file itself. The worker
-is a pure accelerator: every block comes out as a sequential parse builds it, and every error is this process's own,
-raised in file order.
+10,000-resource configuration (2.5 MB) spent 0.45 s of 1.5 s in it, and 0.25 s more building blocks from the trees
+(issue 30). The worker can send only what holds no syntax tree: files whose every attribute is a plain literal
+(``rdsca.terraform.syntax.Literal``, most of a generated configuration) travel as tuples (``marshal``); for any
+other file, or anything that goes wrong in the worker, it sends None and this process parses the file itself. The
+worker is a pure accelerator: every block comes out as a sequential parse builds it (of the bytes this process read:
+a file whose length or CRC-32 differs in the worker is parsed here), and every error is this process's own, raised
+in file order.
 
-Used where forking is safe and pays: on Linux (``fork`` without ``exec`` is unsafe on macOS and absent on Windows),
-in a process with no other thread (a terminal's progress line runs one), and for at least ``MIN_BYTES`` of HCL.
+The worker is a new interpreter (``python -m rdsca.terraform.parallel``), not a fork: forking a process whose
+progress line runs a thread is unsafe, and a fork does not exist on Windows nor is safe on macOS. It starts while
+this process parses its own share (its ~50 ms start-up is hidden), and is used from ``MIN_BYTES`` of HCL on.
 """
 
 from __future__ import annotations
@@ -18,26 +20,27 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import signal
 import sys
 import threading
+import zlib
 from collections.abc import Callable
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import IO, Any
 
-from rdsca.terraform.model import Attribute, Block, ConfigError, SourceFile, Span
+from rdsca.terraform.model import Attribute, Block, SourceFile, Span
 from rdsca.terraform.syntax import Literal
 
-#: Below this much HCL a second process does not pay for itself (a fork and a pipe: a few milliseconds; parsing 1 MiB
-#: takes about 0.2 s).
+#: Below this much HCL a second process does not pay for itself (its start-up: ~50 ms of the other core; this
+#: process parses 1 MiB in about 0.2 s).
 MIN_BYTES = 1 << 20
-#: The worker's share of the bytes. This process also rebuilds the worker's blocks (a quarter of what parsing them
-#: costs), but a forked worker is slower per file (copy-on-write faults): measured at 10,000 resources in 100 files,
-#: 0.45-0.5 is fastest (0.45 s to parse them all, against 0.55 s at 0.6 and 0.70 s in one process).
-WORKER_SHARE = 0.5
-
-#: The worker stops when this many of its first files hold expressions (most hand-written configurations: references
-#: and variables everywhere), so that it costs only a fork there.
+#: The worker's share of the bytes: about half, as this process also rebuilds the worker's blocks (a quarter of
+#: what parsing them costs) while the worker first starts (measured: below).
+WORKER_SHARE = 0.45
+#: The worker stops when this many of its first files hold expressions (most hand-written configurations:
+#: references and variables everywhere), so that it costs only its start-up there.
 GIVE_UP_AFTER = 2
+#: The worker's command line (the interpreter running rdsca; replaced by the tests).
+WORKER = [sys.executable, "-m", "rdsca.terraform.parallel"]
 
 Parse = Callable[[SourceFile], Block]
 #: How many files' blocks the last ``parse_all`` took from the worker (the tests count it).
@@ -77,22 +80,16 @@ def _rebuild(data: tuple[Any, ...], source: SourceFile) -> Block:
     )
 
 
-def _parse(source: SourceFile, parse: Parse) -> Block | ConfigError:
+def _parse(source: SourceFile, parse: Parse) -> Block | Exception:
     try:
         return parse(source)
-    except ConfigError as exc:
+    except Exception as exc:  # raised in file order by the caller: a later file's failure cannot hide this one's
         return exc
 
 
 def _worker_allowed(sources: list[SourceFile]) -> bool:
     hcl = [s for s in sources if s.syntax == "hcl"]
-    return (
-        sys.platform == "linux"
-        and hasattr(os, "fork")
-        and len(hcl) > 1
-        and sum(len(s.data) for s in hcl) >= MIN_BYTES
-        and threading.active_count() == 1
-    )
+    return bool(sys.executable) and len(hcl) > 1 and sum(len(s.data) for s in hcl) >= MIN_BYTES
 
 
 def _shares(sources: list[SourceFile]) -> list[bool]:
@@ -107,67 +104,91 @@ def _shares(sources: list[SourceFile]) -> list[bool]:
     return given
 
 
-def _work(sources: list[SourceFile], parse: Parse, fd: int) -> NoReturn:
-    """In the worker: each source's blocks as plain data, or None; written to ``fd``, then exit at once."""
-    code = 1
-    try:
-        found: list[tuple[Any, ...] | None] = []
-        for source in sources:
-            try:
-                found.append(_export(parse(source)))
-            except Exception:  # any failure: the parent parses the file itself and says why
-                found.append(None)
-            if len(found) == GIVE_UP_AFTER and not any(found):
-                break  # a configuration of expressions: the parent parses every file, the worker stops costing
-        found += [None] * (len(sources) - len(found))
-        data = marshal.dumps(found)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        code = 0
-    except BaseException:  # Ctrl-C reaches the whole process group: the worker just stops
-        pass
-    finally:
-        os._exit(code)  # no atexit handler, no flush of the parent's buffers
+def _export_all(paths: list[bytes], parse: Parse) -> list[tuple[int, int, tuple[Any, ...]] | None]:
+    """In the worker: per file, the length and CRC-32 of the bytes it read and their blocks as plain data; or None
+    (the parent then parses the file itself and reports what is wrong with it)."""
+    found: list[tuple[int, int, tuple[Any, ...]] | None] = []
+    for path in paths:
+        try:
+            name = Path(os.fsdecode(path))
+            data = name.read_bytes()
+            found.append((len(data), zlib.crc32(data), _export(parse(SourceFile(name, data, "hcl")))))
+        except Exception:  # any failure: the parent parses the file itself and reports it
+            found.append(None)
+        if len(found) == GIVE_UP_AFTER and not any(found):
+            break  # a configuration of expressions: the parent parses every file
+    return found + [None] * (len(paths) - len(found))
 
 
-def parse_all(sources: list[SourceFile], parse: Parse) -> list[Block | ConfigError]:
-    """Each source parsed (its top-level block) or its error, in order, on two cores when that is safe and pays."""
+def _feed(stream: IO[bytes], data: bytes) -> None:
+    with contextlib.suppress(OSError, ValueError), stream:  # the worker stopped early: its share is parsed here
+        stream.write(data)
+
+
+def parse_all(sources: list[SourceFile], parse: Parse) -> list[Block | Exception]:
+    """Each source parsed (its top-level block) or the exception parsing it raised, in order, on two cores when that
+    pays."""
     global last_from_worker
     last_from_worker = 0
     if not _worker_allowed(sources):
         return [_parse(source, parse) for source in sources]
+    import subprocess  # only here: a check that needs no worker imports no subprocess (start-up)
+
     given = _shares(sources)
     theirs = [source for source, worker in zip(sources, given, strict=True) if worker]
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker
-        os.close(read_end)
-        _work(theirs, parse, write_end)
-    os.close(write_end)
-    reaped = False
     try:
-        with os.fdopen(read_end, "rb") as stream:
-            own = {id(s): _parse(s, parse) for s, worker in zip(sources, given, strict=True) if not worker}
-            data = stream.read()
-        os.waitpid(pid, 0)
-        reaped = True
+        # stderr discarded: a Ctrl-C reaches the worker too (same process group), and it must print nothing.
+        worker = subprocess.Popen(WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
+        return [_parse(source, parse) for source in sources]
+    assert worker.stdin is not None and worker.stdout is not None
+    # The worker reads the files itself (sending their bytes through a pipe from a thread of this process, which
+    # holds the GIL while it parses, starved the worker: +0.1 s at 10,000 resources). Only its file names are
+    # written, from a thread: a pipe holds 64 KiB, and this process parses its own share meanwhile.
+    feeder = threading.Thread(
+        target=_feed, args=(worker.stdin, marshal.dumps([os.fsencode(s.path) for s in theirs])), daemon=True
+    )
+    feeder.start()
+    try:
+        own = {id(s): _parse(s, parse) for s, worker_parses in zip(sources, given, strict=True) if not worker_parses}
+        with worker.stdout:
+            data = worker.stdout.read()
+        worker.wait()
     finally:
-        if not reaped:  # interrupted (Ctrl-C, SIGTERM, an error): the worker goes too
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+        if worker.returncode is None:  # interrupted (Ctrl-C, SIGTERM, an error): the worker goes too
+            worker.kill()
+            worker.wait()
+        feeder.join()
     try:
-        sent = marshal.loads(data)
+        sent = marshal.loads(data) if worker.returncode == 0 else None
     except (EOFError, ValueError, TypeError):
         sent = None
     if not isinstance(sent, list) or len(sent) != len(theirs):
-        sent = [None] * len(theirs)  # the worker stopped early: every file parsed here
+        sent = [None] * len(theirs)  # the worker failed: every file parsed here
     for source, payload in zip(theirs, sent, strict=True):
-        if payload is None:
+        # The bytes the worker parsed must be those read here: a file saved again since is parsed here, as read.
+        if payload is None or payload[:2] != (len(source.data), zlib.crc32(source.data)):
             own[id(source)] = _parse(source, parse)
         else:
-            own[id(source)] = _rebuild(payload, source)
+            own[id(source)] = _rebuild(payload[2], source)
             last_from_worker += 1
     return [own[id(source)] for source in sources]
+
+
+def main() -> None:
+    """The worker: the files' names (marshalled) on stdin; their blocks, marshalled, on stdout."""
+    try:
+        from rdsca import gc_policy
+        from rdsca.terraform.config import parse_file
+
+        paths = marshal.loads(sys.stdin.buffer.read())
+        with gc_policy.amortised_collections():  # as in the parent: its exported blocks only grow
+            found = _export_all(paths, parse_file)
+        sys.stdout.buffer.write(marshal.dumps(found))
+        sys.stdout.buffer.flush()
+    except BaseException:  # Ctrl-C reaches the whole process group, a closed pipe: the worker just stops
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

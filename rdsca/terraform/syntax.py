@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rdsca.terraform.model import SourceFile
+from rdsca.terraform.model import ConfigError, SourceFile
 
 
 class Node:
@@ -92,8 +92,15 @@ _NUMBER = re.compile(rb"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _WORDS: dict[bytes, Any] = {b"true": True, b"false": False, b"null": None}
 
 
+#: The longest number read: Python converts at most 4,300 digits to an exact integer (``sys.int_info``), and no
+#: setting of an RDS database is a number that long.
+MAX_DIGITS = 4000
+
+
 def number(text: str) -> int | float:
     """A ``numeric_lit``'s value, as Terraform reads it (a whole number stays exact)."""
+    if len(text) > MAX_DIGITS:
+        raise ConfigError(f"a number of {len(text):,} characters: rdsca reads numbers of at most {MAX_DIGITS:,}")
     return float(text) if any(c in text for c in ".eE") else int(text)
 
 
@@ -108,7 +115,11 @@ def literal(data: bytes, start: int, end: int, file: SourceFile) -> Literal | No
         return None
     if 0x30 <= first <= 0x39:
         if _NUMBER.fullmatch(data, start, end):
-            return Literal(number(data[start:end].decode("ascii")), start, end, file)
+            try:
+                value = number(data[start:end].decode("ascii"))
+            except ConfigError as exc:
+                raise ConfigError(f"{file.path}:{file.line_of(start)}: {exc}") from None
+            return Literal(value, start, end, file)
         return None
     word = data[start:end]
     if word in _WORDS:

@@ -29,6 +29,8 @@ def unescape(text: str) -> str:
             return "%{"
         code = match.group(1) or match.group(2)
         if code:
+            if int(code, 16) > 0x10FFFF:
+                raise EvalError(f"\\U{code} is beyond the last Unicode code point (U+10FFFF)")
             return chr(int(code, 16))
         return _SIMPLE.get(match.group(3), whole)
 

@@ -1,6 +1,6 @@
 """A module's files parsed on two cores (``rdsca.terraform.parallel``): the worker's blocks are exactly a sequential
-parse's, every error is raised in file order as before, and the worker never outlives the parse. The forking tests
-run in a process of their own (a pytest worker has threads, and the worker is used only where there are none)."""
+parse's, every error is raised in file order as before, and the worker never outlives the parse. The tests that
+start a worker run in a process of their own, with the size threshold lowered."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,6 @@ from rdsca.terraform.model import Block, SourceFile
 
 from ..conftest import REPO, rdsca
 from .conftest import run
-
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the parse worker is forked on Linux only")
 
 PLAIN = """\
 # a comment, and labels with escapes
@@ -78,18 +75,10 @@ def test_a_file_with_any_expression_is_left_to_the_parent(value: str) -> None:
         parallel._export(parse_source(source(PLAIN.replace('"rds-ca-2019"', value))))
 
 
-def test_no_worker_while_another_thread_runs_or_for_a_small_module() -> None:
-    big = [source("x = 1\n" * 100_000, f"{i}.tf") for i in range(2)]
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    try:
-        assert not parallel._worker_allowed(big)  # a terminal's progress line runs a thread: no fork then
-    finally:
-        stop.set()
-        thread.join()
+def test_no_worker_for_a_small_module_or_one_file() -> None:
+    assert parallel._worker_allowed([source("x = 1\n" * 100_000, f"{i}.tf") for i in range(2)])
     assert not parallel._worker_allowed([source("x = 1\n", f"{i}.tf") for i in range(50)])
-    assert not parallel._worker_allowed(big[:1])
+    assert not parallel._worker_allowed([source("x = 1\n" * 300_000)])
 
 
 def test_the_worker_takes_about_half_the_bytes_interleaved_and_no_json() -> None:
@@ -112,7 +101,14 @@ mode = sys.argv[2]
 paths = sorted(p for p in directory.iterdir() if config.is_config_file(p))
 sources = [read_source(p, "json" if p.name.endswith(".json") else "hcl") for p in paths]
 if mode == "dead":  # the worker dies at once (killed, out of memory): every file is parsed here
-    parallel._work = lambda sources, parse, fd: os._exit(9)
+    parallel.WORKER = [sys.executable, "-c", "import sys; sys.exit(9)"]
+    mode = "compare"
+if mode == "unstartable":  # no process can be started (a process limit, no interpreter): every file parsed here
+    parallel.WORKER = [str(directory / "no-such-python")]
+    mode = "compare"
+if mode == "changed":  # the files are saved again once read: what was read is parsed, not the new text
+    for path in paths:
+        path.write_text('resource "aws_db_instance" "other" {\\n  ca_cert_identifier = "rds-ca-rsa2048-g1"\\n}\\n')
     mode = "compare"
 if mode == "compare":
     both = parallel.parse_all(sources, config.parse_file)
@@ -163,9 +159,18 @@ def test_in_a_process_of_its_own_the_worker_s_blocks_are_a_sequential_parse_s(tm
     assert 0 < found["from_worker"] < 8  # the worker's share of the literal files, not the one with var.ca
 
 
-def test_a_worker_that_dies_costs_nothing_but_its_share(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["dead", "unstartable"])
+def test_a_worker_that_dies_or_cannot_start_leaves_every_file_to_the_parent(tmp_path: Path, mode: str) -> None:
     literal_files(tmp_path, 6)
-    assert in_own_process(tmp_path, "dead") == {"same": [True] * 6, "from_worker": 0}
+    assert in_own_process(tmp_path, mode) == {"same": [True] * 6, "from_worker": 0}
+
+
+def test_a_file_saved_again_since_it_was_read_is_parsed_as_read(tmp_path: Path) -> None:
+    """The worker reads the files itself: what it parsed counts only if its length and CRC-32 are those of the
+    bytes this process read (the report's positions point into them)."""
+    literal_files(tmp_path, 6)
+    assert in_own_process(tmp_path, "compare")["from_worker"] == 3
+    assert in_own_process(tmp_path, "changed") == {"same": [True] * 6, "from_worker": 0}
 
 
 def test_the_first_file_that_fails_in_file_order_is_the_error(tmp_path: Path) -> None:
@@ -219,3 +224,34 @@ def test_read_module_reports_files_in_order_to_the_progress_line(tmp_path: Path)
     seen: list[str] = []
     config.read_module(tmp_path, True, [], lambda path: seen.append(path.name))
     assert seen == ["f00.tf", "f01.tf", "f02.tf", "override.tf"]
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        'resource "aws_db_instance" "a" {\n  allocated_storage = ' + "9" * 5000 + "\n}\n",
+        'resource "aws_db_instance" "x\\UFFFFFFFF" {\n}\n',
+    ],
+)
+def test_a_later_file_s_failure_does_not_hide_an_earlier_syntax_error(tmp_path: Path, later: str) -> None:
+    """Files are parsed before any is collected: the first file's error is the one reported, as when each was read
+    in turn, whatever a later file raises (a reviewer's finding)."""
+    (tmp_path / "a.tf").write_text('resource "aws_db_instance" "y" {\n  engine = "mysql"\n')
+    (tmp_path / "b.tf").write_text(later)
+    result = run("check", tmp_path, "--format", "json")
+    assert result.exit_code == 2 and "a.tf:3: syntax error: missing '}'" in result.stderr
+    (tmp_path / "a.tf").unlink()
+    alone = run("check", tmp_path, "--format", "json")  # and alone, the later file is a clear error, not a crash
+    assert alone.exit_code == 2 and "internal error" not in alone.stderr and "b.tf:" in alone.stderr
+
+
+def test_every_file_s_failure_is_kept_in_order_whatever_it_is() -> None:
+    first, second = source("a = [", "a.tf"), source("b = 1\n", "b.tf")
+
+    def parse(given: SourceFile) -> Block:
+        if given is second:
+            raise ValueError("a bug reading b.tf")
+        return parse_source(given)
+
+    found = parallel.parse_all([first, second], parse)
+    assert [type(f).__name__ for f in found] == ["ConfigError", "ValueError"]
