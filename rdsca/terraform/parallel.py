@@ -10,7 +10,7 @@ worker is a pure accelerator: every block comes out as a sequential parse builds
 a file whose length or CRC-32 differs in the worker is parsed here), and every error is this process's own, raised
 in file order.
 
-The worker is a new interpreter (``python -m rdsca.terraform.parallel``), not a fork: forking a process whose
+The worker is a new interpreter (``python -m rdsca.terraform.parse_worker``), not a fork: forking a process whose
 progress line runs a thread is unsafe, and a fork does not exist on Windows nor is safe on macOS. It starts while
 this process parses its own share (its ~50 ms start-up is hidden), and is used from ``MIN_BYTES`` of HCL on.
 """
@@ -40,7 +40,7 @@ WORKER_SHARE = 0.45
 #: references and variables everywhere), so that it costs only its start-up there.
 GIVE_UP_AFTER = 2
 #: The worker's command line (the interpreter running rdsca; replaced by the tests).
-WORKER = [sys.executable, "-m", "rdsca.terraform.parallel"]
+WORKER = [sys.executable, "-m", "rdsca.terraform.parse_worker"]
 
 Parse = Callable[[SourceFile], Block]
 #: How many files' blocks the last ``parse_all`` took from the worker (the tests count it).
@@ -175,20 +175,16 @@ def parse_all(sources: list[SourceFile], parse: Parse) -> list[Block | Exception
     return [own[id(source)] for source in sources]
 
 
-def main() -> None:
-    """The worker: the files' names (marshalled) on stdin; their blocks, marshalled, on stdout."""
+def work(parse: Parse) -> None:
+    """The worker (``rdsca.terraform.parse_worker``): the files' names (marshalled) on stdin; their blocks,
+    marshalled, on stdout."""
     try:
         from rdsca import gc_policy
-        from rdsca.terraform.config import parse_file
 
         paths = marshal.loads(sys.stdin.buffer.read())
         with gc_policy.amortised_collections():  # as in the parent: its exported blocks only grow
-            found = _export_all(paths, parse_file)
+            found = _export_all(paths, parse)
         sys.stdout.buffer.write(marshal.dumps(found))
         sys.stdout.buffer.flush()
     except BaseException:  # Ctrl-C reaches the whole process group, a closed pipe: the worker just stops
         sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()
