@@ -87,9 +87,25 @@ def _parse(source: SourceFile, parse: Parse) -> Block | Exception:
         return exc
 
 
+#: Text that only an expression holds (a reference, an interpolation): a file with any of it cannot travel.
+_EXPRESSION_MARKS = (b"var.", b"local.", b"${", b"module.", b"data.", b"each.", b"count.", b"self.", b"path.")
+
+
+def _maybe_plain(source: SourceFile) -> bool:
+    """Whether the file may hold only plain literals (a search in C; parsing tells for sure)."""
+    data = source.data
+    return not any(mark in data for mark in _EXPRESSION_MARKS)
+
+
 def _worker_allowed(sources: list[SourceFile]) -> bool:
+    """At least ``MIN_BYTES`` of HCL in two files or more, and at least half of it in files that may travel: in
+    hand-written configurations almost every file references something, and there a worker would only cost its
+    start-up (+4% on 10,000 resources of expressions, measured)."""
     hcl = [s for s in sources if s.syntax == "hcl"]
-    return bool(sys.executable) and len(hcl) > 1 and sum(len(s.data) for s in hcl) >= MIN_BYTES
+    total = sum(len(s.data) for s in hcl)
+    if not sys.executable or len(hcl) < 2 or total < MIN_BYTES:
+        return False
+    return 2 * sum(len(s.data) for s in hcl if _maybe_plain(s)) >= total
 
 
 def _shares(sources: list[SourceFile]) -> list[bool]:

@@ -75,10 +75,15 @@ def test_a_file_with_any_expression_is_left_to_the_parent(value: str) -> None:
         parallel._export(parse_source(source(PLAIN.replace('"rds-ca-2019"', value))))
 
 
-def test_no_worker_for_a_small_module_or_one_file() -> None:
+def test_no_worker_for_a_small_module_one_file_or_files_of_references() -> None:
     assert parallel._worker_allowed([source("x = 1\n" * 100_000, f"{i}.tf") for i in range(2)])
     assert not parallel._worker_allowed([source("x = 1\n", f"{i}.tf") for i in range(50)])
     assert not parallel._worker_allowed([source("x = 1\n" * 300_000)])
+    # hand-written configurations reference variables and locals nearly everywhere: nothing there could travel
+    referencing = [source("x = 1\n" * 100_000 + f"y = {ref}\n", f"{i}.tf") for i, ref in
+                   enumerate(["var.a", "local.b", '"${a}"'])]
+    assert not parallel._worker_allowed(referencing)
+    assert parallel._worker_allowed([*referencing[:1], *[source("x = 1\n" * 100_000, f"p{i}.tf") for i in range(2)]])
 
 
 def test_the_worker_takes_about_half_the_bytes_interleaved_and_no_json() -> None:
