@@ -39,8 +39,19 @@ WORKER_SHARE = 0.45
 #: The worker stops when this many of its first files hold expressions (most hand-written configurations:
 #: references and variables everywhere), so that it costs only its start-up there.
 GIVE_UP_AFTER = 2
-#: The worker's command line (the interpreter running rdsca; replaced by the tests).
-WORKER = [sys.executable, "-m", "rdsca.terraform.parse_worker"]
+#: The worker's command line; None: ``_command()`` (the tests set one).
+WORKER: list[str] | None = None
+#: Which code answered: the worker sends this module's file name, and its answer counts only if it is this one's.
+IDENTITY = __file__
+
+
+def _command() -> list[str]:
+    """This interpreter, isolated from the environment and the working directory (``-I``), importing from this
+    process's ``sys.path``: ``python -m`` puts the working directory first, and run from another rdsca checkout the
+    worker imported that one (a reviewer's finding: its parser reported rds-ca-2019 as another CA)."""
+    flags = ["-I"] + (["-B"] if sys.flags.dont_write_bytecode else [])
+    code = f"import sys; sys.path[:] = {sys.path!r}; from rdsca.terraform import parse_worker; parse_worker.main()"
+    return [sys.executable, *flags, "-c", code]
 
 Parse = Callable[[SourceFile], Block]
 #: How many files' blocks the last ``parse_all`` took from the worker (the tests count it).
@@ -154,7 +165,8 @@ def parse_all(sources: list[SourceFile], parse: Parse) -> list[Block | Exception
     theirs = [source for source, worker in zip(sources, given, strict=True) if worker]
     try:
         # stderr discarded: a Ctrl-C reaches the worker too (same process group), and it must print nothing.
-        worker = subprocess.Popen(WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen(WORKER or _command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL)
     except OSError:
         return [_parse(source, parse) for source in sources]
     assert worker.stdin is not None and worker.stdout is not None
@@ -176,17 +188,21 @@ def parse_all(sources: list[SourceFile], parse: Parse) -> list[Block | Exception
             worker.wait()
         feeder.join()
     try:
-        sent = marshal.loads(data) if worker.returncode == 0 else None
+        identity, sent = marshal.loads(data) if worker.returncode == 0 else (None, None)
     except (EOFError, ValueError, TypeError):
-        sent = None
-    if not isinstance(sent, list) or len(sent) != len(theirs):
-        sent = [None] * len(theirs)  # the worker failed: every file parsed here
+        identity, sent = None, None
+    if identity != IDENTITY or not isinstance(sent, list) or len(sent) != len(theirs):
+        sent = [None] * len(theirs)  # the worker failed, or is other code: every file parsed here
     for source, payload in zip(theirs, sent, strict=True):
         # The bytes the worker parsed must be those read here: a file saved again since is parsed here, as read.
-        if payload is None or payload[:2] != (len(source.data), zlib.crc32(source.data)):
+        block = None
+        if isinstance(payload, tuple) and payload[:2] == (len(source.data), zlib.crc32(source.data)):
+            with contextlib.suppress(ValueError, TypeError, IndexError):  # not the shape written: parsed here
+                block = _rebuild(payload[2], source)
+        if block is None:
             own[id(source)] = _parse(source, parse)
         else:
-            own[id(source)] = _rebuild(payload[2], source)
+            own[id(source)] = block
             last_from_worker += 1
     return [own[id(source)] for source in sources]
 
@@ -200,7 +216,7 @@ def work(parse: Parse) -> None:
         paths = marshal.loads(sys.stdin.buffer.read())
         with gc_policy.amortised_collections():  # as in the parent: its exported blocks only grow
             found = _export_all(paths, parse)
-        sys.stdout.buffer.write(marshal.dumps(found))
+        sys.stdout.buffer.write(marshal.dumps((IDENTITY, found)))
         sys.stdout.buffer.flush()
     except BaseException:  # Ctrl-C reaches the whole process group, a closed pipe: the worker just stops
         sys.exit(1)

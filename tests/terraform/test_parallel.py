@@ -108,6 +108,10 @@ sources = [read_source(p, "json" if p.name.endswith(".json") else "hcl") for p i
 if mode == "dead":  # the worker dies at once (killed, out of memory): every file is parsed here
     parallel.WORKER = [sys.executable, "-c", "import sys; sys.exit(9)"]
     mode = "compare"
+if mode == "impostor":  # well-formed answers from other code (another rdsca's worker): not believed
+    real = parallel._command()
+    parallel.WORKER = [*real[:-1], real[-1].replace("parse_worker.main()", "from rdsca.terraform import parallel as p; p.IDENTITY = 'x'; parse_worker.main()")]
+    mode = "compare"
 if mode == "unstartable":  # no process can be started (a process limit, no interpreter): every file parsed here
     parallel.WORKER = [str(directory / "no-such-python")]
     mode = "compare"
@@ -260,3 +264,40 @@ def test_every_file_s_failure_is_kept_in_order_whatever_it_is() -> None:
 
     found = parallel.parse_all([first, second], parse)
     assert [type(f).__name__ for f in found] == ["ConfigError", "ValueError"]
+
+
+SHADOWED = """
+import json, sys
+sys.path.insert(0, sys.argv[2])  # this rdsca; the working directory (another copy) is not on the path (-I)
+from pathlib import Path
+from rdsca.terraform import config, parallel
+from rdsca.terraform.hcl import read_source
+
+parallel.MIN_BYTES = 1000
+paths = sorted(Path(sys.argv[1]).glob("*.tf"))
+parallel.parse_all([read_source(p, "hcl") for p in paths], config.parse_file)
+print(json.dumps({"from_worker": parallel.last_from_worker}))
+"""
+
+
+def test_the_worker_runs_this_rdsca_not_one_in_the_working_directory(tmp_path: Path) -> None:
+    """Run from another rdsca checkout, ``python -m`` would import that one in the worker (a reviewer's finding: an
+    older parser there reported rds-ca-2019 as another CA): the worker imports from this process's path."""
+    fleet, other = tmp_path / "fleet", tmp_path / "checkout"
+    fleet.mkdir()
+    literal_files(fleet, 6)
+    (other / "rdsca" / "terraform").mkdir(parents=True)
+    (other / "rdsca" / "__init__.py").write_text("")
+    (other / "rdsca" / "terraform" / "__init__.py").write_text("")
+    (other / "rdsca" / "terraform" / "parse_worker.py").write_text(
+        "import sys\ndef main():\n    sys.stdin.buffer.read()\n    sys.exit(0)\n"
+    )
+    done = subprocess.run([sys.executable, "-I", "-c", SHADOWED, str(fleet), str(REPO)], cwd=other,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == {"from_worker": 3}
+
+
+def test_an_answer_from_other_code_is_not_believed(tmp_path: Path) -> None:
+    literal_files(tmp_path, 6)
+    assert in_own_process(tmp_path, "impostor") == {"same": [True] * 6, "from_worker": 0}
