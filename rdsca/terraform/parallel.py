@@ -10,9 +10,10 @@ worker is a pure accelerator: every block comes out as a sequential parse builds
 a file whose length or CRC-32 differs in the worker is parsed here), and every error is this process's own, raised
 in file order.
 
-The worker is a new interpreter (``python -m rdsca.terraform.parse_worker``), not a fork: forking a process whose
-progress line runs a thread is unsafe, and a fork does not exist on Windows nor is safe on macOS. It starts while
-this process parses its own share (its ~50 ms start-up is hidden), and is used from ``MIN_BYTES`` of HCL on.
+The worker is a new interpreter running ``rdsca.terraform.parse_worker`` (``_command``), not a fork: forking a
+process whose progress line runs a thread is unsafe, and a fork does not exist on Windows nor is safe on macOS. It
+starts while this process parses its own share (its ~50 ms start-up is hidden), and is used from ``MIN_BYTES`` of
+HCL on, where at least half of it may travel.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from rdsca.terraform.syntax import Literal
 #: Below this much HCL a second process does not pay for itself (its start-up: ~50 ms of the other core; this
 #: process parses 1 MiB in about 0.2 s).
 MIN_BYTES = 1 << 20
-#: The worker's share of the bytes: about half, as this process also rebuilds the worker's blocks (a quarter of
-#: what parsing them costs) while the worker first starts (measured: below).
+#: The worker's share of the bytes: under half, as the worker first starts and this process also rebuilds the
+#: worker's blocks (a quarter of what parsing them costs); measured in docs/benchmarks.md.
 WORKER_SHARE = 0.45
 #: The worker stops when this many of its first files hold expressions (most hand-written configurations:
 #: references and variables everywhere), so that it costs only its start-up there.
@@ -52,6 +53,7 @@ def _command() -> list[str]:
     flags = ["-I"] + (["-B"] if sys.flags.dont_write_bytecode else [])
     code = f"import sys; sys.path[:] = {sys.path!r}; from rdsca.terraform import parse_worker; parse_worker.main()"
     return [sys.executable, *flags, "-c", code]
+
 
 Parse = Callable[[SourceFile], Block]
 #: How many files' blocks the last ``parse_all`` took from the worker (the tests count it).
